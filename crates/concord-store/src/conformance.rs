@@ -1,0 +1,496 @@
+//! The backend-neutral conformance suite. Every backend's tests call
+//! [`run_all`] on a fresh store; each case works in a tenant of its own, so
+//! cases never see each other's data.
+
+use serde_json::{json, Value};
+
+use crate::{
+    Actor, Criterion, HistoryQuery, IndexRows, PendingWrite, Precondition, Store, StoreError,
+    TenantContext, TokenIndex, WriteKind, WriteOutcome,
+};
+
+type Case = (
+    &'static str,
+    fn(&dyn Store, TenantContext) -> CaseFuture<'_>,
+);
+type CaseFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+
+/// Runs every case against `store`, printing each name; panics on the first failure.
+pub async fn run_all(store: &dyn Store) {
+    let run = uuid_like();
+    let cases: Vec<Case> = vec![
+        ("create_then_read", |s, c| Box::pin(create_then_read(s, c))),
+        ("create_twice_conflicts", |s, c| {
+            Box::pin(create_twice_conflicts(s, c))
+        }),
+        ("update_versions_and_history", |s, c| {
+            Box::pin(update_versions_and_history(s, c))
+        }),
+        ("create_on_update", |s, c| Box::pin(create_on_update(s, c))),
+        ("delete_is_logical", |s, c| {
+            Box::pin(delete_is_logical(s, c))
+        }),
+        ("delete_missing_is_noop", |s, c| {
+            Box::pin(delete_missing_is_noop(s, c))
+        }),
+        ("if_match_precondition", |s, c| {
+            Box::pin(if_match_precondition(s, c))
+        }),
+        ("commit_is_atomic", |s, c| Box::pin(commit_is_atomic(s, c))),
+        ("duplicate_in_batch_rejected", |s, c| {
+            Box::pin(duplicate_in_batch_rejected(s, c))
+        }),
+        ("history_paging_is_stable", |s, c| {
+            Box::pin(history_paging_is_stable(s, c))
+        }),
+        ("history_since_and_scopes", |s, c| {
+            Box::pin(history_since_and_scopes(s, c))
+        }),
+        ("find_ids_by_token_and_id", |s, c| {
+            Box::pin(find_ids_by_token_and_id(s, c))
+        }),
+        ("count_by_type_counts_live", |s, c| {
+            Box::pin(count_by_type_counts_live(s, c))
+        }),
+        ("change_feed_in_commit_order", |s, c| {
+            Box::pin(change_feed_in_commit_order(s, c))
+        }),
+        ("tenants_are_isolated", |s, c| {
+            Box::pin(tenants_are_isolated(s, c))
+        }),
+        ("decimals_keep_precision", |s, c| {
+            Box::pin(decimals_keep_precision(s, c))
+        }),
+    ];
+    for (name, case) in cases {
+        println!("store conformance: {name}");
+        let ctx = TenantContext::new(format!("t-{run}-{name}"), Actor::System, name);
+        case(store, ctx).await;
+    }
+    println!(
+        "store conformance: all cases passed on {}",
+        store.backend_name()
+    );
+}
+
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{nanos:x}")
+}
+
+fn patient(id: &str, family: &str) -> Value {
+    json!({"resourceType": "Patient", "id": id, "name": [{"family": family}]})
+}
+
+fn write(kind: WriteKind, rt: &str, id: &str, body: Option<Value>) -> PendingWrite {
+    PendingWrite {
+        resource_type: rt.into(),
+        id: id.into(),
+        kind,
+        precondition: Precondition::None,
+        resource: body,
+        index: IndexRows::default(),
+    }
+}
+
+fn create(id: &str, family: &str) -> PendingWrite {
+    write(WriteKind::Create, "Patient", id, Some(patient(id, family)))
+}
+
+fn update(id: &str, family: &str) -> PendingWrite {
+    write(WriteKind::Update, "Patient", id, Some(patient(id, family)))
+}
+
+fn delete(id: &str) -> PendingWrite {
+    write(WriteKind::Delete, "Patient", id, None)
+}
+
+fn parse(content: &Option<String>) -> Value {
+    let text = content.as_deref().expect("content present");
+    serde_json::from_str(text).expect("stored content is JSON")
+}
+
+async fn create_then_read(s: &dyn Store, ctx: TenantContext) {
+    let done = s.commit(&ctx, vec![create("p1", "Alpha")]).await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].version, 1);
+    assert_eq!(done[0].outcome, WriteOutcome::Created);
+    let got = s
+        .read(&ctx, "Patient", "p1")
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(got.version, 1);
+    assert!(!got.is_deleted());
+    let body = parse(&got.content);
+    assert_eq!(body["name"][0]["family"], "Alpha");
+    assert_eq!(body["meta"]["versionId"], "1");
+    assert_eq!(
+        body["meta"]["lastUpdated"],
+        crate::timestamp::format_instant(got.last_updated)
+    );
+    assert!(s.read(&ctx, "Patient", "nope").await.unwrap().is_none());
+    assert!(s.read(&ctx, "Observation", "p1").await.unwrap().is_none());
+}
+
+async fn create_twice_conflicts(s: &dyn Store, ctx: TenantContext) {
+    s.commit(&ctx, vec![create("p1", "A")]).await.unwrap();
+    let err = s.commit(&ctx, vec![create("p1", "B")]).await.unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err:?}");
+}
+
+async fn update_versions_and_history(s: &dyn Store, ctx: TenantContext) {
+    s.commit(&ctx, vec![create("p1", "A")]).await.unwrap();
+    let done = s.commit(&ctx, vec![update("p1", "B")]).await.unwrap();
+    assert_eq!(done[0].version, 2);
+    assert_eq!(done[0].outcome, WriteOutcome::Updated);
+    let v1 = s.vread(&ctx, "Patient", "p1", 1).await.unwrap().unwrap();
+    assert_eq!(parse(&v1.content)["name"][0]["family"], "A");
+    let v2 = s.vread(&ctx, "Patient", "p1", 2).await.unwrap().unwrap();
+    assert_eq!(parse(&v2.content)["name"][0]["family"], "B");
+    assert!(s.vread(&ctx, "Patient", "p1", 3).await.unwrap().is_none());
+    let page = s
+        .history(
+            &ctx,
+            &HistoryQuery {
+                resource_type: Some("Patient".into()),
+                id: Some("p1".into()),
+                count: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let versions: Vec<i64> = page.entries.iter().map(|e| e.version.version).collect();
+    assert_eq!(versions, vec![2, 1]);
+    assert_eq!(page.total, 2);
+    assert!(page.next_cursor.is_none());
+}
+
+async fn create_on_update(s: &dyn Store, ctx: TenantContext) {
+    let done = s
+        .commit(&ctx, vec![update("client-id", "A")])
+        .await
+        .unwrap();
+    assert_eq!(done[0].outcome, WriteOutcome::Created);
+    assert_eq!(done[0].version, 1);
+}
+
+async fn delete_is_logical(s: &dyn Store, ctx: TenantContext) {
+    s.commit(&ctx, vec![create("p1", "A")]).await.unwrap();
+    let done = s.commit(&ctx, vec![delete("p1")]).await.unwrap();
+    assert_eq!(done[0].outcome, WriteOutcome::Deleted);
+    assert_eq!(done[0].version, 2);
+    let cur = s.read(&ctx, "Patient", "p1").await.unwrap().unwrap();
+    assert!(cur.is_deleted());
+    assert!(cur.content.is_none());
+    assert!(s.vread(&ctx, "Patient", "p1", 1).await.unwrap().is_some());
+    // Deleting again changes nothing.
+    let again = s.commit(&ctx, vec![delete("p1")]).await.unwrap();
+    assert_eq!(again[0].outcome, WriteOutcome::NoOp);
+    // Updating brings it back as a new version, reported as created.
+    let back = s.commit(&ctx, vec![update("p1", "C")]).await.unwrap();
+    assert_eq!(back[0].version, 3);
+    assert_eq!(back[0].outcome, WriteOutcome::Created);
+    // A deleted id cannot be reused by create.
+    s.commit(&ctx, vec![delete("p1")]).await.unwrap();
+    assert!(s.commit(&ctx, vec![create("p1", "D")]).await.is_err());
+    assert!(s
+        .find_ids(&ctx, "Patient", &[Criterion::Id("p1".into())], 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn delete_missing_is_noop(s: &dyn Store, ctx: TenantContext) {
+    let done = s.commit(&ctx, vec![delete("ghost")]).await.unwrap();
+    assert_eq!(done[0].outcome, WriteOutcome::NoOp);
+    assert!(s.read(&ctx, "Patient", "ghost").await.unwrap().is_none());
+}
+
+async fn if_match_precondition(s: &dyn Store, ctx: TenantContext) {
+    s.commit(&ctx, vec![create("p1", "A")]).await.unwrap();
+    let mut stale = update("p1", "B");
+    stale.precondition = Precondition::VersionIs(7);
+    let err = s.commit(&ctx, vec![stale]).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::VersionConflict {
+                expected: 7,
+                current: Some(1),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let mut fresh = update("p1", "B");
+    fresh.precondition = Precondition::VersionIs(1);
+    assert_eq!(s.commit(&ctx, vec![fresh]).await.unwrap()[0].version, 2);
+}
+
+async fn commit_is_atomic(s: &dyn Store, ctx: TenantContext) {
+    s.commit(&ctx, vec![create("taken", "A")]).await.unwrap();
+    let mut writes: Vec<PendingWrite> = (0..49).map(|i| create(&format!("n{i}"), "N")).collect();
+    writes.push(create("taken", "again"));
+    assert!(s.commit(&ctx, writes).await.is_err());
+    for i in 0..49 {
+        assert!(s
+            .read(&ctx, "Patient", &format!("n{i}"))
+            .await
+            .unwrap()
+            .is_none());
+    }
+    let counts = s.count_by_type(&ctx).await.unwrap();
+    assert_eq!(counts, vec![("Patient".to_string(), 1)]);
+    let events = s.changes_after(&ctx, 0, 100).await.unwrap();
+    assert_eq!(events.len(), 1, "a failed commit leaves no outbox events");
+}
+
+async fn duplicate_in_batch_rejected(s: &dyn Store, ctx: TenantContext) {
+    let err = s
+        .commit(&ctx, vec![create("d1", "A"), update("d1", "B")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::DuplicateInBatch { .. }),
+        "{err:?}"
+    );
+    assert!(s.read(&ctx, "Patient", "d1").await.unwrap().is_none());
+}
+
+async fn history_paging_is_stable(s: &dyn Store, ctx: TenantContext) {
+    for i in 0..5 {
+        s.commit(&ctx, vec![create(&format!("h{i}"), "H")])
+            .await
+            .unwrap();
+    }
+    let q = HistoryQuery {
+        resource_type: Some("Patient".into()),
+        count: 2,
+        ..Default::default()
+    };
+    let first = s.history(&ctx, &q).await.unwrap();
+    let ids: Vec<&str> = first
+        .entries
+        .iter()
+        .map(|e| e.version.id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["h4", "h3"]);
+    assert_eq!(first.total, 5);
+    // New writes after the first page do not shift the following pages.
+    s.commit(&ctx, vec![create("late", "L")]).await.unwrap();
+    let second = s
+        .history(
+            &ctx,
+            &HistoryQuery {
+                cursor: first.next_cursor,
+                ..q.clone()
+            },
+        )
+        .await
+        .unwrap();
+    let ids: Vec<&str> = second
+        .entries
+        .iter()
+        .map(|e| e.version.id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["h2", "h1"]);
+    let third = s
+        .history(
+            &ctx,
+            &HistoryQuery {
+                cursor: second.next_cursor,
+                ..q.clone()
+            },
+        )
+        .await
+        .unwrap();
+    let ids: Vec<&str> = third
+        .entries
+        .iter()
+        .map(|e| e.version.id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["h0"]);
+    assert!(third.next_cursor.is_none());
+}
+
+async fn history_since_and_scopes(s: &dyn Store, ctx: TenantContext) {
+    s.commit(&ctx, vec![create("a", "A")]).await.unwrap();
+    let obs = json!({"resourceType": "Observation", "id": "o1", "status": "final",
+        "code": {"text": "x"}});
+    s.commit(
+        &ctx,
+        vec![write(WriteKind::Create, "Observation", "o1", Some(obs))],
+    )
+    .await
+    .unwrap();
+    let all = s
+        .history(
+            &ctx,
+            &HistoryQuery {
+                count: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.entries.len(), 2);
+    assert_eq!(all.entries[0].version.resource_type, "Observation");
+    let future = crate::timestamp::now_millis() + 60_000;
+    let none = s
+        .history(
+            &ctx,
+            &HistoryQuery {
+                since: Some(future),
+                count: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(none.entries.is_empty());
+    assert_eq!(none.total, 0);
+    let past = s
+        .history(
+            &ctx,
+            &HistoryQuery {
+                since: Some(0),
+                count: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(past.total, 2);
+}
+
+async fn find_ids_by_token_and_id(s: &dyn Store, ctx: TenantContext) {
+    let mut w = create("m1", "A");
+    w.index.tokens.push(TokenIndex {
+        param: "identifier".into(),
+        system: Some("urn:mrn".into()),
+        code: "123".into(),
+    });
+    s.commit(&ctx, vec![w, create("m2", "B")]).await.unwrap();
+    let by_token = |system: Option<&str>| Criterion::Token {
+        param: "identifier".into(),
+        system: system.map(str::to_string),
+        code: "123".into(),
+    };
+    assert_eq!(
+        s.find_ids(&ctx, "Patient", &[by_token(Some("urn:mrn"))], 5)
+            .await
+            .unwrap(),
+        vec!["m1"]
+    );
+    assert_eq!(
+        s.find_ids(&ctx, "Patient", &[by_token(None)], 5)
+            .await
+            .unwrap(),
+        vec!["m1"]
+    );
+    assert!(s
+        .find_ids(&ctx, "Patient", &[by_token(Some("urn:other"))], 5)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .find_ids(&ctx, "Patient", &[by_token(Some(""))], 5)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.find_ids(&ctx, "Patient", &[Criterion::Id("m2".into())], 5)
+            .await
+            .unwrap(),
+        vec!["m2"]
+    );
+    assert!(s
+        .find_ids(
+            &ctx,
+            "Patient",
+            &[Criterion::Id("m2".into()), by_token(None)],
+            5
+        )
+        .await
+        .unwrap()
+        .is_empty());
+    // An update replaces the index rows of the old version.
+    s.commit(&ctx, vec![update("m1", "A2")]).await.unwrap();
+    assert!(s
+        .find_ids(&ctx, "Patient", &[by_token(None)], 5)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn count_by_type_counts_live(s: &dyn Store, ctx: TenantContext) {
+    s.commit(
+        &ctx,
+        vec![create("c1", "A"), create("c2", "B"), create("c3", "C")],
+    )
+    .await
+    .unwrap();
+    s.commit(&ctx, vec![delete("c2")]).await.unwrap();
+    assert_eq!(
+        s.count_by_type(&ctx).await.unwrap(),
+        vec![("Patient".to_string(), 2)]
+    );
+}
+
+async fn change_feed_in_commit_order(s: &dyn Store, ctx: TenantContext) {
+    s.commit(&ctx, vec![create("e1", "A"), create("e2", "B")])
+        .await
+        .unwrap();
+    s.commit(&ctx, vec![delete("e1")]).await.unwrap();
+    let events = s.changes_after(&ctx, 0, 10).await.unwrap();
+    let seen: Vec<(String, i64, WriteKind)> = events
+        .iter()
+        .map(|e| (e.id.clone(), e.version, e.kind))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("e1".to_string(), 1, WriteKind::Create),
+            ("e2".to_string(), 1, WriteKind::Create),
+            ("e1".to_string(), 2, WriteKind::Delete),
+        ]
+    );
+    assert!(events.windows(2).all(|w| w[0].sequence < w[1].sequence));
+    let rest = s.changes_after(&ctx, events[0].sequence, 10).await.unwrap();
+    assert_eq!(rest.len(), 2);
+}
+
+async fn tenants_are_isolated(s: &dyn Store, ctx: TenantContext) {
+    let other = TenantContext::new(format!("{}-other", ctx.tenant), Actor::System, "other");
+    s.commit(&ctx, vec![create("shared-id", "Mine")])
+        .await
+        .unwrap();
+    assert!(s
+        .read(&other, "Patient", "shared-id")
+        .await
+        .unwrap()
+        .is_none());
+    s.commit(&other, vec![create("shared-id", "Theirs")])
+        .await
+        .unwrap();
+    let mine = s.read(&ctx, "Patient", "shared-id").await.unwrap().unwrap();
+    assert_eq!(parse(&mine.content)["name"][0]["family"], "Mine");
+}
+
+async fn decimals_keep_precision(s: &dyn Store, ctx: TenantContext) {
+    let text = r#"{"resourceType":"Observation","id":"d1","status":"final","code":{"text":"t"},"valueQuantity":{"value":1.50}}"#;
+    let body: Value = serde_json::from_str(text).unwrap();
+    s.commit(
+        &ctx,
+        vec![write(WriteKind::Create, "Observation", "d1", Some(body))],
+    )
+    .await
+    .unwrap();
+    let got = s.read(&ctx, "Observation", "d1").await.unwrap().unwrap();
+    assert!(got.content.unwrap().contains("\"value\":1.50"));
+}

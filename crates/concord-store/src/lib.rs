@@ -1,0 +1,20 @@
+//! Storage contract for Concord: every backend implements these traits, and
+//! every caller passes a [`TenantContext`] so tenant and actor travel with each call.
+#![forbid(unsafe_code)]
+
+mod context;
+mod error;
+mod model;
+pub mod timestamp;
+mod traits;
+
+#[cfg(feature = "testing")]
+pub mod conformance;
+
+pub use context::{Actor, TenantContext, DEFAULT_TENANT};
+pub use error::{StoreError, StoreResult};
+pub use model::{
+    ChangeEvent, CommittedWrite, Criterion, HistoryEntry, HistoryPage, HistoryQuery, IndexRows,
+    PendingWrite, Precondition, StoredVersion, TokenIndex, WriteKind, WriteOutcome,
+};
+pub use traits::{ChangeFeed, ResourceStore, Store};

@@ -1,0 +1,71 @@
+//! The traits each backend implements.
+
+use async_trait::async_trait;
+
+use crate::{
+    ChangeEvent, CommittedWrite, Criterion, HistoryPage, HistoryQuery, PendingWrite, StoreResult,
+    StoredVersion, TenantContext,
+};
+
+/// Resource versions: read, history and atomic commits.
+#[async_trait]
+pub trait ResourceStore: Send + Sync {
+    /// The current version (possibly a delete), or `None` if never created.
+    async fn read(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredVersion>>;
+
+    /// One version of a resource, or `None`.
+    async fn vread(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+        version: i64,
+    ) -> StoreResult<Option<StoredVersion>>;
+
+    /// Versions newest first, paged by cursor (stable while new writes arrive).
+    async fn history(&self, ctx: &TenantContext, query: &HistoryQuery) -> StoreResult<HistoryPage>;
+
+    /// Applies all writes in one database transaction, in order: all or nothing.
+    /// Each version is written with its history row, index rows, an outbox event
+    /// and a ledger entry.
+    async fn commit(
+        &self,
+        ctx: &TenantContext,
+        writes: Vec<PendingWrite>,
+    ) -> StoreResult<Vec<CommittedWrite>>;
+
+    /// Ids of live resources of a type matching every criterion, at most `limit`.
+    async fn find_ids(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        criteria: &[Criterion],
+        limit: usize,
+    ) -> StoreResult<Vec<String>>;
+
+    /// Live (not deleted) resources per type, sorted by type.
+    async fn count_by_type(&self, ctx: &TenantContext) -> StoreResult<Vec<(String, u64)>>;
+}
+
+/// The committed change feed (the outbox), for consumers with their own cursor.
+#[async_trait]
+pub trait ChangeFeed: Send + Sync {
+    /// Events with a sequence greater than `after`, oldest first, at most `limit`.
+    async fn changes_after(
+        &self,
+        ctx: &TenantContext,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<ChangeEvent>>;
+}
+
+/// Everything a backend provides.
+pub trait Store: ResourceStore + ChangeFeed {
+    /// A short name for logs and the CapabilityStatement ("sqlite", "postgresql").
+    fn backend_name(&self) -> &'static str;
+}

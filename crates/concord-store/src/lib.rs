@@ -4,6 +4,8 @@
 
 mod context;
 mod error;
+pub mod ledger;
+pub mod meta;
 mod model;
 pub mod timestamp;
 mod traits;

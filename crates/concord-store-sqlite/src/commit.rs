@@ -1,0 +1,219 @@
+//! One commit = one `BEGIN IMMEDIATE` transaction: versions, history, index
+//! rows, outbox events and ledger entries, all or nothing.
+
+use std::collections::HashSet;
+
+use concord_store::{
+    ledger, meta::stamp_meta, timestamp, CommittedWrite, PendingWrite, Precondition, StoreError,
+    StoreResult, WriteKind, WriteOutcome,
+};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::error::backend;
+use crate::pool::Writer;
+
+/// Index tables cleared when a resource gets a new version.
+const INDEX_TABLES: &[&str] = &[
+    "idx_token",
+    "idx_string",
+    "idx_date",
+    "idx_reference",
+    "idx_quantity",
+    "idx_number",
+    "idx_uri",
+    "idx_composite",
+    "compartment",
+];
+
+pub fn commit(
+    w: &mut Writer,
+    tenant: &str,
+    writes: Vec<PendingWrite>,
+) -> StoreResult<Vec<CommittedWrite>> {
+    let mut seen = HashSet::with_capacity(writes.len());
+    for pw in &writes {
+        if !seen.insert((pw.resource_type.as_str(), pw.id.as_str())) {
+            return Err(StoreError::DuplicateInBatch {
+                resource_type: pw.resource_type.clone(),
+                id: pw.id.clone(),
+            });
+        }
+    }
+    let now = timestamp::now_millis();
+    let tx = w
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    let mut head = w.ledger_head;
+    let mut done = Vec::with_capacity(writes.len());
+    for pw in writes {
+        done.push(apply(&tx, tenant, pw, now, &mut head)?);
+    }
+    tx.commit().map_err(backend)?;
+    w.ledger_head = head;
+    Ok(done)
+}
+
+fn apply(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    pw: PendingWrite,
+    now: i64,
+    head: &mut [u8; 32],
+) -> StoreResult<CommittedWrite> {
+    let current: Option<(i64, String)> = tx
+        .prepare_cached(
+            "SELECT version, kind FROM resources WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+        )
+        .map_err(backend)?
+        .query_row(params![tenant, pw.resource_type, pw.id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .map_err(backend)?;
+    let current_version = current.as_ref().map(|c| c.0);
+    let current_live = matches!(&current, Some((_, kind)) if kind != "delete");
+    if let Precondition::VersionIs(expected) = pw.precondition {
+        if current_version != Some(expected) {
+            return Err(StoreError::VersionConflict {
+                resource_type: pw.resource_type,
+                id: pw.id,
+                expected,
+                current: current_version,
+            });
+        }
+    }
+    let version = current_version.unwrap_or(0) + 1;
+    let outcome = match pw.kind {
+        WriteKind::Create if current.is_some() => {
+            return Err(StoreError::AlreadyExists {
+                resource_type: pw.resource_type,
+                id: pw.id,
+            })
+        }
+        WriteKind::Create => WriteOutcome::Created,
+        WriteKind::Update if current_live => WriteOutcome::Updated,
+        WriteKind::Update => WriteOutcome::Created,
+        WriteKind::Delete if !current_live => {
+            return Ok(CommittedWrite {
+                resource_type: pw.resource_type,
+                id: pw.id,
+                version: current_version.unwrap_or(0),
+                last_updated: now,
+                outcome: WriteOutcome::NoOp,
+                content: None,
+            })
+        }
+        WriteKind::Delete => WriteOutcome::Deleted,
+    };
+    let content = match (pw.kind, pw.resource) {
+        (WriteKind::Delete, _) => None,
+        (_, Some(mut resource)) => {
+            stamp_meta(&mut resource, version, now);
+            Some(
+                serde_json::to_string(&resource)
+                    .map_err(|e| StoreError::Backend(format!("serialize: {e}")))?,
+            )
+        }
+        (_, None) => {
+            return Err(StoreError::Backend(
+                "create/update without a resource".into(),
+            ))
+        }
+    };
+    let kind = pw.kind.as_str();
+    tx.prepare_cached(
+        "INSERT INTO resources (tenant, type, id, version, last_updated, kind, content)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (tenant, type, id) DO UPDATE SET version = excluded.version,
+           last_updated = excluded.last_updated, kind = excluded.kind, content = excluded.content",
+    )
+    .map_err(backend)?
+    .execute(params![
+        tenant,
+        pw.resource_type,
+        pw.id,
+        version,
+        now,
+        kind,
+        content
+    ])
+    .map_err(backend)?;
+    tx.prepare_cached(
+        "INSERT INTO resource_history (tenant, type, id, version, last_updated, kind, content)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .map_err(backend)?
+    .execute(params![
+        tenant,
+        pw.resource_type,
+        pw.id,
+        version,
+        now,
+        kind,
+        content
+    ])
+    .map_err(backend)?;
+    if current.is_some() {
+        for table in INDEX_TABLES {
+            tx.prepare_cached(&format!(
+                "DELETE FROM {table} WHERE tenant = ?1 AND type = ?2 AND id = ?3"
+            ))
+            .map_err(backend)?
+            .execute(params![tenant, pw.resource_type, pw.id])
+            .map_err(backend)?;
+        }
+    }
+    if pw.kind != WriteKind::Delete {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO idx_token (tenant, type, id, param, system, code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(backend)?;
+        for t in &pw.index.tokens {
+            insert
+                .execute(params![
+                    tenant,
+                    pw.resource_type,
+                    pw.id,
+                    t.param,
+                    t.system,
+                    t.code
+                ])
+                .map_err(backend)?;
+        }
+    }
+    tx.prepare_cached(
+        "INSERT INTO outbox (tenant, type, id, version, kind, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .map_err(backend)?
+    .execute(params![tenant, pw.resource_type, pw.id, version, kind, now])
+    .map_err(backend)?;
+    let content_hash = ledger::content_hash(content.as_deref());
+    let entry = ledger::entry_hash(head, &pw.resource_type, &pw.id, version, &content_hash);
+    tx.prepare_cached(
+        "INSERT INTO ledger (tenant, type, id, version, content_hash, prev_hash, entry_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .map_err(backend)?
+    .execute(params![
+        tenant,
+        pw.resource_type,
+        pw.id,
+        version,
+        &content_hash[..],
+        &head[..],
+        &entry[..]
+    ])
+    .map_err(backend)?;
+    *head = entry;
+    Ok(CommittedWrite {
+        resource_type: pw.resource_type,
+        id: pw.id,
+        version,
+        last_updated: now,
+        outcome,
+        content,
+    })
+}

@@ -1,0 +1,146 @@
+//! Concord's embedded backend: one SQLite file in WAL mode, zero set-up.
+//! All SQL for SQLite lives in this crate.
+#![forbid(unsafe_code)]
+
+mod commit;
+mod error;
+mod migrate;
+mod pool;
+mod read;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use concord_store::{
+    ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, PendingWrite,
+    ResourceStore, Store, StoreError, StoreResult, StoredVersion, TenantContext,
+};
+use rusqlite::Connection;
+
+use pool::Pool;
+
+/// The SQLite store. Cheap to clone; one writer connection, a pool of readers.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: Arc<Pool>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and runs pending migrations.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<SqliteStore> {
+        let path: PathBuf = path.as_ref().to_path_buf();
+        let pool = Pool::open(path)?;
+        Ok(SqliteStore {
+            pool: Arc::new(pool),
+        })
+    }
+
+    /// Runs a closure on a reader connection off the async runtime.
+    async fn with_reader<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || pool.with_reader(f))
+            .await
+            .map_err(|e| StoreError::Backend(format!("reader task failed: {e}")))?
+    }
+}
+
+#[async_trait]
+impl ResourceStore for SqliteStore {
+    async fn read(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredVersion>> {
+        let (tenant, rt, id) = (
+            ctx.tenant.clone(),
+            resource_type.to_string(),
+            id.to_string(),
+        );
+        self.with_reader(move |c| read::current(c, &tenant, &rt, &id))
+            .await
+    }
+
+    async fn vread(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+        version: i64,
+    ) -> StoreResult<Option<StoredVersion>> {
+        let (tenant, rt, id) = (
+            ctx.tenant.clone(),
+            resource_type.to_string(),
+            id.to_string(),
+        );
+        self.with_reader(move |c| read::version(c, &tenant, &rt, &id, version))
+            .await
+    }
+
+    async fn history(&self, ctx: &TenantContext, query: &HistoryQuery) -> StoreResult<HistoryPage> {
+        let (tenant, query) = (ctx.tenant.clone(), query.clone());
+        self.with_reader(move |c| read::history(c, &tenant, &query))
+            .await
+    }
+
+    async fn commit(
+        &self,
+        ctx: &TenantContext,
+        writes: Vec<PendingWrite>,
+    ) -> StoreResult<Vec<CommittedWrite>> {
+        let pool = self.pool.clone();
+        let tenant = ctx.tenant.clone();
+        tokio::task::spawn_blocking(move || {
+            pool.with_writer(|w| commit::commit(w, &tenant, writes))
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?
+    }
+
+    async fn find_ids(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        criteria: &[Criterion],
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        let (tenant, rt, criteria) = (
+            ctx.tenant.clone(),
+            resource_type.to_string(),
+            criteria.to_vec(),
+        );
+        self.with_reader(move |c| read::find_ids(c, &tenant, &rt, &criteria, limit))
+            .await
+    }
+
+    async fn count_by_type(&self, ctx: &TenantContext) -> StoreResult<Vec<(String, u64)>> {
+        let tenant = ctx.tenant.clone();
+        self.with_reader(move |c| read::count_by_type(c, &tenant))
+            .await
+    }
+}
+
+#[async_trait]
+impl ChangeFeed for SqliteStore {
+    async fn changes_after(
+        &self,
+        ctx: &TenantContext,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<ChangeEvent>> {
+        let tenant = ctx.tenant.clone();
+        self.with_reader(move |c| read::changes_after(c, &tenant, after, limit))
+            .await
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+}

@@ -1,0 +1,88 @@
+//! One writer connection (SQLite allows one writer at a time) and a pool of readers.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use concord_store::{ledger, StoreError, StoreResult};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::backend;
+use crate::migrate;
+
+/// The writer connection and the ledger head it extends.
+pub struct Writer {
+    pub conn: Connection,
+    pub ledger_head: [u8; 32],
+}
+
+pub struct Pool {
+    path: PathBuf,
+    writer: Mutex<Writer>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+const MAX_IDLE_READERS: usize = 16;
+
+fn configure(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA busy_timeout = 10000;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32000;",
+    )
+    .map_err(backend)
+}
+
+impl Pool {
+    pub fn open(path: PathBuf) -> StoreResult<Pool> {
+        let mut conn = Connection::open(&path).map_err(backend)?;
+        configure(&conn)?;
+        migrate::run(&mut conn)?;
+        let ledger_head = conn
+            .query_row(
+                "SELECT entry_hash FROM ledger ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get::<_, Vec<u8>>(0),
+            )
+            .ok()
+            .and_then(|h| <[u8; 32]>::try_from(h.as_slice()).ok())
+            .unwrap_or(ledger::GENESIS);
+        Ok(Pool {
+            path,
+            writer: Mutex::new(Writer { conn, ledger_head }),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn with_writer<T>(&self, f: impl FnOnce(&mut Writer) -> StoreResult<T>) -> StoreResult<T> {
+        let mut guard = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Backend("writer lock poisoned".into()))?;
+        f(&mut guard)
+    }
+
+    pub fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let taken = self.readers.lock().ok().and_then(|mut r| r.pop());
+        let conn = match taken {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(backend)?;
+                configure(&c)?;
+                c
+            }
+        };
+        let result = f(&conn);
+        if let Ok(mut readers) = self.readers.lock() {
+            if readers.len() < MAX_IDLE_READERS {
+                readers.push(conn);
+            }
+        }
+        result
+    }
+}

@@ -1,0 +1,33 @@
+//! Concord's use cases. Every change to clinical data goes through [`Engine`]:
+//! validate → persist (version, history, index rows, outbox, ledger in one
+//! transaction). Reads go through it too, so later layers (authorization,
+//! audit) have one place to stand.
+#![forbid(unsafe_code)]
+
+mod bundle;
+mod criteria;
+mod engine;
+mod error;
+mod index;
+mod read;
+mod references;
+mod write;
+
+pub use bundle::{BundleKind, EntryResponse, EntryStatus};
+pub use criteria::parse_criteria;
+pub use engine::Engine;
+pub use error::{CoreError, CoreResult};
+pub use write::WriteResult;
+
+/// A new server-assigned id: a UUID, URL-safe and well under 64 characters.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The version in an ETag / `If-Match` value: `W/"3"`, `"3"` or `3`.
+pub fn parse_etag(tag: &str) -> Option<i64> {
+    let t = tag.trim();
+    let t = t.strip_prefix("W/").unwrap_or(t);
+    let t = t.trim_matches('"');
+    t.parse().ok().filter(|v| *v > 0)
+}

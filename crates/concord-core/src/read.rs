@@ -1,0 +1,85 @@
+//! Reads: current version, one version, history.
+
+use concord_store::{HistoryPage, HistoryQuery, StoredVersion, TenantContext};
+
+use crate::{CoreError, CoreResult, Engine};
+
+impl Engine {
+    /// The current version; `NotFound` if never created, `Gone` if deleted.
+    pub async fn read(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+    ) -> CoreResult<StoredVersion> {
+        Engine::check_type(resource_type)?;
+        Engine::check_id(id)?;
+        match self.store().read(ctx, resource_type, id).await? {
+            None => Err(CoreError::NotFound {
+                resource_type: resource_type.into(),
+                id: id.into(),
+            }),
+            Some(v) if v.is_deleted() => Err(CoreError::Gone {
+                resource_type: resource_type.into(),
+                id: id.into(),
+                version: v.version,
+            }),
+            Some(v) => Ok(v),
+        }
+    }
+
+    /// One version; `Gone` when that version is the delete itself.
+    pub async fn vread(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+        version: i64,
+    ) -> CoreResult<StoredVersion> {
+        Engine::check_type(resource_type)?;
+        Engine::check_id(id)?;
+        match self.store().vread(ctx, resource_type, id, version).await? {
+            None => Err(CoreError::NotFound {
+                resource_type: resource_type.into(),
+                id: format!("{id}/_history/{version}"),
+            }),
+            Some(v) if v.is_deleted() => Err(CoreError::Gone {
+                resource_type: resource_type.into(),
+                id: id.into(),
+                version,
+            }),
+            Some(v) => Ok(v),
+        }
+    }
+
+    /// A page of history (system, type or instance).
+    pub async fn history(
+        &self,
+        ctx: &TenantContext,
+        query: &HistoryQuery,
+    ) -> CoreResult<HistoryPage> {
+        if let Some(rt) = &query.resource_type {
+            Engine::check_type(rt)?;
+        }
+        if let Some(id) = &query.id {
+            Engine::check_id(id)?;
+        }
+        Ok(self.store().history(ctx, query).await?)
+    }
+
+    /// Ids of live resources matching conditional-style criteria (`_id`, `identifier`).
+    pub async fn find_ids(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        query: &str,
+        limit: usize,
+    ) -> CoreResult<Vec<String>> {
+        Engine::check_type(resource_type)?;
+        let criteria = crate::parse_criteria(query)?;
+        Ok(self
+            .store()
+            .find_ids(ctx, resource_type, &criteria, limit)
+            .await?)
+    }
+}

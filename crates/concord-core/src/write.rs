@@ -1,0 +1,294 @@
+//! The write path: create, update, patch, delete and their conditional forms.
+
+use concord_fhir::Issue;
+use concord_store::{
+    Criterion, PendingWrite, Precondition, StoreError, TenantContext, WriteKind, WriteOutcome,
+};
+use serde_json::Value;
+
+use crate::{criteria::parse_criteria, index, new_id, CoreError, CoreResult, Engine};
+
+/// What one write did.
+#[derive(Debug, Clone)]
+pub struct WriteResult {
+    pub resource_type: String,
+    pub id: String,
+    pub version: i64,
+    pub last_updated: i64,
+    /// `NoOp` for a delete of nothing, and for a conditional create that
+    /// matched an existing resource (then `content` holds that resource).
+    pub outcome: WriteOutcome,
+    /// The stored JSON text, for creates and updates.
+    pub content: Option<String>,
+    /// Validation warnings of the stored resource.
+    pub warnings: Vec<Issue>,
+}
+
+/// How many times a write without `If-Match` retries a lost optimistic race.
+const RACE_RETRIES: usize = 5;
+
+/// A write the engine has checked and is about to commit.
+pub(crate) fn pending(
+    kind: WriteKind,
+    resource_type: &str,
+    id: &str,
+    body: Option<Value>,
+    if_match: Option<i64>,
+) -> PendingWrite {
+    let index = body.as_ref().map(index::extract).unwrap_or_default();
+    PendingWrite {
+        resource_type: resource_type.to_string(),
+        id: id.to_string(),
+        kind,
+        precondition: if_match.map_or(Precondition::None, Precondition::VersionIs),
+        resource: body,
+        index,
+    }
+}
+
+pub(crate) fn set_id(body: &mut Value, id: &str) {
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("id".into(), Value::String(id.to_string()));
+    }
+}
+
+impl Engine {
+    async fn commit_one(
+        &self,
+        ctx: &TenantContext,
+        write: PendingWrite,
+        warnings: Vec<Issue>,
+    ) -> CoreResult<WriteResult> {
+        let mut done = self.store().commit(ctx, vec![write]).await?;
+        let w = done
+            .pop()
+            .ok_or_else(|| CoreError::Store(StoreError::Backend("empty commit result".into())))?;
+        tracing::debug!(resource_type = %w.resource_type, id = %w.id, version = w.version, "committed");
+        Ok(WriteResult {
+            resource_type: w.resource_type,
+            id: w.id,
+            version: w.version,
+            last_updated: w.last_updated,
+            outcome: w.outcome,
+            content: w.content,
+            warnings,
+        })
+    }
+
+    /// Ids matching conditional criteria (at most two: enough to tell 0, 1, many).
+    pub(crate) async fn match_criteria(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        query: &str,
+    ) -> CoreResult<Vec<String>> {
+        let criteria: Vec<Criterion> = parse_criteria(query)?;
+        Ok(self
+            .store()
+            .find_ids(ctx, resource_type, &criteria, 2)
+            .await?)
+    }
+
+    /// `POST Type` (with optional `If-None-Exist`). The server assigns the id.
+    pub async fn create(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        mut body: Value,
+        if_none_exist: Option<&str>,
+    ) -> CoreResult<WriteResult> {
+        Engine::check_type(resource_type)?;
+        let id = new_id();
+        set_id(&mut body, &id);
+        let warnings = Engine::validate(resource_type, &body)?;
+        if let Some(query) = if_none_exist {
+            let matches = self.match_criteria(ctx, resource_type, query).await?;
+            match matches.as_slice() {
+                [] => {}
+                [existing] => return self.existing(ctx, resource_type, existing).await,
+                _ => {
+                    return Err(CoreError::PreconditionFailed(
+                        "If-None-Exist criteria match more than one resource".into(),
+                    ))
+                }
+            }
+        }
+        let write = pending(WriteKind::Create, resource_type, &id, Some(body), None);
+        self.commit_one(ctx, write, warnings).await
+    }
+
+    async fn existing(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+    ) -> CoreResult<WriteResult> {
+        let current = self.read(ctx, resource_type, id).await?;
+        Ok(WriteResult {
+            resource_type: current.resource_type,
+            id: current.id,
+            version: current.version,
+            last_updated: current.last_updated,
+            outcome: WriteOutcome::NoOp,
+            content: current.content,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// `PUT Type/id`: update, or create with the client's id.
+    pub async fn update(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+        body: Value,
+        if_match: Option<i64>,
+    ) -> CoreResult<WriteResult> {
+        Engine::check_type(resource_type)?;
+        Engine::check_id(id)?;
+        match body.get("id").and_then(Value::as_str) {
+            Some(body_id) if body_id == id => {}
+            Some(body_id) => {
+                return Err(CoreError::BadRequest(vec![Issue::error(
+                    concord_fhir::IssueType::Invalid,
+                    format!("the body's id '{body_id}' does not match the URL's id '{id}'"),
+                )
+                .at(format!("{resource_type}.id"))]))
+            }
+            None => {
+                return Err(CoreError::BadRequest(vec![Issue::error(
+                    concord_fhir::IssueType::Required,
+                    "an update needs the resource id in the body",
+                )
+                .at(format!("{resource_type}.id"))]))
+            }
+        }
+        let warnings = Engine::validate(resource_type, &body)?;
+        let write = pending(WriteKind::Update, resource_type, id, Some(body), if_match);
+        self.commit_one(ctx, write, warnings).await
+    }
+
+    /// `PUT Type?criteria`: no match creates, one match updates, several → 412.
+    pub async fn conditional_update(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        query: &str,
+        mut body: Value,
+        if_match: Option<i64>,
+    ) -> CoreResult<WriteResult> {
+        Engine::check_type(resource_type)?;
+        let matches = self.match_criteria(ctx, resource_type, query).await?;
+        let body_id = body.get("id").and_then(Value::as_str).map(str::to_string);
+        let id = match (matches.as_slice(), body_id) {
+            ([], Some(id)) => id,
+            ([], None) => {
+                let id = new_id();
+                set_id(&mut body, &id);
+                id
+            }
+            ([found], Some(id)) if *found != id => {
+                return Err(CoreError::bad_request(format!(
+                    "the body's id '{id}' differs from the matched resource '{found}'"
+                )))
+            }
+            ([found], _) => {
+                set_id(&mut body, found);
+                found.clone()
+            }
+            _ => {
+                return Err(CoreError::PreconditionFailed(
+                    "conditional update criteria match more than one resource".into(),
+                ))
+            }
+        };
+        self.update(ctx, resource_type, &id, body, if_match).await
+    }
+
+    /// `PATCH Type/id` with a JSON Patch document (RFC 6902).
+    pub async fn patch(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+        patch: &Value,
+        if_match: Option<i64>,
+    ) -> CoreResult<WriteResult> {
+        Engine::check_type(resource_type)?;
+        Engine::check_id(id)?;
+        let ops: json_patch::Patch = serde_json::from_value(patch.clone())
+            .map_err(|e| CoreError::bad_request(format!("not a JSON Patch document: {e}")))?;
+        for attempt in 0..RACE_RETRIES {
+            let current = self.read(ctx, resource_type, id).await?;
+            if let Some(expected) = if_match {
+                if expected != current.version {
+                    return Err(CoreError::PreconditionFailed(format!(
+                        "{resource_type}/{id} is at version {}, not {expected}",
+                        current.version
+                    )));
+                }
+            }
+            let text = current.content.as_deref().unwrap_or("{}");
+            let mut doc: Value = serde_json::from_str(text)
+                .map_err(|e| CoreError::Store(StoreError::Backend(format!("stored JSON: {e}"))))?;
+            json_patch::patch(&mut doc, &ops)
+                .map_err(|e| CoreError::bad_request(format!("the patch cannot be applied: {e}")))?;
+            if doc.get("id").and_then(Value::as_str) != Some(id) {
+                return Err(CoreError::bad_request("a patch may not change the resource id"));
+            }
+            let warnings = Engine::validate(resource_type, &doc)?;
+            let write = pending(
+                WriteKind::Update,
+                resource_type,
+                id,
+                Some(doc),
+                Some(current.version),
+            );
+            match self.commit_one(ctx, write, warnings).await {
+                Err(CoreError::PreconditionFailed(_)) if if_match.is_none() && attempt + 1 < RACE_RETRIES => continue,
+                other => return other,
+            }
+        }
+        Err(CoreError::Conflict("the resource kept changing; try again".into()))
+    }
+
+    /// `DELETE Type/id`: a logical delete; deleting nothing succeeds.
+    pub async fn delete(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+        if_match: Option<i64>,
+    ) -> CoreResult<WriteResult> {
+        Engine::check_type(resource_type)?;
+        Engine::check_id(id)?;
+        let write = pending(WriteKind::Delete, resource_type, id, None, if_match);
+        self.commit_one(ctx, write, Vec::new()).await
+    }
+
+    /// `DELETE Type?criteria`: deletes the one match; several → 412.
+    pub async fn conditional_delete(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        query: &str,
+    ) -> CoreResult<WriteResult> {
+        Engine::check_type(resource_type)?;
+        let matches = self.match_criteria(ctx, resource_type, query).await?;
+        match matches.as_slice() {
+            [] => Ok(WriteResult {
+                resource_type: resource_type.to_string(),
+                id: String::new(),
+                version: 0,
+                last_updated: 0,
+                outcome: WriteOutcome::NoOp,
+                content: None,
+                warnings: Vec::new(),
+            }),
+            [id] => self.delete(ctx, resource_type, id, None).await,
+            _ => Err(CoreError::PreconditionFailed(
+                "conditional delete criteria match more than one resource".into(),
+            )),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Concord's FHIR R4 REST API over HTTP, JSON only (`application/fhir+json`).
+#![forbid(unsafe_code)]
+
+mod body;
+mod bundle;
+mod capability;
+mod crud;
+mod error;
+mod headers;
+mod history;
+mod negotiate;
+mod request_id;
+mod response;
+
+use axum::routing::{get, post};
+use axum::Router;
+use concord_core::Engine;
+use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
+
+pub use error::ApiError;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The public base URL (e.g. `https://ehr.example.org/fhir`); when `None`,
+    /// taken from each request's `Host` header.
+    pub base_url: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            base_url: None,
+            max_body_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub config: ApiConfig,
+}
+
+impl AppState {
+    /// The store context of a request (tenant and actor travel with every call).
+    pub(crate) fn context(&self, request_id: &str) -> TenantContext {
+        TenantContext::new(DEFAULT_TENANT, Actor::Anonymous, request_id)
+    }
+}
+
+/// The FHIR REST router, the same in production and tests.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/metadata", get(capability::metadata))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/", post(bundle::process))
+        .route("/_history", get(history::system))
+        .route("/{rtype}", post(crud::create).put(crud::conditional_update).delete(crud::conditional_delete))
+        .route("/{rtype}/_history", get(history::type_level))
+        .route(
+            "/{rtype}/{id}",
+            get(crud::read)
+                .put(crud::update)
+                .patch(crud::patch)
+                .delete(crud::delete),
+        )
+        .route("/{rtype}/{id}/_history", get(history::instance))
+        .route("/{rtype}/{id}/_history/{vid}", get(crud::vread))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            negotiate::check_format,
+        ))
+        .layer(axum::middleware::from_fn(request_id::tag))
+        .with_state(state)
+}

@@ -15,10 +15,18 @@ pub enum BodyKind {
 }
 
 fn content_type_ok(kind: BodyKind, media: &str) -> bool {
-    let m = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let m = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match kind {
         BodyKind::Resource => {
-            matches!(m.as_str(), "application/fhir+json" | "application/json" | "application/json+fhir")
+            matches!(
+                m.as_str(),
+                "application/fhir+json" | "application/json" | "application/json+fhir"
+            )
         }
         BodyKind::JsonPatch => m == "application/json-patch+json",
     }

@@ -22,7 +22,13 @@ pub async fn process(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bundle = read_json(&headers, body, state.config.max_body_bytes, BodyKind::Resource).await?;
+    let bundle = read_json(
+        &headers,
+        body,
+        state.config.max_body_bytes,
+        BodyKind::Resource,
+    )
+    .await?;
     let ctx = state.context(&rid.0);
     let (kind, results) = state
         .engine
@@ -62,7 +68,10 @@ fn entry(base: &str, result: CoreResult<EntryResponse>, with_resources: bool, ri
                     json!(format!("{}/{id}/_history/{v}", r.resource_type)),
                 );
                 response.insert("etag".into(), json!(etag(v)));
-                entry.insert("fullUrl".into(), json!(format!("{base}/{}/{id}", r.resource_type)));
+                entry.insert(
+                    "fullUrl".into(),
+                    json!(format!("{base}/{}/{id}", r.resource_type)),
+                );
             }
             if let Some(at) = r.last_modified {
                 response.insert("lastModified".into(), json!(timestamp::format_instant(at)));
@@ -71,7 +80,11 @@ fn entry(base: &str, result: CoreResult<EntryResponse>, with_resources: bool, ri
                 response.insert("outcome".into(), operation_outcome(&r.warnings));
             }
             if with_resources {
-                if let Some(resource) = r.resource.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()) {
+                if let Some(resource) = r
+                    .resource
+                    .as_deref()
+                    .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                {
                     entry.insert("resource".into(), resource);
                 }
             }
@@ -81,7 +94,11 @@ fn entry(base: &str, result: CoreResult<EntryResponse>, with_resources: bool, ri
             let status = err.status;
             response.insert(
                 "status".into(),
-                json!(format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""))),
+                json!(format!(
+                    "{} {}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or("")
+                )),
             );
             response.insert("outcome".into(), operation_outcome(&err.issues));
         }

@@ -11,7 +11,9 @@ use concord_fhir::{Issue, IssueType};
 use concord_store::WriteOutcome;
 
 use crate::body::{read_json, BodyKind};
-use crate::headers::{if_match, if_none_exist, if_none_match, not_modified_since, prefer_return, Return};
+use crate::headers::{
+    if_match, if_none_exist, if_none_match, not_modified_since, prefer_return, Return,
+};
 use crate::request_id::RequestId;
 use crate::response::{base_url, resource_response, write_response};
 use crate::{ApiError, AppState};
@@ -47,7 +49,13 @@ pub async fn create(
     body: Body,
 ) -> ApiResult {
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
-    let resource = read_json(&headers, body, state.config.max_body_bytes, BodyKind::Resource).await?;
+    let resource = read_json(
+        &headers,
+        body,
+        state.config.max_body_bytes,
+        BodyKind::Resource,
+    )
+    .await?;
     let ctx = state.context(&rid.0);
     let result = state
         .engine
@@ -55,7 +63,12 @@ pub async fn create(
         .await
         .map_err(fail(&rid))?;
     let prefer = prefer_return(&headers, Return::Representation);
-    Ok(write_response(&base_url(&state, &headers), result, prefer, true))
+    Ok(write_response(
+        &base_url(&state, &headers),
+        result,
+        prefer,
+        true,
+    ))
 }
 
 pub async fn read(
@@ -65,7 +78,11 @@ pub async fn read(
     headers: HeaderMap,
 ) -> ApiResult {
     let ctx = state.context(&rid.0);
-    let v = state.engine.read(&ctx, &rtype, &id).await.map_err(fail(&rid))?;
+    let v = state
+        .engine
+        .read(&ctx, &rtype, &id)
+        .await
+        .map_err(fail(&rid))?;
     if if_none_match(&headers, v.version) || not_modified_since(&headers, v.last_updated) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         if let Ok(tag) = crate::headers::etag(v.version).parse() {
@@ -116,7 +133,13 @@ pub async fn update(
 ) -> ApiResult {
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
     let precondition = if_match(&headers)?;
-    let resource = read_json(&headers, body, state.config.max_body_bytes, BodyKind::Resource).await?;
+    let resource = read_json(
+        &headers,
+        body,
+        state.config.max_body_bytes,
+        BodyKind::Resource,
+    )
+    .await?;
     let ctx = state.context(&rid.0);
     let result = state
         .engine
@@ -124,7 +147,12 @@ pub async fn update(
         .await
         .map_err(fail(&rid))?;
     let prefer = prefer_return(&headers, Return::Representation);
-    Ok(write_response(&base_url(&state, &headers), result, prefer, true))
+    Ok(write_response(
+        &base_url(&state, &headers),
+        result,
+        prefer,
+        true,
+    ))
 }
 
 pub async fn conditional_update(
@@ -138,7 +166,13 @@ pub async fn conditional_update(
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
     let criteria = criteria(query)?;
     let precondition = if_match(&headers)?;
-    let resource = read_json(&headers, body, state.config.max_body_bytes, BodyKind::Resource).await?;
+    let resource = read_json(
+        &headers,
+        body,
+        state.config.max_body_bytes,
+        BodyKind::Resource,
+    )
+    .await?;
     let ctx = state.context(&rid.0);
     let result = state
         .engine
@@ -146,7 +180,12 @@ pub async fn conditional_update(
         .await
         .map_err(fail(&rid))?;
     let prefer = prefer_return(&headers, Return::Representation);
-    Ok(write_response(&base_url(&state, &headers), result, prefer, true))
+    Ok(write_response(
+        &base_url(&state, &headers),
+        result,
+        prefer,
+        true,
+    ))
 }
 
 pub async fn patch(
@@ -158,7 +197,13 @@ pub async fn patch(
 ) -> ApiResult {
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
     let precondition = if_match(&headers)?;
-    let document = read_json(&headers, body, state.config.max_body_bytes, BodyKind::JsonPatch).await?;
+    let document = read_json(
+        &headers,
+        body,
+        state.config.max_body_bytes,
+        BodyKind::JsonPatch,
+    )
+    .await?;
     let ctx = state.context(&rid.0);
     let result = state
         .engine
@@ -166,7 +211,12 @@ pub async fn patch(
         .await
         .map_err(fail(&rid))?;
     let prefer = prefer_return(&headers, Return::Representation);
-    Ok(write_response(&base_url(&state, &headers), result, prefer, false))
+    Ok(write_response(
+        &base_url(&state, &headers),
+        result,
+        prefer,
+        false,
+    ))
 }
 
 fn delete_response(result: concord_core::WriteResult) -> Response {

@@ -19,16 +19,21 @@ pub fn http_date(millis: i64) -> String {
 }
 
 fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 /// The version `If-Match` demands; 400 if it is not a version tag.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     match text(headers, header::IF_MATCH.as_str()) {
         None => Ok(None),
-        Some(tag) => concord_core::parse_etag(tag)
-            .map(Some)
-            .ok_or_else(|| ApiError::bad_request(format!("If-Match '{tag}' is not a version tag like W/\"1\""))),
+        Some(tag) => concord_core::parse_etag(tag).map(Some).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "If-Match '{tag}' is not a version tag like W/\"1\""
+            ))
+        }),
     }
 }
 
@@ -76,7 +81,11 @@ pub fn prefer_return(headers: &HeaderMap, default: Return) -> Return {
         return default;
     };
     for part in prefer.split([',', ';']) {
-        match part.trim().strip_prefix("return=").map(|v| v.trim_matches('"')) {
+        match part
+            .trim()
+            .strip_prefix("return=")
+            .map(|v| v.trim_matches('"'))
+        {
             Some("minimal") => return Return::Minimal,
             Some("representation") => return Return::Representation,
             Some("OperationOutcome") => return Return::OperationOutcome,
@@ -94,7 +103,10 @@ mod tests {
     #[test]
     fn prefer_and_if_match() {
         let mut h = HeaderMap::new();
-        assert_eq!(prefer_return(&h, Return::Representation), Return::Representation);
+        assert_eq!(
+            prefer_return(&h, Return::Representation),
+            Return::Representation
+        );
         h.insert("prefer", HeaderValue::from_static("return=minimal"));
         assert_eq!(prefer_return(&h, Return::Representation), Return::Minimal);
         h.insert("if-match", HeaderValue::from_static("W/\"4\""));

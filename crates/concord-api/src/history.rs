@@ -65,7 +65,11 @@ fn parse_query(raw: &str) -> Result<HistoryQuery, ApiError> {
                 q.count = n.clamp(1, MAX_COUNT);
             }
             "_cursor" => {
-                q.cursor = Some(value.parse().map_err(|_| ApiError::bad_request("invalid _cursor"))?)
+                q.cursor = Some(
+                    value
+                        .parse()
+                        .map_err(|_| ApiError::bad_request("invalid _cursor"))?,
+                )
             }
             "_format" | "_pretty" => {}
             other => {
@@ -121,17 +125,32 @@ async fn history(
     for e in page.entries {
         let v = e.version;
         let mut entry = Map::new();
-        entry.insert("fullUrl".into(), json!(format!("{base}/{}/{}", v.resource_type, v.id)));
+        entry.insert(
+            "fullUrl".into(),
+            json!(format!("{base}/{}/{}", v.resource_type, v.id)),
+        );
         if let Some(text) = &v.content {
-            let resource: Value = serde_json::from_str(text)
-                .map_err(|_| ApiError::from_core(concord_core::CoreError::bad_request("stored resource unreadable"), &rid.0))?;
+            let resource: Value = serde_json::from_str(text).map_err(|_| {
+                ApiError::from_core(
+                    concord_core::CoreError::bad_request("stored resource unreadable"),
+                    &rid.0,
+                )
+            })?;
             entry.insert("resource".into(), resource);
         }
         let (method, url, status) = match v.kind {
             WriteKind::Create => ("POST", v.resource_type.clone(), "201 Created"),
-            WriteKind::Update if v.version == 1 => ("PUT", format!("{}/{}", v.resource_type, v.id), "201 Created"),
+            WriteKind::Update if v.version == 1 => (
+                "PUT",
+                format!("{}/{}", v.resource_type, v.id),
+                "201 Created",
+            ),
             WriteKind::Update => ("PUT", format!("{}/{}", v.resource_type, v.id), "200 OK"),
-            WriteKind::Delete => ("DELETE", format!("{}/{}", v.resource_type, v.id), "204 No Content"),
+            WriteKind::Delete => (
+                "DELETE",
+                format!("{}/{}", v.resource_type, v.id),
+                "204 No Content",
+            ),
         };
         entry.insert("request".into(), json!({"method": method, "url": url}));
         entry.insert(

@@ -59,7 +59,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/", post(bundle::process))
         .route("/_history", get(history::system))
-        .route("/{rtype}", post(crud::create).put(crud::conditional_update).delete(crud::conditional_delete))
+        .route(
+            "/{rtype}",
+            post(crud::create)
+                .put(crud::conditional_update)
+                .delete(crud::conditional_delete),
+        )
         .route("/{rtype}/_history", get(history::type_level))
         .route(
             "/{rtype}/{id}",

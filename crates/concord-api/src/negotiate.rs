@@ -11,7 +11,12 @@ use crate::{ApiError, AppState};
 
 /// Media types (or `_format` shorthands) answered with FHIR JSON.
 fn is_json(media: &str) -> bool {
-    let m = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let m = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     matches!(
         m.as_str(),
         "json"
@@ -43,8 +48,16 @@ pub async fn check_format(State(_state): State<AppState>, req: Request, next: Ne
             }
         }
     }
-    if let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
-        let offered: Vec<&str> = accept.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    {
+        let offered: Vec<&str> = accept
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
         let forbids_all = offered.iter().all(|m| {
             let q_zero = m.split(';').skip(1).any(|p| {
                 p.trim()

@@ -61,7 +61,12 @@ pub fn resource_response(
 }
 
 /// The answer to a create/update/patch, shaped by `Prefer: return=`.
-pub fn write_response(base: &str, result: WriteResult, prefer: Return, created_status: bool) -> Response {
+pub fn write_response(
+    base: &str,
+    result: WriteResult,
+    prefer: Return,
+    created_status: bool,
+) -> Response {
     let status = match result.outcome {
         WriteOutcome::Created if created_status => StatusCode::CREATED,
         _ => StatusCode::OK,
@@ -77,14 +82,23 @@ pub fn write_response(base: &str, result: WriteResult, prefer: Return, created_s
             if issues.is_empty() {
                 issues.push(Issue::information(
                     IssueType::Informational,
-                    format!("{}/{} stored as version {}", result.resource_type, result.id, result.version),
+                    format!(
+                        "{}/{} stored as version {}",
+                        result.resource_type, result.id, result.version
+                    ),
                 ));
             }
             operation_outcome(&issues).to_string()
         }
         _ => result.content.clone().unwrap_or_default(),
     };
-    let mut response = resource_response(status, body, result.version, result.last_updated, Some(location));
+    let mut response = resource_response(
+        status,
+        body,
+        result.version,
+        result.last_updated,
+        Some(location),
+    );
     if prefer == Return::Minimal {
         response.headers_mut().remove(header::CONTENT_TYPE);
     }

@@ -140,18 +140,29 @@ fn parse_target(index: usize, url: &str) -> CoreResult<Target> {
         None => (url, None),
     };
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let bad = || entry_error(index, IssueType::Invalid, format!("unsupported request.url '{url}'"));
+    let bad = || {
+        entry_error(
+            index,
+            IssueType::Invalid,
+            format!("unsupported request.url '{url}'"),
+        )
+    };
     let target = match (parts.as_slice(), query) {
         ([rt], Some(q)) if !q.is_empty() => Target::Conditional(rt.to_string(), q.to_string()),
         ([rt], _) => Target::Type(rt.to_string()),
         ([rt, id], _) => Target::Instance(rt.to_string(), id.to_string()),
-        ([rt, id, "_history", v], _) => {
-            Target::Version(rt.to_string(), id.to_string(), v.parse().map_err(|_| bad())?)
-        }
+        ([rt, id, "_history", v], _) => Target::Version(
+            rt.to_string(),
+            id.to_string(),
+            v.parse().map_err(|_| bad())?,
+        ),
         _ => return Err(bad()),
     };
     let rt = match &target {
-        Target::Type(rt) | Target::Instance(rt, _) | Target::Version(rt, _, _) | Target::Conditional(rt, _) => rt,
+        Target::Type(rt)
+        | Target::Instance(rt, _)
+        | Target::Version(rt, _, _)
+        | Target::Conditional(rt, _) => rt,
     };
     Engine::check_type(rt).map_err(|e| e.within(&format!("Bundle.entry[{index}].request.url")))?;
     Ok(target)
@@ -165,15 +176,30 @@ fn parse_entry(index: usize, entry: &Value) -> CoreResult<Entry> {
         .get("method")
         .and_then(Value::as_str)
         .and_then(Method::parse)
-        .ok_or_else(|| entry_error(index, IssueType::Required, "entry.request.method is missing or unknown"))?;
+        .ok_or_else(|| {
+            entry_error(
+                index,
+                IssueType::Required,
+                "entry.request.method is missing or unknown",
+            )
+        })?;
     let url = request
         .get("url")
         .and_then(Value::as_str)
         .ok_or_else(|| entry_error(index, IssueType::Required, "entry.request.url is missing"))?;
-    let text = |name: &str| request.get(name).and_then(Value::as_str).map(str::to_string);
+    let text = |name: &str| {
+        request
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let if_match = match text("ifMatch") {
         Some(tag) => Some(parse_etag(&tag).ok_or_else(|| {
-            entry_error(index, IssueType::Invalid, format!("ifMatch '{tag}' is not a version tag"))
+            entry_error(
+                index,
+                IssueType::Invalid,
+                format!("ifMatch '{tag}' is not a version tag"),
+            )
         })?),
         None => None,
     };
@@ -181,7 +207,10 @@ fn parse_entry(index: usize, entry: &Value) -> CoreResult<Entry> {
         index,
         method,
         target: parse_target(index, url)?,
-        full_url: entry.get("fullUrl").and_then(Value::as_str).map(str::to_string),
+        full_url: entry
+            .get("fullUrl")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         resource: entry.get("resource").cloned(),
         if_match,
         if_none_exist: text("ifNoneExist"),
@@ -218,7 +247,9 @@ impl Engine {
         bundle: &Value,
     ) -> CoreResult<(BundleKind, Vec<CoreResult<EntryResponse>>)> {
         if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
-            return Err(CoreError::bad_request("POST to the base URL takes a Bundle"));
+            return Err(CoreError::bad_request(
+                "POST to the base URL takes a Bundle",
+            ));
         }
         let kind = match bundle.get("type").and_then(Value::as_str) {
             Some("transaction") => BundleKind::Transaction,
@@ -230,7 +261,10 @@ impl Engine {
             }
         };
         let empty = Vec::new();
-        let raw = bundle.get("entry").and_then(Value::as_array).unwrap_or(&empty);
+        let raw = bundle
+            .get("entry")
+            .and_then(Value::as_array)
+            .unwrap_or(&empty);
         match kind {
             BundleKind::Transaction => {
                 let mut entries = Vec::with_capacity(raw.len());
@@ -263,13 +297,15 @@ impl Engine {
         };
         let result = match (e.method, &e.target) {
             (Method::Post, Target::Type(rt)) => {
-                self.create(ctx, rt, body()?, e.if_none_exist.as_deref()).await
+                self.create(ctx, rt, body()?, e.if_none_exist.as_deref())
+                    .await
             }
             (Method::Put, Target::Instance(rt, id)) => {
                 self.update(ctx, rt, id, body()?, e.if_match).await
             }
             (Method::Put, Target::Conditional(rt, q)) => {
-                self.conditional_update(ctx, rt, q, body()?, e.if_match).await
+                self.conditional_update(ctx, rt, q, body()?, e.if_match)
+                    .await
             }
             (Method::Patch, Target::Instance(rt, id)) => {
                 let patch = patch_document(e.index, body()?)?;
@@ -281,7 +317,9 @@ impl Engine {
             (Method::Delete, Target::Conditional(rt, q)) => {
                 self.conditional_delete(ctx, rt, q).await
             }
-            (Method::Get | Method::Head, target) => return self.read_target(ctx, e.index, target).await,
+            (Method::Get | Method::Head, target) => {
+                return self.read_target(ctx, e.index, target).await
+            }
             _ => {
                 return Err(entry_error(
                     e.index,
@@ -341,12 +379,11 @@ impl Engine {
         let mut conditional: HashMap<String, String> = HashMap::new();
         let mut problems: Vec<CoreError> = Vec::new();
         for &i in &order {
-            let Some(plan) = plans[i].as_mut() else { continue };
+            let Some(plan) = plans[i].as_mut() else {
+                continue;
+            };
             let prefix = format!("Bundle.entry[{i}].resource");
-            if let Err(e) = self
-                .prepare_plan(ctx, plan, &refs, &mut conditional)
-                .await
-            {
+            if let Err(e) = self.prepare_plan(ctx, plan, &refs, &mut conditional).await {
                 problems.push(e.within(&prefix));
             }
         }
@@ -482,7 +519,14 @@ impl Engine {
             (Method::Put, Target::Instance(rt, id)) => {
                 Engine::check_id(id)?;
                 map_full_url(rt, id);
-                write_plan(e.method, WriteKind::Update, rt, id, Some(needs_body()?), e.if_match)
+                write_plan(
+                    e.method,
+                    WriteKind::Update,
+                    rt,
+                    id,
+                    Some(needs_body()?),
+                    e.if_match,
+                )
             }
             (Method::Put, Target::Conditional(rt, q)) => {
                 let body = needs_body()?;
@@ -544,7 +588,9 @@ impl Engine {
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())
                 .map_err(|e| CoreError::bad_request(format!("not a JSON Patch document: {e}")))?;
             let mut doc: Value = serde_json::from_str(current.content.as_deref().unwrap_or("{}"))
-                .map_err(|e| CoreError::bad_request(format!("stored resource unreadable: {e}")))?;
+                .map_err(|e| {
+                CoreError::bad_request(format!("stored resource unreadable: {e}"))
+            })?;
             json_patch::patch(&mut doc, &ops)
                 .map_err(|e| CoreError::bad_request(format!("the patch cannot be applied: {e}")))?;
             *plan = write_plan(

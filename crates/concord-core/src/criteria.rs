@@ -46,7 +46,9 @@ pub fn parse_criteria(query: &str) -> CoreResult<Vec<Criterion>> {
         }
     }
     if criteria.is_empty() {
-        return Err(CoreError::bad_request("conditional operation without criteria"));
+        return Err(CoreError::bad_request(
+            "conditional operation without criteria",
+        ));
     }
     Ok(criteria)
 }
@@ -77,8 +79,14 @@ mod tests {
 
     #[test]
     fn rejects_unknown_and_empty() {
-        assert!(matches!(parse_criteria("name=x"), Err(CoreError::NotSupported(_))));
+        assert!(matches!(
+            parse_criteria("name=x"),
+            Err(CoreError::NotSupported(_))
+        ));
         assert!(matches!(parse_criteria(""), Err(CoreError::BadRequest(_))));
-        assert!(matches!(parse_criteria("_id="), Err(CoreError::BadRequest(_))));
+        assert!(matches!(
+            parse_criteria("_id="),
+            Err(CoreError::BadRequest(_))
+        ));
     }
 }

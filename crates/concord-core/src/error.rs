@@ -76,10 +76,9 @@ impl CoreError {
                 IssueType::Transient,
                 "the database is busy; try again",
             )],
-            CoreError::Store(_) => vec![Issue::error(
-                IssueType::Exception,
-                "internal storage error",
-            )],
+            CoreError::Store(_) => {
+                vec![Issue::error(IssueType::Exception, "internal storage error")]
+            }
         }
     }
 

@@ -234,7 +234,9 @@ impl Engine {
             json_patch::patch(&mut doc, &ops)
                 .map_err(|e| CoreError::bad_request(format!("the patch cannot be applied: {e}")))?;
             if doc.get("id").and_then(Value::as_str) != Some(id) {
-                return Err(CoreError::bad_request("a patch may not change the resource id"));
+                return Err(CoreError::bad_request(
+                    "a patch may not change the resource id",
+                ));
             }
             let warnings = Engine::validate(resource_type, &doc)?;
             let write = pending(
@@ -245,11 +247,17 @@ impl Engine {
                 Some(current.version),
             );
             match self.commit_one(ctx, write, warnings).await {
-                Err(CoreError::PreconditionFailed(_)) if if_match.is_none() && attempt + 1 < RACE_RETRIES => continue,
+                Err(CoreError::PreconditionFailed(_))
+                    if if_match.is_none() && attempt + 1 < RACE_RETRIES =>
+                {
+                    continue
+                }
                 other => return other,
             }
         }
-        Err(CoreError::Conflict("the resource kept changing; try again".into()))
+        Err(CoreError::Conflict(
+            "the resource kept changing; try again".into(),
+        ))
     }
 
     /// `DELETE Type/id`: a logical delete; deleting nothing succeeds.

@@ -10,6 +10,7 @@ use concord_store::{
 };
 use concord_store_postgres::PostgresStore;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 fn test_url() -> Option<String> {
     match std::env::var("CONCORD_TEST_POSTGRES_URL") {
@@ -37,6 +38,17 @@ fn patient_write(kind: WriteKind, id: &str, family: &str, pre: Precondition) -> 
         kind,
         precondition: pre,
         resource: Some(json!({"resourceType": "Patient", "id": id, "name": [{"family": family}]})),
+        index: IndexRows::default(),
+    }
+}
+
+fn delete_write(id: &str) -> PendingWrite {
+    PendingWrite {
+        resource_type: "Patient".into(),
+        id: id.into(),
+        kind: WriteKind::Delete,
+        precondition: Precondition::None,
+        resource: None,
         index: IndexRows::default(),
     }
 }
@@ -188,6 +200,100 @@ async fn migrations_are_idempotent() {
         .unwrap();
     assert!(second.read(&ctx, "Patient", "m").await.unwrap().is_some());
     assert!(PostgresStore::schema_version() >= 1);
+    let db = raw_client(&url).await;
+    let rows = db
+        .query(
+            "SELECT version, count(*) FROM schema_migrations GROUP BY version ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap();
+    let recorded: Vec<(i64, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let expected: Vec<(i64, i64)> = (1..=PostgresStore::schema_version())
+        .map(|v| (v, 1))
+        .collect();
+    assert_eq!(recorded, expected, "each migration recorded exactly once");
+}
+
+/// A plain connection for looking at the tables directly.
+async fn raw_client(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_is_one_linear_chain() {
+    let Some(url) = test_url() else { return };
+    let store = Arc::new(PostgresStore::connect(&url).await.unwrap());
+    // Concurrent writers in several tenants all append to the one chain.
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let ctx = unique_tenant(&format!("ledger{i}"));
+                for j in 0..3 {
+                    let w =
+                        patient_write(WriteKind::Update, &format!("l{j}"), "L", Precondition::None);
+                    store.commit(&ctx, vec![w]).await.unwrap();
+                }
+                store.commit(&ctx, vec![delete_write("l0")]).await.unwrap();
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let mut db = raw_client(&url).await;
+    // One snapshot: the chain and its head, as committed.
+    let snapshot = db
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .unwrap();
+    let tx_rows = snapshot
+        .query(
+            "SELECT l.type, l.id, l.version, l.content_hash, l.prev_hash, l.entry_hash, h.content
+             FROM ledger l
+             LEFT JOIN resource_history h
+               ON h.tenant = l.tenant AND h.type = l.type AND h.id = l.id AND h.version = l.version
+             ORDER BY l.seq",
+            &[],
+        )
+        .await
+        .unwrap();
+    let head: Vec<u8> = snapshot
+        .query_one("SELECT entry_hash FROM ledger_head", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(tx_rows.len() >= 24);
+    let mut prev = vec![0u8; 32];
+    for row in &tx_rows {
+        let rt: String = row.get(0);
+        let id: String = row.get(1);
+        let version: i64 = row.get(2);
+        let content_hash: Vec<u8> = row.get(3);
+        let prev_hash: Vec<u8> = row.get(4);
+        let entry_hash: Vec<u8> = row.get(5);
+        let content: Option<String> = row.get(6);
+        assert_eq!(prev_hash, prev, "chain broken at {rt}/{id}/{version}");
+        let expected_content = content
+            .map(|c| Sha256::digest(c.as_bytes()).to_vec())
+            .unwrap_or_default();
+        assert_eq!(content_hash, expected_content);
+        let mut h = Sha256::new();
+        h.update(&prev_hash);
+        h.update(format!("{rt}/{id}/{version}").as_bytes());
+        h.update(&content_hash);
+        assert_eq!(entry_hash, h.finalize().to_vec());
+        prev = entry_hash;
+    }
+    assert_eq!(head, prev, "ledger_head is the last entry");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

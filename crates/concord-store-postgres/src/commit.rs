@@ -1,11 +1,14 @@
 //! `commit`: all writes of a batch in one transaction, all or nothing.
 //!
-//! Per write: lock the current row (`SELECT ... FOR UPDATE`), decide (see
-//! [`crate::plan`]), write the row and its index rows. Then, under the
+//! First the existing rows of the whole batch are locked (`SELECT ... FOR
+//! UPDATE`, in type/id order). Then per write, in batch order: decide (see
+//! [`crate::plan`]), write the `resources` row and its index rows; a new id is
+//! inserted with `ON CONFLICT DO NOTHING`, and if a concurrent commit created it
+//! first, the row is re-read and the write decided again. Then, under the
 //! `ledger_head` lock, append history, outbox and ledger rows. Deadlocks and
 //! serialization failures roll back and the whole batch is tried again.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use concord_store::{
     timestamp, CommittedWrite, PendingWrite, StoreError, StoreResult, WriteKind, WriteOutcome,
@@ -20,6 +23,12 @@ const ATTEMPTS: usize = 3;
 
 /// How often one write re-reads a row that a concurrent commit created under it.
 const ROW_RACES: usize = 3;
+
+/// Locks the existing rows of a whole batch in (type, id) order, so that two
+/// batches touching the same resources lock them in the same order.
+const LOCK_BATCH: &str = "SELECT type, id, version, last_updated, kind FROM resources
+WHERE tenant = $1 AND (type, id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+ORDER BY type, id FOR UPDATE";
 
 const LOCK_CURRENT: &str = "SELECT version, last_updated, kind FROM resources
 WHERE tenant = $1 AND type = $2 AND id = $3 FOR UPDATE";
@@ -94,6 +103,8 @@ async fn run(
     let mut client = pool.get().await.map_err(error::pool)?;
     let tx = client.transaction().await?;
     let now = timestamp::now_millis();
+    let checked = duplicate_at.unwrap_or(writes.len());
+    let mut current = lock_batch(&tx, tenant, &writes[..checked]).await?;
     let mut done = Vec::with_capacity(writes.len());
     for (i, write) in writes.iter_mut().enumerate() {
         if duplicate_at == Some(i) {
@@ -102,7 +113,8 @@ async fn run(
                 id: write.id.clone(),
             }));
         }
-        done.push(apply(&tx, tenant, write, now).await?);
+        let found = current.remove(&(write.resource_type.clone(), write.id.clone()));
+        done.push(apply(&tx, tenant, write, found, now).await?);
     }
     let written: Vec<(&CommittedWrite, WriteKind)> = done
         .iter()
@@ -120,12 +132,15 @@ async fn apply(
     tx: &Transaction<'_>,
     tenant: &str,
     write: &mut PendingWrite,
+    mut current: Option<Current>,
     now: i64,
 ) -> Result<CommittedWrite, Failure> {
     let rt = write.resource_type.as_str();
     let id = write.id.as_str();
-    for _ in 0..ROW_RACES {
-        let current = lock_current(tx, tenant, rt, id).await?;
+    for race in 0..ROW_RACES {
+        if race > 0 {
+            current = lock_current(tx, tenant, rt, id).await?;
+        }
         let (version, outcome) = match plan(write, current)? {
             Plan::NoOp => {
                 return Ok(CommittedWrite {
@@ -184,6 +199,31 @@ async fn apply(
     Err(Failure::Store(StoreError::Unavailable(format!(
         "{rt}/{id} kept changing under concurrent commits"
     ))))
+}
+
+/// Reads and locks the current rows of every resource the batch names.
+async fn lock_batch(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    writes: &[PendingWrite],
+) -> Result<HashMap<(String, String), Current>, Failure> {
+    let types: Vec<&str> = writes.iter().map(|w| w.resource_type.as_str()).collect();
+    let ids: Vec<&str> = writes.iter().map(|w| w.id.as_str()).collect();
+    let stmt = tx.prepare_cached(LOCK_BATCH).await?;
+    let rows = tx.query(&stmt, &[&tenant, &types, &ids]).await?;
+    let mut current = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let kind: &str = row.try_get(4)?;
+        current.insert(
+            (row.try_get(0)?, row.try_get(1)?),
+            Current {
+                version: row.try_get(2)?,
+                last_updated: row.try_get(3)?,
+                kind: crate::read::parse_kind(kind)?,
+            },
+        );
+    }
+    Ok(current)
 }
 
 /// Reads and locks the current row of a resource.

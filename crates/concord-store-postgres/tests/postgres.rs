@@ -177,6 +177,40 @@ async fn concurrent_updates_of_a_new_id_all_apply() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crossing_batches_do_not_fail() {
+    let Some(url) = test_url() else { return };
+    let store = Arc::new(PostgresStore::connect(&url).await.unwrap());
+    let ctx = unique_tenant("crossing");
+    let seed = vec![
+        patient_write(WriteKind::Create, "x", "X", Precondition::None),
+        patient_write(WriteKind::Create, "y", "Y", Precondition::None),
+    ];
+    store.commit(&ctx, seed).await.unwrap();
+    // Batches naming the same two resources in opposite orders.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                let (a, b) = if i % 2 == 0 { ("x", "y") } else { ("y", "x") };
+                let batch = vec![
+                    patient_write(WriteKind::Update, a, "A", Precondition::None),
+                    patient_write(WriteKind::Update, b, "B", Precondition::None),
+                ];
+                store.commit(&ctx, batch).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    for id in ["x", "y"] {
+        let cur = store.read(&ctx, "Patient", id).await.unwrap().unwrap();
+        assert_eq!(cur.version, 9);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_are_idempotent() {
     let Some(url) = test_url() else { return };
     let first = PostgresStore::connect(&url).await.unwrap();

@@ -61,6 +61,30 @@ pub async fn run_all(store: &dyn Store) {
         ("decimals_keep_precision", |s, c| {
             Box::pin(decimals_keep_precision(s, c))
         }),
+        ("token_without_system", |s, c| {
+            Box::pin(token_without_system(s, c))
+        }),
+        ("delete_clears_index_rows", |s, c| {
+            Box::pin(delete_clears_index_rows(s, c))
+        }),
+        ("noop_delete_emits_no_event", |s, c| {
+            Box::pin(noop_delete_emits_no_event(s, c))
+        }),
+        ("if_match_on_missing_conflicts", |s, c| {
+            Box::pin(if_match_on_missing_conflicts(s, c))
+        }),
+        ("failed_precondition_rolls_back_batch", |s, c| {
+            Box::pin(failed_precondition_rolls_back_batch(s, c))
+        }),
+        ("update_keeps_other_meta", |s, c| {
+            Box::pin(update_keeps_other_meta(s, c))
+        }),
+        ("history_includes_deletes", |s, c| {
+            Box::pin(history_includes_deletes(s, c))
+        }),
+        ("change_feed_is_per_tenant", |s, c| {
+            Box::pin(change_feed_is_per_tenant(s, c))
+        }),
     ];
     for (name, case) in cases {
         println!("store conformance: {name}");
@@ -493,4 +517,235 @@ async fn decimals_keep_precision(s: &dyn Store, ctx: TenantContext) {
     .unwrap();
     let got = s.read(&ctx, "Observation", "d1").await.unwrap().unwrap();
     assert!(got.content.unwrap().contains("\"value\":1.50"));
+}
+
+fn mrn(system: Option<&str>, code: &str) -> TokenIndex {
+    TokenIndex {
+        param: "identifier".into(),
+        system: system.map(str::to_string),
+        code: code.into(),
+    }
+}
+
+fn mrn_criterion(system: Option<&str>, code: &str) -> Criterion {
+    Criterion::Token {
+        param: "identifier".into(),
+        system: system.map(str::to_string),
+        code: code.into(),
+    }
+}
+
+async fn token_without_system(s: &dyn Store, ctx: TenantContext) {
+    let mut w = create("ns1", "A");
+    w.index.tokens.push(mrn(None, "777"));
+    let mut other = create("ns2", "B");
+    other.index.tokens.push(mrn(Some("urn:mrn"), "777"));
+    s.commit(&ctx, vec![w, other]).await.unwrap();
+    // `Some("")` matches only values without a system.
+    assert_eq!(
+        s.find_ids(&ctx, "Patient", &[mrn_criterion(Some(""), "777")], 5)
+            .await
+            .unwrap(),
+        vec!["ns1"]
+    );
+    // `None` matches any system.
+    let mut any = s
+        .find_ids(&ctx, "Patient", &[mrn_criterion(None, "777")], 5)
+        .await
+        .unwrap();
+    any.sort();
+    assert_eq!(any, vec!["ns1", "ns2"]);
+    assert_eq!(
+        s.find_ids(&ctx, "Patient", &[mrn_criterion(None, "777")], 1)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "limit applies"
+    );
+    assert!(s
+        .find_ids(&ctx, "Observation", &[mrn_criterion(None, "777")], 5)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn delete_clears_index_rows(s: &dyn Store, ctx: TenantContext) {
+    let mut w = create("x1", "A");
+    w.index.tokens.push(mrn(Some("urn:mrn"), "9"));
+    s.commit(&ctx, vec![w]).await.unwrap();
+    s.commit(&ctx, vec![delete("x1")]).await.unwrap();
+    assert!(s
+        .find_ids(&ctx, "Patient", &[mrn_criterion(None, "9")], 5)
+        .await
+        .unwrap()
+        .is_empty());
+    // Brought back without index rows: still not found by the old token.
+    s.commit(&ctx, vec![update("x1", "B")]).await.unwrap();
+    assert!(s
+        .find_ids(&ctx, "Patient", &[mrn_criterion(None, "9")], 5)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.find_ids(&ctx, "Patient", &[Criterion::Id("x1".into())], 5)
+            .await
+            .unwrap(),
+        vec!["x1"]
+    );
+}
+
+async fn noop_delete_emits_no_event(s: &dyn Store, ctx: TenantContext) {
+    s.commit(&ctx, vec![delete("ghost")]).await.unwrap();
+    assert!(s.changes_after(&ctx, 0, 10).await.unwrap().is_empty());
+    s.commit(&ctx, vec![create("g1", "A")]).await.unwrap();
+    s.commit(&ctx, vec![delete("g1")]).await.unwrap();
+    s.commit(&ctx, vec![delete("g1")]).await.unwrap();
+    assert_eq!(s.changes_after(&ctx, 0, 10).await.unwrap().len(), 2);
+    let page = s
+        .history(
+            &ctx,
+            &HistoryQuery {
+                count: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total, 2, "a no-op delete writes no version");
+}
+
+async fn if_match_on_missing_conflicts(s: &dyn Store, ctx: TenantContext) {
+    let mut w = update("absent", "A");
+    w.precondition = Precondition::VersionIs(1);
+    let err = s.commit(&ctx, vec![w]).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::VersionConflict {
+                expected: 1,
+                current: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(s.read(&ctx, "Patient", "absent").await.unwrap().is_none());
+    // A guarded delete checks the version too.
+    s.commit(&ctx, vec![create("p1", "A")]).await.unwrap();
+    let mut del = delete("p1");
+    del.precondition = Precondition::VersionIs(3);
+    assert!(matches!(
+        s.commit(&ctx, vec![del]).await.unwrap_err(),
+        StoreError::VersionConflict {
+            expected: 3,
+            current: Some(1),
+            ..
+        }
+    ));
+    let mut del = delete("p1");
+    del.precondition = Precondition::VersionIs(1);
+    let done = s.commit(&ctx, vec![del]).await.unwrap();
+    assert_eq!(done[0].outcome, WriteOutcome::Deleted);
+}
+
+async fn failed_precondition_rolls_back_batch(s: &dyn Store, ctx: TenantContext) {
+    s.commit(&ctx, vec![create("base", "A")]).await.unwrap();
+    let mut stale = update("base", "B");
+    stale.precondition = Precondition::VersionIs(5);
+    let obs = json!({"resourceType": "Observation", "id": "o2", "status": "final",
+        "code": {"text": "x"}});
+    let err = s
+        .commit(
+            &ctx,
+            vec![
+                write(WriteKind::Create, "Observation", "o2", Some(obs)),
+                stale,
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::VersionConflict { .. }), "{err:?}");
+    assert!(s.read(&ctx, "Observation", "o2").await.unwrap().is_none());
+    assert_eq!(
+        s.read(&ctx, "Patient", "base")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
+    assert_eq!(s.changes_after(&ctx, 0, 10).await.unwrap().len(), 1);
+}
+
+async fn update_keeps_other_meta(s: &dyn Store, ctx: TenantContext) {
+    s.commit(&ctx, vec![create("mm", "A")]).await.unwrap();
+    let body = json!({"resourceType": "Patient", "id": "mm",
+        "meta": {"versionId": "99", "profile": ["http://example.org/p"]}});
+    let done = s
+        .commit(
+            &ctx,
+            vec![write(WriteKind::Update, "Patient", "mm", Some(body))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done[0].version, 2);
+    let stored = parse(&done[0].content);
+    assert_eq!(stored["meta"]["versionId"], "2");
+    assert_eq!(stored["meta"]["profile"][0], "http://example.org/p");
+    let read = s.read(&ctx, "Patient", "mm").await.unwrap().unwrap();
+    assert_eq!(
+        read.content, done[0].content,
+        "read returns the stored text"
+    );
+    assert_eq!(read.last_updated, done[0].last_updated);
+}
+
+async fn history_includes_deletes(s: &dyn Store, ctx: TenantContext) {
+    s.commit(&ctx, vec![create("hd", "A")]).await.unwrap();
+    s.commit(&ctx, vec![delete("hd")]).await.unwrap();
+    let page = s
+        .history(
+            &ctx,
+            &HistoryQuery {
+                resource_type: Some("Patient".into()),
+                id: Some("hd".into()),
+                count: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let seen: Vec<(i64, bool)> = page
+        .entries
+        .iter()
+        .map(|e| (e.version.version, e.version.is_deleted()))
+        .collect();
+    assert_eq!(seen, vec![(2, true), (1, false)]);
+    assert!(page.entries[0].version.content.is_none());
+    let v2 = s.vread(&ctx, "Patient", "hd", 2).await.unwrap().unwrap();
+    assert!(v2.is_deleted());
+    assert!(v2.content.is_none());
+    assert_eq!(s.count_by_type(&ctx).await.unwrap(), vec![]);
+}
+
+async fn change_feed_is_per_tenant(s: &dyn Store, ctx: TenantContext) {
+    let other = TenantContext::new(format!("{}-other", ctx.tenant), Actor::System, "other");
+    s.commit(&other, vec![create("o", "O")]).await.unwrap();
+    s.commit(&ctx, vec![create("m", "M")]).await.unwrap();
+    let mine = s.changes_after(&ctx, 0, 10).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].id, "m");
+    assert_eq!(mine[0].tenant, ctx.tenant);
+    let page = s
+        .history(
+            &ctx,
+            &HistoryQuery {
+                count: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
 }

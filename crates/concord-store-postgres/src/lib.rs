@@ -1,0 +1,150 @@
+//! PostgreSQL backend for the Concord store traits.
+//!
+//! [`PostgresStore::connect`] opens a connection pool and applies the embedded,
+//! versioned migrations; the store then implements [`Store`] with the same
+//! semantics as every other backend (checked by `concord_store::conformance`).
+#![forbid(unsafe_code)]
+
+mod changes;
+mod commit;
+mod error;
+mod find;
+mod history;
+mod index;
+mod journal;
+mod ledger;
+mod migrate;
+mod plan;
+mod read;
+mod stamp;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use concord_store::{
+    ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, PendingWrite,
+    ResourceStore, Store, StoreError, StoreResult, StoredVersion, TenantContext,
+};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use tokio_postgres::NoTls;
+
+/// Connections kept in the pool.
+pub const POOL_SIZE: usize = 16;
+
+/// A [`Store`] over a PostgreSQL database.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The pool's config holds the password: show only its status.
+        f.debug_struct("PostgresStore")
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user:pass@host:port/db` or a key=value
+    /// string), builds a pool of [`POOL_SIZE`] connections and applies any
+    /// pending migrations.
+    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        // The URL may hold a password: keep it out of the error.
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|_| StoreError::Backend("invalid PostgreSQL connection string".into()))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let timeouts = Timeouts {
+            wait: Some(Duration::from_secs(30)),
+            create: Some(Duration::from_secs(10)),
+            recycle: Some(Duration::from_secs(5)),
+        };
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .timeouts(timeouts)
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("cannot build connection pool: {e}")))?;
+        migrate::run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// The highest schema version this build knows (and has applied).
+    pub fn schema_version() -> i64 {
+        migrate::MIGRATIONS.last().map_or(0, |m| m.version)
+    }
+}
+
+#[async_trait]
+impl ResourceStore for PostgresStore {
+    async fn read(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredVersion>> {
+        read::read(&self.pool, &ctx.tenant, resource_type, id).await
+    }
+
+    async fn vread(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+        version: i64,
+    ) -> StoreResult<Option<StoredVersion>> {
+        read::vread(&self.pool, &ctx.tenant, resource_type, id, version).await
+    }
+
+    async fn history(&self, ctx: &TenantContext, query: &HistoryQuery) -> StoreResult<HistoryPage> {
+        history::history(&self.pool, &ctx.tenant, query).await
+    }
+
+    async fn commit(
+        &self,
+        ctx: &TenantContext,
+        writes: Vec<PendingWrite>,
+    ) -> StoreResult<Vec<CommittedWrite>> {
+        commit::commit(&self.pool, &ctx.tenant, writes).await
+    }
+
+    async fn find_ids(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        criteria: &[Criterion],
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        find::find_ids(&self.pool, &ctx.tenant, resource_type, criteria, limit).await
+    }
+
+    async fn count_by_type(&self, ctx: &TenantContext) -> StoreResult<Vec<(String, u64)>> {
+        read::count_by_type(&self.pool, &ctx.tenant).await
+    }
+}
+
+#[async_trait]
+impl ChangeFeed for PostgresStore {
+    async fn changes_after(
+        &self,
+        ctx: &TenantContext,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<ChangeEvent>> {
+        changes::changes_after(&self.pool, &ctx.tenant, after, limit).await
+    }
+}
+
+impl Store for PostgresStore {
+    fn backend_name(&self) -> &'static str {
+        "postgresql"
+    }
+}

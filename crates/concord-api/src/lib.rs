@@ -27,6 +27,8 @@ pub struct ApiConfig {
     pub base_url: Option<String>,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// The tenant every request works in (one per deployment for now).
+    pub tenant: String,
 }
 
 impl Default for ApiConfig {
@@ -34,6 +36,7 @@ impl Default for ApiConfig {
         ApiConfig {
             base_url: None,
             max_body_bytes: 32 * 1024 * 1024,
+            tenant: DEFAULT_TENANT.to_string(),
         }
     }
 }
@@ -47,8 +50,8 @@ pub struct AppState {
 
 impl AppState {
     /// The store context of a request (tenant and actor travel with every call).
-    pub(crate) fn context(&self, request_id: &str) -> TenantContext {
-        TenantContext::new(DEFAULT_TENANT, Actor::Anonymous, request_id)
+    pub fn context(&self, request_id: &str) -> TenantContext {
+        TenantContext::new(self.config.tenant.clone(), Actor::Anonymous, request_id)
     }
 }
 

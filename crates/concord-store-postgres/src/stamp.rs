@@ -1,7 +1,8 @@
 //! Sets `meta.versionId` and `meta.lastUpdated` on a resource and serializes it.
 
-use concord_store::{timestamp, StoreError};
-use serde_json::{Map, Value};
+use concord_store::meta::stamp_meta;
+use concord_store::StoreError;
+use serde_json::Value;
 
 /// Stamps `resource` in place with its new version and instant, and returns the
 /// JSON text to store. Other `meta` elements are kept; `meta` is created if absent.
@@ -10,24 +11,12 @@ pub(crate) fn stamp(
     version: i64,
     last_updated: i64,
 ) -> Result<String, StoreError> {
-    let Value::Object(body) = resource else {
+    if !resource.is_object() {
         return Err(StoreError::Backend(
             "resource to store is not a JSON object".to_string(),
         ));
-    };
-    let meta = body
-        .entry("meta")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !meta.is_object() {
-        *meta = Value::Object(Map::new());
     }
-    if let Value::Object(meta) = meta {
-        meta.insert("versionId".to_string(), Value::String(version.to_string()));
-        meta.insert(
-            "lastUpdated".to_string(),
-            Value::String(timestamp::format_instant(last_updated)),
-        );
-    }
+    stamp_meta(resource, version, last_updated);
     serde_json::to_string(resource)
         .map_err(|e| StoreError::Backend(format!("cannot serialize resource: {e}")))
 }

@@ -318,7 +318,7 @@ async fn ledger_is_one_linear_chain() {
         assert_eq!(prev_hash, prev, "chain broken at {rt}/{id}/{version}");
         let expected_content = content
             .map(|c| Sha256::digest(c.as_bytes()).to_vec())
-            .unwrap_or_default();
+            .unwrap_or_else(|| Sha256::digest(b"").to_vec());
         assert_eq!(content_hash, expected_content);
         let mut h = Sha256::new();
         h.update(&prev_hash);

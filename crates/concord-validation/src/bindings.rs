@@ -45,7 +45,9 @@ pub fn check(ty: &str, url: &str, value: &Value) -> Option<BindingProblem> {
             let codings = value.get("coding")?.as_array()?;
             let mut checked = false;
             for c in codings {
-                let Some((sys, code)) = coding(c) else { continue };
+                let Some((sys, code)) = coding(c) else {
+                    continue;
+                };
                 match code_in_value_set(url, sys, code) {
                     Some(true) => return None,
                     Some(false) => checked = true,

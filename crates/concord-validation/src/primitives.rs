@@ -100,6 +100,8 @@ fn check_code(s: &str) -> bool {
     !prev_ws
 }
 
+// `usize::is_multiple_of` needs Rust 1.87; the workspace declares 1.85.
+#[allow(clippy::manual_is_multiple_of)]
 fn check_base64(s: &str) -> bool {
     let mut n = 0usize;
     let mut pad = 0usize;
@@ -145,10 +147,15 @@ fn check_uuid(s: &str) -> bool {
 
 fn check_string(ty: &str, s: &str) -> Result<(), String> {
     if s.is_empty() {
-        return Err(format!("a {ty} must not be empty (FHIR JSON forbids empty strings)"));
+        return Err(format!(
+            "a {ty} must not be empty (FHIR JSON forbids empty strings)"
+        ));
     }
     if s.len() > MAX_STRING_BYTES && ty != "xhtml" {
-        return Err(format!("value is longer than the 1 MB maximum ({} bytes)", s.len()));
+        return Err(format!(
+            "value is longer than the 1 MB maximum ({} bytes)",
+            s.len()
+        ));
     }
     let ok = match ty {
         "date" => return datetime::check_date(s).map_err(|e| format!("'{s}': {e}")),
@@ -217,8 +224,16 @@ mod tests {
         assert!(check("uri", &json!("http://x y")).is_err());
         assert!(check("oid", &json!("urn:oid:1.2.3")).is_ok());
         assert!(check("oid", &json!("urn:oid:3.2")).is_err());
-        assert!(check("uuid", &json!("urn:uuid:a76d9bbf-f293-4fb7-ad4c-2851cac77162")).is_ok());
-        assert!(check("uuid", &json!("urn:uuid:A76D9BBF-f293-4fb7-ad4c-2851cac77162")).is_err());
+        assert!(check(
+            "uuid",
+            &json!("urn:uuid:a76d9bbf-f293-4fb7-ad4c-2851cac77162")
+        )
+        .is_ok());
+        assert!(check(
+            "uuid",
+            &json!("urn:uuid:A76D9BBF-f293-4fb7-ad4c-2851cac77162")
+        )
+        .is_err());
         assert!(check("base64Binary", &json!("aGVsbG8=")).is_ok());
         assert!(check("base64Binary", &json!("%%%2@()()")).is_err());
         assert!(check("base64Binary", &json!("aGVsbG8")).is_err());

@@ -81,7 +81,13 @@ impl<'a> Walker<'a> {
     }
 
     /// Checks an object holding the children of `node_path` within `ty`.
-    fn object(&mut self, ty: &'static TypeDef, node_path: &str, obj: &Map<String, Value>, is_resource: bool) {
+    fn object(
+        &mut self,
+        ty: &'static TypeDef,
+        node_path: &str,
+        obj: &Map<String, Value>,
+        is_resource: bool,
+    ) {
         if obj.is_empty() {
             if !is_resource {
                 self.error(
@@ -104,15 +110,15 @@ impl<'a> Walker<'a> {
                 Some(n) => (true, n),
                 None => (false, key.as_str()),
             };
+            if name != "id" {
+                has_content = true;
+            }
             let Some(child) = node.children.get(name) else {
                 self.unknown(ty, node_path, key);
                 continue;
             };
             let el = &ty.elements[child.element];
             let mut t = el.types.get(child.type_index).map_or("", String::as_str);
-            if name != "id" {
-                has_content = true;
-            }
             if is_ext {
                 if !self.defs.is_primitive(t) {
                     self.unknown(ty, node_path, key);
@@ -146,7 +152,12 @@ impl<'a> Walker<'a> {
             .check(&ty.name, node_path, &self.path, obj, &mut self.issues);
     }
 
-    fn check_counts(&mut self, ty: &TypeDef, node: &concord_fhir::definitions::Node, seen: &mut [usize]) {
+    fn check_counts(
+        &mut self,
+        ty: &TypeDef,
+        node: &concord_fhir::definitions::Node,
+        seen: &mut [usize],
+    ) {
         seen.sort_unstable();
         for w in seen.windows(2) {
             if w[0] == w[1] {
@@ -188,7 +199,15 @@ impl<'a> Walker<'a> {
     }
 
     /// One property value: arrays vs single values, then each item.
-    fn value(&mut self, ty: &'static TypeDef, el: &ElementDef, t: &str, key: &str, val: &Value, partner: Option<&Value>) {
+    fn value(
+        &mut self,
+        ty: &'static TypeDef,
+        el: &ElementDef,
+        t: &str,
+        key: &str,
+        val: &Value,
+        partner: Option<&Value>,
+    ) {
         let mark = self.path.len();
         self.path.push('.');
         self.path.push_str(key);
@@ -213,7 +232,15 @@ impl<'a> Walker<'a> {
         self.path.truncate(mark);
     }
 
-    fn array(&mut self, ty: &'static TypeDef, el: &ElementDef, t: &str, key: &str, items: &[Value], partner: Option<&Value>) {
+    fn array(
+        &mut self,
+        ty: &'static TypeDef,
+        el: &ElementDef,
+        t: &str,
+        key: &str,
+        items: &[Value],
+        partner: Option<&Value>,
+    ) {
         if items.is_empty() {
             self.error(
                 IssueType::Structure,
@@ -228,7 +255,11 @@ impl<'a> Walker<'a> {
             }
         }
         if items.len() < el.min as usize {
-            let msg = format!("'{key}' needs at least {} items, found {}", el.min, items.len());
+            let msg = format!(
+                "'{key}' needs at least {} items, found {}",
+                el.min,
+                items.len()
+            );
             self.error(IssueType::Required, msg);
         }
         for (i, item) in items.iter().enumerate() {
@@ -289,14 +320,24 @@ impl<'a> Walker<'a> {
         match val {
             Value::Object(obj) => self.object(ty, node_path, obj, false),
             other => {
-                let msg = format!("expected a JSON object, found {}", primitives::describe(other));
+                let msg = format!(
+                    "expected a JSON object, found {}",
+                    primitives::describe(other)
+                );
                 self.error(IssueType::Structure, msg);
             }
         }
     }
 
     /// `_name`: the id/extensions of primitive `name`, aligned with its values.
-    fn primitive_extension(&mut self, el: &ElementDef, t: &str, name: &str, val: &Value, values: Option<&Value>) {
+    fn primitive_extension(
+        &mut self,
+        el: &ElementDef,
+        t: &str,
+        name: &str,
+        val: &Value,
+        values: Option<&Value>,
+    ) {
         let Some(def) = self.defs.type_def(t) else {
             return;
         };
@@ -329,12 +370,16 @@ impl<'a> Walker<'a> {
                                 .and_then(|v| v.get(i))
                                 .is_some_and(|x| !x.is_null());
                             if !has_value {
-                                let msg = format!("'{name}' and '_{name}' are both null at index {i}");
+                                let msg =
+                                    format!("'{name}' and '_{name}' are both null at index {i}");
                                 self.error(IssueType::Structure, msg);
                             }
                         }
                         other => {
-                            let msg = format!("'_{name}' items must be objects or null, found {}", primitives::describe(other));
+                            let msg = format!(
+                                "'_{name}' items must be objects or null, found {}",
+                                primitives::describe(other)
+                            );
                             self.error(IssueType::Structure, msg);
                         }
                     }
@@ -342,12 +387,18 @@ impl<'a> Walker<'a> {
                 }
             }
             (true, other) => {
-                let msg = format!("'_{name}' must be a JSON array aligned with '{name}', found {}", primitives::describe(other));
+                let msg = format!(
+                    "'_{name}' must be a JSON array aligned with '{name}', found {}",
+                    primitives::describe(other)
+                );
                 self.error(IssueType::Structure, msg);
             }
             (false, Value::Object(o)) => self.object(def, "", o, false),
             (false, other) => {
-                let msg = format!("'_{name}' must be a JSON object, found {}", primitives::describe(other));
+                let msg = format!(
+                    "'_{name}' must be a JSON object, found {}",
+                    primitives::describe(other)
+                );
                 self.error(IssueType::Structure, msg);
             }
         }

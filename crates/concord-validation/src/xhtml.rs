@@ -48,7 +48,9 @@ mod tests {
 
     #[test]
     fn narrative() {
-        assert!(check("<div xmlns=\"http://www.w3.org/1999/xhtml\">a &amp; b &#160;</div>").is_ok());
+        assert!(
+            check("<div xmlns=\"http://www.w3.org/1999/xhtml\">a &amp; b &#160;</div>").is_ok()
+        );
         assert!(check("<p>x</p>").is_err());
         assert!(check("<div><script>x</script></div>").is_err());
         assert!(check("<div>&reg;</div>").is_err());

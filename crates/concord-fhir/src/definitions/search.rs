@@ -81,7 +81,9 @@ pub fn search_parameters() -> &'static [SearchParam] {
 
 /// The parameters that apply to `resource_type`, including those based on
 /// `Resource` and `DomainResource`.
-pub fn search_parameters_for(resource_type: &str) -> impl Iterator<Item = &'static SearchParam> + '_ {
+pub fn search_parameters_for(
+    resource_type: &str,
+) -> impl Iterator<Item = &'static SearchParam> + '_ {
     search_parameters().iter().filter(move |p| {
         p.base
             .iter()

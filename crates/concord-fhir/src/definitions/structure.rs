@@ -294,7 +294,10 @@ mod tests {
         }
         assert!(d.resource("DomainResource").is_none());
         assert!(d.is_primitive("dateTime"));
-        assert!(d.type_def("dateTime").and_then(|t| t.regex.as_ref()).is_some());
+        assert!(d
+            .type_def("dateTime")
+            .and_then(|t| t.regex.as_ref())
+            .is_some());
     }
 
     #[test]

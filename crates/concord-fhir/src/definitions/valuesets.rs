@@ -50,9 +50,11 @@ fn parse(text: &str) -> HashMap<String, Expansion> {
 pub fn code_in_value_set(url: &str, system: Option<&str>, code: &str) -> Option<bool> {
     let url = url.split('|').next().unwrap_or(url);
     let systems = valuesets().get(url)?.as_ref()?;
-    Some(systems.iter().any(|(s, codes)| {
-        system.is_none_or(|want| want == s.as_str()) && codes.contains(code)
-    }))
+    Some(
+        systems
+            .iter()
+            .any(|(s, codes)| system.is_none_or(|want| want == s.as_str()) && codes.contains(code)),
+    )
 }
 
 /// True when `url` is a known, locally expanded value set.
@@ -83,7 +85,10 @@ mod tests {
         let ucum = "http://hl7.org/fhir/ValueSet/ucum-units";
         assert_eq!(code_in_value_set(ucum, None, "mg"), None);
         assert!(!value_set_is_checkable(ucum));
-        assert_eq!(code_in_value_set("http://example.org/none", None, "x"), None);
+        assert_eq!(
+            code_in_value_set("http://example.org/none", None, "x"),
+            None
+        );
     }
 
     #[test]

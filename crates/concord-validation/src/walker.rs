@@ -102,6 +102,9 @@ impl<'a> Walker<'a> {
         };
         let mut seen: Vec<usize> = Vec::with_capacity(obj.len());
         let mut has_content = false;
+        // Only look for `_name` partners when the object has any (avoids a
+        // formatted key per primitive in the common case).
+        let has_extensions = obj.keys().any(|k| k.starts_with('_'));
         for (key, val) in obj {
             if is_resource && key == "resourceType" {
                 continue;
@@ -134,7 +137,7 @@ impl<'a> Walker<'a> {
             if is_resource && node_path.is_empty() && name == "id" {
                 t = "id";
             }
-            let partner = if self.defs.is_primitive(t) {
+            let partner = if has_extensions && self.defs.is_primitive(t) {
                 obj.get(&format!("_{name}"))
             } else {
                 None

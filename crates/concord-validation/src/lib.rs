@@ -9,6 +9,7 @@ mod bindings;
 mod datetime;
 pub mod invariants;
 mod primitives;
+mod rules;
 mod walker;
 mod xhtml;
 

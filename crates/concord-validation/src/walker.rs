@@ -151,6 +151,9 @@ impl<'a> Walker<'a> {
                 "ele-1: an element must have a value or children (other than id)",
             );
         }
+        if node_path.is_empty() {
+            crate::rules::check(&ty.name, &self.path, obj, &mut self.issues);
+        }
         self.invariants
             .check(&ty.name, node_path, &self.path, obj, &mut self.issues);
     }

@@ -169,9 +169,13 @@ fn reference_validator_cases_agree() {
     }
     let applicable = cases.len() - not_applicable;
     println!(
-        "agreement: {agree}/{} ({not_applicable} XML case(s) counted as not applicable and as disagreements); {agree}/{applicable} of applicable cases",
+        "agreement: {agree}/{} ({not_applicable} XML case(s) counted as not applicable and as disagreements; {agree}/{applicable} of applicable cases)",
         cases.len()
     );
+    // Regression floor. Most remaining disagreements need a terminology
+    // server (display names), profiles/extension definitions, reference
+    // resolution or FHIRPath invariants, none of which is in scope yet.
+    assert!(agree >= 77, "agreement fell to {agree}/{}", cases.len());
 }
 
 // ---- one case per rule, asserting the exact expression path ----
@@ -417,6 +421,23 @@ fn reports_all_problems_at_once() {
             "Patient.birthDate",
             "Patient.name[0].given[0]"
         ]
+    );
+}
+
+#[test]
+fn direct_rules() {
+    assert_only_error_at(
+        json!({"resourceType": "Patient", "maritalStatus": {"coding": [{"system": "ValueSet/x", "code": "M"}]}}),
+        "Patient.maritalStatus.coding[0].system",
+    );
+    assert_only_error_at(
+        json!({"resourceType": "Bundle", "type": "collection",
+               "entry": [{"fullUrl": "Patient/1", "resource": {"resourceType": "Patient"}}]}),
+        "Bundle.entry[0].fullUrl",
+    );
+    assert_only_error_at(
+        json!({"resourceType": "Patient", "photo": [{"data": "aGVsbG8=", "size": 9}]}),
+        "Patient.photo[0].size",
     );
 }
 

@@ -2,6 +2,7 @@
 //! and the OperationOutcome builder every layer uses to report problems.
 #![forbid(unsafe_code)]
 
+pub mod definitions;
 pub mod ids;
 pub mod outcome;
 pub mod resource_types;

@@ -1,0 +1,108 @@
+//! `concord bench ingest PATH`: POST every transaction Bundle to an in-process
+//! server; print resources/s, per-bundle p50/p99 and peak memory.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+
+use super::server::BenchServer;
+use super::stats::{ms, peak_rss_mib, percentile};
+use crate::cli::BenchIngestArgs;
+use crate::import::collect_files;
+
+pub async fn run(args: BenchIngestArgs) -> Result<(), String> {
+    let mut files = collect_files(&args.path)?;
+    files.retain(|f| f.extension().and_then(|e| e.to_str()) == Some("json"));
+    if let Some(limit) = args.limit {
+        files.truncate(limit);
+    }
+    if files.is_empty() {
+        return Err(format!("no .json Bundles under {}", args.path.display()));
+    }
+    let server = BenchServer::start(args.database_url.as_deref()).await?;
+    let client = reqwest::Client::new();
+    let url = format!("{}/", server.base);
+    println!(
+        "bench ingest: {} bundle(s), {} in flight, storage {}",
+        files.len(),
+        args.concurrency,
+        server.backend
+    );
+    let started = Instant::now();
+    let mut results = futures::stream::iter(files.iter())
+        .map(|path| {
+            let client = client.clone();
+            let url = url.clone();
+            async move {
+                let body = tokio::fs::read(path)
+                    .await
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let t0 = Instant::now();
+                let response = client
+                    .post(&url)
+                    .header("content-type", "application/fhir+json")
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let status = response.status();
+                let reply: Value = response
+                    .json()
+                    .await
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let elapsed = t0.elapsed();
+                if !status.is_success() {
+                    let why = reply["issue"][0]["diagnostics"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string();
+                    return Err(format!("{}: HTTP {status}: {why}", path.display()));
+                }
+                let entries = reply["entry"].as_array().map_or(0, Vec::len);
+                Ok::<(usize, Duration), String>((entries, elapsed))
+            }
+        })
+        .buffer_unordered(args.concurrency.max(1));
+    let (mut resources, mut latencies, mut failures) = (0usize, Vec::new(), 0usize);
+    while let Some(result) = results.next().await {
+        match result {
+            Ok((n, d)) => {
+                resources += n;
+                latencies.push(d);
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!("failed: {e}");
+            }
+        }
+    }
+    let wall = started.elapsed();
+    latencies.sort();
+    println!(
+        "bundles loaded:     {} ({} failed)",
+        latencies.len(),
+        failures
+    );
+    println!("resources stored:   {resources}");
+    println!("wall time:          {:.2} s", wall.as_secs_f64());
+    println!(
+        "throughput:         {:.0} resources/s",
+        resources as f64 / wall.as_secs_f64()
+    );
+    println!(
+        "per-bundle latency: p50 {}  p99 {}  max {}",
+        ms(percentile(&latencies, 50.0)),
+        ms(percentile(&latencies, 99.0)),
+        ms(latencies.last().copied().unwrap_or_default())
+    );
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak resident memory (server and client in one process): {mib:.0} MiB");
+    }
+    drop(server);
+    if failures > 0 {
+        Err(format!("{failures} bundle(s) failed"))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! `concord bench read`: create resources, then read them by id over HTTP with
+//! N concurrent keep-alive connections for a fixed time; print requests/s and latency.
+
+use std::time::{Duration, Instant};
+
+use concord_store::{Actor, TenantContext};
+use serde_json::json;
+
+use super::server::BenchServer;
+use super::stats::{ms, peak_rss_mib, percentile};
+use crate::cli::BenchReadArgs;
+
+pub async fn run(args: BenchReadArgs) -> Result<(), String> {
+    let server = BenchServer::start(args.database_url.as_deref()).await?;
+    let count = args.resources.max(1);
+    let ids = seed(&server, count).await?;
+    println!(
+        "bench read: {count} Patients, {} connection(s), {} s, storage {}",
+        args.connections, args.seconds, server.backend
+    );
+    let deadline = Instant::now() + Duration::from_secs(args.seconds.max(1));
+    let mut workers = Vec::new();
+    for w in 0..args.connections.max(1) {
+        // One client per worker, one connection each: N real connections.
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .http1_only()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let urls: Vec<String> = ids
+            .iter()
+            .map(|id| format!("{}/Patient/{id}", server.base))
+            .collect();
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(100_000);
+            let mut errors = 0usize;
+            let mut i = w * 7919;
+            while Instant::now() < deadline {
+                let url = &urls[i % urls.len()];
+                i += 1;
+                let t0 = Instant::now();
+                match client.get(url).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        if r.bytes().await.is_err() {
+                            errors += 1;
+                            continue;
+                        }
+                        latencies.push(t0.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let started = Instant::now();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w.await.map_err(|e| e.to_string())?;
+        all.extend(l);
+        errors += e;
+    }
+    let wall = started.elapsed();
+    all.sort();
+    println!("requests:   {} ok, {errors} failed", all.len());
+    println!(
+        "throughput: {:.0} reads/s",
+        all.len() as f64 / wall.as_secs_f64()
+    );
+    println!(
+        "latency:    p50 {}  p99 {}  max {}",
+        ms(percentile(&all, 50.0)),
+        ms(percentile(&all, 99.0)),
+        ms(all.last().copied().unwrap_or_default())
+    );
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak resident memory (server and client in one process): {mib:.0} MiB");
+    }
+    Ok(())
+}
+
+async fn seed(server: &BenchServer, count: usize) -> Result<Vec<String>, String> {
+    let ctx = TenantContext::new(
+        server.tenant.clone(),
+        Actor::Operator("bench".into()),
+        "bench-seed",
+    );
+    let mut ids = Vec::with_capacity(count);
+    for i in 0..count {
+        let patient = json!({
+            "resourceType": "Patient",
+            "name": [{"family": format!("Bench{i}"), "given": ["Test"]}],
+            "gender": if i % 2 == 0 { "female" } else { "male" },
+            "birthDate": format!("19{:02}-0{}-1{}", 30 + i % 60, 1 + i % 9, i % 10),
+        });
+        let w = server
+            .engine
+            .create(&ctx, "Patient", patient, None)
+            .await
+            .map_err(|e| format!("seeding failed: {e}"))?;
+        ids.push(w.id);
+    }
+    Ok(ids)
+}

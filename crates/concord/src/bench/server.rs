@@ -1,0 +1,75 @@
+//! A Concord server inside the benchmark process, on a temporary database.
+
+use std::sync::Arc;
+
+use concord_api::{router, ApiConfig, AppState};
+use concord_core::Engine;
+use concord_store::Store;
+use concord_store_postgres::PostgresStore;
+use concord_store_sqlite::SqliteStore;
+
+pub struct BenchServer {
+    pub base: String,
+    pub engine: Engine,
+    pub backend: String,
+    pub tenant: String,
+    _dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl BenchServer {
+    pub async fn start(database_url: Option<&str>) -> Result<BenchServer, String> {
+        let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let (store, backend): (Arc<dyn Store>, String) = match database_url {
+            Some(url) => (
+                Arc::new(
+                    PostgresStore::connect(url)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                ),
+                "PostgreSQL".into(),
+            ),
+            None => (
+                Arc::new(
+                    SqliteStore::open(dir.path().join("concord.db")).map_err(|e| e.to_string())?,
+                ),
+                "SQLite (temporary file)".into(),
+            ),
+        };
+        let engine = Engine::new(store);
+        let mut config = ApiConfig {
+            max_body_bytes: 256 * 1024 * 1024,
+            ..ApiConfig::default()
+        };
+        if database_url.is_some() {
+            // A tenant of its own, so repeated runs on one database don't mix.
+            config.tenant = format!("bench-{}", std::process::id());
+        }
+        let tenant = config.tenant.clone();
+        let app = router(AppState {
+            engine: engine.clone(),
+            config,
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("bind: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(BenchServer {
+            base: format!("http://{addr}"),
+            engine,
+            backend,
+            tenant,
+            _dir: dir,
+            task,
+        })
+    }
+}
+
+impl Drop for BenchServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

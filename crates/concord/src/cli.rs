@@ -1,0 +1,122 @@
+//! Commands and options. Every option can also be set with a `CONCORD_*`
+//! environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "concord",
+    version,
+    about = "Concord: an open-source EHR on FHIR R4",
+    long_about = "Concord is an Electronic Health Record built on FHIR R4 (4.0.1).\n\
+                  Run `concord demo` to try it with sample data, `concord serve` to run it for real.\n\
+                  Every option can also be given as an environment variable (shown as [env: …])."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the FHIR R4 server (REST API) over SQLite (default) or PostgreSQL.
+    Serve(ServeArgs),
+    /// Run the server on a local SQLite database seeded with demo patients.
+    Demo(DemoArgs),
+    /// Load FHIR Bundles or NDJSON (files or folders) through the normal write path.
+    Import(ImportArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(StorageArgs),
+    /// Measure Concord and print the figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct StorageArgs {
+    /// Directory for the embedded SQLite database (created if missing).
+    #[arg(long, env = "CONCORD_DATA_DIR", default_value = "./concord-data")]
+    pub data_dir: PathBuf,
+    /// Use PostgreSQL instead of SQLite, e.g. postgres://user:pass@host/db.
+    #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CONCORD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Public base URL used in links (default: from each request's Host header).
+    #[arg(long, env = "CONCORD_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Largest request body accepted, in MiB.
+    #[arg(long, env = "CONCORD_MAX_BODY_MB", default_value_t = 32)]
+    pub max_body_mb: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CONCORD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory for the demo's SQLite database.
+    #[arg(long, env = "CONCORD_DATA_DIR", default_value = "./concord-demo")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// A file or folder of .json Bundles/resources and .ndjson files.
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// How many files to load at once.
+    #[arg(long, env = "CONCORD_IMPORT_JOBS", default_value_t = 4)]
+    pub jobs: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Load transaction Bundles through the HTTP API; print resources/s and per-bundle latency.
+    Ingest(BenchIngestArgs),
+    /// Read resources by id over HTTP with concurrent connections; print requests/s and latency.
+    Read(BenchReadArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchIngestArgs {
+    /// A folder (or file) of transaction Bundles, e.g. ../shared/corpora/synthea.
+    pub path: PathBuf,
+    /// Bundles in flight at once.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Stop after this many bundles.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Benchmark PostgreSQL instead of a temporary SQLite database.
+    #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchReadArgs {
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 8)]
+    pub connections: usize,
+    /// How long to measure, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Resources to create and read back.
+    #[arg(long, default_value_t = 1000)]
+    pub resources: usize,
+    /// Benchmark PostgreSQL instead of a temporary SQLite database.
+    #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}

@@ -1,0 +1,55 @@
+//! `concord`: the one binary. It picks the storage backend; everything else
+//! lives in the library crates.
+#![forbid(unsafe_code)]
+
+mod bench;
+mod cli;
+mod demo;
+mod import;
+mod serve;
+mod storage;
+
+use clap::Parser;
+
+use cli::{BenchCommand, Cli, Command};
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CONCORD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,concord=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("concord: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
+            Command::Import(args) => import::run(args).await,
+            Command::Migrate(args) => storage::migrate(args).await,
+            Command::Bench(BenchCommand::Ingest(args)) => bench::ingest::run(args).await,
+            Command::Bench(BenchCommand::Read(args)) => bench::read::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("concord: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! `concord serve`.
+
+use std::net::SocketAddr;
+
+use concord_api::{router, ApiConfig, AppState};
+use concord_core::Engine;
+
+use crate::cli::ServeArgs;
+use crate::storage;
+
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    let (store, description) = storage::open(&args.storage).await?;
+    let config = ApiConfig {
+        base_url: args.base_url.clone(),
+        max_body_bytes: args.max_body_mb.saturating_mul(1024 * 1024),
+        ..ApiConfig::default()
+    };
+    let state = AppState {
+        engine: Engine::new(store),
+        config,
+    };
+    serve(state, args.listen, &description).await
+}
+
+/// Binds, prints the URL, and serves until Ctrl-C / SIGTERM.
+pub async fn serve(state: AppState, listen: SocketAddr, description: &str) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("no local address: {e}"))?;
+    println!("Concord FHIR R4 server: http://{addr}/metadata  (storage: {description})");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

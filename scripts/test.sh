@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command (README): fetches the public R4 package used by the corpus
+# tests into the git-ignored .cache (once), then runs the whole test suite.
+# Extra arguments go to `cargo test` (e.g. `scripts/test.sh -p concord-api`).
+# Backends: SQLite always; PostgreSQL store tests when CONCORD_TEST_POSTGRES_URL
+# is set; the API suite on PostgreSQL with CONCORD_TEST_BACKEND=postgres.
+set -euo pipefail
+root=$(cd -- "$(dirname -- "$0")/.." && pwd)
+cd "$root"
+if [ ! -d .cache/npm/node_modules/hl7.fhir.r4.examples ]; then
+    if command -v npm >/dev/null 2>&1; then
+        sh scripts/fetch-r4-package.sh >/dev/null || echo "warning: could not fetch hl7.fhir.r4.examples; corpus tests will say SKIPPED" >&2
+    else
+        echo "warning: npm not found; R4 example corpus tests will say SKIPPED" >&2
+    fi
+fi
+if [ $# -eq 0 ]; then
+    set -- --workspace
+fi
+exec cargo test "$@"

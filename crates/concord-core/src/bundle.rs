@@ -394,21 +394,25 @@ impl Engine {
         let mut writes: Vec<PendingWrite> = Vec::new();
         let mut write_slots: Vec<(usize, Method)> = Vec::new();
         for &i in &order {
-            if let Some(Plan::Write {
-                method,
-                kind,
-                resource_type,
-                id,
-                body,
-                if_match,
-            }) = plans[i].take()
-            {
-                writes.push(pending(kind, &resource_type, &id, body, if_match));
-                write_slots.push((i, method));
-            } else if let Some(Plan::Patch { .. }) = &plans[i] {
-                return Err(CoreError::Store(concord_store::StoreError::Backend(
-                    "unprepared patch".into(),
-                )));
+            // Only writes are taken out here; reads and finished entries stay for step 4.
+            match plans[i].take() {
+                Some(Plan::Write {
+                    method,
+                    kind,
+                    resource_type,
+                    id,
+                    body,
+                    if_match,
+                }) => {
+                    writes.push(pending(kind, &resource_type, &id, body, if_match));
+                    write_slots.push((i, method));
+                }
+                Some(Plan::Patch { .. }) => {
+                    return Err(CoreError::Store(concord_store::StoreError::Backend(
+                        "unprepared patch".into(),
+                    )));
+                }
+                other => plans[i] = other,
             }
         }
         let committed = self.store().commit(ctx, writes).await?;

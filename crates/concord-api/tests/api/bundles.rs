@@ -14,9 +14,13 @@ fn post_entry(full_url: &str, resource: Value) -> Value {
 }
 
 fn observation(subject: &str) -> Value {
-    json!({"resourceType": "Observation", "status": "final", "code": {"text": "weight"},
-           "subject": {"reference": subject},
-           "valueQuantity": {"value": 72.50, "unit": "kg"}})
+    // Parsed from text: `json!` would turn 72.50 into an f64 and lose the trailing zero.
+    let text = format!(
+        r#"{{"resourceType": "Observation", "status": "final", "code": {{"text": "weight"}},
+            "subject": {{"reference": "{subject}"}},
+            "valueQuantity": {{"value": 72.50, "unit": "kg"}}}}"#
+    );
+    serde_json::from_str(&text).unwrap()
 }
 
 fn response_entries(r: &Resp) -> &Vec<Value> {
@@ -235,4 +239,49 @@ async fn batch_entries_succeed_and_fail_independently() {
     post(&app, "", &json!({"resourceType": "Bundle", "type": "collection", "entry": []}))
         .await
         .expect_error(400);
+}
+
+/// Entries that write nothing (a conditional create that matches, a
+/// conditional delete that matches nothing, a read) still get their response.
+#[tokio::test]
+async fn transaction_entries_without_writes_get_responses() {
+    let app = TestApp::spawn().await;
+    let existing = create(
+        &app,
+        &json!({"resourceType": "Patient",
+                "identifier": [{"system": "http://acme.example/mrn", "value": "t-1"}]}),
+    )
+    .await;
+    let tx = bundle(
+        "transaction",
+        vec![
+            json!({"fullUrl": "urn:uuid:c0ffee00-0000-0000-0000-000000000001",
+                   "resource": {"resourceType": "Patient",
+                       "identifier": [{"system": "http://acme.example/mrn", "value": "t-1"}]},
+                   "request": {"method": "POST", "url": "Patient",
+                               "ifNoneExist": "identifier=http://acme.example/mrn|t-1"}}),
+            json!({"request": {"method": "DELETE",
+                               "url": "Patient?identifier=http://acme.example/mrn|nobody"}}),
+            post_entry(
+                "urn:uuid:c0ffee00-0000-0000-0000-000000000002",
+                observation("urn:uuid:c0ffee00-0000-0000-0000-000000000001"),
+            ),
+            json!({"request": {"method": "GET", "url": format!("Patient/{existing}/_history/1")}}),
+        ],
+    );
+    let r = post(&app, "", &tx).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let e = response_entries(&r);
+    assert_eq!(e[0]["response"]["status"], "200 OK");
+    assert_eq!(location_id(&e[0]).1, existing);
+    assert!(e[1]["response"]["status"].as_str().unwrap().starts_with("204"));
+    assert_eq!(e[2]["response"]["status"], "201 Created");
+    assert_eq!(e[3]["response"]["status"], "200 OK");
+    let obs = get(&app, &format!("Observation/{}", location_id(&e[2]).1)).await;
+    assert_eq!(
+        obs.json["subject"]["reference"],
+        format!("Patient/{existing}"),
+        "a fullUrl of a matched conditional create points at the existing resource"
+    );
+    assert_eq!(count_type(&app, "Patient").await, 1);
 }

@@ -50,7 +50,10 @@ async fn transaction_resolves_urn_uuid_references() {
         "transaction",
         vec![
             // The Observation comes first: order in the Bundle must not matter.
-            post_entry("urn:uuid:0c3b2a36-1b7e-4d5e-8a8e-3a7c1d9b2f00", observation(pat)),
+            post_entry(
+                "urn:uuid:0c3b2a36-1b7e-4d5e-8a8e-3a7c1d9b2f00",
+                observation(pat),
+            ),
             post_entry(pat, patient("Tx")),
         ],
     );
@@ -59,7 +62,11 @@ async fn transaction_resolves_urn_uuid_references() {
     assert_eq!(r.json["resourceType"], "Bundle");
     assert_eq!(r.json["type"], "transaction-response");
     let e = response_entries(&r);
-    assert_eq!(e.len(), 2, "one response entry per request entry, same order");
+    assert_eq!(
+        e.len(),
+        2,
+        "one response entry per request entry, same order"
+    );
     for entry in e {
         assert_eq!(entry["response"]["status"], "201 Created");
         assert_eq!(entry["response"]["etag"], "W/\"1\"");
@@ -67,7 +74,10 @@ async fn transaction_resolves_urn_uuid_references() {
     }
     let (ot, oid, ov) = location_id(&e[0]);
     let (pt, pid, _) = location_id(&e[1]);
-    assert_eq!((ot.as_str(), pt.as_str(), ov.as_str()), ("Observation", "Patient", "1"));
+    assert_eq!(
+        (ot.as_str(), pt.as_str(), ov.as_str()),
+        ("Observation", "Patient", "1")
+    );
     let obs = get(&app, &format!("Observation/{oid}")).await;
     assert_eq!(obs.status, 200);
     assert_eq!(obs.json["subject"]["reference"], format!("Patient/{pid}"));
@@ -118,7 +128,9 @@ async fn transaction_processing_order_and_conditional_references() {
         .as_str()
         .unwrap()
         .starts_with("204"));
-    get(&app, &format!("Patient/{gone}")).await.expect_error(410);
+    get(&app, &format!("Patient/{gone}"))
+        .await
+        .expect_error(410);
     let oid = location_id(&e[2]).1;
     let obs = get(&app, &format!("Observation/{oid}")).await;
     assert_eq!(obs.json["subject"]["reference"], format!("Patient/{mrn}"));
@@ -148,10 +160,17 @@ async fn all_or_nothing(bad: Value, status: u16) {
     create(&app, &patient("Existing")).await;
     let before = history_total(&app, "_history").await;
     let mut entries: Vec<Value> = (0..49)
-        .map(|i| post_entry(&format!("urn:uuid:00000000-0000-0000-0000-{i:012}"), patient(&format!("P{i}"))))
+        .map(|i| {
+            post_entry(
+                &format!("urn:uuid:00000000-0000-0000-0000-{i:012}"),
+                patient(&format!("P{i}")),
+            )
+        })
         .collect();
-    entries.push(json!({"fullUrl": "urn:uuid:00000000-0000-0000-0000-000000000049",
-                        "resource": bad, "request": {"method": "POST", "url": "Patient"}}));
+    entries.push(
+        json!({"fullUrl": "urn:uuid:00000000-0000-0000-0000-000000000049",
+                        "resource": bad, "request": {"method": "POST", "url": "Patient"}}),
+    );
     let r = post(&app, "", &bundle("transaction", entries)).await;
     let diagnostics = r.expect_error(status);
     let expressions = r.json["issue"].to_string();
@@ -236,9 +255,13 @@ async fn batch_entries_succeed_and_fail_independently() {
 
     // Not a Bundle, or a Bundle of another type.
     post(&app, "", &patient("x")).await.expect_error(400);
-    post(&app, "", &json!({"resourceType": "Bundle", "type": "collection", "entry": []}))
-        .await
-        .expect_error(400);
+    post(
+        &app,
+        "",
+        &json!({"resourceType": "Bundle", "type": "collection", "entry": []}),
+    )
+    .await
+    .expect_error(400);
 }
 
 /// Entries that write nothing (a conditional create that matches, a
@@ -274,7 +297,10 @@ async fn transaction_entries_without_writes_get_responses() {
     let e = response_entries(&r);
     assert_eq!(e[0]["response"]["status"], "200 OK");
     assert_eq!(location_id(&e[0]).1, existing);
-    assert!(e[1]["response"]["status"].as_str().unwrap().starts_with("204"));
+    assert!(e[1]["response"]["status"]
+        .as_str()
+        .unwrap()
+        .starts_with("204"));
     assert_eq!(e[2]["response"]["status"], "201 Created");
     assert_eq!(e[3]["response"]["status"], "200 OK");
     let obs = get(&app, &format!("Observation/{}", location_id(&e[2]).1)).await;

@@ -29,9 +29,11 @@ impl Resp {
     #[track_caller]
     pub fn outcome(&self) -> String {
         assert_eq!(
-            self.json["resourceType"], "OperationOutcome",
+            self.json["resourceType"],
+            "OperationOutcome",
             "expected an OperationOutcome (status {}), got: {}",
-            self.status, short(&self.text)
+            self.status,
+            short(&self.text)
         );
         let ct = self.header("content-type").unwrap_or("");
         assert!(
@@ -138,7 +140,12 @@ pub async fn history_total(app: &TestApp, path: &str) -> u64 {
 /// The server still answers `/metadata`.
 #[track_caller]
 pub fn assert_alive_sync(r: &Resp) {
-    assert_eq!(r.status, 200, "metadata after hostile input: {}", short(&r.text));
+    assert_eq!(
+        r.status,
+        200,
+        "metadata after hostile input: {}",
+        short(&r.text)
+    );
     assert_eq!(r.json["resourceType"], "CapabilityStatement");
 }
 

@@ -12,7 +12,8 @@ async fn eight_concurrent_puts_with_the_same_if_match_one_wins() {
         let id = create(&app, &patient("Race")).await;
         let path = format!("Patient/{id}");
         let puts = (0..8).map(|i| {
-            let body = json!({"resourceType": "Patient", "id": id, "name": [{"family": format!("W{i}")}]});
+            let body =
+                json!({"resourceType": "Patient", "id": id, "name": [{"family": format!("W{i}")}]});
             send(with_body(&app, Method::PUT, &path, &body).header("if-match", "W/\"1\""))
         });
         let results = join_all(puts).await;
@@ -39,7 +40,8 @@ async fn concurrent_puts_without_if_match_all_land_as_distinct_versions() {
     let id = create(&app, &patient("Race")).await;
     let path = format!("Patient/{id}");
     let puts = (0..8).map(|i| {
-        let body = json!({"resourceType": "Patient", "id": id, "name": [{"family": format!("W{i}")}]});
+        let body =
+            json!({"resourceType": "Patient", "id": id, "name": [{"family": format!("W{i}")}]});
         send(with_body(&app, Method::PUT, &path, &body))
     });
     let results = join_all(puts).await;

@@ -20,9 +20,8 @@ fn criteria(value: &str) -> String {
 async fn if_none_exist() {
     let app = TestApp::spawn().await;
     let body = with_mrn("100", "Doe");
-    let cond = || {
-        with_body(&app, Method::POST, "Patient", &body).header("if-none-exist", criteria("100"))
-    };
+    let cond =
+        || with_body(&app, Method::POST, "Patient", &body).header("if-none-exist", criteria("100"));
     // 0 matches → created.
     let r = send(cond()).await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -40,7 +39,8 @@ async fn if_none_exist() {
     assert_eq!(count_type(&app, "Patient").await, 2);
     // _id criteria, and criteria the server cannot evaluate are refused (not ignored).
     let r = send(
-        with_body(&app, Method::POST, "Patient", &body).header("if-none-exist", format!("_id={id}")),
+        with_body(&app, Method::POST, "Patient", &body)
+            .header("if-none-exist", format!("_id={id}")),
     )
     .await;
     assert_eq!(r.status, 200);
@@ -83,7 +83,9 @@ async fn conditional_update() {
     put_cond("200", &other).await.expect_error(400);
     // Two matches → 412, nothing changes.
     create(&app, &with_mrn("200", "Twin")).await;
-    put_cond("200", &with_mrn("200", "Nope")).await.expect_error(412);
+    put_cond("200", &with_mrn("200", "Nope"))
+        .await
+        .expect_error(412);
     assert_eq!(
         get(&app, &format!("Patient/{id}")).await.header("etag"),
         Some("W/\"2\"")
@@ -100,7 +102,9 @@ async fn conditional_delete() {
     let app = TestApp::spawn().await;
     let one = create(&app, &with_mrn("300", "One")).await;
     let del = |value: &str| {
-        send(req(&app, Method::DELETE, "Patient").query(&[("identifier", format!("{SYS}|{value}"))]))
+        send(
+            req(&app, Method::DELETE, "Patient").query(&[("identifier", format!("{SYS}|{value}"))]),
+        )
     };
     let r = del("300").await;
     assert!(matches!(r.status, 200 | 204), "{}", r.text);
@@ -114,6 +118,8 @@ async fn conditional_delete() {
     del("301").await.expect_error(412);
     assert_eq!(get(&app, &format!("Patient/{a}")).await.status, 200);
     assert_eq!(get(&app, &format!("Patient/{b}")).await.status, 200);
-    send(req(&app, Method::DELETE, "Patient")).await.expect_error(400);
+    send(req(&app, Method::DELETE, "Patient"))
+        .await
+        .expect_error(400);
     assert_eq!(count_type(&app, "Patient").await, 2);
 }

@@ -13,7 +13,11 @@ async fn xml_is_not_acceptable_json_is() {
         r.expect_error(406);
     }
     get(&app, "metadata?_format=xml").await.expect_error(406);
-    for accept in ["application/fhir+xml", "application/xml", "application/fhir+json;q=0"] {
+    for accept in [
+        "application/fhir+xml",
+        "application/xml",
+        "application/fhir+json;q=0",
+    ] {
         send(req(&app, Method::GET, &path).header("accept", accept))
             .await
             .expect_error(406);
@@ -42,10 +46,9 @@ async fn xml_is_not_acceptable_json_is() {
         assert!(r.header("content-type").unwrap().starts_with(FHIR_JSON));
     }
     // A refused write stores nothing.
-    let r = send(
-        with_body(&app, Method::POST, "Patient", &patient("X")).query(&[("_format", "xml")]),
-    )
-    .await;
+    let r =
+        send(with_body(&app, Method::POST, "Patient", &patient("X")).query(&[("_format", "xml")]))
+            .await;
     r.expect_error(406);
     assert_eq!(count_type(&app, "Patient").await, 1);
 }

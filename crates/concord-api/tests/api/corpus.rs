@@ -85,11 +85,19 @@ async fn round_trip(app: &TestApp, file: PathBuf) -> Result<(), String> {
     )
     .await;
     if !matches!(r.status, 200 | 201) {
-        return Err(format!("{path} ({name}): PUT {}: {}", r.status, diagnostics(&r)));
+        return Err(format!(
+            "{path} ({name}): PUT {}: {}",
+            r.status,
+            diagnostics(&r)
+        ));
     }
     let back = get(app, &path).await;
     if back.status != 200 {
-        return Err(format!("{path} ({name}): GET {}: {}", back.status, diagnostics(&back)));
+        return Err(format!(
+            "{path} ({name}): GET {}: {}",
+            back.status,
+            diagnostics(&back)
+        ));
     }
     let want = without_server_meta(original);
     let got = without_server_meta(back.json);
@@ -114,7 +122,11 @@ async fn r4_examples_round_trip() {
         })
         .collect();
     files.sort();
-    assert_eq!(files.len(), R4_EXAMPLES, "hl7.fhir.r4.examples@4.0.1 is incomplete");
+    assert_eq!(
+        files.len(),
+        R4_EXAMPLES,
+        "hl7.fhir.r4.examples@4.0.1 is incomplete"
+    );
     let app = TestApp::spawn().await;
     let started = Instant::now();
     let results: Vec<Result<(), String>> = stream::iter(files)
@@ -150,7 +162,12 @@ async fn synthea_transactions_load() {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), 100, "expected 100 Synthea Bundles in {}", dir.display());
+    assert_eq!(
+        files.len(),
+        100,
+        "expected 100 Synthea Bundles in {}",
+        dir.display()
+    );
     let app = TestApp::spawn().await;
     let started = Instant::now();
     let results: Vec<(BTreeMap<String, u64>, Result<(), String>)> = stream::iter(files)
@@ -177,11 +194,19 @@ async fn synthea_transactions_load() {
                     Err(format!("{name}: {} {}", r.status, diagnostics(&r)))
                 } else {
                     let got = r.json["entry"].as_array().map_or(0, Vec::len);
-                    let created = r.json["entry"]
-                        .as_array()
-                        .map_or(0, |e| e.iter().filter(|e| e["response"]["status"] == "201 Created").count());
-                    if r.json["type"] != "transaction-response" || got != entries.len() || created != got {
-                        Err(format!("{name}: {created}/{got} of {} entries created", entries.len()))
+                    let created = r.json["entry"].as_array().map_or(0, |e| {
+                        e.iter()
+                            .filter(|e| e["response"]["status"] == "201 Created")
+                            .count()
+                    });
+                    if r.json["type"] != "transaction-response"
+                        || got != entries.len()
+                        || created != got
+                    {
+                        Err(format!(
+                            "{name}: {created}/{got} of {} entries created",
+                            entries.len()
+                        ))
                     } else {
                         Ok(())
                     }
@@ -221,12 +246,18 @@ async fn synthea_transactions_load() {
         started.elapsed().as_secs_f64()
     );
     for (t, n) in &stored {
-        println!("  {t:<24} {n:>6} (Bundles: {})", expected.get(t).copied().unwrap_or(0));
+        println!(
+            "  {t:<24} {n:>6} (Bundles: {})",
+            expected.get(t).copied().unwrap_or(0)
+        );
     }
     for f in &failures {
         println!("  FAILED {f}");
     }
-    assert_eq!(stored, expected, "stored counts per type equal the Bundles' counts");
+    assert_eq!(
+        stored, expected,
+        "stored counts per type equal the Bundles' counts"
+    );
     assert!(failures.is_empty(), "{} Bundles failed", failures.len());
     assert_alive(&app).await;
 }

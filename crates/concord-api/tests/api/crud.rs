@@ -13,7 +13,10 @@ async fn create_assigns_id_and_sets_location_etag_last_modified() {
     let r = post(&app, "Patient", &body).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.json["id"].as_str().expect("id").to_string();
-    assert_ne!(id, "client-chosen", "the body's id must be ignored on create");
+    assert_ne!(
+        id, "client-chosen",
+        "the body's id must be ignored on create"
+    );
     assert!(concord_fhir::ids::is_valid_id(&id), "{id}");
     assert_eq!(
         r.header("location"),
@@ -25,7 +28,11 @@ async fn create_assigns_id_and_sets_location_etag_last_modified() {
     let lm_secs = lm.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let last_updated = r.json["meta"]["lastUpdated"].as_str().expect("lastUpdated");
     let lu = concord_store::timestamp::parse_instant(last_updated).expect("an instant");
-    assert_eq!(lm_secs, lu / 1000, "Last-Modified agrees with meta.lastUpdated");
+    assert_eq!(
+        lm_secs,
+        lu / 1000,
+        "Last-Modified agrees with meta.lastUpdated"
+    );
     assert_eq!(r.json["meta"]["versionId"], "1", "the store sets versionId");
     assert_eq!(r.json["meta"]["profile"][0], "http://example.org/p");
     assert_eq!(r.json["name"][0]["family"], "Doe");
@@ -102,9 +109,13 @@ async fn update_needs_the_matching_id_in_the_body() {
     let app = TestApp::spawn().await;
     let id = create(&app, &patient("Doe")).await;
     let path = format!("Patient/{id}");
-    put(&app, &path, &json!({"resourceType": "Patient", "active": false}))
-        .await
-        .expect_error(400);
+    put(
+        &app,
+        &path,
+        &json!({"resourceType": "Patient", "active": false}),
+    )
+    .await
+    .expect_error(400);
     put(
         &app,
         &path,

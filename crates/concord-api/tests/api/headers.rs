@@ -70,7 +70,8 @@ async fn conditional_reads() {
 async fn prefer_return() {
     let app = TestApp::spawn().await;
     let minimal = send(
-        with_body(&app, Method::POST, "Patient", &patient("Min")).header("prefer", "return=minimal"),
+        with_body(&app, Method::POST, "Patient", &patient("Min"))
+            .header("prefer", "return=minimal"),
     )
     .await;
     assert_eq!(minimal.status, 201);

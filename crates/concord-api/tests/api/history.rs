@@ -23,7 +23,10 @@ fn keys(r: &Resp) -> Vec<String> {
         .map(|e| {
             let etag = e["response"]["etag"].as_str().unwrap_or("?");
             let full = e["fullUrl"].as_str().unwrap_or("?");
-            format!("{} {etag}", full.rsplit('/').take(2).collect::<Vec<_>>().join("<"))
+            format!(
+                "{} {etag}",
+                full.rsplit('/').take(2).collect::<Vec<_>>().join("<")
+            )
         })
         .collect()
 }
@@ -74,10 +77,9 @@ async fn instance_type_and_system_history_newest_first() {
     assert_eq!(e[0]["request"]["method"], "DELETE", "newest first");
     assert_eq!(e[0]["request"]["url"], format!("Patient/{b}"));
     assert_eq!(e[1]["request"]["url"], format!("Patient/{a}"));
-    assert!(e.iter().all(|e| e["fullUrl"]
-        .as_str()
-        .unwrap()
-        .contains("/Patient/")));
+    assert!(e
+        .iter()
+        .all(|e| e["fullUrl"].as_str().unwrap().contains("/Patient/")));
     for pair in e.windows(2) {
         assert!(last_updated(&pair[0]) >= last_updated(&pair[1]));
     }
@@ -91,9 +93,13 @@ async fn instance_type_and_system_history_newest_first() {
 
     // Unknown type or bad id.
     get(&app, "Foo/_history").await.expect_error(404);
-    get(&app, "Patient/bad_id!/_history").await.expect_error(400);
+    get(&app, "Patient/bad_id!/_history")
+        .await
+        .expect_error(400);
     get(&app, "_history?_count=x").await.expect_error(400);
-    get(&app, "_history?_since=yesterday").await.expect_error(400);
+    get(&app, "_history?_since=yesterday")
+        .await
+        .expect_error(400);
 }
 
 #[tokio::test]
@@ -163,10 +169,8 @@ async fn since_filters_by_last_updated() {
     let since = r.json["meta"]["lastUpdated"].as_str().unwrap().to_string();
     let newer = create(&app, &patient("newer")).await;
 
-    let h = send(
-        req(&app, Method::GET, "Patient/_history").query(&[("_since", since.as_str())]),
-    )
-    .await;
+    let h =
+        send(req(&app, Method::GET, "Patient/_history").query(&[("_since", since.as_str())])).await;
     assert_eq!(h.status, 200, "{}", h.text);
     let got: Vec<&str> = entries(&h)
         .iter()
@@ -179,10 +183,9 @@ async fn since_filters_by_last_updated() {
     assert!(link(&h, "self").unwrap().contains("_since="));
 
     // An offset form and a date form; a date in the future gives nothing.
-    let h = send(
-        req(&app, Method::GET, "_history").query(&[("_since", "2000-01-01T01:00:00+01:00")]),
-    )
-    .await;
+    let h =
+        send(req(&app, Method::GET, "_history").query(&[("_since", "2000-01-01T01:00:00+01:00")]))
+            .await;
     assert_eq!(h.json["total"], 3);
     let h = get(&app, "_history?_since=2999-01-01").await;
     assert_eq!(h.status, 200);

@@ -22,16 +22,29 @@ async fn capability_statement() {
         .unwrap()
         .iter()
         .any(|f| f == "application/fhir+json" || f == "json"));
-    assert!(!cs["format"].to_string().contains("xml"), "XML is not served");
+    assert!(
+        !cs["format"].to_string().contains("xml"),
+        "XML is not served"
+    );
     let rest = &cs["rest"][0];
     assert_eq!(rest["mode"], "server");
     let resources = rest["resource"].as_array().unwrap();
-    let types: BTreeSet<&str> = resources.iter().map(|r| r["type"].as_str().unwrap()).collect();
+    let types: BTreeSet<&str> = resources
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
     assert_eq!(resources.len(), 146);
     assert_eq!(types.len(), 146);
     let r4: BTreeSet<&str> = concord_fhir::RESOURCE_TYPES.iter().copied().collect();
     assert_eq!(types, r4);
-    for t in ["Patient", "Observation", "Bundle", "Binary", "Parameters", "MedicinalProductUndesirableEffect"] {
+    for t in [
+        "Patient",
+        "Observation",
+        "Bundle",
+        "Binary",
+        "Parameters",
+        "MedicinalProductUndesirableEffect",
+    ] {
         assert!(types.contains(t), "{t}");
     }
 
@@ -44,7 +57,14 @@ async fn capability_statement() {
             .collect()
     };
     let expected: BTreeSet<String> = [
-        "read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create",
+        "read",
+        "vread",
+        "update",
+        "patch",
+        "delete",
+        "history-instance",
+        "history-type",
+        "create",
     ]
     .into_iter()
     .map(String::from)
@@ -69,7 +89,14 @@ async fn capability_statement() {
     assert!(matches!(r.status, 404 | 405), "{}", r.text);
 
     // And a claimed interaction works on an arbitrary type.
-    let id = create(&app, &json!({"resourceType": "Basic", "code": {"text": "x"}})).await;
-    assert_eq!(get(&app, &format!("Basic/{id}/_history/1")).await.status, 200);
+    let id = create(
+        &app,
+        &json!({"resourceType": "Basic", "code": {"text": "x"}}),
+    )
+    .await;
+    assert_eq!(
+        get(&app, &format!("Basic/{id}/_history/1")).await.status,
+        200
+    );
     assert_eq!(get(&app, "Basic/_history").await.json["total"], 1);
 }

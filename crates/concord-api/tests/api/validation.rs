@@ -8,11 +8,26 @@ use crate::common::*;
 
 fn invalid_patients() -> Vec<(&'static str, Value)> {
     vec![
-        ("code outside a required binding", json!({"resourceType": "Patient", "gender": "robot"})),
-        ("unknown element", json!({"resourceType": "Patient", "favouriteColour": "blue"})),
-        ("wrong JSON type", json!({"resourceType": "Patient", "active": "yes"})),
-        ("bad date", json!({"resourceType": "Patient", "birthDate": "31/12/1999"})),
-        ("object where an array belongs", json!({"resourceType": "Patient", "name": {"family": "x"}})),
+        (
+            "code outside a required binding",
+            json!({"resourceType": "Patient", "gender": "robot"}),
+        ),
+        (
+            "unknown element",
+            json!({"resourceType": "Patient", "favouriteColour": "blue"}),
+        ),
+        (
+            "wrong JSON type",
+            json!({"resourceType": "Patient", "active": "yes"}),
+        ),
+        (
+            "bad date",
+            json!({"resourceType": "Patient", "birthDate": "31/12/1999"}),
+        ),
+        (
+            "object where an array belongs",
+            json!({"resourceType": "Patient", "name": {"family": "x"}}),
+        ),
     ]
 }
 
@@ -34,14 +49,22 @@ async fn invalid_resources_are_422() {
             failures.push(format!("PUT {what}: {} {}", r.status, short(&r.text)));
         }
     }
-    assert!(failures.is_empty(), "not rejected:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "not rejected:\n{}",
+        failures.join("\n")
+    );
     assert_eq!(count_type(&app, "Patient").await, 0);
 }
 
 #[tokio::test]
 async fn patch_making_the_resource_invalid_is_422_and_changes_nothing() {
     let app = TestApp::spawn().await;
-    let id = create(&app, &json!({"resourceType": "Patient", "gender": "female"})).await;
+    let id = create(
+        &app,
+        &json!({"resourceType": "Patient", "gender": "female"}),
+    )
+    .await;
     let path = format!("Patient/{id}");
     let before = get(&app, &path).await;
     for ops in [
@@ -72,9 +95,11 @@ async fn transaction_with_invalid_50th_entry_stores_nothing() {
                    "request": {"method": "POST", "url": "Patient"}})
         })
         .collect();
-    entries.push(json!({"fullUrl": "urn:uuid:00000000-0000-0000-0000-000000000049",
+    entries.push(
+        json!({"fullUrl": "urn:uuid:00000000-0000-0000-0000-000000000049",
         "resource": {"resourceType": "Patient", "gender": "robot"},
-        "request": {"method": "POST", "url": "Patient"}}));
+        "request": {"method": "POST", "url": "Patient"}}),
+    );
     let r = post(
         &app,
         "",

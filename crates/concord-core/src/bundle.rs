@@ -620,23 +620,24 @@ impl Engine {
         let mut found = Vec::new();
         conditional_references(body, &mut found);
         for reference in found {
-            if !conditional.contains_key(&reference) {
-                let (rt, q) = reference.split_once('?').unwrap_or((&reference, ""));
-                let resolved = match self.match_criteria(ctx, rt, q).await?.as_slice() {
-                    [one] => format!("{rt}/{one}"),
-                    [] => {
-                        return Err(CoreError::bad_request(format!(
-                            "conditional reference '{reference}' matches no resource"
-                        )))
-                    }
-                    _ => {
-                        return Err(CoreError::PreconditionFailed(format!(
-                            "conditional reference '{reference}' matches more than one resource"
-                        )))
-                    }
-                };
-                conditional.insert(reference, resolved);
+            if conditional.contains_key(&reference) {
+                continue;
             }
+            let (rt, q) = reference.split_once('?').unwrap_or((&reference, ""));
+            let resolved = match self.match_criteria(ctx, rt, q).await?.as_slice() {
+                [one] => format!("{rt}/{one}"),
+                [] => {
+                    return Err(CoreError::bad_request(format!(
+                        "conditional reference '{reference}' matches no resource"
+                    )))
+                }
+                _ => {
+                    return Err(CoreError::PreconditionFailed(format!(
+                        "conditional reference '{reference}' matches more than one resource"
+                    )))
+                }
+            };
+            conditional.insert(reference, resolved);
         }
         rewrite(body, conditional);
         if *kind == WriteKind::Create {

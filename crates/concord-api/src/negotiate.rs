@@ -41,12 +41,20 @@ fn not_acceptable(what: &str) -> Response {
 }
 
 pub async fn check_format(State(_state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut format_given = false;
     if let Some(query) = req.uri().query() {
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            if name == "_format" && !is_json(&value) {
-                return not_acceptable(&value);
+            if name == "_format" {
+                if !is_json(&value) {
+                    return not_acceptable(&value);
+                }
+                format_given = true;
             }
         }
+    }
+    // A `_format` the server can answer overrides `Accept` (http.html#mime-type).
+    if format_given {
+        return next.run(req).await;
     }
     if let Some(accept) = req
         .headers()

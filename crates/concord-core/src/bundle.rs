@@ -394,21 +394,25 @@ impl Engine {
         let mut writes: Vec<PendingWrite> = Vec::new();
         let mut write_slots: Vec<(usize, Method)> = Vec::new();
         for &i in &order {
-            if let Some(Plan::Write {
-                method,
-                kind,
-                resource_type,
-                id,
-                body,
-                if_match,
-            }) = plans[i].take()
-            {
-                writes.push(pending(kind, &resource_type, &id, body, if_match));
-                write_slots.push((i, method));
-            } else if let Some(Plan::Patch { .. }) = &plans[i] {
-                return Err(CoreError::Store(concord_store::StoreError::Backend(
-                    "unprepared patch".into(),
-                )));
+            // Only writes are taken out here; reads and finished entries stay for step 4.
+            match plans[i].take() {
+                Some(Plan::Write {
+                    method,
+                    kind,
+                    resource_type,
+                    id,
+                    body,
+                    if_match,
+                }) => {
+                    writes.push(pending(kind, &resource_type, &id, body, if_match));
+                    write_slots.push((i, method));
+                }
+                Some(Plan::Patch { .. }) => {
+                    return Err(CoreError::Store(concord_store::StoreError::Backend(
+                        "unprepared patch".into(),
+                    )));
+                }
+                other => plans[i] = other,
             }
         }
         let committed = self.store().commit(ctx, writes).await?;
@@ -616,23 +620,24 @@ impl Engine {
         let mut found = Vec::new();
         conditional_references(body, &mut found);
         for reference in found {
-            if !conditional.contains_key(&reference) {
-                let (rt, q) = reference.split_once('?').unwrap_or((&reference, ""));
-                let resolved = match self.match_criteria(ctx, rt, q).await?.as_slice() {
-                    [one] => format!("{rt}/{one}"),
-                    [] => {
-                        return Err(CoreError::bad_request(format!(
-                            "conditional reference '{reference}' matches no resource"
-                        )))
-                    }
-                    _ => {
-                        return Err(CoreError::PreconditionFailed(format!(
-                            "conditional reference '{reference}' matches more than one resource"
-                        )))
-                    }
-                };
-                conditional.insert(reference, resolved);
+            if conditional.contains_key(&reference) {
+                continue;
             }
+            let (rt, q) = reference.split_once('?').unwrap_or((&reference, ""));
+            let resolved = match self.match_criteria(ctx, rt, q).await?.as_slice() {
+                [one] => format!("{rt}/{one}"),
+                [] => {
+                    return Err(CoreError::bad_request(format!(
+                        "conditional reference '{reference}' matches no resource"
+                    )))
+                }
+                _ => {
+                    return Err(CoreError::PreconditionFailed(format!(
+                        "conditional reference '{reference}' matches more than one resource"
+                    )))
+                }
+            };
+            conditional.insert(reference, resolved);
         }
         rewrite(body, conditional);
         if *kind == WriteKind::Create {

@@ -1,0 +1,29 @@
+//! Concord's FHIR REST API over real HTTP: one test binary, one module per area.
+//! Every test spawns the production router (`concord_testkit::TestApp`) over a
+//! fresh temporary store.
+
+#[path = "api/common.rs"]
+mod common;
+
+#[path = "api/bundles.rs"]
+mod bundles;
+#[path = "api/concurrency.rs"]
+mod concurrency;
+#[path = "api/conditional.rs"]
+mod conditional;
+#[path = "api/content.rs"]
+mod content;
+#[path = "api/corpus.rs"]
+mod corpus;
+#[path = "api/crud.rs"]
+mod crud;
+#[path = "api/headers.rs"]
+mod headers;
+#[path = "api/history.rs"]
+mod history;
+#[path = "api/hostile.rs"]
+mod hostile;
+#[path = "api/metadata.rs"]
+mod metadata;
+#[path = "api/validation.rs"]
+mod validation;

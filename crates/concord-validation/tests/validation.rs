@@ -199,7 +199,7 @@ fn valid_patient_has_no_issues() {
         "resourceType": "Patient", "id": "p1",
         "name": [{"family": "Chalmers", "given": ["Peter", "James"]}],
         "gender": "male", "birthDate": "1974-12-25",
-        "_birthDate": {"extension": [{"url": "http://example.org/x", "valueString": "y"}]},
+        "_birthDate": {"extension": [{"url": "http://fhir.hospital.nl/StructureDefinition/x", "valueString": "y"}]},
         "deceasedBoolean": false,
         "contact": [{"name": {"text": "Mum"}}]
     });

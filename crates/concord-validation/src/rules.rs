@@ -207,35 +207,6 @@ fn search_parameter(path: &str, obj: &Map<String, Value>, issues: &mut Vec<Issue
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn absolute_uris() {
-        assert!(is_absolute("http://loinc.org"));
-        assert!(is_absolute("urn:oid:1.2"));
-        assert!(!is_absolute("ValueSet/x"));
-        assert!(!is_absolute("Patient/1"));
-    }
-
-    #[test]
-    fn example_urls() {
-        assert!(is_example_url("http://example.org/fhir/Patient/1"));
-        assert!(is_example_url("https://repository.example.com:8080/x"));
-        assert!(is_example_url("http://hospital.example/fhir"));
-        assert!(!is_example_url("http://examples.org/x"));
-        assert!(!is_example_url("http://hl7.org/fhir/Patient/1"));
-        assert!(!is_example_url("Patient/1"));
-    }
-
-    #[test]
-    fn base64_sizes() {
-        assert_eq!(base64_len("aGVsbG8="), 5);
-        assert_eq!(base64_len("aGVs bG8h"), 6);
-    }
-}
-
 fn str_list(v: Option<&Value>) -> Vec<&str> {
     match v {
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
@@ -465,4 +436,33 @@ fn id_in_json(obj: &Map<String, Value>, target: &str) -> bool {
         }
     }
     obj.iter().any(|(k, v)| k != "text" && walk(v, target))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_uris() {
+        assert!(is_absolute("http://loinc.org"));
+        assert!(is_absolute("urn:oid:1.2"));
+        assert!(!is_absolute("ValueSet/x"));
+        assert!(!is_absolute("Patient/1"));
+    }
+
+    #[test]
+    fn example_urls() {
+        assert!(is_example_url("http://example.org/fhir/Patient/1"));
+        assert!(is_example_url("https://repository.example.com:8080/x"));
+        assert!(is_example_url("http://hospital.example/fhir"));
+        assert!(!is_example_url("http://examples.org/x"));
+        assert!(!is_example_url("http://hl7.org/fhir/Patient/1"));
+        assert!(!is_example_url("Patient/1"));
+    }
+
+    #[test]
+    fn base64_sizes() {
+        assert_eq!(base64_len("aGVsbG8="), 5);
+        assert_eq!(base64_len("aGVs bG8h"), 6);
+    }
 }

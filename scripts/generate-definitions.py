@@ -8,6 +8,9 @@ Reads the flat package folder at .cache/npm/node_modules/hl7.fhir.r4.examples/
   types.json        StructureDefinition snapshots (base types and resources)
   valuesets.json    expansions of every ValueSet used by a required binding
   searchparams.json the SearchParameters in a compact form
+  extensions.json   core extension definitions: allowed value[x] types, contexts
+  profiles.json     required codes of the core vital-signs profiles
+  constraints.json  every element's invariants (key, severity, human, expression)
 
 Python 3 standard library only. Run from anywhere:
     python3 scripts/generate-definitions.py
@@ -240,6 +243,79 @@ def build_valuesets(urls, codesystems, valuesets):
     return out
 
 
+def build_extensions(sds):
+    """Core extension definitions (StructureDefinitions constraining Extension):
+    url -> [[allowed value[x] type codes] or null when value[x] is prohibited
+    (complex extension), [context expressions]]."""
+    out = {}
+    for sd in sds:
+        if sd.get("type") != "Extension" or sd.get("derivation") != "constraint":
+            continue
+        value = None
+        for el in sd.get("snapshot", {}).get("element", []):
+            if el.get("path") == "Extension.value[x]" and not el.get("sliceName"):
+                if el.get("max") != "0":
+                    value = sorted({type_code(t) for t in el.get("type", []) or []})
+        contexts = [c.get("expression") for c in sd.get("context", []) or []
+                    if c.get("type") == "element" and c.get("expression")]
+        out[sd["url"]] = [value, contexts]
+    return out
+
+
+def build_profiles(sds):
+    """Required codings of the core vital-signs profiles, from the profiles'
+    `Observation.code.coding:<slice>` fixedUri/fixedCode (differential)."""
+    out = {}
+    for sd in sds:
+        if not sd.get("baseDefinition", "").endswith("/vitalsigns"):
+            continue
+        slices = {}
+        for el in sd.get("differential", {}).get("element", []):
+            m = el.get("id", "")
+            if not m.startswith("Observation.code.coding:"):
+                continue
+            rest = m[len("Observation.code.coding:"):]
+            name, _, field = rest.partition(".")
+            entry = slices.setdefault(name, {})
+            if field == "system" and el.get("fixedUri"):
+                entry["system"] = el["fixedUri"]
+            if field == "code" and el.get("fixedCode"):
+                entry["code"] = el["fixedCode"]
+        codes = [[n, e["system"], e["code"]] for n, e in sorted(slices.items())
+                 if "system" in e and "code" in e]
+        if codes:
+            out[sd["url"]] = codes
+    return out
+
+
+def build_constraints(sds):
+    """Per base type: [relative path ("" = root), key, severity, human, expression].
+    Each invariant is kept once, on the type that declares it (inherited copies
+    such as ele-1 on every element are dropped: `source` names another type)."""
+    out = {}
+    for sd in sds:
+        if sd.get("kind") not in ("primitive-type", "complex-type", "resource"):
+            continue
+        if sd.get("derivation") == "constraint":
+            continue
+        name = sd["type"]
+        rows = []
+        for el in sd.get("snapshot", {}).get("element", []):
+            if el.get("sliceName"):
+                continue
+            path = el["path"]
+            rel = "" if path == name else path[len(name) + 1:]
+            for c in el.get("constraint", []) or []:
+                src = c.get("source", sd["url"]).split("|")[0].rsplit("/", 1)[-1]
+                if src != name:
+                    continue
+                rows.append([rel, c.get("key"), c.get("severity"), c.get("human"),
+                             c.get("expression")])
+        if rows:
+            out[name] = rows
+    return out
+
+
 def build_searchparams(params):
     out = []
     for sp in params:
@@ -283,6 +359,22 @@ def main():
                          "[path, min, max(-1=*), [types], contentReference?, "
                          "requiredValueSet?, [targetTypes]?]"),
         "types": types,
+    })
+    sds = load("StructureDefinition")
+    write("extensions.json", {
+        "header": header("core extension definitions: url -> [[allowed value[x] "
+                         "types] or null (value prohibited), [context expressions]]"),
+        "extensions": build_extensions(sds),
+    })
+    write("profiles.json", {
+        "header": header("core vital-signs profiles: url -> [[slice, system, code]] "
+                         "codings Observation.code must carry"),
+        "profiles": build_profiles(sds),
+    })
+    write("constraints.json", {
+        "header": header("element invariants per type: [path (\"\" = root), key, "
+                         "severity, human, expression], on the declaring type only"),
+        "constraints": build_constraints(sds),
     })
     vsets = build_valuesets(required, load("CodeSystem"), load("ValueSet"))
     write("valuesets.json", {

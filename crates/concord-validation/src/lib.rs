@@ -7,8 +7,10 @@
 
 mod bindings;
 mod datetime;
+mod extensions;
 pub mod invariants;
 mod primitives;
+mod references;
 mod rules;
 mod walker;
 mod xhtml;

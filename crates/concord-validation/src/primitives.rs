@@ -169,13 +169,57 @@ fn check_string(ty: &str, s: &str) -> Result<(), String> {
         "uuid" => check_uuid(s),
         "base64Binary" => check_base64(s),
         "xhtml" => return crate::xhtml::check(s),
-        _ => true, // string, markdown: any non-empty text
+        "string" | "markdown" => {
+            return match active_html(s) {
+                Some(tag) => Err(format!(
+                    "the {ty} contains an embedded <{tag}> tag, which is not allowed for security reasons"
+                )),
+                None => Ok(()),
+            }
+        }
+        _ => true,
     };
     if ok {
         Ok(())
     } else {
         Err(format!("'{}' is not a valid {ty}", clip(s)))
     }
+}
+
+/// HTML elements that execute or load content. Plain markup (`<b>`, `<p/>`,
+/// `<a>`, `<br/>`) and text such as `<integer>` or `IVL<TS>` stay allowed:
+/// the official examples are full of both.
+const ACTIVE_TAGS: &[&str] = &[
+    "script", "iframe", "object", "embed", "applet", "form", "frame", "frameset", "base", "link",
+    "meta", "style", "img", "svg", "math", "video", "audio", "source", "input", "button",
+    "textarea", "select",
+];
+
+/// The active HTML element a string embeds (`<script ...>`), if any.
+fn active_html(s: &str) -> Option<&'static str> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = s[from..].find('<') {
+        let start = from + i + 1;
+        from = start;
+        let name_end = b[start..]
+            .iter()
+            .position(|c| !c.is_ascii_alphanumeric())
+            .map_or(b.len(), |n| start + n);
+        if name_end == start
+            || !matches!(
+                b.get(name_end),
+                Some(b' ' | b'>' | b'/' | b'\t' | b'\n' | b'\r') | None
+            )
+        {
+            continue;
+        }
+        let name = &s[start..name_end];
+        if let Some(tag) = ACTIVE_TAGS.iter().find(|t| t.eq_ignore_ascii_case(name)) {
+            return Some(tag);
+        }
+    }
+    None
 }
 
 fn clip(s: &str) -> &str {
@@ -238,5 +282,16 @@ mod tests {
         assert!(check("base64Binary", &json!("%%%2@()()")).is_err());
         assert!(check("base64Binary", &json!("aGVsbG8")).is_err());
         assert!(check("id", &json!("a_b")).is_err());
+        assert!(check("string", &json!("Standard <script>x</script>")).is_err());
+        assert!(check("markdown", &json!("see <IMG src=x onerror=y>")).is_err());
+        for ok in [
+            "a <b>bold</b> <p/> <br/>",
+            "within <integer> days",
+            "IVL<TS>",
+            "a < b",
+            "<scripted>",
+        ] {
+            assert!(check("string", &json!(ok)).is_ok(), "{ok}");
+        }
     }
 }

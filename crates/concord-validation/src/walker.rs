@@ -15,6 +15,12 @@ pub struct Walker<'a> {
     issues: Vec<Issue>,
     /// The location being visited, e.g. `Patient.name[0]`; grown and truncated in place.
     path: String,
+    /// For each datatype object being visited: the element holding it, as
+    /// (type name, element path), e.g. (`Patient`, `name`) for a HumanName.
+    /// Extension contexts are checked against it.
+    holders: Vec<(&'static str, &'static str)>,
+    /// One frame per Bundle being visited: the references found in it.
+    bundles: Vec<crate::references::BundleFrame>,
 }
 
 impl<'a> Walker<'a> {
@@ -24,6 +30,8 @@ impl<'a> Walker<'a> {
             invariants,
             issues: Vec::new(),
             path: String::with_capacity(128),
+            holders: Vec::new(),
+            bundles: Vec::new(),
         }
     }
 
@@ -76,7 +84,17 @@ impl<'a> Walker<'a> {
         if root {
             self.path.push_str(&ty.name);
         }
+        let is_bundle = ty.name == "Bundle";
+        if is_bundle {
+            self.bundles
+                .push(crate::references::BundleFrame::new(self.path.clone()));
+        }
         self.object(ty, "", obj, true);
+        if is_bundle {
+            if let Some(frame) = self.bundles.pop() {
+                frame.resolve(obj, &mut self.issues);
+            }
+        }
         self.path.truncate(mark);
     }
 
@@ -130,7 +148,7 @@ impl<'a> Walker<'a> {
                 if !obj.contains_key(name) {
                     seen.push(child.element);
                 }
-                self.primitive_extension(el, t, name, val, obj.get(name));
+                self.primitive_extension(ty, el, t, name, val, obj.get(name));
                 continue;
             }
             seen.push(child.element);
@@ -153,6 +171,30 @@ impl<'a> Walker<'a> {
         }
         if node_path.is_empty() {
             crate::rules::check(&ty.name, &self.path, obj, &mut self.issues);
+            if ty.name == "Reference" {
+                if let (Some(frame), Some(r)) = (
+                    self.bundles.last_mut(),
+                    obj.get("reference").and_then(Value::as_str),
+                ) {
+                    frame.add(&self.path, r);
+                }
+            }
+        }
+        if obj.contains_key("extension") || obj.contains_key("modifierExtension") {
+            let holder = if node_path.is_empty() {
+                self.holders.last().copied()
+            } else {
+                None
+            };
+            crate::extensions::check(
+                self.defs,
+                ty,
+                node_path,
+                holder,
+                &self.path,
+                obj,
+                &mut self.issues,
+            );
         }
         self.invariants
             .check(&ty.name, node_path, &self.path, obj, &mut self.issues);
@@ -208,7 +250,7 @@ impl<'a> Walker<'a> {
     fn value(
         &mut self,
         ty: &'static TypeDef,
-        el: &ElementDef,
+        el: &'static ElementDef,
         t: &str,
         key: &str,
         val: &Value,
@@ -241,7 +283,7 @@ impl<'a> Walker<'a> {
     fn array(
         &mut self,
         ty: &'static TypeDef,
-        el: &ElementDef,
+        el: &'static ElementDef,
         t: &str,
         key: &str,
         items: &[Value],
@@ -288,7 +330,7 @@ impl<'a> Walker<'a> {
     }
 
     /// One value of element `el` with (resolved) type `t`.
-    fn item(&mut self, ty: &'static TypeDef, el: &ElementDef, t: &str, val: &Value) {
+    fn item(&mut self, ty: &'static TypeDef, el: &'static ElementDef, t: &str, val: &Value) {
         if ty.node(&el.path).is_some() {
             self.nested(ty, &el.path, val);
             return;
@@ -310,7 +352,9 @@ impl<'a> Walker<'a> {
                 return;
             }
         } else {
+            self.holders.push((&ty.name, &el.path));
             self.nested(def, "", val);
+            self.holders.pop();
         }
         if let Some(url) = &el.required_binding {
             if let Some(p) = bindings::check(t, url, val) {
@@ -338,7 +382,8 @@ impl<'a> Walker<'a> {
     /// `_name`: the id/extensions of primitive `name`, aligned with its values.
     fn primitive_extension(
         &mut self,
-        el: &ElementDef,
+        ty: &'static TypeDef,
+        el: &'static ElementDef,
         t: &str,
         name: &str,
         val: &Value,
@@ -350,6 +395,7 @@ impl<'a> Walker<'a> {
         let mark = self.path.len();
         self.path.push('.');
         self.path.push_str(name);
+        self.holders.push((&ty.name, &el.path));
         match (el.is_array(), val) {
             (true, Value::Array(items)) => {
                 let value_items = values.and_then(Value::as_array);
@@ -408,6 +454,7 @@ impl<'a> Walker<'a> {
                 self.error(IssueType::Structure, msg);
             }
         }
+        self.holders.pop();
         self.path.truncate(mark);
     }
 }

@@ -172,10 +172,12 @@ fn reference_validator_cases_agree() {
         "agreement: {agree}/{} ({not_applicable} XML case(s) counted as not applicable and as disagreements; {agree}/{applicable} of applicable cases)",
         cases.len()
     );
-    // Regression floor. Most remaining disagreements need a terminology
-    // server (display names), profiles/extension definitions, reference
-    // resolution or FHIRPath invariants, none of which is in scope yet.
-    assert!(agree >= 77, "agreement fell to {agree}/{}", cases.len());
+    // Regression floor. The remaining disagreements need FHIRPath invariants
+    // (que-12, ras-2, per-1, sdf-20), a terminology server (display names),
+    // third-party profiles/extensions, or contradict the official examples
+    // (example URLs, extension contexts); two are duplicated manifest rows
+    // run with different settings (bad-markdown, pat-security-*).
+    assert!(agree >= 83, "agreement fell to {agree}/{}", cases.len());
 }
 
 // ---- one case per rule, asserting the exact expression path ----
@@ -199,7 +201,7 @@ fn valid_patient_has_no_issues() {
         "resourceType": "Patient", "id": "p1",
         "name": [{"family": "Chalmers", "given": ["Peter", "James"]}],
         "gender": "male", "birthDate": "1974-12-25",
-        "_birthDate": {"extension": [{"url": "http://example.org/x", "valueString": "y"}]},
+        "_birthDate": {"extension": [{"url": "http://fhir.hospital.nl/StructureDefinition/x", "valueString": "y"}]},
         "deceasedBoolean": false,
         "contact": [{"name": {"text": "Mum"}}]
     });
@@ -453,4 +455,210 @@ fn never_panics_on_odd_json() {
     ] {
         let _ = validate_resource(&v);
     }
+}
+
+#[test]
+fn synthea_bundles_are_valid() {
+    let dir = workspace_root().join("../shared/corpora/synthea");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!("SKIPPED: {} missing", dir.display());
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut checked = 0;
+    for path in files.iter().take(10) {
+        let bundle = parse(&std::fs::read(path).unwrap()).unwrap();
+        // The bundle as a whole, and each entry on its own (as stored).
+        let errs: Vec<Issue> = validate_resource(&bundle)
+            .into_iter()
+            .filter(|i| i.severity.is_failure())
+            .collect();
+        assert!(errs.is_empty(), "{}: {:?}", path.display(), errs.first());
+        for entry in bundle["entry"].as_array().into_iter().flatten() {
+            let issues = validate_resource(&entry["resource"]);
+            let errs = errors(&issues);
+            assert!(errs.is_empty(), "{}: {}", path.display(), summary(&errs));
+            checked += 1;
+        }
+    }
+    println!("{checked} Synthea resources valid");
+}
+
+#[test]
+fn core_extensions() {
+    // value[x] type not allowed by the definition
+    assert_only_error_at(
+        json!({"resourceType": "Patient", "extension": [{
+            "url": "http://hl7.org/fhir/StructureDefinition/narrativeLink",
+            "valueUri": "#x"}]}),
+        "Patient.extension[0].valueUri",
+    );
+    // a version that is not R4
+    assert_only_error_at(
+        json!({"resourceType": "Patient", "extension": [{
+            "url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace|5.0.0",
+            "valueAddress": {"city": "x"}}]}),
+        "Patient.extension[0]",
+    );
+    // known, right type, right context: fine; unknown core URL or wrong
+    // context: warnings only; other namespaces: not checked
+    let ok = json!({"resourceType": "Patient",
+        "extension": [
+            {"url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueAddress": {"city": "x"}},
+            {"url": "http://hl7.org/fhir/StructureDefinition/no-such-thing", "valueString": "x"},
+            {"url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex", "valueCode": "F"}],
+        "name": [{"family": "F", "extension": [{
+            "url": "http://hl7.org/fhir/StructureDefinition/humanname-mothers-family",
+            "valueString": "M"}]}]});
+    assert!(error_paths(ok.clone()).is_empty());
+    let warnings: Vec<String> = validate_resource(&ok)
+        .into_iter()
+        .filter(|i| i.severity == Severity::Warning)
+        .flat_map(|i| i.expression)
+        .collect();
+    assert_eq!(
+        warnings,
+        ["Patient.name[0].extension[0]", "Patient.extension[1]"]
+    );
+    // the mothers-family extension in its context (on `_family`)
+    let ok = json!({"resourceType": "Patient", "name": [{"family": "F", "_family": {"extension": [{
+        "url": "http://hl7.org/fhir/StructureDefinition/humanname-mothers-family", "valueString": "M"}]}}]});
+    assert!(
+        validate_resource(&ok).is_empty(),
+        "{:?}",
+        validate_resource(&ok)
+    );
+}
+
+#[test]
+fn bundle_reference_resolution() {
+    let obs = |v: &str| {
+        json!({"fullUrl": "http://x.org/Observation/o",
+        "resource": {"resourceType": "Observation", "id": "o", "meta": {"versionId": v},
+                     "status": "final", "code": {"text": "t"}}})
+    };
+    let comp = |r: &str| {
+        json!({"fullUrl": "http://x.org/Composition/c",
+        "resource": {"resourceType": "Composition", "id": "c", "status": "final",
+            "type": {"text": "t"}, "date": "2020", "author": [{"display": "a"}], "title": "t",
+            "section": [{"entry": [{"reference": r}]}]}})
+    };
+    let doc = |r: &str| {
+        json!({"resourceType": "Bundle", "type": "document",
+        "entry": [comp(r), obs("1"), obs("2")]})
+    };
+    assert_only_error_at(
+        doc("Observation/o"),
+        "Bundle.entry[0].resource.section[0].entry[0]",
+    );
+    assert_only_error_at(
+        doc("Observation/o/_history/3"),
+        "Bundle.entry[0].resource.section[0].entry[0]",
+    );
+    assert!(error_paths(doc("Observation/o/_history/2")).is_empty());
+    assert!(error_paths(doc("http://x.org/Observation/o/_history/1")).is_empty());
+    // a history bundle holds versions by design
+    let mut hist = doc("Observation/o");
+    hist["type"] = json!("history");
+    assert!(error_paths(hist).is_empty());
+}
+
+#[test]
+fn search_parameters_agree_with_core() {
+    let sp = |ty: &str, base: &str| {
+        json!({"resourceType": "SearchParameter",
+        "url": "http://x.org/SearchParameter/n", "name": "n", "status": "active",
+        "description": "d", "code": "name", "base": [base], "type": ty,
+        "derivedFrom": "http://hl7.org/fhir/SearchParameter/Organization-name"})
+    };
+    assert_only_error_at(sp("token", "Organization"), "SearchParameter.type");
+    assert_only_error_at(sp("string", "Patient"), "SearchParameter.base[0]");
+    assert!(error_paths(sp("string", "Organization")).is_empty());
+    let cs = |ty: &str| {
+        json!({"resourceType": "CapabilityStatement", "status": "draft",
+        "date": "2020", "kind": "requirements", "fhirVersion": "4.0.1", "format": ["json"],
+        "rest": [{"mode": "server", "resource": [{"type": "AllergyIntolerance", "searchParam": [{
+            "name": "clinical-status", "type": ty,
+            "definition": "http://hl7.org/fhir/SearchParameter/AllergyIntolerance-clinical-status"}]}]}]})
+    };
+    assert_only_error_at(
+        cs("date"),
+        "CapabilityStatement.rest[0].resource[0].searchParam[0].type",
+    );
+    assert!(error_paths(cs("token")).is_empty());
+}
+
+#[test]
+fn profile_element_paths() {
+    let sd = |p: &str| {
+        json!({"resourceType": "StructureDefinition", "url": "http://x.org/sd",
+        "name": "N", "status": "draft", "kind": "resource", "abstract": false,
+        "type": "Observation", "derivation": "constraint",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+        "differential": {"element": [{"path": "Observation"}, {"path": p}]}})
+    };
+    assert_only_error_at(
+        sd("Observation.valueBla"),
+        "StructureDefinition.differential.element[1].path",
+    );
+    for ok in [
+        "Observation.valueQuantity",
+        "Observation.value[x]",
+        "Observation.component.code",
+        "Observation.code.coding.system",
+        "Observation.extension",
+    ] {
+        assert!(error_paths(sd(ok)).is_empty(), "{ok}");
+    }
+}
+
+#[test]
+fn vital_signs_profile_codes() {
+    let obs = |code: &str| {
+        json!({"resourceType": "Observation",
+        "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/bodytemp"]},
+        "status": "final", "code": {"coding": [{"system": "http://loinc.org", "code": code}]}})
+    };
+    assert_only_error_at(obs("8331-1"), "Observation.code");
+    assert!(error_paths(obs("8310-5")).is_empty());
+}
+
+#[test]
+fn active_html_in_strings() {
+    assert_only_error_at(
+        json!({"resourceType": "Patient", "name": [{"text": "Standard <script>x</script>"}]}),
+        "Patient.name[0].text",
+    );
+    assert!(
+        error_paths(json!({"resourceType": "Patient", "name": [{"text": "a <b>b</b>"}]}))
+            .is_empty()
+    );
+}
+
+#[test]
+fn warnings_only() {
+    // example URLs, broken narrative links, fullUrl not matching the resource
+    let b = json!({"resourceType": "Bundle", "type": "collection", "entry": [{
+        "fullUrl": "http://example.org/fhir/Patient/other",
+        "resource": {"resourceType": "Patient", "id": "p",
+            "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"#nope\">x</a></div>"},
+            "managingOrganization": {"reference": "http://example.org/fhir/Organization/1"}}}]});
+    let issues = validate_resource(&b);
+    assert!(errors(&issues).is_empty(), "{issues:?}");
+    let paths: Vec<&str> = issues
+        .iter()
+        .flat_map(|i| i.expression.iter().map(String::as_str))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "Bundle.entry[0].resource.managingOrganization.reference",
+            "Bundle.entry[0].resource.text.div",
+            "Bundle.entry[0].fullUrl",
+        ]
+    );
 }

@@ -1,6 +1,7 @@
 //! SearchParameters of the base specification (`defs/searchparams.json`).
 
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const SEARCHPARAMS_JSON: &str = include_str!("../../defs/searchparams.json");
@@ -79,6 +80,20 @@ pub fn search_parameters() -> &'static [SearchParam] {
     SP.get_or_init(|| parse(SEARCHPARAMS_JSON))
 }
 
+/// The base-spec SearchParameter with canonical `url` (a `|version` suffix is ignored).
+pub fn search_parameter_by_url(url: &str) -> Option<&'static SearchParam> {
+    static BY_URL: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    let map = BY_URL.get_or_init(|| {
+        search_parameters()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.url.as_str(), i))
+            .collect()
+    });
+    let url = url.split('|').next().unwrap_or(url);
+    map.get(url).and_then(|&i| search_parameters().get(i))
+}
+
 /// The parameters that apply to `resource_type`, including those based on
 /// `Resource` and `DomainResource`.
 pub fn search_parameters_for(
@@ -109,5 +124,9 @@ mod tests {
             .find(|p| p.code == "code-value-quantity")
             .map(|p| p.components.len());
         assert_eq!(composite, Some(2));
+        let name =
+            search_parameter_by_url("http://hl7.org/fhir/SearchParameter/Organization-name|4.0.1")
+                .map(|p| (p.kind.as_str(), p.base.clone()));
+        assert_eq!(name, Some(("string", vec!["Organization".to_string()])));
     }
 }

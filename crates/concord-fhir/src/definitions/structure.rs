@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const TYPES_JSON: &str = include_str!("../../defs/types.json");
+const CONSTRAINTS_JSON: &str = include_str!("../../defs/constraints.json");
 
 /// The element type code used for nested resources (`contained`, `Bundle.entry.resource`).
 pub const ELEMENT_TYPE_RESOURCE: &str = "Resource";
@@ -17,6 +18,19 @@ pub enum Kind {
     PrimitiveType,
     ComplexType,
     Resource,
+}
+
+/// One FHIRPath invariant of an element (`ElementDefinition.constraint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    /// e.g. `que-12`, `per-1`, `ele-1`.
+    pub key: String,
+    /// `Error` or `Warning` (the spec's `constraint.severity`).
+    pub severity: crate::Severity,
+    /// The human description, for the issue message.
+    pub human: String,
+    /// The FHIRPath expression, evaluated with the element as focus.
+    pub expression: String,
 }
 
 /// One snapshot element of a type.
@@ -38,9 +52,19 @@ pub struct ElementDef {
     /// Allowed Reference/canonical target types.
     pub target_types: Vec<String>,
     pub is_choice: bool,
+    /// Invariants declared on this element by its type (see [`ElementDef::constraints`]).
+    pub constraints: Vec<Constraint>,
 }
 
 impl ElementDef {
+    /// The invariants declared on this element. Inherited ones are not
+    /// repeated: the element's datatype contributes its
+    /// [`TypeDef::root_constraints`] (and those of its `base` chain, e.g.
+    /// `ele-1` from `Element`, `ext-1` from `Extension`).
+    pub fn constraints(&self) -> &[Constraint] {
+        &self.constraints
+    }
+
     /// True when the element may repeat (max > 1 or `*`): JSON arrays.
     pub fn is_array(&self) -> bool {
         self.max != Some(1) && self.max != Some(0)
@@ -80,9 +104,25 @@ pub struct TypeDef {
     /// Relative element path (`""` for the root) → node.
     pub nodes: HashMap<String, Node>,
     by_path: HashMap<String, usize>,
+    root_constraints: Vec<Constraint>,
 }
 
 impl TypeDef {
+    /// Invariants on the type's root element declared by this type (e.g.
+    /// `dom-2`..`dom-6` on `DomainResource`, `ext-1` on `Extension`,
+    /// `ele-1` on `Element`); follow [`TypeDef::base`] for inherited ones.
+    pub fn root_constraints(&self) -> &[Constraint] {
+        &self.root_constraints
+    }
+
+    /// The invariants of the element at a relative path (`""` for the root).
+    pub fn constraints(&self, path: &str) -> &[Constraint] {
+        if path.is_empty() {
+            return &self.root_constraints;
+        }
+        self.element(path).map_or(&[], |e| e.constraints.as_slice())
+    }
+
     /// The element at a relative path such as `name.given` or `value[x]`.
     pub fn element(&self, path: &str) -> Option<&ElementDef> {
         self.by_path.get(path).map(|&i| &self.elements[i])
@@ -170,7 +210,11 @@ impl Definitions {
 /// The shared, lazily parsed definitions.
 pub fn definitions() -> &'static Definitions {
     static DEFS: OnceLock<Definitions> = OnceLock::new();
-    DEFS.get_or_init(|| parse(TYPES_JSON))
+    DEFS.get_or_init(|| {
+        let mut defs = parse(TYPES_JSON);
+        add_constraints(&mut defs, CONSTRAINTS_JSON);
+        defs
+    })
 }
 
 fn capitalise(s: &str) -> String {
@@ -207,6 +251,7 @@ fn parse_element(row: &Value) -> Option<ElementDef> {
         target_types: strings(row.get(6)),
         is_choice,
         path,
+        constraints: Vec::new(),
     })
 }
 
@@ -263,7 +308,52 @@ fn build_type(name: &str, v: &Value) -> Option<TypeDef> {
         elements,
         nodes,
         by_path,
+        root_constraints: Vec::new(),
     })
+}
+
+fn parse_constraint(row: &Value) -> Option<(String, Constraint)> {
+    let text = |i: usize| row.get(i).and_then(Value::as_str).map(str::to_string);
+    let severity = match row.get(2)?.as_str()? {
+        "warning" => crate::Severity::Warning,
+        _ => crate::Severity::Error,
+    };
+    Some((
+        text(0)?,
+        Constraint {
+            key: text(1)?,
+            severity,
+            human: text(3).unwrap_or_default(),
+            expression: text(4).unwrap_or_default(),
+        },
+    ))
+}
+
+/// Attaches `defs/constraints.json` rows to their elements.
+fn add_constraints(defs: &mut Definitions, text: &str) {
+    let Ok(doc) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
+    let Some(types) = doc.get("constraints").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, rows) in types {
+        let Some(ty) = defs.types.get_mut(name) else {
+            continue;
+        };
+        for (path, c) in rows
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(parse_constraint)
+        {
+            if path.is_empty() {
+                ty.root_constraints.push(c);
+            } else if let Some(&i) = ty.by_path.get(&path) {
+                ty.elements[i].constraints.push(c);
+            }
+        }
+    }
 }
 
 fn parse(text: &str) -> Definitions {
@@ -317,6 +407,37 @@ mod tests {
         );
         assert!(element_by_path("Patient.foo").is_none());
         assert!(element_by_path("Observation.valueFoo").is_none());
+    }
+
+    #[test]
+    fn carries_constraints() {
+        let d = definitions();
+        let q = d.resource("Questionnaire").unwrap();
+        let item = q.element("item").unwrap();
+        let que12 = item
+            .constraints()
+            .iter()
+            .find(|c| c.key == "que-12")
+            .unwrap();
+        assert_eq!(que12.severity, crate::Severity::Error);
+        assert!(que12.expression.contains("enableBehavior"));
+        assert!(q.constraints("").iter().any(|c| c.key == "que-2"));
+        let (period_start, _) = element_by_path("Period.start").unwrap();
+        assert!(period_start.constraints().is_empty());
+        let period = d.type_def("Period").unwrap();
+        assert!(period.root_constraints().iter().any(|c| c.key == "per-1"));
+        let dom = d.type_def("DomainResource").unwrap();
+        assert!(dom
+            .root_constraints()
+            .iter()
+            .any(|c| c.key == "dom-6" && c.severity == crate::Severity::Warning));
+        let element = d.type_def("Element").unwrap();
+        assert!(element.root_constraints().iter().any(|c| c.key == "ele-1"));
+        let ras = d.resource("RiskAssessment").unwrap();
+        assert!(ras
+            .constraints("prediction")
+            .iter()
+            .any(|c| c.key == "ras-2"));
     }
 
     #[test]

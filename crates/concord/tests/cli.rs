@@ -23,7 +23,9 @@ fn serve(data_dir: &Path) -> (Child, String) {
         .expect("start concord serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("banner line");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("banner line");
     let start = line.find("http://").expect("URL in banner");
     let url = line[start..].split_whitespace().next().unwrap();
     let base = url.trim_end_matches("/metadata").to_string();
@@ -101,7 +103,11 @@ async fn sigkill_during_import_leaves_only_whole_transactions() {
     let _ = writer.await;
     let acked = acknowledged.lock().unwrap().clone();
     let last = *attempted.lock().unwrap();
-    assert!(acked.len() >= 5, "the server acknowledged {} transactions", acked.len());
+    assert!(
+        acked.len() >= 5,
+        "the server acknowledged {} transactions",
+        acked.len()
+    );
 
     let (mut child, base) = serve(dir.path());
     for &batch in &acked {
@@ -113,9 +119,15 @@ async fn sigkill_during_import_leaves_only_whole_transactions() {
     }
     // The transaction in flight at the kill is all there or not there at all.
     let in_flight = stored_count(&client, &base, last, SIZE).await;
-    assert!(in_flight == 0 || in_flight == SIZE, "transaction {last} is partial: {in_flight}/{SIZE}");
+    assert!(
+        in_flight == 0 || in_flight == SIZE,
+        "transaction {last} is partial: {in_flight}/{SIZE}"
+    );
     assert_eq!(stored_count(&client, &base, last + 1, SIZE).await, 0);
-    println!("acknowledged {} transactions; in-flight transaction had {in_flight}/{SIZE}", acked.len());
+    println!(
+        "acknowledged {} transactions; in-flight transaction had {in_flight}/{SIZE}",
+        acked.len()
+    );
     // And the restarted server keeps writing.
     let r = client
         .post(format!("{base}/"))
@@ -135,12 +147,28 @@ fn help_explains_each_command() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for command in ["serve", "demo", "import", "migrate", "bench"] {
-        assert!(text.contains(command), "--help does not mention {command}: {text}");
+        assert!(
+            text.contains(command),
+            "--help does not mention {command}: {text}"
+        );
     }
-    let out = Command::new(BIN).args(["serve", "--help"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    for option in ["--listen", "--data-dir", "--database-url", "CONCORD_LISTEN", "CONCORD_DATA_DIR", "CONCORD_DATABASE_URL"] {
-        assert!(text.contains(option), "serve --help does not mention {option}");
+    for option in [
+        "--listen",
+        "--data-dir",
+        "--database-url",
+        "CONCORD_LISTEN",
+        "CONCORD_DATA_DIR",
+        "CONCORD_DATABASE_URL",
+    ] {
+        assert!(
+            text.contains(option),
+            "serve --help does not mention {option}"
+        );
     }
 }
 
@@ -175,8 +203,15 @@ fn import_loads_bundles_and_ndjson_with_a_final_count() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("imported 4 resources from 2 file(s)"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("imported 4 resources from 2 file(s)"),
+        "{stdout}"
+    );
 
     // A broken file is reported and makes the command fail, without losing the rest.
     std::fs::write(input.path().join("broken.json"), "{not json").unwrap();

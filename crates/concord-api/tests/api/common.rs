@@ -1,6 +1,5 @@
 //! Small helpers shared by the API tests.
 
-use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
 pub use concord_testkit::TestApp;
 use reqwest::header::HeaderMap;
 pub use reqwest::Method;
@@ -114,15 +113,11 @@ pub async fn create(app: &TestApp, body: &Value) -> String {
 }
 
 /// The store context of the API's requests (`AppState::context`: default tenant).
-pub fn ctx() -> TenantContext {
-    TenantContext::new(DEFAULT_TENANT, Actor::Anonymous, "test")
-}
-
 /// Live resources of one type, straight from the store.
 pub async fn count_type(app: &TestApp, rt: &str) -> u64 {
     app.engine
         .store()
-        .count_by_type(&ctx())
+        .count_by_type(&app.context())
         .await
         .expect("count_by_type")
         .into_iter()

@@ -233,7 +233,7 @@ async fn synthea_transactions_load() {
     let stored: BTreeMap<String, u64> = app
         .engine
         .store()
-        .count_by_type(&ctx())
+        .count_by_type(&app.context())
         .await
         .expect("count_by_type")
         .into_iter()

@@ -263,7 +263,13 @@ impl Parser<'_> {
         }
     }
 
-    fn call(&mut self, target: Option<Expr>, name: String, pos: usize, level: usize) -> Result<Expr> {
+    fn call(
+        &mut self,
+        target: Option<Expr>,
+        name: String,
+        pos: usize,
+        level: usize,
+    ) -> Result<Expr> {
         self.expect("(")?;
         let mut args = Vec::new();
         if self.peek().tok != Tok::Sym(")") {
@@ -439,12 +445,17 @@ mod tests {
             Node::Member(Some(t), n) => format!("{}.{n}", shape(t)),
             Node::Call { target, name, args } => format!(
                 "{}{name}({})",
-                target.as_ref().map(|t| format!("{}.", shape(t))).unwrap_or_default(),
+                target
+                    .as_ref()
+                    .map(|t| format!("{}.", shape(t)))
+                    .unwrap_or_default(),
                 args.iter().map(shape).collect::<Vec<_>>().join(",")
             ),
             Node::Binary(op, a, b) => format!("({} {op:?} {})", shape(a), shape(b)),
             Node::Unary(op, a) => format!("{op:?}({})", shape(a)),
-            Node::Type { target, op, spec, .. } => format!(
+            Node::Type {
+                target, op, spec, ..
+            } => format!(
                 "({} {op:?} {spec})",
                 target.as_ref().map(|t| shape(t)).unwrap_or_default()
             ),
@@ -462,10 +473,7 @@ mod tests {
         assert_eq!(p("1 > 2 is Boolean"), "(1 Gt (2 Is Boolean))");
         assert_eq!(p("1 | 1 is Integer"), "(1 Union (1 Is Integer))");
         assert_eq!(p("-1.convertsToInteger()"), "Minus(1.convertsToInteger())");
-        assert_eq!(
-            p("a and b or c implies d"),
-            "(((a And b) Or c) Implies d)"
-        );
+        assert_eq!(p("a and b or c implies d"), "(((a And b) Or c) Implies d)");
         assert_eq!(p("a = b and c in d"), "((a Eq b) And (c In d))");
         assert_eq!(p("x.is(FHIR.Patient)"), "(x Is FHIR.Patient)");
         assert_eq!(p("a - b - c"), "((a Sub b) Sub c)");
@@ -486,7 +494,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match parse("name.where(x = 1") {
-            Err(FhirPathError::Syntax { position, column, .. }) => {
+            Err(FhirPathError::Syntax {
+                position, column, ..
+            }) => {
                 assert_eq!((position, column), (16, 17))
             }
             other => panic!("{other:?}"),

@@ -52,7 +52,8 @@ impl FhirType {
     }
 
     pub fn is_primitive(&self) -> bool {
-        self.scope.is_some_and(|(td, _)| td.kind == Kind::PrimitiveType)
+        self.scope
+            .is_some_and(|(td, _)| td.kind == Kind::PrimitiveType)
     }
 
     pub fn is_resource(&self) -> bool {
@@ -182,21 +183,23 @@ impl<'a> Item<'a> {
                     }
                 })
             }
-            Value::String(s) => Some(match ty {
-                "date" => Temporal::parse_date(s)
-                    .map_or_else(|| Item::String(s.clone()), Item::Temporal),
-                "dateTime" | "instant" => Temporal::parse_datetime(s)
-                    .map_or_else(|| Item::String(s.clone()), Item::Temporal),
-                "time" => Temporal::parse_time(s)
-                    .map_or_else(|| Item::String(s.clone()), Item::Temporal),
-                "integer" | "unsignedInt" | "positiveInt" => s
-                    .parse()
-                    .map_or_else(|_| Item::String(s.clone()), Item::Integer),
-                "decimal" => {
-                    Decimal::from_str(s).map_or_else(|_| Item::String(s.clone()), Item::Decimal)
-                }
-                _ => Item::String(s.clone()),
-            }),
+            Value::String(s) => {
+                Some(match ty {
+                    "date" => Temporal::parse_date(s)
+                        .map_or_else(|| Item::String(s.clone()), Item::Temporal),
+                    "dateTime" | "instant" => Temporal::parse_datetime(s)
+                        .map_or_else(|| Item::String(s.clone()), Item::Temporal),
+                    "time" => Temporal::parse_time(s)
+                        .map_or_else(|| Item::String(s.clone()), Item::Temporal),
+                    "integer" | "unsignedInt" | "positiveInt" => s
+                        .parse()
+                        .map_or_else(|_| Item::String(s.clone()), Item::Integer),
+                    "decimal" => {
+                        Decimal::from_str(s).map_or_else(|_| Item::String(s.clone()), Item::Decimal)
+                    }
+                    _ => Item::String(s.clone()),
+                })
+            }
             _ => None,
         }
     }

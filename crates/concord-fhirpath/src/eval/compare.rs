@@ -161,9 +161,7 @@ pub fn order(a: &Item, b: &Item) -> Result<Option<Ordering>> {
             }
             Ok(s.compare(t))
         }
-        (Item::Quantity(p), Item::Quantity(q)) => {
-            Ok(p.convert_value(q).map(|v| p.value.cmp(&v)))
-        }
+        (Item::Quantity(p), Item::Quantity(q)) => Ok(p.convert_value(q).map(|v| p.value.cmp(&v))),
         _ => match (num(&x), num(&y)) {
             (Some(p), Some(q)) => Ok(Some(p.cmp(&q))),
             _ => Err(FhirPathError::exec(format!(

@@ -300,9 +300,7 @@ pub(crate) fn eval<'a>(e: &Expr, input: &[Item<'a>], env: &Env<'a, '_>) -> Resul
             let r = match (op, item) {
                 (UnOp::Plus, i @ (Item::Integer(_) | Item::Decimal(_) | Item::Quantity(_))) => i,
                 (UnOp::Minus, Item::Integer(i)) => Item::Integer(-i),
-                (UnOp::Minus, Item::Decimal(d)) => {
-                    Item::Decimal(if d.is_zero() { d } else { -d })
-                }
+                (UnOp::Minus, Item::Decimal(d)) => Item::Decimal(if d.is_zero() { d } else { -d }),
                 (UnOp::Minus, Item::Quantity(mut q)) => {
                     q.value = -q.value;
                     Item::Quantity(q)

@@ -154,7 +154,13 @@ pub fn member<'a>(n: &FhirNode<'a>, name: &str, strict: bool) -> Result<Vec<Item
                 ));
             }
             let (v, e) = prop(obj, name);
-            collect(&mut out, v, e, child_type(td, el, code));
+            // Resource.id is typed System.String in the definitions; FHIR says `id`.
+            let ty = if name == "id" && path.is_empty() && n.ty.is_resource() {
+                FhirType::named("id")
+            } else {
+                child_type(td, el, code)
+            };
+            collect(&mut out, v, e, ty);
             return Ok(out);
         }
         if let Some(node) = td.node(path) {
@@ -230,11 +236,13 @@ pub fn children<'a>(n: &FhirNode<'a>) -> Vec<Item<'a>> {
             Some(base) => (base, None, Some(v)),
             None => (k.as_str(), Some(v), obj.get(&format!("_{k}"))),
         };
-        let ty = n
-            .ty
-            .scope
-            .and_then(|(td, path)| td.child(path, key).map(|(el, code)| child_type(td, el, code)))
-            .unwrap_or(FhirType::UNKNOWN);
+        let ty =
+            n.ty.scope
+                .and_then(|(td, path)| {
+                    td.child(path, key)
+                        .map(|(el, code)| child_type(td, el, code))
+                })
+                .unwrap_or(FhirType::UNKNOWN);
         collect(&mut out, value, ext, ty);
     }
     out

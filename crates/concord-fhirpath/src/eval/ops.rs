@@ -72,22 +72,22 @@ fn binary<'a>(op: BinOp, sym: &str, a: &Item<'a>, b: &Item<'a>) -> Result<Option
     use Item::*;
     Ok(match (op, a, b) {
         (BinOp::Add, String(x), String(y)) => Some(String(format!("{x}{y}"))),
-        (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::IntDiv | BinOp::Mod, Integer(x), Integer(y)) => {
-            match op {
-                BinOp::Add => x.checked_add(*y).map(Integer),
-                BinOp::Sub => x.checked_sub(*y).map(Integer),
-                BinOp::Mul => x.checked_mul(*y).map(Integer),
-                BinOp::IntDiv => x.checked_div(*y).map(Integer),
-                _ => x.checked_rem(*y).map(Integer),
-            }
-        }
+        (
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::IntDiv | BinOp::Mod,
+            Integer(x),
+            Integer(y),
+        ) => match op {
+            BinOp::Add => x.checked_add(*y).map(Integer),
+            BinOp::Sub => x.checked_sub(*y).map(Integer),
+            BinOp::Mul => x.checked_mul(*y).map(Integer),
+            BinOp::IntDiv => x.checked_div(*y).map(Integer),
+            _ => x.checked_rem(*y).map(Integer),
+        },
         (BinOp::Add | BinOp::Sub, Temporal(t), Quantity(q)) => {
             Some(Temporal(date_add(t, q, op == BinOp::Sub)?))
         }
         (BinOp::Add | BinOp::Sub, Quantity(x), Quantity(y)) => {
-            let v = x
-                .convert_value(y)
-                .ok_or_else(|| type_err(sym, a, b))?;
+            let v = x.convert_value(y).ok_or_else(|| type_err(sym, a, b))?;
             let r = if op == BinOp::Add {
                 x.value.checked_add(v)
             } else {
@@ -125,7 +125,9 @@ fn binary<'a>(op: BinOp, sym: &str, a: &Item<'a>, b: &Item<'a>) -> Result<Option
                 BinOp::Add => x.checked_add(y).map(Decimal),
                 BinOp::Sub => x.checked_sub(y).map(Decimal),
                 BinOp::Mul => x.checked_mul(y).map(Decimal),
-                BinOp::Div => x.checked_div(y).map(|d| Decimal(d.normalize_to_scale(x, y))),
+                BinOp::Div => x
+                    .checked_div(y)
+                    .map(|d| Decimal(d.normalize_to_scale(x, y))),
                 BinOp::IntDiv => x
                     .checked_div(y)
                     .and_then(|d| d.trunc().to_i64())
@@ -183,9 +185,7 @@ pub fn date_add(t: &Temporal, q: &Quantity, subtract: bool) -> Result<Temporal> 
     let mut r = t.clone();
     let overflow = || FhirPathError::exec("date/time arithmetic out of range");
     if t.kind == TemporalKind::Time && matches!(unit, "year" | "month" | "week" | "day") {
-        return Err(FhirPathError::exec(format!(
-            "cannot add {unit}s to a time"
-        )));
+        return Err(FhirPathError::exec(format!("cannot add {unit}s to a time")));
     }
     let ms: i64 = match unit {
         "year" => {

@@ -13,7 +13,10 @@ pub(super) fn call<'a>(
     input: &[Item<'a>],
     env: &Env<'a, '_>,
 ) -> Option<Result<Vec<Item<'a>>>> {
-    if !matches!(name, "lowBoundary" | "highBoundary" | "precision" | "comparable") {
+    if !matches!(
+        name,
+        "lowBoundary" | "highBoundary" | "precision" | "comparable"
+    ) {
         return None;
     }
     Some((|| {
@@ -41,7 +44,9 @@ pub(super) fn call<'a>(
         let high = name == "highBoundary";
         let digits = arg_int(args, 0, env, name)?;
         let r = match &x {
-            Item::Integer(i) => decimal_boundary(Decimal::from(*i), digits, high).map(Item::Decimal),
+            Item::Integer(i) => {
+                decimal_boundary(Decimal::from(*i), digits, high).map(Item::Decimal)
+            }
             Item::Decimal(d) => decimal_boundary(*d, digits, high).map(Item::Decimal),
             Item::Quantity(q) => decimal_boundary(q.value, digits, high).map(|v| {
                 let mut q = q.clone();

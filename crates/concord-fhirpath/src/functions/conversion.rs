@@ -84,11 +84,7 @@ fn convert<'a>(target: &str, item: &Item<'a>, unit: Option<&str>) -> Option<Item
         "Decimal" => match item {
             Item::Integer(i) => Some(Item::Decimal(Decimal::from(*i))),
             Item::Decimal(d) => Some(Item::Decimal(*d)),
-            Item::Boolean(b) => Some(Item::Decimal(if *b {
-                Decimal::ONE
-            } else {
-                Decimal::ZERO
-            })),
+            Item::Boolean(b) => Some(Item::Decimal(if *b { Decimal::ONE } else { Decimal::ZERO })),
             Item::String(s) if is_decimal_text(s) => Decimal::from_str(s).ok().map(Item::Decimal),
             _ => None,
         },
@@ -102,14 +98,18 @@ fn convert<'a>(target: &str, item: &Item<'a>, unit: Option<&str>) -> Option<Item
             _ => return None,
         })),
         "Date" => match item {
-            Item::Temporal(t) if t.kind != TemporalKind::Time => Some(Item::Temporal(t.date_part())),
+            Item::Temporal(t) if t.kind != TemporalKind::Time => {
+                Some(Item::Temporal(t.date_part()))
+            }
             Item::String(s) => Temporal::parse_date(s)
                 .or_else(|| Temporal::parse_datetime(s).map(|t| t.date_part()))
                 .map(Item::Temporal),
             _ => None,
         },
         "DateTime" => match item {
-            Item::Temporal(t) if t.kind != TemporalKind::Time => Some(Item::Temporal(t.as_datetime())),
+            Item::Temporal(t) if t.kind != TemporalKind::Time => {
+                Some(Item::Temporal(t.as_datetime()))
+            }
             Item::String(s) => Temporal::parse_datetime(s).map(Item::Temporal),
             _ => None,
         },
@@ -122,10 +122,9 @@ fn convert<'a>(target: &str, item: &Item<'a>, unit: Option<&str>) -> Option<Item
             let q = match item {
                 Item::Integer(i) => Quantity::new(Decimal::from(*i), "1"),
                 Item::Decimal(d) => Quantity::new(*d, "1"),
-                Item::Boolean(b) => Quantity::new(
-                    if *b { Decimal::ONE } else { Decimal::ZERO },
-                    "1",
-                ),
+                Item::Boolean(b) => {
+                    Quantity::new(if *b { Decimal::ONE } else { Decimal::ZERO }, "1")
+                }
                 Item::Quantity(q) => q.clone(),
                 Item::String(s) => parse_quantity(s)?,
                 _ => return None,

@@ -63,7 +63,9 @@ pub(super) fn call<'a>(
         "count" => Ok(vec![Item::Integer(input.len() as i64)]),
         "distinct" => Ok(distinct(input.to_vec())),
         "isDistinct" => boolean(distinct(input.to_vec()).len() == input.len()),
-        "not" => to_bool(input, "not()").map(|b| b.map(|b| vec![Item::Boolean(!b)]).unwrap_or_default()),
+        "not" => {
+            to_bool(input, "not()").map(|b| b.map(|b| vec![Item::Boolean(!b)]).unwrap_or_default())
+        }
         _ => return None,
     })
 }

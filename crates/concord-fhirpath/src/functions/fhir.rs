@@ -33,11 +33,9 @@ pub(super) fn call<'a>(
         "conformsTo" => conforms_to(args, input, env),
         "memberOf" => member_of(args, input, env),
         "htmlChecks" | "htmlChecks2" => boolean(true),
-        "elementDefinition" | "slice" | "checkModifiers" | "subsumes" | "subsumedBy" => {
-            Err(FhirPathError::exec(format!(
-                "{name}() is not supported by this engine"
-            )))
-        }
+        "elementDefinition" | "slice" | "checkModifiers" | "subsumes" | "subsumedBy" => Err(
+            FhirPathError::exec(format!("{name}() is not supported by this engine")),
+        ),
         _ => return None,
     })
 }
@@ -94,10 +92,15 @@ fn resolve<'a>(item: &Item<'a>, env: &Env<'a, '_>) -> Option<Item<'a>> {
         let local = format!("{t}/{id}");
         r == local || r.ends_with(&format!("/{local}"))
     };
-    for root in [env.ctx.root_resource(), env.ctx.resource()].into_iter().flatten() {
+    for root in [env.ctx.root_resource(), env.ctx.resource()]
+        .into_iter()
+        .flatten()
+    {
         if let Some(entries) = root.get("entry").and_then(Value::as_array) {
             for e in entries {
-                let Some(res) = e.get("resource") else { continue };
+                let Some(res) = e.get("resource") else {
+                    continue;
+                };
                 if e.get("fullUrl").and_then(Value::as_str) == Some(r) || matches_ref(res) {
                     return node(res);
                 }

@@ -111,11 +111,7 @@ fn sort<'a>(args: &[Expr], input: &[Item<'a>], env: &Env<'a, '_>) -> Result<Vec<
             keys.push(match r.as_slice() {
                 [] => None,
                 [k] => k.to_system(),
-                _ => {
-                    return Err(FhirPathError::exec(
-                        "sort() keys must be single values",
-                    ))
-                }
+                _ => return Err(FhirPathError::exec("sort() keys must be single values")),
             });
         }
         keyed.push((keys, item.clone()));
@@ -123,10 +119,11 @@ fn sort<'a>(args: &[Expr], input: &[Item<'a>], env: &Env<'a, '_>) -> Result<Vec<
     let mut err = None;
     keyed.sort_by(|(ka, _), (kb, _)| {
         for (k, (a, b)) in ka.iter().zip(kb).enumerate() {
+            // Empty keys sort first in either direction.
             let o = match (a, b) {
                 (None, None) => Ordering::Equal,
-                (None, Some(_)) => Ordering::Less,
-                (Some(_), None) => Ordering::Greater,
+                (None, Some(_)) => return Ordering::Less,
+                (Some(_), None) => return Ordering::Greater,
                 (Some(x), Some(y)) => match order(x, y) {
                     Ok(o) => o.unwrap_or(Ordering::Equal),
                     Err(e) => {

@@ -159,7 +159,9 @@ pub(crate) fn validate(e: &Expr) -> Result<()> {
             args.iter().try_for_each(validate)
         }
         Node::Member(Some(t), _) => validate(t),
-        Node::Type { target: Some(t), .. } => validate(t),
+        Node::Type {
+            target: Some(t), ..
+        } => validate(t),
         Node::Index(a, b) | Node::Binary(_, a, b) => {
             validate(a)?;
             validate(b)
@@ -202,7 +204,9 @@ pub(crate) fn check_ordered(e: &Expr) -> Result<()> {
             check_ordered(b)
         }
         Node::Member(Some(t), _) | Node::Unary(_, t) => check_ordered(t),
-        Node::Type { target: Some(t), .. } => check_ordered(t),
+        Node::Type {
+            target: Some(t), ..
+        } => check_ordered(t),
         Node::Binary(_, a, b) => {
             check_ordered(a)?;
             check_ordered(b)
@@ -229,7 +233,12 @@ pub(crate) fn arg_single<'a>(
     ops::singleton(&arg(args, i, env)?, &format!("argument {} of {f}()", i + 1))
 }
 
-pub(crate) fn arg_string(args: &[Expr], i: usize, env: &Env<'_, '_>, f: &str) -> Result<Option<String>> {
+pub(crate) fn arg_string(
+    args: &[Expr],
+    i: usize,
+    env: &Env<'_, '_>,
+    f: &str,
+) -> Result<Option<String>> {
     match arg_single(args, i, env, f)? {
         None => Ok(None),
         Some(Item::String(s)) => Ok(Some(s)),

@@ -44,12 +44,23 @@ pub(super) fn call<'a>(
         return Some(join(args, input, env));
     }
     Some((|| {
+        if let [Item::Node(n)] = input {
+            if !n.is_primitive() {
+                return Err(FhirPathError::semantic(
+                    format!("{name}() expects a String input, not {}", n.ty.name),
+                    None,
+                ));
+            }
+        }
         let s = match input_single(input, name)? {
             None => return Ok(Vec::new()),
             Some(Item::String(s)) => s,
             Some(other) => {
                 return Err(FhirPathError::semantic(
-                    format!("{name}() expects a String input, not {}", other.type_name().1),
+                    format!(
+                        "{name}() expects a String input, not {}",
+                        other.type_name().1
+                    ),
                     None,
                 ))
             }
@@ -170,7 +181,11 @@ fn string_fn<'a>(name: &str, s: &str, args: &[Expr], env: &Env<'a, '_>) -> Resul
                 ("unescape", "html") => unescape_html(s),
                 ("escape", "json") => escape_json(s),
                 ("unescape", "json") => unescape_json(s),
-                _ => return Err(FhirPathError::exec(format!("unknown escape target '{fmt}'"))),
+                _ => {
+                    return Err(FhirPathError::exec(format!(
+                        "unknown escape target '{fmt}'"
+                    )))
+                }
             };
             one(Item::String(out))
         }

@@ -357,8 +357,8 @@ impl Temporal {
     /// Adds calendar months (the day is clamped to the month's end).
     pub fn add_months(&mut self, months: i64) -> Option<()> {
         let y = i64::from(self.year?);
-        let m = i64::from(self.month.unwrap_or(1)) - 1 + months;
-        let ny = y + m.div_euclid(12);
+        let m = (i64::from(self.month.unwrap_or(1)) - 1).checked_add(months)?;
+        let ny = y.checked_add(m.div_euclid(12))?;
         let nm = (m.rem_euclid(12) + 1) as u32;
         if !(1..=9999).contains(&ny) {
             return None;

@@ -66,6 +66,13 @@ impl Expression {
             functions::check_ordered(&self.root)?;
         }
         let focus = ctx.focus();
+        if ctx.is_strict() {
+            let root = match focus {
+                [Item::Node(n)] if !n.ty.name.is_empty() => Some(n.ty),
+                _ => None,
+            };
+            eval::check::check(&self.root, root)?;
+        }
         let env = eval::Env {
             ctx,
             this: focus,

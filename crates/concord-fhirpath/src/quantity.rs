@@ -136,6 +136,9 @@ fn simple(sym: &str) -> Option<Reduced> {
 }
 
 fn pow(r: &Reduced, e: i32) -> Option<Reduced> {
+    if e.unsigned_abs() > 12 {
+        return None;
+    }
     let mut factor = Decimal::ONE;
     for _ in 0..e.unsigned_abs() {
         factor = factor.checked_mul(r.factor)?;
@@ -171,9 +174,9 @@ fn component(c: &str) -> Option<Reduced> {
     }
     if let Some((b, e)) = s.split_once('*') {
         let b = Decimal::from_str(b).ok()?;
-        let e: i32 = e.parse().ok()?;
+        let e: i32 = e.parse().ok().filter(|e: &i32| e.unsigned_abs() <= 28)?;
         let mut f = Decimal::ONE;
-        for _ in 0..e.unsigned_abs().min(30) {
+        for _ in 0..e.unsigned_abs() {
             f = f.checked_mul(b)?;
         }
         if e < 0 {
@@ -265,11 +268,11 @@ pub fn reduce(unit: &str) -> Option<Reduced> {
 fn combine(a: &Reduced, b: &Reduced, divide: bool) -> Option<Reduced> {
     let mut dims = a.dims;
     for (d, e) in dims.iter_mut().zip(b.dims.iter()) {
-        if divide {
-            *d -= e;
+        *d = if divide {
+            d.checked_sub(*e)?
         } else {
-            *d += e;
-        }
+            d.checked_add(*e)?
+        };
     }
     let factor = if divide {
         a.factor.checked_div(b.factor)?

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The pass count must not fall below this.
-const FLOOR: usize = 928;
+const FLOOR: usize = 929;
 /// Live tests in `tests-fhir-r4.xml`. The file contains 937 `<test`
 /// strings, but two of them sit inside XML comments.
 const TOTAL: usize = 935;

@@ -1,5 +1,6 @@
 //! The evaluator: walks the syntax tree over collections of items.
 
+pub(crate) mod check;
 pub(crate) mod compare;
 pub(crate) mod navigate;
 pub(crate) mod ops;
@@ -299,7 +300,10 @@ pub(crate) fn eval<'a>(e: &Expr, input: &[Item<'a>], env: &Env<'a, '_>) -> Resul
             };
             let r = match (op, item) {
                 (UnOp::Plus, i @ (Item::Integer(_) | Item::Decimal(_) | Item::Quantity(_))) => i,
-                (UnOp::Minus, Item::Integer(i)) => Item::Integer(-i),
+                (UnOp::Minus, Item::Integer(i)) => match i.checked_neg() {
+                    Some(n) => Item::Integer(n),
+                    None => return Ok(Vec::new()),
+                },
                 (UnOp::Minus, Item::Decimal(d)) => Item::Decimal(if d.is_zero() { d } else { -d }),
                 (UnOp::Minus, Item::Quantity(mut q)) => {
                     q.value = -q.value;

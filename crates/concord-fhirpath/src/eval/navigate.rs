@@ -16,7 +16,11 @@ fn capitalise(s: &str) -> String {
 }
 
 /// The type of the children found under `el` (typed `code`) in `td`.
-fn child_type(td: &'static TypeDef, el: &'static ElementDef, code: &'static str) -> FhirType {
+pub(crate) fn child_type(
+    td: &'static TypeDef,
+    el: &'static ElementDef,
+    code: &'static str,
+) -> FhirType {
     if td.nodes.contains_key(&el.path) {
         return FhirType {
             name: if code.is_empty() {

@@ -75,12 +75,17 @@ fn decimal_boundary(d: Decimal, digits: Option<i64>, high: bool) -> Option<Decim
     if d.is_sign_negative() && !d.is_zero() {
         return decimal_boundary(-d, digits, !high).map(|v| -v);
     }
+    if d.scale() >= 28 {
+        return None;
+    }
     let half = Decimal::new(5, d.scale() + 1);
     let p = p as u32;
     let mut r = if high {
-        (d + half).round_dp_with_strategy(p, RoundingStrategy::MidpointAwayFromZero)
+        d.checked_add(half)?
+            .round_dp_with_strategy(p, RoundingStrategy::MidpointAwayFromZero)
     } else {
-        (d - half).round_dp_with_strategy(p, RoundingStrategy::ToZero)
+        d.checked_sub(half)?
+            .round_dp_with_strategy(p, RoundingStrategy::ToZero)
     };
     if r.scale() < p {
         r.rescale(p);

@@ -10,7 +10,7 @@ use crate::types::Item;
 use std::cmp::Ordering;
 
 /// Upper bound on the items `repeat()` may produce.
-const REPEAT_LIMIT: usize = 100_000;
+const REPEAT_LIMIT: usize = 10_000;
 
 pub(super) fn call<'a>(
     name: &str,

@@ -21,6 +21,9 @@ mod parser;
 mod quantity;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 pub use datetime::{Temporal, TemporalKind};
 pub use error::FhirPathError;
 pub use eval::EvalContext;
@@ -84,7 +87,7 @@ impl Expression {
 }
 
 #[cfg(test)]
-mod tests {
+mod api_tests {
     use super::*;
 
     fn assert_send_sync<T: Send + Sync>() {}

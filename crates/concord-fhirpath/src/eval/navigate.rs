@@ -196,6 +196,9 @@ pub fn member<'a>(n: &FhirNode<'a>, name: &str, strict: bool) -> Result<Vec<Item
         collect(&mut out, v, e, FhirType::UNKNOWN);
         return Ok(out);
     }
+    if n.ty.scope.is_some() {
+        return Ok(out);
+    }
     for (k, v) in obj {
         if let Some(rest) = k.strip_prefix(name) {
             if rest.starts_with(|c: char| c.is_ascii_uppercase()) {

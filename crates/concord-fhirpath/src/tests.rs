@@ -298,3 +298,35 @@ fn deep_expressions_are_bounded() {
     }
     assert!(compile(&too_deep).is_err());
 }
+
+#[test]
+fn every_r4_search_parameter_expression_compiles_and_runs() {
+    let p = patient();
+    let obs = json!({
+        "resourceType": "Observation", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "1"}]},
+        "valueQuantity": {"value": 1.5, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"},
+        "effectiveDateTime": "2020-01-01"
+    });
+    let mut failures = Vec::new();
+    for sp in concord_fhir::definitions::search_parameters() {
+        let exprs = sp
+            .expression
+            .iter()
+            .cloned()
+            .chain(sp.components.iter().map(|c| c.expression.clone()));
+        for x in exprs {
+            match compile(&x) {
+                Err(e) => failures.push(format!("{}: {x}: {e}", sp.url)),
+                Ok(e) => {
+                    for r in [&p, &obs] {
+                        if let Err(err) = e.evaluate(r) {
+                            failures.push(format!("{}: {x}: {err}", sp.url));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

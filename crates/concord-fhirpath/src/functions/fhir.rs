@@ -21,6 +21,7 @@ pub(super) fn call<'a>(
 ) -> Option<Result<Vec<Item<'a>>>> {
     Some(match name {
         "extension" => extension(args, input, env),
+        "hasExtension" => extension(args, input, env).map(|e| vec![Item::Boolean(!e.is_empty())]),
         "hasValue" => boolean(matches!(
             input,
             [Item::Node(n)] if n.is_primitive() && n.value.is_some()

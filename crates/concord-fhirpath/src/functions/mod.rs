@@ -116,6 +116,7 @@ const TABLE: &[(&str, usize, usize)] = &[
     // FHIR
     ("resolve", 0, 0),
     ("extension", 1, 1),
+    ("hasExtension", 1, 1),
     ("hasValue", 0, 0),
     ("getValue", 0, 0),
     ("conformsTo", 1, 1),

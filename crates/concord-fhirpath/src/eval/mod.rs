@@ -441,6 +441,15 @@ fn term_member<'a>(name: &str, input: &[Item<'a>], env: &Env<'a, '_>) -> Result<
     let type_name = is_resource_type_name(name);
     for item in input {
         if let Item::Node(n) = item {
+            // A type name of the focus itself (`HumanName.given` on a HumanName).
+            if !type_name
+                && name.starts_with(|c: char| c.is_ascii_uppercase())
+                && !n.ty.name.is_empty()
+                && n.ty.derives_from(name)
+            {
+                out.push(item.clone());
+                continue;
+            }
             if type_name && n.ty.is_resource() {
                 if n.ty.derives_from(name) {
                     out.push(item.clone());

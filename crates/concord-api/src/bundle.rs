@@ -32,7 +32,7 @@ pub async fn process(
     let ctx = state.context(&rid.0);
     let (kind, results) = state
         .engine
-        .process_bundle(&ctx, &bundle)
+        .process_bundle(&ctx, bundle)
         .await
         .map_err(|e| ApiError::from_core(e, &rid.0))?;
     // Response Bundles carry resources only when asked (they can be large).

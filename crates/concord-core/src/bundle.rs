@@ -168,7 +168,8 @@ fn parse_target(index: usize, url: &str) -> CoreResult<Target> {
     Ok(target)
 }
 
-fn parse_entry(index: usize, entry: &Value) -> CoreResult<Entry> {
+fn parse_entry(index: usize, mut entry: Value) -> CoreResult<Entry> {
+    let resource = entry.get_mut("resource").map(Value::take);
     let request = entry
         .get("request")
         .ok_or_else(|| entry_error(index, IssueType::Required, "entry.request is missing"))?;
@@ -211,10 +212,15 @@ fn parse_entry(index: usize, entry: &Value) -> CoreResult<Entry> {
             .get("fullUrl")
             .and_then(Value::as_str)
             .map(str::to_string),
-        resource: entry.get("resource").cloned(),
+        resource,
         if_match,
         if_none_exist: text("ifNoneExist"),
     })
+}
+
+/// The entry's resource, which its method needs.
+fn need_body(index: usize, resource: Option<Value>) -> CoreResult<Value> {
+    resource.ok_or_else(|| entry_error(index, IssueType::Required, "entry.resource is missing"))
 }
 
 /// What a transaction entry will do once its target is known.
@@ -244,7 +250,7 @@ impl Engine {
     pub async fn process_bundle(
         &self,
         ctx: &TenantContext,
-        bundle: &Value,
+        mut bundle: Value,
     ) -> CoreResult<(BundleKind, Vec<CoreResult<EntryResponse>>)> {
         if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
             return Err(CoreError::bad_request(
@@ -260,15 +266,14 @@ impl Engine {
                 )))
             }
         };
-        let empty = Vec::new();
-        let raw = bundle
-            .get("entry")
-            .and_then(Value::as_array)
-            .unwrap_or(&empty);
+        let raw = match bundle.get_mut("entry") {
+            Some(Value::Array(entries)) => std::mem::take(entries),
+            _ => Vec::new(),
+        };
         match kind {
             BundleKind::Transaction => {
                 let mut entries = Vec::with_capacity(raw.len());
-                for (i, e) in raw.iter().enumerate() {
+                for (i, e) in raw.into_iter().enumerate() {
                     entries.push(parse_entry(i, e)?);
                 }
                 let results = self.transaction(ctx, entries).await?;
@@ -276,7 +281,7 @@ impl Engine {
             }
             BundleKind::Batch => {
                 let mut results = Vec::with_capacity(raw.len());
-                for (i, e) in raw.iter().enumerate() {
+                for (i, e) in raw.into_iter().enumerate() {
                     let result = match parse_entry(i, e) {
                         Ok(entry) => self.batch_entry(ctx, entry).await,
                         Err(err) => Err(err),
@@ -288,13 +293,11 @@ impl Engine {
         }
     }
 
-    async fn batch_entry(&self, ctx: &TenantContext, e: Entry) -> CoreResult<EntryResponse> {
+    async fn batch_entry(&self, ctx: &TenantContext, mut e: Entry) -> CoreResult<EntryResponse> {
         let prefix = format!("Bundle.entry[{}].resource", e.index);
-        let body = || {
-            e.resource.clone().ok_or_else(|| {
-                entry_error(e.index, IssueType::Required, "entry.resource is missing")
-            })
-        };
+        let resource = e.resource.take();
+        let index = e.index;
+        let body = move || need_body(index, resource);
         let result = match (e.method, &e.target) {
             (Method::Post, Target::Type(rt)) => {
                 self.create(ctx, rt, body()?, e.if_none_exist.as_deref())
@@ -364,7 +367,7 @@ impl Engine {
     async fn transaction(
         &self,
         ctx: &TenantContext,
-        entries: Vec<Entry>,
+        mut entries: Vec<Entry>,
     ) -> CoreResult<Vec<EntryResponse>> {
         let mut order: Vec<usize> = (0..entries.len()).collect();
         order.sort_by_key(|&i| entries[i].method.rank());
@@ -372,7 +375,7 @@ impl Engine {
         let mut plans: Vec<Option<Plan>> = (0..entries.len()).map(|_| None).collect();
         // 1. Targets and ids, against the committed state.
         for &i in &order {
-            let plan = self.plan(ctx, &entries[i], &mut refs).await?;
+            let plan = self.plan(ctx, &mut entries[i], &mut refs).await?;
             plans[i] = Some(plan);
         }
         // 2. References, ids and validation of every resource; all problems at once.
@@ -456,14 +459,13 @@ impl Engine {
     async fn plan(
         &self,
         ctx: &TenantContext,
-        e: &Entry,
+        e: &mut Entry,
         refs: &mut HashMap<String, String>,
     ) -> CoreResult<Plan> {
-        let needs_body = || {
-            e.resource.clone().ok_or_else(|| {
-                entry_error(e.index, IssueType::Required, "entry.resource is missing")
-            })
-        };
+        let resource = e.resource.take();
+        let index = e.index;
+        let needs_body = move || need_body(index, resource);
+        let e = &*e;
         let mut map_full_url = |rt: &str, id: &str| {
             if let Some(full) = &e.full_url {
                 refs.insert(full.clone(), format!("{rt}/{id}"));

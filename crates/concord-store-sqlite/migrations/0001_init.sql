@@ -1,5 +1,7 @@
 -- Concord schema v1 (SQLite). Current versions, full history, search-index
 -- tables (filled by the search layer), compartments, outbox and ledger.
+-- The JSON of each version is written once, in resource_history; `resources`
+-- is a small row per resource pointing (`seq`) at its current version.
 CREATE TABLE resources (
     tenant       TEXT    NOT NULL,
     type         TEXT    NOT NULL,
@@ -7,7 +9,7 @@ CREATE TABLE resources (
     version      INTEGER NOT NULL,
     last_updated INTEGER NOT NULL,
     kind         TEXT    NOT NULL,
-    content      TEXT,
+    seq          INTEGER NOT NULL,
     PRIMARY KEY (tenant, type, id)
 ) WITHOUT ROWID;
 
@@ -22,7 +24,6 @@ CREATE TABLE resource_history (
     content      TEXT,
     UNIQUE (tenant, type, id, version)
 );
-CREATE INDEX resource_history_instance ON resource_history (tenant, type, id, seq);
 CREATE INDEX resource_history_type ON resource_history (tenant, type, seq);
 CREATE INDEX resource_history_tenant ON resource_history (tenant, seq);
 

@@ -123,23 +123,6 @@ fn apply(
     };
     let kind = pw.kind.as_str();
     tx.prepare_cached(
-        "INSERT INTO resources (tenant, type, id, version, last_updated, kind, content)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (tenant, type, id) DO UPDATE SET version = excluded.version,
-           last_updated = excluded.last_updated, kind = excluded.kind, content = excluded.content",
-    )
-    .map_err(backend)?
-    .execute(params![
-        tenant,
-        pw.resource_type,
-        pw.id,
-        version,
-        now,
-        kind,
-        content
-    ])
-    .map_err(backend)?;
-    tx.prepare_cached(
         "INSERT INTO resource_history (tenant, type, id, version, last_updated, kind, content)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
@@ -152,6 +135,24 @@ fn apply(
         now,
         kind,
         content
+    ])
+    .map_err(backend)?;
+    let seq = tx.last_insert_rowid();
+    tx.prepare_cached(
+        "INSERT INTO resources (tenant, type, id, version, last_updated, kind, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (tenant, type, id) DO UPDATE SET version = excluded.version,
+           last_updated = excluded.last_updated, kind = excluded.kind, seq = excluded.seq",
+    )
+    .map_err(backend)?
+    .execute(params![
+        tenant,
+        pw.resource_type,
+        pw.id,
+        version,
+        now,
+        kind,
+        seq
     ])
     .map_err(backend)?;
     if current.is_some() {

@@ -36,6 +36,13 @@ impl SqliteStore {
         })
     }
 
+    /// Runs a short lookup (a primary-key read, microseconds) on a reader
+    /// connection right here: handing it to the blocking pool would cost more
+    /// in thread switches than the read itself.
+    fn read_inline<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        self.pool.with_reader(f)
+    }
+
     /// Runs a closure on a reader connection off the async runtime.
     async fn with_reader<T, F>(&self, f: F) -> StoreResult<T>
     where
@@ -57,13 +64,7 @@ impl ResourceStore for SqliteStore {
         resource_type: &str,
         id: &str,
     ) -> StoreResult<Option<StoredVersion>> {
-        let (tenant, rt, id) = (
-            ctx.tenant.clone(),
-            resource_type.to_string(),
-            id.to_string(),
-        );
-        self.with_reader(move |c| read::current(c, &tenant, &rt, &id))
-            .await
+        self.read_inline(|c| read::current(c, &ctx.tenant, resource_type, id))
     }
 
     async fn vread(
@@ -73,13 +74,7 @@ impl ResourceStore for SqliteStore {
         id: &str,
         version: i64,
     ) -> StoreResult<Option<StoredVersion>> {
-        let (tenant, rt, id) = (
-            ctx.tenant.clone(),
-            resource_type.to_string(),
-            id.to_string(),
-        );
-        self.with_reader(move |c| read::version(c, &tenant, &rt, &id, version))
-            .await
+        self.read_inline(|c| read::version(c, &ctx.tenant, resource_type, id, version))
     }
 
     async fn history(&self, ctx: &TenantContext, query: &HistoryQuery) -> StoreResult<HistoryPage> {

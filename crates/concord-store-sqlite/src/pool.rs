@@ -29,7 +29,8 @@ fn configure(conn: &Connection) -> StoreResult<()> {
          PRAGMA synchronous = NORMAL;
          PRAGMA busy_timeout = 10000;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -32000;",
+         PRAGMA cache_size = -32000;
+         PRAGMA mmap_size = 268435456;",
     )
     .map_err(backend)
 }

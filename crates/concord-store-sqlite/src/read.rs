@@ -39,8 +39,9 @@ pub fn current(
     id: &str,
 ) -> StoreResult<Option<StoredVersion>> {
     c.prepare_cached(
-        "SELECT type, id, version, last_updated, kind, content FROM resources
-         WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+        "SELECT r.type, r.id, r.version, r.last_updated, r.kind, h.content
+         FROM resources r JOIN resource_history h ON h.seq = r.seq
+         WHERE r.tenant = ?1 AND r.type = ?2 AND r.id = ?3",
     )
     .map_err(backend)?
     .query_row(params![tenant, rt, id], stored)

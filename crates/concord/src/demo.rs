@@ -28,7 +28,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         let bundle: serde_json::Value =
             serde_json::from_str(DEMO_BUNDLE).map_err(|e| format!("demo data: {e}"))?;
         let (_, results) = engine
-            .process_bundle(&ctx, &bundle)
+            .process_bundle(&ctx, bundle)
             .await
             .map_err(|e| format!("seeding the demo failed: {e}"))?;
         println!("seeded {} demo resources", results.len());

@@ -138,7 +138,7 @@ pub async fn import_file(engine: &Engine, ctx: &TenantContext, path: &Path) -> F
     let bundle_type = value.get("type").and_then(Value::as_str);
     let is_bundle = value.get("resourceType").and_then(Value::as_str) == Some("Bundle");
     if is_bundle && matches!(bundle_type, Some("transaction" | "batch")) {
-        match engine.process_bundle(ctx, &value).await {
+        match engine.process_bundle(ctx, value).await {
             Ok((kind, results)) => {
                 for r in results {
                     match r {

@@ -11,6 +11,9 @@ mod storage;
 
 use clap::Parser;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use cli::{BenchCommand, Cli, Command};
 
 fn init_tracing() {

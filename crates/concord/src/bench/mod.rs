@@ -1,5 +1,6 @@
 //! `concord bench …`: figures, printed. Benchmarks are not tests.
 
+mod http1;
 pub mod ingest;
 pub mod read;
 mod server;

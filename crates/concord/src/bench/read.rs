@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use concord_store::{Actor, TenantContext};
 use serde_json::json;
 
+use super::http1;
 use super::server::BenchServer;
 use super::stats::{ms, peak_rss_mib, percentile};
 use crate::cli::BenchReadArgs;
@@ -20,34 +21,26 @@ pub async fn run(args: BenchReadArgs) -> Result<(), String> {
     );
     let deadline = Instant::now() + Duration::from_secs(args.seconds.max(1));
     let mut workers = Vec::new();
+    let addr = server.base.trim_start_matches("http://").to_string();
     for w in 0..args.connections.max(1) {
-        // One client per worker, one connection each: N real connections.
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .http1_only()
-            .build()
-            .map_err(|e| e.to_string())?;
-        let urls: Vec<String> = ids
-            .iter()
-            .map(|id| format!("{}/Patient/{id}", server.base))
-            .collect();
+        // One real keep-alive connection per worker.
+        let mut conn = http1::Connection::open(&addr).await?;
+        let paths: Vec<String> = ids.iter().map(|id| format!("/Patient/{id}")).collect();
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(100_000);
             let mut errors = 0usize;
             let mut i = w * 7919;
             while Instant::now() < deadline {
-                let url = &urls[i % urls.len()];
+                let path = &paths[i % paths.len()];
                 i += 1;
                 let t0 = Instant::now();
-                match client.get(url).send().await {
-                    Ok(r) if r.status().is_success() => {
-                        if r.bytes().await.is_err() {
-                            errors += 1;
-                            continue;
-                        }
-                        latencies.push(t0.elapsed());
+                match conn.get(path).await {
+                    Ok((200, len)) if len > 0 => latencies.push(t0.elapsed()),
+                    Ok(_) => errors += 1,
+                    Err(_) => {
+                        errors += 1;
+                        break;
                     }
-                    _ => errors += 1,
                 }
             }
             (latencies, errors)

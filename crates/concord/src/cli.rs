@@ -30,6 +30,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Apply pending database migrations and exit.
     Migrate(StorageArgs),
+    /// Evaluate a FHIRPath expression against a resource and print the result as JSON.
+    Fhirpath(FhirPathArgs),
     /// Measure Concord and print the figures.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -80,6 +82,15 @@ pub struct ImportArgs {
     /// How many files to load at once.
     #[arg(long, env = "CONCORD_IMPORT_JOBS", default_value_t = 4)]
     pub jobs: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FhirPathArgs {
+    /// The expression, e.g. "Patient.name.given".
+    pub expression: String,
+    /// A JSON resource to evaluate against (none: an empty context).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

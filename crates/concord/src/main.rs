@@ -5,6 +5,7 @@
 mod bench;
 mod cli;
 mod demo;
+mod fhirpath;
 mod import;
 mod serve;
 mod storage;
@@ -44,6 +45,7 @@ fn main() -> std::process::ExitCode {
             Command::Demo(args) => demo::run(args).await,
             Command::Import(args) => import::run(args).await,
             Command::Migrate(args) => storage::migrate(args).await,
+            Command::Fhirpath(args) => fhirpath::run(args),
             Command::Bench(BenchCommand::Ingest(args)) => bench::ingest::run(args).await,
             Command::Bench(BenchCommand::Read(args)) => bench::read::run(args).await,
         }

@@ -226,3 +226,42 @@ fn import_loads_bundles_and_ndjson_with_a_final_count() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("1 file(s) had errors"), "{stdout}");
 }
+
+#[test]
+fn fhirpath_prints_results_as_json_and_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("obs.json");
+    std::fs::write(
+        &input,
+        r#"{"resourceType":"Observation","status":"final","code":{"text":"t"},
+            "effectiveDateTime":"2020-01-02","valueQuantity":{"value":1.50,"unit":"mg"}}"#,
+    )
+    .unwrap();
+    let run = |expr: &str| {
+        Command::new(BIN)
+            .args(["fhirpath", expr, "--input"])
+            .arg(&input)
+            .output()
+            .unwrap()
+    };
+    let out = run("Observation.value | Observation.effective | Observation.status.count()");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed[0]["unit"], "mg");
+    assert_eq!(
+        printed[0]["value"].to_string(),
+        "1.50",
+        "decimal precision kept"
+    );
+    assert_eq!(printed[1], "2020-01-02");
+    assert_eq!(printed[2], 1);
+    let out = run("Observation.(");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("syntax error"));
+    let out = run("Observation.status.substring()");
+    assert!(!out.status.success(), "a wrong argument count is an error");
+}

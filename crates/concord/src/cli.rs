@@ -89,7 +89,7 @@ pub struct FhirPathArgs {
     /// The expression, e.g. "Patient.name.given".
     pub expression: String,
     /// A JSON resource to evaluate against (none: an empty context).
-    #[arg(long)]
+    #[arg(long, env = "CONCORD_FHIRPATH_INPUT")]
     pub input: Option<PathBuf>,
 }
 
@@ -106,10 +106,10 @@ pub struct BenchIngestArgs {
     /// A folder (or file) of transaction Bundles, e.g. ../shared/corpora/synthea.
     pub path: PathBuf,
     /// Bundles in flight at once.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, env = "CONCORD_BENCH_CONCURRENCY", default_value_t = 2)]
     pub concurrency: usize,
     /// Stop after this many bundles.
-    #[arg(long)]
+    #[arg(long, env = "CONCORD_BENCH_LIMIT")]
     pub limit: Option<usize>,
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
@@ -119,13 +119,13 @@ pub struct BenchIngestArgs {
 #[derive(Debug, Clone, Args)]
 pub struct BenchReadArgs {
     /// Concurrent connections.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, env = "CONCORD_BENCH_CONNECTIONS", default_value_t = 8)]
     pub connections: usize,
     /// How long to measure, in seconds.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, env = "CONCORD_BENCH_SECONDS", default_value_t = 10)]
     pub seconds: u64,
     /// Resources to create and read back.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, env = "CONCORD_BENCH_RESOURCES", default_value_t = 1000)]
     pub resources: usize,
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]

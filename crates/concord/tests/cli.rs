@@ -11,12 +11,27 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_concord");
 
+/// The PostgreSQL URL when the suite runs on PostgreSQL
+/// (`CONCORD_TEST_BACKEND=postgres`), else `None` (SQLite).
+fn postgres_url() -> Option<String> {
+    if std::env::var("CONCORD_TEST_BACKEND").as_deref() == Ok("postgres") {
+        Some(std::env::var("CONCORD_TEST_POSTGRES_URL").expect("CONCORD_TEST_POSTGRES_URL"))
+    } else {
+        None
+    }
+}
+
 /// Starts `concord serve` on a free port; returns the child and its base URL.
 fn serve(data_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("CONCORD_DATA_DIR", data_dir)
-        .env_remove("CONCORD_DATABASE_URL")
+        .env("CONCORD_DATA_DIR", data_dir);
+    match postgres_url() {
+        Some(url) => command.env("CONCORD_DATABASE_URL", url),
+        None => command.env_remove("CONCORD_DATABASE_URL"),
+    };
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -32,10 +47,22 @@ fn serve(data_dir: &Path) -> (Child, String) {
     (child, base)
 }
 
+/// Ids unique to this run, so runs sharing a PostgreSQL database never meet.
+fn run_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!("{:x}", nanos % (1 << 40))
+    })
+}
+
 fn transaction(batch: usize, size: usize) -> Value {
     let entries: Vec<Value> = (0..size)
         .map(|i| {
-            let id = format!("k{batch}-{i}");
+            let id = format!("k{}-{batch}-{i}", run_tag());
             json!({
                 "fullUrl": format!("Patient/{id}"),
                 "resource": {"resourceType": "Patient", "id": id,
@@ -52,14 +79,18 @@ async fn stored_count(client: &reqwest::Client, base: &str, batch: usize, size: 
     let mut found = 0;
     for i in 0..size {
         let r = client
-            .get(format!("{base}/Patient/k{batch}-{i}"))
+            .get(format!("{base}/Patient/k{}-{batch}-{i}", run_tag()))
             .send()
             .await
             .expect("read after restart");
         if r.status() == 200 {
             found += 1;
         } else {
-            assert_eq!(r.status(), 404, "unexpected status for k{batch}-{i}");
+            assert_eq!(
+                r.status(),
+                404,
+                "unexpected status for entry {i} of {batch}"
+            );
         }
     }
     found

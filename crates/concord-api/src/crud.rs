@@ -20,6 +20,27 @@ use crate::{ApiError, AppState};
 
 type ApiResult = Result<Response, ApiError>;
 
+/// The request body as JSON of the given kind, within the configured size limit.
+async fn body_json(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    kind: BodyKind,
+) -> Result<serde_json::Value, ApiError> {
+    read_json(headers, body, state.config.max_body_bytes, kind).await
+}
+
+/// The response to a write, shaped by `Prefer` (default: the resource).
+fn written(
+    state: &AppState,
+    headers: &HeaderMap,
+    result: concord_core::WriteResult,
+    created_status: bool,
+) -> Response {
+    let prefer = prefer_return(headers, Return::Representation);
+    write_response(&base_url(state, headers), result, prefer, created_status)
+}
+
 fn fail(rid: &RequestId) -> impl Fn(concord_core::CoreError) -> ApiError + '_ {
     move |e| ApiError::from_core(e, &rid.0)
 }
@@ -49,26 +70,14 @@ pub async fn create(
     body: Body,
 ) -> ApiResult {
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
-    let resource = read_json(
-        &headers,
-        body,
-        state.config.max_body_bytes,
-        BodyKind::Resource,
-    )
-    .await?;
+    let resource = body_json(&state, &headers, body, BodyKind::Resource).await?;
     let ctx = state.context(&rid.0);
     let result = state
         .engine
         .create(&ctx, &rtype, resource, if_none_exist(&headers))
         .await
         .map_err(fail(&rid))?;
-    let prefer = prefer_return(&headers, Return::Representation);
-    Ok(write_response(
-        &base_url(&state, &headers),
-        result,
-        prefer,
-        true,
-    ))
+    Ok(written(&state, &headers, result, true))
 }
 
 pub async fn read(
@@ -133,26 +142,14 @@ pub async fn update(
 ) -> ApiResult {
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
     let precondition = if_match(&headers)?;
-    let resource = read_json(
-        &headers,
-        body,
-        state.config.max_body_bytes,
-        BodyKind::Resource,
-    )
-    .await?;
+    let resource = body_json(&state, &headers, body, BodyKind::Resource).await?;
     let ctx = state.context(&rid.0);
     let result = state
         .engine
         .update(&ctx, &rtype, &id, resource, precondition)
         .await
         .map_err(fail(&rid))?;
-    let prefer = prefer_return(&headers, Return::Representation);
-    Ok(write_response(
-        &base_url(&state, &headers),
-        result,
-        prefer,
-        true,
-    ))
+    Ok(written(&state, &headers, result, true))
 }
 
 pub async fn conditional_update(
@@ -166,26 +163,14 @@ pub async fn conditional_update(
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
     let criteria = criteria(query)?;
     let precondition = if_match(&headers)?;
-    let resource = read_json(
-        &headers,
-        body,
-        state.config.max_body_bytes,
-        BodyKind::Resource,
-    )
-    .await?;
+    let resource = body_json(&state, &headers, body, BodyKind::Resource).await?;
     let ctx = state.context(&rid.0);
     let result = state
         .engine
         .conditional_update(&ctx, &rtype, &criteria, resource, precondition)
         .await
         .map_err(fail(&rid))?;
-    let prefer = prefer_return(&headers, Return::Representation);
-    Ok(write_response(
-        &base_url(&state, &headers),
-        result,
-        prefer,
-        true,
-    ))
+    Ok(written(&state, &headers, result, true))
 }
 
 pub async fn patch(
@@ -197,26 +182,14 @@ pub async fn patch(
 ) -> ApiResult {
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
     let precondition = if_match(&headers)?;
-    let document = read_json(
-        &headers,
-        body,
-        state.config.max_body_bytes,
-        BodyKind::JsonPatch,
-    )
-    .await?;
+    let document = body_json(&state, &headers, body, BodyKind::JsonPatch).await?;
     let ctx = state.context(&rid.0);
     let result = state
         .engine
         .patch(&ctx, &rtype, &id, &document, precondition)
         .await
         .map_err(fail(&rid))?;
-    let prefer = prefer_return(&headers, Return::Representation);
-    Ok(write_response(
-        &base_url(&state, &headers),
-        result,
-        prefer,
-        false,
-    ))
+    Ok(written(&state, &headers, result, false))
 }
 
 fn delete_response(result: concord_core::WriteResult) -> Response {

@@ -157,7 +157,12 @@ impl ErrorDetail {
 
     pub fn from_parse_error(e: &ParseError) -> Self {
         let (seg, field) = e.location();
-        ErrorDetail::new(seg, (field > 0).then_some(field), e.error_code(), &e.to_string())
+        ErrorDetail::new(
+            seg,
+            (field > 0).then_some(field),
+            e.error_code(),
+            &e.to_string(),
+        )
     }
 }
 
@@ -315,7 +320,10 @@ impl<'a> AckBuilder<'a> {
             .and_then(|m| m.trigger_event())
             .map(|v| esc(&v))
             .unwrap_or_default();
-        let msg_type = match (trigger.is_empty(), version.starts_with("2.3") || version.starts_with("2.2")) {
+        let msg_type = match (
+            trigger.is_empty(),
+            version.starts_with("2.3") || version.starts_with("2.2"),
+        ) {
             (true, _) => "ACK".to_string(),
             (false, true) => format!("ACK{c}{trigger}"),
             (false, false) => format!("ACK{c}{trigger}{c}ACK"),
@@ -498,7 +506,12 @@ mod tests {
         let m = Message::parse_str(&ORU.replace("2.5.1", "2.3")).unwrap();
         let ack = AckBuilder::new(&m)
             .code(AckCode::Error)
-            .error(ErrorDetail::new("PID", Some(5), ErrorCode::RequiredFieldMissing, "x"))
+            .error(ErrorDetail::new(
+                "PID",
+                Some(5),
+                ErrorCode::RequiredFieldMissing,
+                "x",
+            ))
             .build();
         assert_eq!(ack.get("MSH-9").as_deref(), Some("ACK"));
         assert_eq!(ack.get("MSH-9-2").as_deref(), Some("R01"));

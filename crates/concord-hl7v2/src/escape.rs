@@ -70,7 +70,10 @@ fn decode_hex(hex: &str) -> Option<String> {
     }
     let bytes: Option<Vec<u8>> = (0..hex.len())
         .step_by(2)
-        .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
         .collect();
     let bytes = bytes?;
     Some(match String::from_utf8(bytes) {
@@ -128,7 +131,10 @@ mod tests {
     #[test]
     fn sequences() {
         let d = Delimiters::default();
-        assert_eq!(unescape("a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f", &d), "a|b^c&d~e\\f");
+        assert_eq!(
+            unescape("a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f", &d),
+            "a|b^c&d~e\\f"
+        );
         assert_eq!(unescape("x\\X41C3A9\\y", &d), "xAéy");
         assert_eq!(unescape("\\XE9\\", &d), "é");
         assert_eq!(unescape("l1\\.br\\l2", &d), "l1\nl2");

@@ -25,16 +25,16 @@ use crate::message::Message;
 
 /// Structures with a group table, and the structure names that alias them.
 pub const KNOWN_STRUCTURES: &[(&str, &str)] = &[
-    ("ADT_A01", "MSH [{SFT}] [UAC] EVN PID [PD1] [{ARV}] [{ROL}] [{NK1}] PV1 [PV2] [{ARV}] [{ROL}] [{DB1}] [{OBX}] [{AL1}] [{DG1}] [DRG] [{PROCEDURE(PR1 [{ROL}])}] [{GT1}] [{INSURANCE(IN1 [IN2] [{IN3}] [{ROL}])}] [ACC] [UB1] [UB2] [PDA]"),
-    ("ADT_A03", "MSH [{SFT}] [UAC] EVN PID [PD1] [{ARV}] [{ROL}] [{NK1}] PV1 [PV2] [{ARV}] [{ROL}] [{DB1}] [{AL1}] [{DG1}] [DRG] [{PROCEDURE(PR1 [{ROL}])}] [{OBX}] [{GT1}] [{INSURANCE(IN1 [IN2] [{IN3}] [{ROL}])}] [ACC] [PDA]"),
-    ("ADT_A05", "MSH [{SFT}] [UAC] EVN PID [PD1] [{ARV}] [{ROL}] [{NK1}] PV1 [PV2] [{ARV}] [{ROL}] [{DB1}] [{OBX}] [{AL1}] [{DG1}] [DRG] [{PROCEDURE(PR1 [{ROL}])}] [{GT1}] [{INSURANCE(IN1 [IN2] [{IN3}] [{ROL}])}] [ACC] [UB1] [UB2]"),
+    ("ADT_A01", "MSH [{SFT}] [UAC] EVN PID [PD1] [{ARV}] [{ROL}] [{NK1}] PV1 [PV2] [{ARV}] [{ROL}] [{DB1}] [{OBX}] [{AL1}] [{DG1}] [DRG] [{PROCEDURE(PR1 [{ROL}])}] [{GT1}] [{INSURANCE(IN1 [IN2] [{IN3}] [{ROL}] [{AUT}] [{RF1}])}] [ACC] [UB1] [UB2] [PDA]"),
+    ("ADT_A03", "MSH [{SFT}] [UAC] EVN PID [PD1] [{ARV}] [{ROL}] [{NK1}] PV1 [PV2] [{ARV}] [{ROL}] [{DB1}] [{AL1}] [{DG1}] [DRG] [{PROCEDURE(PR1 [{ROL}])}] [{OBX}] [{GT1}] [{INSURANCE(IN1 [IN2] [{IN3}] [{ROL}] [{AUT}] [{RF1}])}] [ACC] [PDA]"),
+    ("ADT_A05", "MSH [{SFT}] [UAC] EVN PID [PD1] [{ARV}] [{ROL}] [{NK1}] PV1 [PV2] [{ARV}] [{ROL}] [{DB1}] [{OBX}] [{AL1}] [{DG1}] [DRG] [{PROCEDURE(PR1 [{ROL}])}] [{GT1}] [{INSURANCE(IN1 [IN2] [{IN3}] [{ROL}] [{AUT}] [{RF1}])}] [ACC] [UB1] [UB2]"),
     ("ADT_A09", "MSH [{SFT}] [UAC] EVN PID [PD1] [{ARV}] PV1 [PV2] [{ARV}] [{DB1}] [{OBX}] [{DG1}]"),
     ("ADT_A39", "MSH [{SFT}] [UAC] EVN {PATIENT(PID [PD1] [{ARV}] MRG [PV1])}"),
     ("ORU_R01", "MSH [{SFT}] [UAC] {PATIENT_RESULT([PATIENT(PID [PD1] [{PRT}] [{NTE}] [{NK1}] [{ARV}] [{PATIENT_OBSERVATION(OBX [{PRT}])}] [VISIT(PV1 [PV2] [{PRT}])])] {ORDER_OBSERVATION([ORC] OBR [{NTE}] [{PRT}] [{TIMING_QTY(TQ1 [{TQ2}])}] [CTD] [{OBSERVATION(OBX [{PRT}] [{NTE}])}] [{FT1}] [{CTI}] [{SPECIMEN(SPM [{SPECIMEN_OBSERVATION(OBX [{PRT}])}])}])})} [DSC]"),
     ("VXU_V04", "MSH [{SFT}] [UAC] PID [PD1] [{NK1}] [{ARV}] [PATIENT_VISIT(PV1 [PV2])] [{GT1}] [{INSURANCE(IN1 [IN2] [IN3])}] [{PERSON_OBSERVATION(OBX [{PRT}] [{NTE}])}] [{ORDER([ORC] [{PRT}] [{TIMING(TQ1 [{TQ2}])}] RXA [RXR] [{OBSERVATION(OBX [{PRT}] [{NTE}])}])}]"),
     ("SIU_S12", "MSH [{SFT}] [UAC] SCH [{TQ1}] [{NTE}] [{PATIENT(PID [PD1] [{PRT}] [{ARV}] [PV1] [PV2] [{PRT}] [{OBX}] [{DG1}])}] {RESOURCES(RGS [{SERVICE(AIS [{NTE}])}] [{GENERAL_RESOURCE(AIG [{NTE}])}] [{LOCATION_RESOURCE(AIL [{NTE}])}] [{PERSONNEL_RESOURCE(AIP [{NTE}])}])}"),
     ("MDM_T02", "MSH [{SFT}] [UAC] EVN PID [{ARV}] PV1 [{ARV}] [{COMMON_ORDER(ORC [{TIMING(TQ1 [{TQ2}])}] OBR [{NTE}])}] TXA [{CON}] {OBSERVATION(OBX [{NTE}])}"),
-    ("RDS_O13", "MSH [{SFT}] [UAC] [{NTE}] [PATIENT(PID [PD1] [{PRT}] [{NTE}] [{AL1}] [{ARV}] [PATIENT_VISIT(PV1 [PV2] [{PRT}] [{ARV}])])] {ORDER(ORC [{PRT}] [{TIMING(TQ1 [{TQ2}])}] [ORDER_DETAIL(RXO [{PRT}] [{NTE}] [{RXR}] [{RXC}])] [ENCODING(RXE [{PRT}] [{NTE}] [{TIMING_ENCODED(TQ1 [{TQ2}])}] [{RXR}] [{RXC}])] RXD [{PRT}] [{NTE}] {RXR} [{RXC}] [{OBSERVATION(OBX [{PRT}] [{NTE}])}] [{FT1}])}"),
+    ("RDS_O13", "MSH [{SFT}] [UAC] [{NTE}] [PATIENT(PID [PD1] [{PRT}] [{NTE}] [{AL1}] [{ARV}] [PATIENT_VISIT(PV1 [PV2] [{PRT}] [{ARV}])])] {ORDER(ORC [{PRT}] [{TIMING(TQ1 [{TQ2}])}] [ORDER_DETAIL(RXO [{PRT}] [{NTE}] [{RXR}] [{RXC}])] [ENCODING(RXE [{PRT}] [{NTE}] [{TIMING_ENCODED(TQ1 [{TQ2}])}] [{RXR}] [{RXC}])] RXD [{PRT}] [{NTE}] {RXR} [{RXC}] [{CDO}] [{OBSERVATION(OBX [{PRT}] [{NTE}])}] [{FT1}])}"),
 ];
 
 /// Structure names that share another's table.
@@ -94,7 +94,10 @@ pub struct Group {
 pub enum GroupChild {
     /// Index into [`Message::all_segments`]. `expected` is false for
     /// Z-segments and segments the table has no place for.
-    Segment { index: usize, expected: bool },
+    Segment {
+        index: usize,
+        expected: bool,
+    },
     Group(Group),
 }
 

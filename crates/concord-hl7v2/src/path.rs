@@ -119,7 +119,15 @@ mod tests {
         assert_eq!(p.location.subcomponent, Some(2));
         let p = Path::parse("MSH-9").unwrap();
         assert_eq!(p.location.component, None);
-        for bad in ["PID", "PID-0", "PID-x", "PID-3(0)", "PIDX-1", "PID-1-2-3-4", "PID-3(2"] {
+        for bad in [
+            "PID",
+            "PID-0",
+            "PID-x",
+            "PID-3(0)",
+            "PIDX-1",
+            "PID-1-2-3-4",
+            "PID-3(2",
+        ] {
             assert!(Path::parse(bad).is_err(), "{bad}");
         }
     }

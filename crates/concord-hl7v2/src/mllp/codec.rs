@@ -80,7 +80,10 @@ impl MllpDecoder {
         let from = self.scanned.max(1);
         let hit = buf
             .get(from..)
-            .and_then(|rest| rest.iter().position(|&b| b == END_BLOCK || b == START_BLOCK))
+            .and_then(|rest| {
+                rest.iter()
+                    .position(|&b| b == END_BLOCK || b == START_BLOCK)
+            })
             .map(|p| p + from);
         match hit {
             Some(i) if buf[i] == START_BLOCK => {
@@ -191,7 +194,13 @@ mod tests {
             let mut got = feed(&mut dec, &mut buf, &wire[..split]);
             got.extend(feed(&mut dec, &mut buf, &wire[split..]));
             let got: Vec<_> = got.into_iter().map(|r| r.unwrap()).collect();
-            assert_eq!(got, vec![Bytes::from_static(b"MSH|one"), Bytes::from_static(b"MSH|two")]);
+            assert_eq!(
+                got,
+                vec![
+                    Bytes::from_static(b"MSH|one"),
+                    Bytes::from_static(b"MSH|two")
+                ]
+            );
         }
     }
 

@@ -1,9 +1,9 @@
 //! MLLP (Minimal Lower Layer Protocol) transport: `0x0B` message `0x1C
 //! 0x0D` frames over TCP, a concurrent listener and a client.
 
+mod client;
 mod codec;
 mod server;
-mod client;
 
 pub use client::MllpClient;
 pub use codec::{encode_frame, MllpDecoder, END_BLOCK, START_BLOCK};

@@ -185,7 +185,12 @@ async fn serve_connection<H: MessageHandler>(
                         .as_ref()
                         .ok()
                         .and_then(|m| m.control_id().map(|c| truncate(&c)));
-                    tracing::debug!(control_id, bytes = frame.len(), parsed = parsed.is_ok(), "mllp message received");
+                    tracing::debug!(
+                        control_id,
+                        bytes = frame.len(),
+                        parsed = parsed.is_ok(),
+                        "mllp message received"
+                    );
                     let ack = handler.handle(&frame, parsed).await;
                     if let Err(reason) = write_frame(&mut stream, &ack, &config).await {
                         return reason;
@@ -193,7 +198,10 @@ async fn serve_connection<H: MessageHandler>(
                 }
                 Ok(None) => break,
                 Err(MllpError::Oversize { limit, head }) => {
-                    tracing::warn!(limit, "mllp message over the size limit; answering AR and closing");
+                    tracing::warn!(
+                        limit,
+                        "mllp message over the size limit; answering AR and closing"
+                    );
                     let ack = oversize_ack(&head, limit);
                     let _ = write_frame(&mut stream, &ack, &config).await;
                     let _ = stream.shutdown().await;

@@ -301,7 +301,7 @@ impl<'a> AckBuilder<'a> {
                 return String::new();
             };
             if complete {
-                seg.field(n).map(|fl| fl.raw(&d)).unwrap_or_default()
+                seg.field_raw(n).map(str::to_string).unwrap_or_default()
             } else {
                 seg.get(&n.to_string(), m.delimiters())
                     .map(|v| escape(&v, &d).into_owned())
@@ -408,15 +408,16 @@ impl<'a> AckBuilder<'a> {
 
 fn minimal_ack() -> Message {
     let d = Delimiters::default();
+    let segments = [("MSH|^~\\&|||||||ACK|||2.5.1", true), ("MSA|AR|", false)]
+        .iter()
+        .filter_map(|(line, header)| crate::message::Segment::parse(line, "\r", &d, *header))
+        .collect();
     Message::from_parts(
         false,
         crate::message::Charset::Utf8,
         String::new(),
         d,
-        vec![
-            crate::parse::parse_segment("MSH|^~\\&|||||||ACK|||2.5.1", "\r", &d, true),
-            crate::parse::parse_segment("MSA|AR|", "\r", &d, false),
-        ],
+        segments,
     )
 }
 

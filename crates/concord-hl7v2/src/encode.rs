@@ -1,61 +1,27 @@
 //! [`Message`] → bytes. An unmodified parse is written back byte for byte:
-//! same delimiters, same raw (escaped) leaf text, same segment terminators,
-//! same leading line breaks, the BOM when the input had one, and the same
-//! character set (UTF-8, or ISO-8859-1 when the input was not UTF-8).
+//! each segment keeps its raw line (same delimiters, same escaped text,
+//! trailing empty fields included) and its exact terminator; the line
+//! breaks before MSH, the BOM (when the input had one) and the character
+//! set (UTF-8, or ISO-8859-1 when the input was not UTF-8) are kept too.
+//! Edits through [`Message::set`] rewrite only the segment they touch.
 
 use std::fmt;
 
-use crate::delimiters::Delimiters;
-use crate::message::{Charset, Field, Message, Segment};
-
-pub(crate) fn write_field(out: &mut String, field: &Field, d: &Delimiters) {
-    for (ri, rep) in field.repetitions.iter().enumerate() {
-        if ri > 0 {
-            push_opt(out, d.repetition);
-        }
-        for (ci, comp) in rep.components.iter().enumerate() {
-            if ci > 0 {
-                push_opt(out, d.component);
-            }
-            for (si, sub) in comp.subcomponents.iter().enumerate() {
-                if si > 0 {
-                    push_opt(out, d.subcomponent);
-                }
-                out.push_str(sub);
-            }
-        }
-    }
-}
-
-/// A missing delimiter can only be "written" by a tree built through the
-/// API against it; fall back to nothing (the parse never produces that).
-fn push_opt(out: &mut String, c: Option<char>) {
-    if let Some(c) = c {
-        out.push(c);
-    }
-}
-
-pub(crate) fn write_segment(out: &mut String, seg: &Segment, d: &Delimiters) {
-    out.push_str(&seg.name);
-    let skip = if seg.header {
-        // MSH-1 is the separator itself, written once; MSH-2 is a plain leaf.
-        1
-    } else {
-        0
-    };
-    for field in seg.fields.iter().skip(skip) {
-        out.push(d.field);
-        write_field(out, field, d);
-    }
-}
+use crate::message::{Charset, Message};
 
 impl Message {
     /// The message text (no BOM), segment terminators as parsed.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(self.segments.len() * 80);
+        let len = self.leading.len()
+            + self
+                .segments
+                .iter()
+                .map(|s| s.raw.len() + s.terminator.len())
+                .sum::<usize>();
+        let mut out = String::with_capacity(len);
         out.push_str(&self.leading);
         for seg in &self.segments {
-            write_segment(&mut out, seg, &self.delimiters);
+            out.push_str(&seg.raw);
             out.push_str(&seg.terminator);
         }
         out
@@ -81,14 +47,5 @@ impl Message {
 impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.encode())
-    }
-}
-
-impl Segment {
-    /// The segment text as written, without its terminator.
-    pub fn encode(&self, d: &Delimiters) -> String {
-        let mut s = String::new();
-        write_segment(&mut s, self, d);
-        s
     }
 }

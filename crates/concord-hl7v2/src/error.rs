@@ -10,6 +10,8 @@ pub enum ParseError {
     Empty,
     #[error("the message does not start with an MSH segment")]
     MissingMsh,
+    #[error("a segment is longer than 4 GiB")]
+    TooLarge,
     #[error("invalid delimiters in MSH-1/MSH-2: {reason}")]
     BadDelimiters { reason: &'static str },
 }
@@ -19,6 +21,7 @@ impl ParseError {
     pub fn error_code(&self) -> ErrorCode {
         match self {
             ParseError::Empty | ParseError::MissingMsh => ErrorCode::SegmentSequenceError,
+            ParseError::TooLarge => ErrorCode::ValueTooLong,
             ParseError::BadDelimiters { .. } => ErrorCode::DataTypeError,
         }
     }
@@ -26,7 +29,7 @@ impl ParseError {
     /// Segment and field the error concerns, for ERR-2 (`MSH`, field).
     pub fn location(&self) -> (&'static str, usize) {
         match self {
-            ParseError::Empty | ParseError::MissingMsh => ("MSH", 0),
+            ParseError::Empty | ParseError::MissingMsh | ParseError::TooLarge => ("MSH", 0),
             ParseError::BadDelimiters { .. } => ("MSH", 2),
         }
     }

@@ -20,7 +20,7 @@ pub use ack::{AckBuilder, AckCode, AckSummary, ErrorCode, ErrorDetail, Severity}
 pub use delimiters::Delimiters;
 pub use error::{ParseError, PathError};
 pub use groups::{Group, GroupChild};
-pub use message::{Charset, Component, Field, Message, Repetition, Segment};
+pub use message::{Charset, Message, Segment};
 pub use mllp::{
     AutoAck, MessageHandler, MllpClient, MllpConfig, MllpError, MllpServer, ServerHandle,
 };

@@ -30,12 +30,17 @@ pub struct Message {
     pub(crate) segments: Vec<Segment>,
 }
 
-/// One segment. `fields[0]` is field 1 (for MSH: MSH-1, the field
-/// separator; `fields[1]` is MSH-2, kept unsplit).
+/// One segment: its raw line (without terminator) and the byte range of
+/// each field in it. Repetitions, components and sub-components are split
+/// on demand, so parsing costs one string and 8 bytes per field whatever
+/// the input (hostile messages full of delimiters stay small).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     pub(crate) name: String,
-    pub(crate) fields: Vec<Field>,
+    pub(crate) raw: String,
+    /// `fields[i]` is field i+1 as `start..end` in `raw`. For the header
+    /// MSH, field 1 is the separator itself and field 2 is MSH-2, unsplit.
+    pub(crate) fields: Vec<(u32, u32)>,
     /// The exact line break(s) that followed the segment ("" for the last
     /// one when the input had none).
     pub(crate) terminator: String,
@@ -43,70 +48,81 @@ pub struct Segment {
     pub(crate) header: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
-    pub repetitions: Vec<Repetition>,
+fn split_opt(s: &str, c: Option<char>) -> impl Iterator<Item = &str> {
+    let (c, whole) = match c {
+        Some(c) => (c, false),
+        None => ('\0', true),
+    };
+    let mut it = s.split(c);
+    let mut once = Some(s);
+    std::iter::from_fn(move || if whole { once.take() } else { it.next() })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Repetition {
-    pub components: Vec<Component>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Component {
-    /// Raw, escaped text of each sub-component.
-    pub subcomponents: Vec<String>,
-}
-
-impl Field {
-    pub(crate) fn leaf(raw: String) -> Field {
-        Field {
-            repetitions: vec![Repetition {
-                components: vec![Component {
-                    subcomponents: vec![raw],
-                }],
-            }],
-        }
+/// Splits `text` on `sep`, pads to `index + 1` parts, replaces part `index`
+/// with `f(old)` and joins again. Without a separator only part 0 exists.
+fn replace_part(
+    text: &str,
+    sep: Option<char>,
+    index: usize,
+    f: impl FnOnce(&str) -> String,
+) -> String {
+    let Some(sep) = sep else {
+        return if index == 0 {
+            f(text)
+        } else {
+            text.to_string()
+        };
+    };
+    let mut parts: Vec<String> = text.split(sep).map(str::to_string).collect();
+    while parts.len() <= index {
+        parts.push(String::new());
     }
-
-    /// The raw text of the field as written (delimiters included).
-    pub fn raw(&self, d: &Delimiters) -> String {
-        let mut s = String::new();
-        crate::encode::write_field(&mut s, self, d);
-        s
-    }
-
-    /// Is every leaf empty?
-    pub fn is_empty(&self) -> bool {
-        self.repetitions.iter().all(|r| {
-            r.components
-                .iter()
-                .all(|c| c.subcomponents.iter().all(String::is_empty))
-        })
-    }
+    let old = std::mem::take(&mut parts[index]);
+    parts[index] = f(&old);
+    parts.join(&sep.to_string())
 }
 
 impl Segment {
-    pub(crate) fn from_parts(
-        name: String,
-        fields: Vec<Field>,
-        terminator: String,
-        header: bool,
-    ) -> Segment {
+    /// Splits a segment line. `header` marks the message's first segment:
+    /// when it is MSH, MSH-1 and MSH-2 are not split. `None` when the line
+    /// is longer than 4 GiB.
+    pub fn parse(line: &str, terminator: &str, d: &Delimiters, header: bool) -> Option<Segment> {
+        u32::try_from(line.len()).ok()?;
+        let sep = d.field;
+        let name_end = line.find(sep).unwrap_or(line.len());
+        let name = line[..name_end].to_string();
         let header = header && name == "MSH";
-        Segment {
-            name,
-            fields,
-            terminator,
-            header,
+        let mut fields = Vec::new();
+        let w = sep.len_utf8();
+        let mut pos = name_end;
+        if header && pos < line.len() {
+            // MSH-1: the separator; MSH-2: up to the next separator.
+            fields.push((pos as u32, (pos + w) as u32));
+            let start = pos + w;
+            let end = line[start..].find(sep).map_or(line.len(), |i| start + i);
+            fields.push((start as u32, end as u32));
+            pos = end;
         }
+        while pos < line.len() {
+            let start = pos + w;
+            let end = line[start..].find(sep).map_or(line.len(), |i| start + i);
+            fields.push((start as u32, end as u32));
+            pos = end;
+        }
+        Some(Segment {
+            name,
+            raw: line.to_string(),
+            fields,
+            terminator: terminator.to_string(),
+            header,
+        })
     }
 
     /// A new empty segment (`ZPI`, `OBX`, …) ending in `\r`.
     pub fn new(name: &str) -> Segment {
         Segment {
             name: name.to_string(),
+            raw: name.to_string(),
             fields: Vec::new(),
             terminator: "\r".to_string(),
             header: false,
@@ -117,14 +133,20 @@ impl Segment {
         &self.name
     }
 
+    /// The segment text as written, without its terminator.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
     /// Is this a site-defined Z-segment?
     pub fn is_z_segment(&self) -> bool {
         self.name.starts_with('Z')
     }
 
-    /// Field `n` (1-based).
-    pub fn field(&self, n: usize) -> Option<&Field> {
-        self.fields.get(n.checked_sub(1)?)
+    /// Field `n` (1-based) as written, delimiters and escapes included.
+    pub fn field_raw(&self, n: usize) -> Option<&str> {
+        let &(a, b) = self.fields.get(n.checked_sub(1)?)?;
+        self.raw.get(a as usize..b as usize)
     }
 
     /// Number of fields present (trailing empty ones included).
@@ -132,25 +154,41 @@ impl Segment {
         self.fields.len()
     }
 
+    /// The repetitions of field `n`, raw.
+    pub fn repetitions<'a>(&'a self, n: usize, d: &Delimiters) -> Vec<&'a str> {
+        match self.field_raw(n) {
+            Some(f) if self.header && n <= 2 => vec![f],
+            Some(f) => split_opt(f, d.repetition).collect(),
+            None => Vec::new(),
+        }
+    }
+
     pub fn terminator(&self) -> &str {
         &self.terminator
     }
 
-    /// The raw leaf at a location, still escaped.
-    pub fn raw_at(&self, loc: &Location) -> Option<&str> {
-        let field = self.field(loc.field)?;
-        let rep = field.repetitions.get(loc.repetition.checked_sub(1)?)?;
-        let comp = rep
-            .components
-            .get(loc.component.unwrap_or(1).checked_sub(1)?)?;
-        comp.subcomponents
-            .get(loc.subcomponent.unwrap_or(1).checked_sub(1)?)
-            .map(String::as_str)
+    /// The raw text at a location, still escaped: a whole repetition when
+    /// the location has no component, a whole component when it has no
+    /// sub-component.
+    pub fn raw_at(&self, loc: &Location, d: &Delimiters) -> Option<&str> {
+        let field = self.field_raw(loc.field)?;
+        if self.header && loc.field <= 2 {
+            return Some(field);
+        }
+        let rep = split_opt(field, d.repetition).nth(loc.repetition.checked_sub(1)?)?;
+        let Some(c) = loc.component else {
+            return Some(rep);
+        };
+        let comp = split_opt(rep, d.component).nth(c.checked_sub(1)?)?;
+        let Some(sub) = loc.subcomponent else {
+            return Some(comp);
+        };
+        split_opt(comp, d.subcomponent).nth(sub.checked_sub(1)?)
     }
 
-    /// The unescaped value at a location relative to this segment (`"5"`,
-    /// `"3(2)-1"`); `None` when absent or empty. MSH-1 and MSH-2 are
-    /// returned as written.
+    /// The unescaped leaf value at a location relative to this segment
+    /// (`"5"`, `"3(2)-1"`); component and sub-component default to 1.
+    /// `None` when absent or empty. MSH-1 and MSH-2 are returned as written.
     pub fn get(&self, location: &str, d: &Delimiters) -> Option<Cow<'_, str>> {
         let loc = Location::parse(location).ok()?;
         self.value(&loc, d)
@@ -158,51 +196,54 @@ impl Segment {
 
     pub fn value(&self, loc: &Location, d: &Delimiters) -> Option<Cow<'_, str>> {
         if self.header && loc.field <= 2 {
-            let raw = self.raw_at(&Location {
-                field: loc.field,
-                repetition: 1,
-                component: None,
-                subcomponent: None,
-            })?;
-            return Some(Cow::Borrowed(raw)).filter(|s| !s.is_empty());
+            return self
+                .field_raw(loc.field)
+                .filter(|s| !s.is_empty())
+                .map(Cow::Borrowed);
         }
-        let raw = self.raw_at(loc)?;
+        let leaf = Location {
+            component: Some(loc.component.unwrap_or(1)),
+            subcomponent: Some(loc.subcomponent.unwrap_or(1)),
+            ..*loc
+        };
+        let raw = self.raw_at(&leaf, d)?;
         if raw.is_empty() {
             return None;
         }
         Some(unescape(raw, d))
     }
 
-    /// Sets the leaf at `loc` to `raw` (already escaped), growing the
-    /// segment as needed.
-    /// Indexes of 0 are read as 1.
-    pub fn set_raw(&mut self, loc: &Location, raw: &str) {
+    /// Replaces the text at `loc` with `raw` (already escaped), growing the
+    /// segment as needed. A location without component (sub-component)
+    /// replaces the whole repetition (component). Indexes of 0 are read as
+    /// 1. MSH-1 and MSH-2 of the header are left alone.
+    pub fn set_raw(&mut self, loc: &Location, raw: &str, d: &Delimiters) {
         let f = loc.field.max(1);
-        while self.fields.len() < f {
-            self.fields.push(Field::leaf(String::new()));
+        if self.header && f <= 2 {
+            return;
         }
-        let field = &mut self.fields[f - 1];
-        let r = loc.repetition.max(1);
-        while field.repetitions.len() < r {
-            field.repetitions.push(Repetition {
-                components: vec![Component {
-                    subcomponents: vec![String::new()],
-                }],
-            });
+        let index = if self.header { f - 1 } else { f };
+        let line = replace_part(&self.raw, Some(d.field), index, |field| {
+            replace_part(
+                field,
+                d.repetition,
+                loc.repetition.max(1) - 1,
+                |rep| match loc.component {
+                    None => raw.to_string(),
+                    Some(c) => replace_part(rep, d.component, c.max(1) - 1, |comp| {
+                        match loc.subcomponent {
+                            None => raw.to_string(),
+                            Some(s) => replace_part(comp, d.subcomponent, s.max(1) - 1, |_| {
+                                raw.to_string()
+                            }),
+                        }
+                    }),
+                },
+            )
+        });
+        if let Some(seg) = Segment::parse(&line, &self.terminator, d, self.header) {
+            *self = seg;
         }
-        let rep = &mut field.repetitions[r - 1];
-        let c = loc.component.unwrap_or(1).max(1);
-        while rep.components.len() < c {
-            rep.components.push(Component {
-                subcomponents: vec![String::new()],
-            });
-        }
-        let comp = &mut rep.components[c - 1];
-        let s = loc.subcomponent.unwrap_or(1).max(1);
-        while comp.subcomponents.len() < s {
-            comp.subcomponents.push(String::new());
-        }
-        comp.subcomponents[s - 1] = raw.to_string();
     }
 }
 
@@ -283,11 +324,12 @@ impl Message {
         seg.value(&path.location, &self.delimiters)
     }
 
-    /// The raw (escaped) leaf at a path.
+    /// The raw (escaped) text at a path: a whole repetition for `PID-5`, a
+    /// component for `PID-5-1`, a sub-component for `PID-5-1-1`.
     pub fn get_raw(&self, path: &str) -> Option<&str> {
         let path = Path::parse(path).ok()?;
         let seg = self.nth_segment(&path.segment, path.segment_rep)?;
-        seg.raw_at(&path.location)
+        seg.raw_at(&path.location, &self.delimiters)
     }
 
     /// Sets the value at a path, escaping it. The segment occurrence must
@@ -301,6 +343,12 @@ impl Message {
             reason,
         };
         let escaped = escape(value, &self.delimiters).into_owned();
+        let d = self.delimiters;
+        let loc = Location {
+            component: Some(p.location.component.unwrap_or(1)),
+            subcomponent: Some(p.location.subcomponent.unwrap_or(1)),
+            ..p.location
+        };
         let seg = self
             .segments
             .iter_mut()
@@ -310,7 +358,7 @@ impl Message {
         if seg.header && p.location.field <= 2 {
             return Err(not_found("MSH-1 and MSH-2 are the delimiters"));
         }
-        seg.set_raw(&p.location, &escaped);
+        seg.set_raw(&loc, &escaped, &d);
         Ok(())
     }
 
@@ -355,5 +403,56 @@ impl Message {
     /// together with the control id).
     pub fn sender(&self) -> (Option<Cow<'_, str>>, Option<Cow<'_, str>>) {
         (self.msh("3-1"), self.msh("4-1"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSG: &str = "MSH|^~\\&|APP|FAC|||20240101||ADT^A01^ADT_A01|C1|P|2.5.1\rPID|1||111^^^A^MR~222^^^B^SS||DOE&VAN^JOHN\\S\\X||||||\rZPI|x\r";
+
+    #[test]
+    fn access() {
+        let m = Message::parse_str(MSG).unwrap();
+        assert_eq!(m.get("MSH-1").as_deref(), Some("|"));
+        assert_eq!(m.get("MSH-2").as_deref(), Some("^~\\&"));
+        assert_eq!(m.get("MSH-3").as_deref(), Some("APP"));
+        assert_eq!(m.message_type().as_deref(), Some("ADT"));
+        assert_eq!(m.trigger_event().as_deref(), Some("A01"));
+        assert_eq!(m.control_id().as_deref(), Some("C1"));
+        assert_eq!(m.version().as_deref(), Some("2.5.1"));
+        assert_eq!(m.get("PID-3(2)-1").as_deref(), Some("222"));
+        assert_eq!(m.get("PID-3(2)-5").as_deref(), Some("SS"));
+        assert_eq!(m.get("PID-3(3)-1"), None);
+        assert_eq!(m.get("PID-5-1-2").as_deref(), Some("VAN"));
+        assert_eq!(m.get("PID-5-2").as_deref(), Some("JOHN^X"));
+        assert_eq!(m.get_raw("PID-5"), Some("DOE&VAN^JOHN\\S\\X"));
+        assert_eq!(m.get_raw("PID-5-1"), Some("DOE&VAN"));
+        assert_eq!(m.get("PID-7"), None);
+        assert_eq!(m.segment("PID").unwrap().field_count(), 11);
+        assert!(m.segment("ZPI").unwrap().is_z_segment());
+        assert_eq!(m.get("ZPI-1").as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn set_grows_and_escapes() {
+        let mut m = Message::parse_str(MSG).unwrap();
+        m.set("PID-5-2", "JANE|Q").unwrap();
+        assert_eq!(m.get("PID-5-2").as_deref(), Some("JANE|Q"));
+        assert_eq!(m.get_raw("PID-5"), Some("DOE&VAN^JANE\\F\\Q"));
+        m.set("PID-13(2)-4-2", "x").unwrap();
+        assert_eq!(m.get_raw("PID-13(2)"), Some("^^^&x"));
+        assert_eq!(m.segment("PID").unwrap().field_raw(13), Some("~^^^&x"));
+        m.set("ZPI-3", "z").unwrap();
+        assert_eq!(m.segment("ZPI").unwrap().raw(), "ZPI|x||z");
+        m.set("MSH-10", "C2").unwrap();
+        assert_eq!(m.control_id().as_deref(), Some("C2"));
+        assert!(m.set("MSH-2", "x").is_err());
+        assert!(m.set("OBX-1", "1").is_err());
+        let again = Message::parse(&m.to_bytes()).unwrap();
+        assert_eq!(again, m);
+        // Untouched segments keep their text.
+        assert!(m.encode().ends_with("ZPI|x||z\r"));
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::delimiters::Delimiters;
 use crate::error::ParseError;
-use crate::message::{Charset, Component, Field, Message, Repetition, Segment};
+use crate::message::{Charset, Message, Segment};
 
 const BOM: &str = "\u{feff}";
 
@@ -56,12 +56,9 @@ fn parse_text(bom: bool, body: &str, charset: Charset) -> Result<Message, ParseE
         let after = &rest[line_end..];
         let term_end = after.find(|c| !is_break(c)).unwrap_or(after.len());
         let terminator = &after[..term_end];
-        segments.push(parse_segment(
-            line,
-            terminator,
-            &delimiters,
-            segments.is_empty(),
-        ));
+        let segment = Segment::parse(line, terminator, &delimiters, segments.is_empty())
+            .ok_or(ParseError::TooLarge)?;
+        segments.push(segment);
         rest = &after[term_end..];
     }
     Ok(Message::from_parts(
@@ -71,51 +68,6 @@ fn parse_text(bom: bool, body: &str, charset: Charset) -> Result<Message, ParseE
         delimiters,
         segments,
     ))
-}
-
-/// Splits one segment line. `is_header` marks the first (MSH) segment,
-/// whose MSH-1 and MSH-2 are not split.
-pub(crate) fn parse_segment(
-    line: &str,
-    terminator: &str,
-    d: &Delimiters,
-    is_header: bool,
-) -> Segment {
-    let mut parts = line.split(d.field);
-    let name = parts.next().unwrap_or("").to_string();
-    let mut fields = Vec::new();
-    if is_header && name == "MSH" {
-        fields.push(Field::leaf(d.field.to_string()));
-        fields.push(Field::leaf(parts.next().unwrap_or("").to_string()));
-    }
-    fields.extend(parts.map(|raw| parse_field(raw, d)));
-    Segment::from_parts(name, fields, terminator.to_string(), is_header)
-}
-
-fn split(s: &str, c: Option<char>) -> Vec<&str> {
-    match c {
-        Some(c) => s.split(c).collect(),
-        None => vec![s],
-    }
-}
-
-pub(crate) fn parse_field(raw: &str, d: &Delimiters) -> Field {
-    Field {
-        repetitions: split(raw, d.repetition)
-            .into_iter()
-            .map(|rep| Repetition {
-                components: split(rep, d.component)
-                    .into_iter()
-                    .map(|c| Component {
-                        subcomponents: split(c, d.subcomponent)
-                            .into_iter()
-                            .map(str::to_string)
-                            .collect(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Property tests: encode(parse(m)) == m for generated messages with random
 //! delimiters, escapes and line endings; parse never panics.
 
-use concord_hl7v2::{escape, Delimiters, Message};
+use concord_hl7v2::{escape, Delimiters, Location, Message};
 use proptest::prelude::*;
 
 /// Five distinct delimiter characters.
@@ -21,7 +21,11 @@ fn leaf(escape: char) -> impl Strategy<Value = String> {
         .prop_map(|cs| cs.into_iter().collect())
 }
 
-fn message() -> impl Strategy<Value = (String, Vec<char>)> {
+/// Fields → repetitions → components → sub-components of one segment.
+type Tree = Vec<Vec<Vec<Vec<String>>>>;
+
+/// A message text and, per non-MSH segment, the leaves it was built from.
+fn message() -> impl Strategy<Value = (String, Vec<Tree>)> {
     delimiters().prop_flat_map(|d| {
         let esc = d[3];
         let seg_names = prop::sample::select(vec!["PID", "OBX", "ZAB", "NTE", "PV1"]);
@@ -86,7 +90,8 @@ fn message() -> impl Strategy<Value = (String, Vec<char>)> {
                         text.push_str(end);
                     }
                 }
-                (text, d)
+                let trees = segs.into_iter().map(|(_, fields, _)| fields).collect();
+                (text, trees)
             })
     })
 }
@@ -95,9 +100,30 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
-    fn encode_parse_is_identity((text, _d) in message()) {
+    fn encode_parse_is_identity((text, trees) in message()) {
         let m = Message::parse(text.as_bytes()).expect("generated message parses");
         prop_assert_eq!(m.to_bytes(), text.as_bytes());
+        // Every generated leaf is found where it was put.
+        let d = *m.delimiters();
+        for (seg, tree) in m.all_segments().iter().skip(1).zip(&trees) {
+            prop_assert_eq!(seg.field_count(), tree.len());
+            for (fi, reps) in tree.iter().enumerate() {
+                prop_assert_eq!(seg.repetitions(fi + 1, &d).len(), reps.len());
+                for (ri, comps) in reps.iter().enumerate() {
+                    for (ci, subs) in comps.iter().enumerate() {
+                        for (si, leaf) in subs.iter().enumerate() {
+                            let loc = Location {
+                                field: fi + 1,
+                                repetition: ri + 1,
+                                component: Some(ci + 1),
+                                subcomponent: Some(si + 1),
+                            };
+                            prop_assert_eq!(seg.raw_at(&loc, &d), Some(leaf.as_str()));
+                        }
+                    }
+                }
+            }
+        }
         // Re-parsing the encoding gives the same tree.
         let again = Message::parse(&m.to_bytes()).expect("re-parse");
         prop_assert_eq!(again, m);
@@ -121,7 +147,7 @@ proptest! {
     }
 
     #[test]
-    fn set_then_get((text, _d) in message(), value in ".{0,20}") {
+    fn set_then_get((text, _trees) in message(), value in ".{0,20}") {
         let mut m = Message::parse(text.as_bytes()).expect("parses");
         m.set("MSH-4-2", &value).expect("set");
         let got = m.get("MSH-4-2").map(|v| v.into_owned()).unwrap_or_default();

@@ -45,7 +45,7 @@ impl Delimiters {
         })?;
         let mut enc = Vec::with_capacity(5);
         for c in chars {
-            if c == field {
+            if c == field || c == '\r' || c == '\n' {
                 break;
             }
             enc.push(c);
@@ -146,6 +146,8 @@ mod tests {
         assert_eq!(d.truncation, Some('$'));
         let d = Delimiters::from_msh("MSH|^~|").unwrap();
         assert_eq!(d.escape, None);
+        let d = Delimiters::from_msh("MSH|^~\\&\rPID|1").unwrap();
+        assert_eq!(d, Delimiters::default());
     }
 
     #[test]

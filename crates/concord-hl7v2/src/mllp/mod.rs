@@ -18,6 +18,9 @@ pub struct MllpConfig {
     pub max_message_size: usize,
     /// Server: a connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
+    /// Server: a message must arrive completely within this time of its
+    /// first byte, however steadily the bytes trickle in (slow senders).
+    pub frame_timeout: Duration,
     /// Writing one ACK (server) or message (client) must finish in this time.
     pub write_timeout: Duration,
     /// Server: connections served at once; further ones wait in the
@@ -34,6 +37,7 @@ impl Default for MllpConfig {
         MllpConfig {
             max_message_size: 4 * 1024 * 1024,
             idle_timeout: Duration::from_secs(300),
+            frame_timeout: Duration::from_secs(60),
             write_timeout: Duration::from_secs(30),
             max_connections: 512,
             connect_timeout: Duration::from_secs(10),

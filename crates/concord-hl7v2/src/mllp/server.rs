@@ -176,6 +176,7 @@ async fn serve_connection<H: MessageHandler>(
     let _ = stream.set_nodelay(true);
     let mut decoder = MllpDecoder::new(config.max_message_size);
     let mut buf = BytesMut::with_capacity(8 * 1024);
+    let mut frame_started: Option<tokio::time::Instant> = None;
     loop {
         loop {
             match decoder.decode(&mut buf) {
@@ -217,14 +218,26 @@ async fn serve_connection<H: MessageHandler>(
         if *stop.borrow() {
             return "server shutting down";
         }
+        let now = tokio::time::Instant::now();
+        let mut deadline = now + config.idle_timeout;
+        if decoder.in_frame(&buf) {
+            let started = *frame_started.get_or_insert(now);
+            deadline = deadline.min(started + config.frame_timeout);
+        } else {
+            frame_started = None;
+        }
         let read = tokio::select! {
-            r = tokio::time::timeout(config.idle_timeout, stream.read_buf(&mut buf)) => r,
+            r = tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)) => r,
             _ = stop.changed() => return "server shutting down",
         };
         match read {
             Err(_) => {
                 let _ = stream.shutdown().await;
-                return "idle timeout";
+                return if frame_started.is_some() {
+                    "frame timeout"
+                } else {
+                    "idle timeout"
+                };
             }
             Ok(Ok(0)) => {
                 return if decoder.in_frame(&buf) {

@@ -175,6 +175,38 @@ async fn idle_connection_is_dropped() {
 }
 
 #[tokio::test]
+async fn trickling_sender_is_dropped() {
+    let cfg = MllpConfig {
+        frame_timeout: Duration::from_millis(300),
+        ..config()
+    };
+    let server = start(Counting::default(), cfg).await;
+    let mut s = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let started = std::time::Instant::now();
+    s.write_all(b"\x0bMSH|^~\\&|").await.expect("write");
+    // One byte every 100 ms never trips the 400 ms idle timeout.
+    let mut closed = false;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if s.write_all(b"A").await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut probe = [0u8; 1];
+        if let Ok(Ok(0)) = tokio::time::timeout(Duration::from_millis(1), s.read(&mut probe)).await
+        {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "trickling connection still open");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test]
 async fn message_split_across_many_writes() {
     let counter = Counting::default();
     let server = start(counter.clone(), config()).await;

@@ -136,3 +136,68 @@ fn corpus_groups_and_values() {
         assert!(!g.find_groups("RESOURCES").is_empty());
     }
 }
+
+/// Cross-check against PyPI hl7apy: set `CONCORD_HL7APY_PYTHON` to a Python
+/// with hl7apy installed (e.g. a venv's `bin/python`). Compares the raw
+/// text of ~30 field components per message (MSH, PID, PV1, OBR, ORC, OBX,
+/// RXA, SCH, TXA, NK1, IN1, DG1, AL1).
+#[test]
+fn corpus_agrees_with_hl7apy() {
+    let Ok(python) = std::env::var("CONCORD_HL7APY_PYTHON") else {
+        println!("SKIPPED: hl7apy cross-check (set CONCORD_HL7APY_PYTHON to a Python with hl7apy)");
+        return;
+    };
+    let dir = corpus_dir();
+    if !dir.is_dir() {
+        println!("SKIPPED: HL7 v2 corpus not found at {}", dir.display());
+        return;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/hl7apy_fields.py");
+    let out = std::process::Command::new(python)
+        .arg(&script)
+        .arg(&dir)
+        .output()
+        .expect("run hl7apy script");
+    assert!(
+        out.status.success(),
+        "hl7apy script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8 output");
+    let (mut agree, mut total, mut skipped_files) = (0, 0, 0);
+    let mut disagreements = Vec::new();
+    let mut current: Option<(String, Message)> = None;
+    for line in text.lines() {
+        let mut cols = line.splitn(3, '\t');
+        let (Some(file), Some(path), Some(expected)) = (cols.next(), cols.next(), cols.next())
+        else {
+            continue;
+        };
+        if path == "!" {
+            skipped_files += 1;
+            println!("hl7apy could not parse {file}: {expected}");
+            continue;
+        }
+        if current.as_ref().map(|(f, _)| f.as_str()) != Some(file) {
+            let msg = parse_file(file).expect("corpus message parses");
+            current = Some((file.to_string(), msg));
+        }
+        let Some((_, msg)) = &current else { continue };
+        let expected = expected
+            .replace("\\t", "\t")
+            .replace("\\r", "\r")
+            .replace("\\n", "\n");
+        let ours = msg.get_raw(path).unwrap_or("");
+        total += 1;
+        if ours == expected {
+            agree += 1;
+        } else {
+            disagreements.push(format!("{file} {path}: ours {ours:?}, hl7apy {expected:?}"));
+        }
+    }
+    println!("hl7apy cross-check: {agree}/{total} values agree ({skipped_files} files hl7apy cannot parse)");
+    for d in &disagreements {
+        println!("DIFF {d}");
+    }
+    assert!(disagreements.is_empty());
+}

@@ -1,6 +1,8 @@
 //! Property tests: encode(parse(m)) == m for generated messages with random
 //! delimiters, escapes and line endings; parse never panics.
 
+use bytes::BytesMut;
+use concord_hl7v2::mllp::{encode_frame, MllpDecoder};
 use concord_hl7v2::{escape, Delimiters, Location, Message};
 use proptest::prelude::*;
 
@@ -174,5 +176,46 @@ proptest! {
             let _ = m.groups();
             let _ = m.message_type();
         }
+    }
+
+    #[test]
+    fn mllp_decoder_survives_anything(chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..16)) {
+        let mut dec = MllpDecoder::new(40);
+        let mut buf = BytesMut::new();
+        for chunk in chunks {
+            buf.extend_from_slice(&chunk);
+            for _ in 0..10_000 {
+                match dec.decode(&mut buf) {
+                    Ok(Some(frame)) => {
+                        prop_assert!(frame.len() <= 40);
+                        prop_assert!(!frame.iter().any(|&b| b == 0x0b || b == 0x1c));
+                    }
+                    Ok(None) => break,
+                    Err(_) => {}
+                }
+            }
+            prop_assert!(buf.len() <= 64 + 41);
+        }
+    }
+
+    #[test]
+    fn mllp_frames_survive_any_split(
+        payloads in prop::collection::vec(prop::collection::vec(any::<u8>().prop_filter("frame byte", |b| *b != 0x0b && *b != 0x1c), 0..50), 1..5),
+        cut in 1usize..20,
+    ) {
+        let mut wire = Vec::new();
+        for p in &payloads {
+            wire.extend(encode_frame(p).expect("frameable"));
+        }
+        let mut dec = MllpDecoder::new(1000);
+        let mut buf = BytesMut::new();
+        let mut got = Vec::new();
+        for chunk in wire.chunks(cut) {
+            buf.extend_from_slice(chunk);
+            while let Some(frame) = dec.decode(&mut buf).expect("valid frames") {
+                got.push(frame.to_vec());
+            }
+        }
+        prop_assert_eq!(got, payloads);
     }
 }

@@ -37,6 +37,11 @@ impl MllpDecoder {
         }
     }
 
+    /// Is the decoder dropping the rest of an oversize frame?
+    pub fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
     /// Is a frame partly received (for "closed mid-frame" reporting)?
     pub fn in_frame(&self, buf: &BytesMut) -> bool {
         self.discarding || buf.first() == Some(&START_BLOCK)

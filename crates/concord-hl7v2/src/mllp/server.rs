@@ -8,10 +8,13 @@
 //! Behaviour on bad input:
 //! * a frame that does not parse as HL7 is still handed to the handler
 //!   (with the `ParseError`); [`AutoAck`] answers AR;
-//! * a message over [`MllpConfig::max_message_size`] is answered with an AR
-//!   ACK (its control id read from the first 4 KiB when possible, ERR code
-//!   207 with the limit) and the connection is closed; the handler never
-//!   sees it;
+//! * a message over [`MllpConfig::max_message_size`] is never buffered
+//!   beyond the limit: its first 4 KiB are kept, the rest is read and
+//!   dropped up to the frame end, then it is answered with an AR ACK (its
+//!   control id read from those 4 KiB when possible, ERR code 207 naming the
+//!   limit) and the connection stays open; the handler never sees it. If
+//!   the frame does not end within `frame_timeout`, the connection is
+//!   closed without an answer;
 //! * bytes outside a frame, a bad frame end or a frame cut by a new start
 //!   block close the connection (the peer is out of sync);
 //! * a connection idle for [`MllpConfig::idle_timeout`] is closed, as is
@@ -177,9 +180,22 @@ async fn serve_connection<H: MessageHandler>(
     let mut decoder = MllpDecoder::new(config.max_message_size);
     let mut buf = BytesMut::with_capacity(8 * 1024);
     let mut frame_started: Option<tokio::time::Instant> = None;
+    // The AR for an oversize message, sent once its frame has ended.
+    let mut pending_ar: Option<Vec<u8>> = None;
     loop {
         loop {
-            match decoder.decode(&mut buf) {
+            let was_discarding = decoder.is_discarding();
+            let decoded = decoder.decode(&mut buf);
+            if was_discarding && !decoder.is_discarding() {
+                // The oversize frame has ended: answer it before anything
+                // that followed it.
+                if let Some(ar) = pending_ar.take() {
+                    if let Err(reason) = write_frame(&mut stream, &ar, &config).await {
+                        return reason;
+                    }
+                }
+            }
+            match decoded {
                 Ok(Some(frame)) => {
                     let parsed = Message::parse(&frame);
                     let control_id = parsed
@@ -201,12 +217,14 @@ async fn serve_connection<H: MessageHandler>(
                 Err(MllpError::Oversize { limit, head }) => {
                     tracing::warn!(
                         limit,
-                        "mllp message over the size limit; answering AR and closing"
+                        "mllp message over the size limit; discarding it, AR follows"
                     );
-                    let ack = oversize_ack(&head, limit);
-                    let _ = write_frame(&mut stream, &ack, &config).await;
-                    let _ = stream.shutdown().await;
-                    return "oversize message";
+                    let ar = oversize_ack(&head, limit);
+                    if decoder.is_discarding() {
+                        pending_ar = Some(ar);
+                    } else if let Err(reason) = write_frame(&mut stream, &ar, &config).await {
+                        return reason;
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "mllp framing error; closing the connection");

@@ -88,7 +88,7 @@ async fn many_concurrent_clients() {
 }
 
 #[tokio::test]
-async fn oversize_message_gets_ar_and_close() {
+async fn oversize_message_gets_ar_and_connection_stays_usable() {
     let counter = Counting::default();
     let cfg = MllpConfig {
         max_message_size: 2048,
@@ -105,16 +105,35 @@ async fn oversize_message_gets_ar_and_close() {
     assert_eq!(ack.get("MSA-1").as_deref(), Some("AR"));
     assert_eq!(ack.get("MSA-2").as_deref(), Some("BIG1"));
     assert_eq!(ack.get("ERR-3-1").as_deref(), Some("207"));
-    // The connection is closed afterwards.
-    let err = client.send(oru("AFTER", 1).as_bytes()).await;
-    assert!(err.is_err(), "{err:?}");
     assert_eq!(counter.seen.load(Ordering::SeqCst), 0);
-    // The server still serves others.
-    let mut other = MllpClient::connect(server.local_addr(), config())
+    // The same connection goes on.
+    let ack = client.send(oru("AFTER", 1).as_bytes()).await.expect("ack");
+    assert!(String::from_utf8_lossy(&ack).contains("MSA|AA|AFTER"));
+    assert_eq!(counter.seen.load(Ordering::SeqCst), 1);
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_megabyte_segment_with_default_limits() {
+    let counter = Counting::default();
+    let server = start(counter.clone(), MllpConfig::default()).await;
+    let mut client = MllpClient::connect(server.local_addr(), MllpConfig::default())
         .await
         .expect("connect");
-    let ack = other.send(oru("OK1", 1).as_bytes()).await.expect("ack");
-    assert!(String::from_utf8_lossy(&ack).contains("MSA|AA|OK1"));
+    let mut huge = oru("HUGE1", 1);
+    huge.push_str("NTE|1||");
+    huge.push_str(&"x".repeat(10 * 1024 * 1024));
+    huge.push('\r');
+    let ack = client
+        .send(huge.as_bytes())
+        .await
+        .expect("an AR comes back");
+    let ack = Message::parse(&ack).expect("ack parses");
+    assert_eq!(ack.get("MSA-1").as_deref(), Some("AR"));
+    assert_eq!(ack.get("MSA-2").as_deref(), Some("HUGE1"));
+    let ack = client.send(oru("NEXT", 1).as_bytes()).await.expect("ack");
+    assert!(String::from_utf8_lossy(&ack).contains("MSA|AA|NEXT"));
+    assert_eq!(counter.seen.load(Ordering::SeqCst), 1);
     server.shutdown().await.expect("shutdown");
 }
 

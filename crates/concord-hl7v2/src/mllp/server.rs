@@ -46,6 +46,14 @@ pub trait MessageHandler: Send + Sync + 'static {
     async fn handle(&self, raw: &[u8], parsed: Result<Message, ParseError>) -> Vec<u8>;
 }
 
+/// Lets a shared or boxed handler (`Arc<dyn MessageHandler>`) serve.
+#[async_trait]
+impl<T: MessageHandler + ?Sized> MessageHandler for Arc<T> {
+    async fn handle(&self, raw: &[u8], parsed: Result<Message, ParseError>) -> Vec<u8> {
+        (**self).handle(raw, parsed).await
+    }
+}
+
 /// Acknowledges every parsed message AA and every unparsable one AR.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct AutoAck;

@@ -258,6 +258,40 @@ async fn message_split_across_many_writes() {
 }
 
 #[tokio::test]
+async fn connection_limit_queues_further_clients() {
+    let counter = Counting::default();
+    let handler: Arc<dyn MessageHandler> = Arc::new(counter.clone());
+    let cfg = MllpConfig {
+        max_connections: 1,
+        ..config()
+    };
+    let server = MllpServer::bind("127.0.0.1:0", cfg, handler)
+        .await
+        .expect("bind")
+        .spawn()
+        .expect("spawn");
+    let addr = server.local_addr();
+    let mut first = MllpClient::connect(addr, config()).await.expect("connect");
+    first.send(oru("F1", 1).as_bytes()).await.expect("ack");
+    let second = tokio::spawn(async move {
+        let mut c = MllpClient::connect(addr, config()).await.expect("connect");
+        c.send(oru("S1", 1).as_bytes()).await.expect("ack")
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(
+        !second.is_finished(),
+        "second client served beyond the limit"
+    );
+    drop(first);
+    let ack = tokio::time::timeout(Duration::from_secs(5), second)
+        .await
+        .expect("served once the first leaves")
+        .expect("task");
+    assert!(String::from_utf8_lossy(&ack).contains("MSA|AA|S1"));
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test]
 async fn client_times_out_without_ack() {
     // A listener that accepts and never answers.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

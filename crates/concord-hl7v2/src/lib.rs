@@ -20,7 +20,7 @@ pub use ack::{AckBuilder, AckCode, AckSummary, ErrorCode, ErrorDetail, Severity}
 pub use delimiters::Delimiters;
 pub use error::{ParseError, PathError};
 pub use groups::{Group, GroupChild};
-pub use message::{Charset, Message, Segment};
+pub use message::{Charset, Message, Segment, SegmentView};
 pub use mllp::{
     AutoAck, MessageHandler, MllpClient, MllpConfig, MllpError, MllpServer, ServerHandle,
 };

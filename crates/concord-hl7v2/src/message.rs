@@ -247,6 +247,36 @@ impl Segment {
     }
 }
 
+/// A segment together with its message's delimiters, so values can be
+/// read with segment-relative paths: `obx.get("5")`, `pid.get("3(2)-1")`.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentView<'a> {
+    pub segment: &'a Segment,
+    pub delimiters: &'a Delimiters,
+}
+
+impl<'a> SegmentView<'a> {
+    pub fn name(&self) -> &'a str {
+        self.segment.name()
+    }
+
+    /// Unescaped value; see [`Segment::get`].
+    pub fn get(&self, location: &str) -> Option<Cow<'a, str>> {
+        self.segment.get(location, self.delimiters)
+    }
+
+    /// Raw (escaped) text; see [`Segment::raw_at`].
+    pub fn get_raw(&self, location: &str) -> Option<&'a str> {
+        let loc = Location::parse(location).ok()?;
+        self.segment.raw_at(&loc, self.delimiters)
+    }
+
+    /// The raw repetitions of field `n`.
+    pub fn repetitions(&self, n: usize) -> Vec<&'a str> {
+        self.segment.repetitions(n, self.delimiters)
+    }
+}
+
 impl Message {
     pub(crate) fn from_parts(
         bom: bool,
@@ -304,6 +334,23 @@ impl Message {
             .iter()
             .filter(|s| s.name == name)
             .nth(n.checked_sub(1)?)
+    }
+
+    /// Segment `index` of [`Message::all_segments`] (as group children
+    /// name them) with this message's delimiters, for `get("5-1")`.
+    pub fn view(&self, index: usize) -> Option<SegmentView<'_>> {
+        self.segments.get(index).map(|segment| SegmentView {
+            segment,
+            delimiters: &self.delimiters,
+        })
+    }
+
+    /// Every segment called `name`, with this message's delimiters.
+    pub fn views<'a>(&'a self, name: &'a str) -> impl Iterator<Item = SegmentView<'a>> + 'a {
+        self.segments(name).map(|segment| SegmentView {
+            segment,
+            delimiters: &self.delimiters,
+        })
     }
 
     /// The first segment called `name`.
@@ -433,6 +480,12 @@ mod tests {
         assert_eq!(m.segment("PID").unwrap().field_count(), 11);
         assert!(m.segment("ZPI").unwrap().is_z_segment());
         assert_eq!(m.get("ZPI-1").as_deref(), Some("x"));
+        let pid = m.views("PID").next().unwrap();
+        assert_eq!(pid.get("3(2)-1").as_deref(), Some("222"));
+        assert_eq!(pid.get_raw("5"), Some("DOE&VAN^JOHN\\S\\X"));
+        assert_eq!(pid.repetitions(3).len(), 2);
+        assert_eq!(m.view(2).unwrap().name(), "ZPI");
+        assert!(m.view(3).is_none());
     }
 
     #[test]

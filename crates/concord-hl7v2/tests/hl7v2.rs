@@ -1,0 +1,9 @@
+//! The crate's one integration test binary: the shared corpus, property
+//! tests and MLLP over real loopback sockets.
+
+#[path = "hl7v2/corpus.rs"]
+mod corpus;
+#[path = "hl7v2/mllp.rs"]
+mod mllp;
+#[path = "hl7v2/props.rs"]
+mod props;

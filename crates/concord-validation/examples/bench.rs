@@ -1,8 +1,9 @@
 //! Throughput check: validates every official R4 example several times, and
 //! every entry resource of the first 20 Synthea bundles (as ingest stores
 //! them, one resource at a time).
-//! `cargo run --release -p concord-validation --example bench`
+//! `cargo run --release -p concord-validation --example bench [synthea|examples]`
 
+use concord_validation::invariants::{FhirPathInvariants, NoInvariants};
 use std::path::Path;
 use std::time::Instant;
 
@@ -71,6 +72,13 @@ fn official() {
         validate.as_secs_f64() * 1e6 / n,
         issues / rounds as usize
     );
+    let small: Vec<serde_json::Value> = values
+        .into_iter()
+        .zip(&texts)
+        .filter(|(_, t)| t.len() < 10_000)
+        .map(|(v, _)| v)
+        .collect();
+    report_costs("R4 examples under 10 kB", &small);
 }
 
 fn synthea() {
@@ -117,6 +125,46 @@ fn synthea() {
         per.as_secs_f64() * 1e6 / n,
         issues / rounds as usize
     );
+    // Structure only, for comparison, and the cost of each invariant.
+    let t = Instant::now();
+    for r in &resources {
+        let _ = concord_validation::validate_resource_with(r, &NoInvariants);
+    }
+    println!(
+        "Synthea structure only: {:.1} µs each",
+        t.elapsed().as_secs_f64() * 1e6 / n
+    );
+    report_costs("Synthea", &resources);
+}
+
+fn report_costs(what: &str, resources: &[serde_json::Value]) {
+    let checker = FhirPathInvariants::recording();
+    let mut warnings = std::collections::BTreeMap::new();
+    for r in resources {
+        for i in concord_validation::validate_resource_with(r, &checker) {
+            let key = i.diagnostics.split(':').next().unwrap_or("").to_string();
+            *warnings.entry((format!("{:?}", i.severity), key)).or_insert(0) += 1;
+        }
+    }
+    let mut stats: Vec<_> = checker.stats().into_iter().collect();
+    stats.sort_by(|a, b| b.1.time.cmp(&a.1.time));
+    let n = resources.len() as f64;
+    let total: f64 = stats.iter().map(|(_, s)| s.time.as_secs_f64()).sum();
+    println!(
+        "{what}: invariant evaluation {:.1} µs per resource (timed); most expensive:",
+        total * 1e6 / n
+    );
+    for (k, s) in stats.iter().take(12) {
+        println!(
+            "  {k:<10} {:>8} evaluations, {:>6} violated, {:.2} µs per resource, {:.2} µs each",
+            s.evaluations,
+            s.violations,
+            s.time.as_secs_f64() * 1e6 / n,
+            s.time.as_secs_f64() * 1e6 / s.evaluations.max(1) as f64
+        );
+    }
+    println!("{what}: issues by (severity, key): {warnings:?}");
+    println!("{what}: evaluation errors: {:?}", checker.evaluation_errors());
 }
 
 fn main() {
@@ -127,6 +175,12 @@ fn main() {
     let t0 = Instant::now();
     let _ = concord_validation::validate_resource(&serde_json::json!({"resourceType": "Basic"}));
     println!("first validation (lazy init) {:?}", t0.elapsed());
-    synthea();
-    official();
+    // `bench synthea` or `bench examples` runs one part only.
+    let only = std::env::args().nth(1).unwrap_or_default();
+    if only != "examples" {
+        synthea();
+    }
+    if only != "synthea" {
+        official();
+    }
 }

@@ -182,6 +182,10 @@ fn reference_validator_cases_agree() {
 
 // ---- one case per rule, asserting the exact expression path ----
 
+fn narrative() -> Value {
+    json!({"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"})
+}
+
 fn error_paths(resource: Value) -> Vec<String> {
     validate_resource(&resource)
         .into_iter()
@@ -199,6 +203,7 @@ fn assert_only_error_at(resource: Value, path: &str) {
 fn valid_patient_has_no_issues() {
     let p = json!({
         "resourceType": "Patient", "id": "p1",
+        "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">Peter Chalmers</div>"},
         "name": [{"family": "Chalmers", "given": ["Peter", "James"]}],
         "gender": "male", "birthDate": "1974-12-25",
         "_birthDate": {"extension": [{"url": "http://fhir.hospital.nl/StructureDefinition/x", "valueString": "y"}]},
@@ -395,7 +400,8 @@ fn content_reference_elements() {
 #[test]
 fn nested_resources_are_validated() {
     assert_only_error_at(
-        json!({"resourceType": "Patient", "contained": [{"resourceType": "Organization", "id": "o", "nme": "x"}]}),
+        json!({"resourceType": "Patient", "contained": [{"resourceType": "Organization", "id": "o", "nme": "x"}],
+               "managingOrganization": {"reference": "#o"}}),
         "Patient.contained[0].nme",
     );
     assert_only_error_at(
@@ -438,7 +444,7 @@ fn direct_rules() {
         "Bundle.entry[0].fullUrl",
     );
     assert_only_error_at(
-        json!({"resourceType": "Patient", "photo": [{"data": "aGVsbG8=", "size": 9}]}),
+        json!({"resourceType": "Patient", "photo": [{"contentType": "text/plain", "data": "aGVsbG8=", "size": 9}]}),
         "Patient.photo[0].size",
     );
 }
@@ -506,7 +512,7 @@ fn core_extensions() {
     );
     // known, right type, right context: fine; unknown core URL or wrong
     // context: warnings only; other namespaces: not checked
-    let ok = json!({"resourceType": "Patient",
+    let ok = json!({"resourceType": "Patient", "text": narrative(),
         "extension": [
             {"url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueAddress": {"city": "x"}},
             {"url": "http://hl7.org/fhir/StructureDefinition/no-such-thing", "valueString": "x"},
@@ -525,7 +531,7 @@ fn core_extensions() {
         ["Patient.name[0].extension[0]", "Patient.extension[1]"]
     );
     // the mothers-family extension in its context (on `_family`)
-    let ok = json!({"resourceType": "Patient", "name": [{"family": "F", "_family": {"extension": [{
+    let ok = json!({"resourceType": "Patient", "text": narrative(), "name": [{"family": "F", "_family": {"extension": [{
         "url": "http://hl7.org/fhir/StructureDefinition/humanname-mothers-family", "valueString": "M"}]}}]});
     assert!(
         validate_resource(&ok).is_empty(),
@@ -549,6 +555,8 @@ fn bundle_reference_resolution() {
     };
     let doc = |r: &str| {
         json!({"resourceType": "Bundle", "type": "document",
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"},
+        "timestamp": "2020-01-01T00:00:00Z",
         "entry": [comp(r), obs("1"), obs("2")]})
     };
     assert_only_error_at(
@@ -579,7 +587,7 @@ fn search_parameters_agree_with_core() {
     assert_only_error_at(sp("string", "Patient"), "SearchParameter.base[0]");
     assert!(error_paths(sp("string", "Organization")).is_empty());
     let cs = |ty: &str| {
-        json!({"resourceType": "CapabilityStatement", "status": "draft",
+        json!({"resourceType": "CapabilityStatement", "status": "draft", "description": "d",
         "date": "2020", "kind": "requirements", "fhirVersion": "4.0.1", "format": ["json"],
         "rest": [{"mode": "server", "resource": [{"type": "AllergyIntolerance", "searchParam": [{
             "name": "clinical-status", "type": ty,
@@ -599,7 +607,7 @@ fn profile_element_paths() {
         "name": "N", "status": "draft", "kind": "resource", "abstract": false,
         "type": "Observation", "derivation": "constraint",
         "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
-        "differential": {"element": [{"path": "Observation"}, {"path": p}]}})
+        "differential": {"element": [{"id": "Observation", "path": "Observation"}, {"id": p, "path": p}]}})
     };
     assert_only_error_at(
         sd("Observation.valueBla"),

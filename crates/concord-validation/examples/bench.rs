@@ -143,7 +143,9 @@ fn report_costs(what: &str, resources: &[serde_json::Value]) {
     for r in resources {
         for i in concord_validation::validate_resource_with(r, &checker) {
             let key = i.diagnostics.split(':').next().unwrap_or("").to_string();
-            *warnings.entry((format!("{:?}", i.severity), key)).or_insert(0) += 1;
+            *warnings
+                .entry((format!("{:?}", i.severity), key))
+                .or_insert(0) += 1;
         }
     }
     let mut stats: Vec<_> = checker.stats().into_iter().collect();
@@ -164,7 +166,10 @@ fn report_costs(what: &str, resources: &[serde_json::Value]) {
         );
     }
     println!("{what}: issues by (severity, key): {warnings:?}");
-    println!("{what}: evaluation errors: {:?}", checker.evaluation_errors());
+    println!(
+        "{what}: evaluation errors: {:?}",
+        checker.evaluation_errors()
+    );
 }
 
 fn main() {

@@ -104,7 +104,14 @@ pub const STRUCTURAL_INVARIANTS: &[&str] = &["ele-1", "txt-1", "txt-2"];
 ///   of the resource instead of four). The repeated last alternative
 ///   (`descendants().where(as(canonical) = '#').exists()` appears twice) is
 ///   dropped.
+/// - `que-12` ("If there are more than one enableWhen, enableBehavior must
+///   be specified") tests `enableWhen.count() > 2`; R4B/R5 and the
+///   reference validator test `> 1`, as the human text says.
 pub const CORRECTED_INVARIANTS: &[(&str, &str)] = &[
+    (
+        "que-12",
+        "enableWhen.count() > 1 implies enableBehavior.exists()",
+    ),
     (
         "que-7",
         "operator = 'exists' implies (answer is boolean)",
@@ -134,11 +141,18 @@ pub const VACUOUS_WITHOUT: &[(&str, &str)] = &[
     ("dom-5", "contained"),
 ];
 
+/// Invariants not evaluated on contained resources: `dom-6` (narrative):
+/// R4 `DomainResource.text` says contained resources do not need narrative
+/// (the container's covers them), and the official examples have none.
+pub const NOT_ON_CONTAINED: &[&str] = &["dom-6"];
+
 /// One compiled constraint.
 struct Compiled {
     key: &'static str,
     /// See [`VACUOUS_WITHOUT`]: skipped when the node lacks this property.
     requires: Option<&'static str>,
+    /// See [`NOT_ON_CONTAINED`].
+    not_on_contained: bool,
     severity: Severity,
     /// `"<key>: <human> (<expression>)"`, built once.
     message: String,
@@ -183,6 +197,7 @@ fn compile_list(
                         .iter()
                         .find(|(k, _)| *k == c.key)
                         .map(|(_, p)| *p),
+                    not_on_contained: NOT_ON_CONTAINED.contains(&c.key.as_str()),
                     severity: c.severity,
                     message: format!("{}: {} ({source})", c.key, c.human),
                     expr,
@@ -337,9 +352,7 @@ impl InvariantChecker for FhirPathInvariants {
     fn check(&self, site: &Site<'_, '_>, issues: &mut Vec<Issue>) {
         let t = table();
         let on_type: &[usize] = if site.node_path.is_empty() {
-            t.roots
-                .get(&addr(site.type_def))
-                .map_or(&[], Vec::as_slice)
+            t.roots.get(&addr(site.type_def)).map_or(&[], Vec::as_slice)
         } else {
             &[]
         };
@@ -372,11 +385,20 @@ impl InvariantChecker for FhirPathInvariants {
 }
 
 impl FhirPathInvariants {
-    fn eval(&self, c: &Compiled, ctx: &EvalContext<'_>, site: &Site<'_, '_>, issues: &mut Vec<Issue>) {
+    fn eval(
+        &self,
+        c: &Compiled,
+        ctx: &EvalContext<'_>,
+        site: &Site<'_, '_>,
+        issues: &mut Vec<Issue>,
+    ) {
         if let Some(p) = c.requires {
             if site.node.get(p).is_none() {
                 return;
             }
+        }
+        if c.not_on_contained && !std::ptr::eq(site.resource, site.root_resource) {
+            return;
         }
         let start = self.record.as_ref().map(|_| Instant::now());
         let satisfied = match c.expr.evaluate_with(ctx) {

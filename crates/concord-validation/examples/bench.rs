@@ -149,7 +149,7 @@ fn report_costs(what: &str, resources: &[serde_json::Value]) {
         }
     }
     let mut stats: Vec<_> = checker.stats().into_iter().collect();
-    stats.sort_by(|a, b| b.1.time.cmp(&a.1.time));
+    stats.sort_by_key(|s| std::cmp::Reverse(s.1.time));
     let n = resources.len() as f64;
     let total: f64 = stats.iter().map(|(_, s)| s.time.as_secs_f64()).sum();
     println!(

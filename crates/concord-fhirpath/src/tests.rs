@@ -330,3 +330,54 @@ fn every_r4_search_parameter_expression_compiles_and_runs() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn backbone_context_without_lookups() {
+    // FhirType::element gives the same typing as with_context_node("Patient.contact").
+    let p = json!({"resourceType": "Patient",
+        "contact": [{"name": {"family": "A"}, "_gender": {"extension": [{"url": "x", "valueString": "y"}]}}]});
+    let td = concord_fhir::definitions::definitions()
+        .type_def("Patient")
+        .unwrap();
+    let contact = &p["contact"][0];
+    let node = crate::FhirNode {
+        value: Some(contact),
+        ext: None,
+        ty: crate::FhirType::element(td, "contact"),
+    };
+    let ctx = EvalContext::new(&p).with_focus(vec![Item::Node(node)]);
+    let by_path = EvalContext::new(&p).with_context_node(contact, "Patient.contact");
+    for expr in [
+        "name.family",
+        "gender.extension.value",
+        "name.exists() or telecom.exists()",
+        "name.is(HumanName)",
+    ] {
+        let e = compile(expr).unwrap();
+        let a: Vec<Value> = e
+            .evaluate_with(&ctx)
+            .unwrap()
+            .iter()
+            .map(Item::to_json)
+            .collect();
+        let b: Vec<Value> = e
+            .evaluate_with(&by_path)
+            .unwrap()
+            .iter()
+            .map(Item::to_json)
+            .collect();
+        assert_eq!(a, b, "{expr}");
+        assert!(!a.is_empty(), "{expr}");
+    }
+}
+
+#[test]
+fn regex_cache_gives_the_same_answers() {
+    let v = json!({"resourceType": "Patient", "id": "abc"});
+    for _ in 0..3 {
+        assert_eq!(eval("id.matches('^[a-c]+$')", &v), vec![json!(true)]);
+        assert_eq!(eval("id.matches('^[x]+$')", &v), vec![json!(false)]);
+        assert_eq!(eval("id.matchesFull('[a-c]+')", &v), vec![json!(true)]);
+        assert_eq!(eval("id.matchesFull('[a-b]+')", &v), vec![json!(false)]);
+    }
+}

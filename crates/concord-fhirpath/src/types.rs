@@ -44,6 +44,21 @@ impl FhirType {
         }
     }
 
+    /// The type of a node holding the children of `path` within `td`: the
+    /// type itself for `""` (a datatype or resource instance), otherwise a
+    /// `BackboneElement` scoped to that element (`Patient` + `contact`). No
+    /// lookups: for callers that already hold the definitions.
+    pub fn element(td: &'static TypeDef, path: &'static str) -> FhirType {
+        FhirType {
+            name: if path.is_empty() {
+                td.name.as_str()
+            } else {
+                "BackboneElement"
+            },
+            scope: Some((td, path)),
+        }
+    }
+
     /// The type of a JSON object from its `resourceType`.
     pub fn of_resource(v: &Value) -> FhirType {
         v.get("resourceType")

@@ -16,16 +16,21 @@ mod walker;
 mod xhtml;
 
 use concord_fhir::Issue;
-use invariants::{InvariantChecker, NoInvariants};
+use invariants::{FhirPathInvariants, InvariantChecker};
 use serde_json::Value;
 
-/// Validates one resource and returns every problem found (errors and warnings).
-/// An empty result, or one with only warnings, means the resource may be stored.
+/// Validates one resource, structure and the R4 FHIRPath invariants, and
+/// returns every problem found (errors and warnings). An empty result, or
+/// one with only warnings, means the resource may be stored.
 pub fn validate_resource(resource: &Value) -> Vec<Issue> {
-    validate_resource_with(resource, &NoInvariants)
+    static CHECKER: FhirPathInvariants = FhirPathInvariants::new();
+    validate_resource_with(resource, &CHECKER)
 }
 
-/// As [`validate_resource`], also running `invariants` on every object visited.
+/// As [`validate_resource`], with another invariant checker
+/// ([`invariants::NoInvariants`] for structure only, or
+/// [`FhirPathInvariants::recording`] to collect evaluation errors); it is
+/// called for every element instance visited.
 pub fn validate_resource_with(resource: &Value, invariants: &dyn InvariantChecker) -> Vec<Issue> {
     walker::Walker::new(invariants).run(resource)
 }

@@ -2,14 +2,14 @@
 //! against the element definitions of its type and recording every problem
 //! with its FHIRPath-style location.
 
-use crate::invariants::InvariantChecker;
+use crate::invariants::{InvariantChecker, Site};
 use crate::{bindings, primitives};
 use concord_fhir::definitions::{definitions, Definitions, ElementDef, Kind, TypeDef};
 use concord_fhir::{Issue, IssueType};
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
 
-pub struct Walker<'a> {
+pub struct Walker<'a, 'v> {
     defs: &'static Definitions,
     invariants: &'a dyn InvariantChecker,
     issues: Vec<Issue>,
@@ -21,9 +21,11 @@ pub struct Walker<'a> {
     holders: Vec<(&'static str, &'static str)>,
     /// One frame per Bundle being visited: the references found in it.
     bundles: Vec<crate::references::BundleFrame>,
+    /// One frame per resource being visited: (`%resource`, `%rootResource`).
+    resources: Vec<(&'v Value, &'v Value)>,
 }
 
-impl<'a> Walker<'a> {
+impl<'a, 'v> Walker<'a, 'v> {
     pub fn new(invariants: &'a dyn InvariantChecker) -> Self {
         Walker {
             defs: definitions(),
@@ -32,11 +34,12 @@ impl<'a> Walker<'a> {
             path: String::with_capacity(128),
             holders: Vec::new(),
             bundles: Vec::new(),
+            resources: Vec::new(),
         }
     }
 
-    pub fn run(mut self, resource: &Value) -> Vec<Issue> {
-        self.resource(resource, true);
+    pub fn run(mut self, resource: &'v Value) -> Vec<Issue> {
+        self.resource(resource, true, false);
         self.issues
     }
 
@@ -50,7 +53,9 @@ impl<'a> Walker<'a> {
         self.issues.push(Issue::error(code, message).at(at));
     }
 
-    fn resource(&mut self, value: &Value, root: bool) {
+    /// A resource: the top one (`root`), or a nested one (`contained`: held
+    /// in `DomainResource.contained`, whose container is `%rootResource`).
+    fn resource(&mut self, value: &'v Value, root: bool, contained: bool) {
         let Some(obj) = value.as_object() else {
             let msg = format!(
                 "a resource must be a JSON object, not {}",
@@ -89,7 +94,13 @@ impl<'a> Walker<'a> {
             self.bundles
                 .push(crate::references::BundleFrame::new(self.path.clone()));
         }
-        self.object(ty, "", obj, true);
+        let root_resource = match self.resources.last() {
+            Some(&(container, _)) if contained => container,
+            _ => value,
+        };
+        self.resources.push((value, root_resource));
+        self.object(ty, "", None, value, obj, true);
+        self.resources.pop();
         if is_bundle {
             if let Some(frame) = self.bundles.pop() {
                 frame.resolve(obj, &mut self.issues);
@@ -102,8 +113,10 @@ impl<'a> Walker<'a> {
     fn object(
         &mut self,
         ty: &'static TypeDef,
-        node_path: &str,
-        obj: &Map<String, Value>,
+        node_path: &'static str,
+        element: Option<&'static ElementDef>,
+        value: &'v Value,
+        obj: &'v Map<String, Value>,
         is_resource: bool,
     ) {
         if obj.is_empty() {
@@ -196,8 +209,28 @@ impl<'a> Walker<'a> {
                 &mut self.issues,
             );
         }
-        self.invariants
-            .check(&ty.name, node_path, &self.path, obj, &mut self.issues);
+        self.check_invariants(ty, node_path, element, value);
+    }
+
+    fn check_invariants(
+        &mut self,
+        type_def: &'static TypeDef,
+        node_path: &'static str,
+        element: Option<&'static ElementDef>,
+        node: &'v Value,
+    ) {
+        if let Some(&(resource, root_resource)) = self.resources.last() {
+            let site = Site {
+                type_def,
+                node_path,
+                element,
+                expression: &self.path,
+                node,
+                resource,
+                root_resource,
+            };
+            self.invariants.check(&site, &mut self.issues);
+        }
     }
 
     fn check_counts(
@@ -253,7 +286,7 @@ impl<'a> Walker<'a> {
         el: &'static ElementDef,
         t: &str,
         key: &str,
-        val: &Value,
+        val: &'v Value,
         partner: Option<&Value>,
     ) {
         let mark = self.path.len();
@@ -286,7 +319,7 @@ impl<'a> Walker<'a> {
         el: &'static ElementDef,
         t: &str,
         key: &str,
-        items: &[Value],
+        items: &'v [Value],
         partner: Option<&Value>,
     ) {
         if items.is_empty() {
@@ -330,17 +363,17 @@ impl<'a> Walker<'a> {
     }
 
     /// One value of element `el` with (resolved) type `t`.
-    fn item(&mut self, ty: &'static TypeDef, el: &'static ElementDef, t: &str, val: &Value) {
+    fn item(&mut self, ty: &'static TypeDef, el: &'static ElementDef, t: &str, val: &'v Value) {
         if ty.node(&el.path).is_some() {
-            self.nested(ty, &el.path, val);
+            self.nested(ty, &el.path, Some(el), val);
             return;
         }
         if let Some(cref) = &el.content_reference {
-            self.nested(ty, cref, val);
+            self.nested(ty, cref, ty.element(cref), val);
             return;
         }
         if t == concord_fhir::definitions::ELEMENT_TYPE_RESOURCE {
-            self.resource(val, false);
+            self.resource(val, false, el.path == "contained");
             return;
         }
         let Some(def) = self.defs.type_def(t) else {
@@ -351,9 +384,12 @@ impl<'a> Walker<'a> {
                 self.error(IssueType::Value, msg);
                 return;
             }
+            if !el.constraints().is_empty() {
+                self.check_invariants(def, "", Some(el), val);
+            }
         } else {
             self.holders.push((&ty.name, &el.path));
-            self.nested(def, "", val);
+            self.nested(def, "", Some(el), val);
             self.holders.pop();
         }
         if let Some(url) = &el.required_binding {
@@ -366,9 +402,15 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn nested(&mut self, ty: &'static TypeDef, node_path: &str, val: &Value) {
+    fn nested(
+        &mut self,
+        ty: &'static TypeDef,
+        node_path: &'static str,
+        element: Option<&'static ElementDef>,
+        val: &'v Value,
+    ) {
         match val {
-            Value::Object(obj) => self.object(ty, node_path, obj, false),
+            Value::Object(obj) => self.object(ty, node_path, element, val, obj, false),
             other => {
                 let msg = format!(
                     "expected a JSON object, found {}",
@@ -386,7 +428,7 @@ impl<'a> Walker<'a> {
         el: &'static ElementDef,
         t: &str,
         name: &str,
-        val: &Value,
+        val: &'v Value,
         values: Option<&Value>,
     ) {
         let Some(def) = self.defs.type_def(t) else {
@@ -416,7 +458,7 @@ impl<'a> Walker<'a> {
                     let m = self.path.len();
                     let _ = write!(self.path, "[{i}]");
                     match item {
-                        Value::Object(o) => self.object(def, "", o, false),
+                        Value::Object(o) => self.object(def, "", None, item, o, false),
                         Value::Null => {
                             let has_value = value_items
                                 .and_then(|v| v.get(i))
@@ -445,7 +487,7 @@ impl<'a> Walker<'a> {
                 );
                 self.error(IssueType::Structure, msg);
             }
-            (false, Value::Object(o)) => self.object(def, "", o, false),
+            (false, Value::Object(o)) => self.object(def, "", None, val, o, false),
             (false, other) => {
                 let msg = format!(
                     "'_{name}' must be a JSON object, found {}",

@@ -119,7 +119,15 @@ fn collect<'a>(
 }
 
 fn prop<'a>(obj: &'a Map<String, Value>, name: &str) -> (Option<&'a Value>, Option<&'a Value>) {
-    (obj.get(name), obj.get(&format!("_{name}")))
+    (obj.get(name), underscored(obj, name))
+}
+
+/// `obj["_" + name]` without building the key: objects are small, most
+/// have no `_` properties, and navigation asks for every member it visits.
+fn underscored<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    obj.iter()
+        .find(|(k, _)| k.strip_prefix('_') == Some(name))
+        .map(|(_, v)| v)
 }
 
 /// `node.name`. `strict` turns names that are not elements of a known type
@@ -208,7 +216,7 @@ pub fn member<'a>(n: &FhirNode<'a>, name: &str, strict: bool) -> Result<Vec<Item
                     lower[..1].make_ascii_lowercase();
                     ty = FhirType::named(&lower);
                 }
-                collect(&mut out, Some(v), obj.get(&format!("_{k}")), ty);
+                collect(&mut out, Some(v), underscored(obj, k), ty);
                 return Ok(out);
             }
         }
@@ -241,7 +249,7 @@ pub fn children<'a>(n: &FhirNode<'a>) -> Vec<Item<'a>> {
         let (key, value, ext) = match k.strip_prefix('_') {
             Some(base) if obj.contains_key(base) => continue,
             Some(base) => (base, None, Some(v)),
-            None => (k.as_str(), Some(v), obj.get(&format!("_{k}"))),
+            None => (k.as_str(), Some(v), underscored(obj, k)),
         };
         let ty =
             n.ty.scope

@@ -6,6 +6,8 @@ use crate::error::{FhirPathError, Result};
 use crate::eval::Env;
 use crate::types::Item;
 use regex::Regex;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 const NAMES: &[&str] = &[
     "indexOf",
@@ -73,13 +75,34 @@ fn one(i: Item<'static>) -> Result<Vec<Item<'static>>> {
     Ok(vec![i])
 }
 
+/// Compiled patterns, shared by every evaluation: compiling a regex costs
+/// far more than matching it, and invariant expressions (`matches('[A-Z]…')`)
+/// run on every write with the same few patterns. Bounded: cleared when full.
+const REGEX_CACHE_LIMIT: usize = 512;
+
+fn regex_cache() -> &'static Mutex<HashMap<String, Regex>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
 fn regex(pattern: &str, full: bool) -> Result<Regex> {
     let p = if full {
         format!("(?s)^(?:{pattern})$")
     } else {
         format!("(?s){pattern}")
     };
-    Regex::new(&p).map_err(|e| FhirPathError::exec(format!("invalid regular expression: {e}")))
+    if let Some(re) = regex_cache().lock().ok().and_then(|c| c.get(&p).cloned()) {
+        return Ok(re);
+    }
+    let re = Regex::new(&p)
+        .map_err(|e| FhirPathError::exec(format!("invalid regular expression: {e}")))?;
+    if let Ok(mut c) = regex_cache().lock() {
+        if c.len() >= REGEX_CACHE_LIMIT {
+            c.clear();
+        }
+        c.insert(p, re.clone());
+    }
+    Ok(re)
 }
 
 fn string_fn<'a>(name: &str, s: &str, args: &[Expr], env: &Env<'a, '_>) -> Result<Vec<Item<'a>>> {

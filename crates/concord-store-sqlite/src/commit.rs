@@ -166,24 +166,7 @@ fn apply(
         }
     }
     if pw.kind != WriteKind::Delete {
-        let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO idx_token (tenant, type, id, param, system, code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(backend)?;
-        for t in &pw.index.tokens {
-            insert
-                .execute(params![
-                    tenant,
-                    pw.resource_type,
-                    pw.id,
-                    t.param,
-                    t.system,
-                    t.code
-                ])
-                .map_err(backend)?;
-        }
+        crate::index::write(tx, tenant, &pw.resource_type, &pw.id, &pw.index)?;
     }
     tx.prepare_cached(
         "INSERT INTO outbox (tenant, type, id, version, kind, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -6,8 +6,14 @@ use rusqlite::{params, Connection};
 use crate::error::backend;
 
 /// (version, name, SQL), in order. Never edit a released migration; add a new one.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (
+        2,
+        "string_exact",
+        include_str!("../migrations/0002_string_exact.sql"),
+    ),
+];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {
     conn.execute_batch(

@@ -123,7 +123,12 @@ fn synthea_bundles_extract_without_errors() {
     }
     let started = Instant::now();
     let mut tally = Tally::default();
-    for path in json_files(&dir).into_iter().take(10) {
+    // CONCORD_CORPUS_BUNDLES=100 runs more of the corpus (default 10).
+    let take = std::env::var("CONCORD_CORPUS_BUNDLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    for path in json_files(&dir).into_iter().take(take) {
         let Some(bundle) = read(&path) else { continue };
         let entries = bundle.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
         for e in &entries {
@@ -132,7 +137,7 @@ fn synthea_bundles_extract_without_errors() {
             }
         }
     }
-    tally.report("Synthea (10 bundles)", started);
+    tally.report(&format!("Synthea ({take} bundles)"), started);
     assert!(tally.resources > 100);
     assert!(tally.counts[8] > 0, "no compartment rows");
     assert!(tally.errors.is_empty(), "{} extraction errors", tally.errors.len());

@@ -12,49 +12,50 @@ pub fn write(
     tenant: &str,
     rt: &str,
     id: &str,
+    rid: i64,
     rows: &IndexRows,
 ) -> StoreResult<()> {
     if !rows.tokens.is_empty() {
         let mut s = tx
             .prepare_cached(
-                "INSERT INTO idx_token (tenant, type, id, param, system, code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO idx_token (tenant, type, id, param, system, code, rid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .map_err(backend)?;
         for t in &rows.tokens {
-            s.execute(params![tenant, rt, id, t.param, t.system, t.code])
+            s.execute(params![tenant, rt, id, t.param, t.system, t.code, rid])
                 .map_err(backend)?;
         }
     }
     if !rows.strings.is_empty() {
         let mut s = tx
             .prepare_cached(
-                "INSERT INTO idx_string (tenant, type, id, param, value_norm, value_exact)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO idx_string (tenant, type, id, param, value_norm, value_exact, rid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .map_err(backend)?;
         for v in &rows.strings {
-            s.execute(params![tenant, rt, id, v.param, v.value, v.exact])
+            s.execute(params![tenant, rt, id, v.param, v.value, v.exact, rid])
                 .map_err(backend)?;
         }
     }
     if !rows.dates.is_empty() {
         let mut s = tx
             .prepare_cached(
-                "INSERT INTO idx_date (tenant, type, id, param, low, high)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO idx_date (tenant, type, id, param, low, high, rid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .map_err(backend)?;
         for d in &rows.dates {
-            s.execute(params![tenant, rt, id, d.param, d.low, d.high])
+            s.execute(params![tenant, rt, id, d.param, d.low, d.high, rid])
                 .map_err(backend)?;
         }
     }
     if !rows.references.is_empty() {
         let mut s = tx
             .prepare_cached(
-                "INSERT INTO idx_reference (tenant, type, id, param, target_type, target_id, url)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO idx_reference (tenant, type, id, param, target_type, target_id, url, rid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .map_err(backend)?;
         for r in &rows.references {
@@ -65,7 +66,8 @@ pub fn write(
                 r.param,
                 r.target_type,
                 r.target_id,
-                r.url
+                r.url,
+                rid
             ])
             .map_err(backend)?;
         }
@@ -73,44 +75,43 @@ pub fn write(
     if !rows.quantities.is_empty() {
         let mut s = tx
             .prepare_cached(
-                "INSERT INTO idx_quantity (tenant, type, id, param, value, system, code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO idx_quantity (tenant, type, id, param, value, system, code, rid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .map_err(backend)?;
         for q in &rows.quantities {
-            s.execute(params![tenant, rt, id, q.param, q.value, q.system, q.code])
+            s.execute(params![tenant, rt, id, q.param, q.value, q.system, q.code, rid])
                 .map_err(backend)?;
         }
     }
     if !rows.numbers.is_empty() {
         let mut s = tx
             .prepare_cached(
-                "INSERT INTO idx_number (tenant, type, id, param, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO idx_number (tenant, type, id, param, value, rid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(backend)?;
         for n in &rows.numbers {
-            s.execute(params![tenant, rt, id, n.param, n.value])
+            s.execute(params![tenant, rt, id, n.param, n.value, rid])
                 .map_err(backend)?;
         }
     }
-    simple(tx, "idx_uri", tenant, rt, id, rows.uris.iter().map(|u| (&u.param, &u.value)))?;
+    simple(tx, "idx_uri", (tenant, rt, id, rid), rows.uris.iter().map(|u| (&u.param, &u.value)))?;
     simple(
         tx,
         "idx_composite",
-        tenant,
-        rt,
-        id,
+        (tenant, rt, id, rid),
         rows.composites.iter().map(|c| (&c.param, &c.value)),
     )?;
     if !rows.compartments.is_empty() {
         let mut s = tx
             .prepare_cached(
-                "INSERT INTO compartment (tenant, compartment_type, compartment_id, type, id)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO compartment (tenant, compartment_type, compartment_id, type, id, rid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(backend)?;
         for c in &rows.compartments {
-            s.execute(params![tenant, c.compartment_type, c.compartment_id, rt, id])
+            s.execute(params![tenant, c.compartment_type, c.compartment_id, rt, id, rid])
                 .map_err(backend)?;
         }
     }
@@ -121,9 +122,7 @@ pub fn write(
 fn simple<'a>(
     tx: &Transaction<'_>,
     table: &str,
-    tenant: &str,
-    rt: &str,
-    id: &str,
+    (tenant, rt, id, rid): (&str, &str, &str, i64),
     rows: impl Iterator<Item = (&'a String, &'a String)>,
 ) -> StoreResult<()> {
     let mut rows = rows.peekable();
@@ -132,11 +131,11 @@ fn simple<'a>(
     }
     let mut s = tx
         .prepare_cached(&format!(
-            "INSERT INTO {table} (tenant, type, id, param, value) VALUES (?1, ?2, ?3, ?4, ?5)"
+            "INSERT INTO {table} (tenant, type, id, param, value, rid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
         ))
         .map_err(backend)?;
     for (param, value) in rows {
-        s.execute(params![tenant, rt, id, param, value])
+        s.execute(params![tenant, rt, id, param, value, rid])
             .map_err(backend)?;
     }
     Ok(())

@@ -10,8 +10,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (
         2,
-        "string_exact",
-        include_str!("../migrations/0002_string_exact.sql"),
+        "search_index",
+        include_str!("../migrations/0002_search_index.sql"),
     ),
 ];
 

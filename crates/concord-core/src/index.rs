@@ -18,7 +18,11 @@ mod tests {
     fn extracts_identifiers_as_tokens() {
         let rows = extract(&json!({"resourceType": "Patient",
             "identifier": [{"system": "urn:a", "value": "1"}, {"value": "2"}, {"system": "urn:x"}]}));
-        let ids: Vec<_> = rows.tokens.iter().filter(|t| t.param == "identifier").collect();
+        let ids: Vec<_> = rows
+            .tokens
+            .iter()
+            .filter(|t| t.param == "identifier")
+            .collect();
         assert_eq!(ids.len(), 2);
         assert_eq!(ids[0].system.as_deref(), Some("urn:a"));
         assert_eq!(ids[1].system, None);
@@ -33,7 +37,10 @@ mod tests {
     fn extracts_every_kind() {
         let rows = extract(&json!({"resourceType": "Patient", "id": "p",
             "name": [{"family": "Doe"}], "birthDate": "2000"}));
-        assert!(rows.strings.iter().any(|s| s.param == "family" && s.value == "doe"));
+        assert!(rows
+            .strings
+            .iter()
+            .any(|s| s.param == "family" && s.value == "doe"));
         assert!(rows.dates.iter().any(|d| d.param == "birthdate"));
         assert_eq!(rows.compartments.len(), 1);
     }

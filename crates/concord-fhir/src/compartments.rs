@@ -85,11 +85,23 @@ mod tests {
     fn loads_the_five_compartments() {
         assert_eq!(
             compartment_types(),
-            ["Device", "Encounter", "Patient", "Practitioner", "RelatedPerson"]
+            [
+                "Device",
+                "Encounter",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson"
+            ]
         );
         assert!(compartment_params("Patient", "Observation").contains(&"subject".to_string()));
-        assert_eq!(compartment_params("Patient", "Patient"), ["link".to_string()]);
-        assert_eq!(compartment_params("Encounter", "Encounter"), [SELF_PARAM.to_string()]);
+        assert_eq!(
+            compartment_params("Patient", "Patient"),
+            ["link".to_string()]
+        );
+        assert_eq!(
+            compartment_params("Encounter", "Encounter"),
+            [SELF_PARAM.to_string()]
+        );
         assert!(compartment_params("Patient", "CodeSystem").is_empty());
         assert!(compartments_of("Observation").len() >= 3);
     }

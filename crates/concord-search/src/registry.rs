@@ -132,7 +132,12 @@ impl TypeParams {
 /// The parameters of `resource_type` (`None` for an unknown type).
 pub fn for_type(resource_type: &str) -> Option<&'static TypeParams> {
     static ALL: OnceLock<HashMap<&'static str, OnceLock<TypeParams>>> = OnceLock::new();
-    let all = ALL.get_or_init(|| RESOURCE_TYPES.iter().map(|t| (*t, OnceLock::new())).collect());
+    let all = ALL.get_or_init(|| {
+        RESOURCE_TYPES
+            .iter()
+            .map(|t| (*t, OnceLock::new()))
+            .collect()
+    });
     let (name, cell) = all.get_key_value(resource_type)?;
     Some(cell.get_or_init(|| build(name)))
 }
@@ -325,7 +330,10 @@ mod tests {
     fn strips_resolve_filters() {
         assert_eq!(
             strip_resolve_filter("Observation.subject.where(resolve() is Patient)"),
-            ("Observation.subject".to_string(), Some("Patient".to_string()))
+            (
+                "Observation.subject".to_string(),
+                Some("Patient".to_string())
+            )
         );
         assert_eq!(strip_resolve_filter("A.b"), ("A.b".to_string(), None));
     }

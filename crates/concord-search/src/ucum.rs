@@ -86,7 +86,10 @@ mod tests {
 
     #[test]
     fn converts_known_units() {
-        assert_eq!(canonical(5000.0, "mg").map(|(v, c)| ((v * 1e6).round(), c)), Some((5e6, "g")));
+        assert_eq!(
+            canonical(5000.0, "mg").map(|(v, c)| ((v * 1e6).round(), c)),
+            Some((5e6, "g"))
+        );
         assert_eq!(canonical(250.0, "mL"), Some((0.25, "L")));
         assert_eq!(canonical(1.0, "Cel"), None);
         assert_eq!(canonical(1.0, "mmol/L").map(|(_, c)| c), Some("mol/L"));

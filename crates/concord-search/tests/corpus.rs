@@ -12,7 +12,10 @@ fn workspace_root() -> PathBuf {
 }
 
 fn skip(dir: &Path) {
-    let msg = format!("SKIPPED: {} is missing; this corpus check did not run", dir.display());
+    let msg = format!(
+        "SKIPPED: {} is missing; this corpus check did not run",
+        dir.display()
+    );
     println!("{msg}");
     eprintln!("{msg}");
 }
@@ -44,8 +47,10 @@ impl Tally {
             *c += n;
         }
         for e in out.errors {
-            self.errors
-                .push(format!("{origin}: {} `{}`: {}", e.param, e.expression, e.message));
+            self.errors.push(format!(
+                "{origin}: {} `{}`: {}",
+                e.param, e.expression, e.message
+            ));
         }
     }
 
@@ -107,12 +112,19 @@ fn r4_examples_extract_without_errors() {
         if v.get("resourceType").and_then(Value::as_str).is_none() {
             continue;
         }
-        let origin = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let origin = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
         tally.add(&origin, &v);
     }
     tally.report("R4 examples", started);
     assert!(tally.resources > 2000, "{}", tally.resources);
-    assert!(tally.errors.is_empty(), "{} extraction errors", tally.errors.len());
+    assert!(
+        tally.errors.is_empty(),
+        "{} extraction errors",
+        tally.errors.len()
+    );
 }
 
 #[test]
@@ -130,7 +142,11 @@ fn synthea_bundles_extract_without_errors() {
         .unwrap_or(10);
     for path in json_files(&dir).into_iter().take(take) {
         let Some(bundle) = read(&path) else { continue };
-        let entries = bundle.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
+        let entries = bundle
+            .get("entry")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         for e in &entries {
             if let Some(r) = e.get("resource") {
                 tally.add(&path.display().to_string(), r);
@@ -140,5 +156,9 @@ fn synthea_bundles_extract_without_errors() {
     tally.report(&format!("Synthea ({take} bundles)"), started);
     assert!(tally.resources > 100);
     assert!(tally.counts[8] > 0, "no compartment rows");
-    assert!(tally.errors.is_empty(), "{} extraction errors", tally.errors.len());
+    assert!(
+        tally.errors.is_empty(),
+        "{} extraction errors",
+        tally.errors.len()
+    );
 }

@@ -63,8 +63,8 @@ pub(crate) async fn insert(
     if rows.is_empty() {
         return Ok(());
     }
-    fn s(v: &String) -> &str {
-        v.as_str()
+    fn s(v: &str) -> &str {
+        v
     }
     fn o(v: &Option<String>) -> Option<&str> {
         v.as_deref()
@@ -92,8 +92,16 @@ pub(crate) async fn insert(
     let u_value: Vec<&str> = rows.uris.iter().map(|x| s(&x.value)).collect();
     let c_param: Vec<&str> = rows.composites.iter().map(|x| s(&x.param)).collect();
     let c_value: Vec<&str> = rows.composites.iter().map(|x| s(&x.value)).collect();
-    let m_type: Vec<&str> = rows.compartments.iter().map(|x| s(&x.compartment_type)).collect();
-    let m_id: Vec<&str> = rows.compartments.iter().map(|x| s(&x.compartment_id)).collect();
+    let m_type: Vec<&str> = rows
+        .compartments
+        .iter()
+        .map(|x| s(&x.compartment_type))
+        .collect();
+    let m_id: Vec<&str> = rows
+        .compartments
+        .iter()
+        .map(|x| s(&x.compartment_id))
+        .collect();
     let stmt = tx.prepare_cached(INSERT_ALL).await?;
     tx.execute(
         &stmt,
@@ -151,9 +159,10 @@ pub(crate) async fn read(
         let client = &client;
         async move { client.query(&sql, &key).await.map_err(error::db) }
     };
-    let g = |r: &tokio_postgres::Row, i: usize| -> Result<Option<String>, concord_store::StoreError> {
-        r.try_get(i).map_err(error::db)
-    };
+    let g =
+        |r: &tokio_postgres::Row, i: usize| -> Result<Option<String>, concord_store::StoreError> {
+            r.try_get(i).map_err(error::db)
+        };
     let s = |r: &tokio_postgres::Row, i: usize| -> Result<String, concord_store::StoreError> {
         r.try_get(i).map_err(error::db)
     };
@@ -165,15 +174,35 @@ pub(crate) async fn read(
     };
     let mut out = IndexRows::default();
     for r in q(format!("SELECT param, system, code FROM idx_token {W}")).await? {
-        out.tokens.push(TokenIndex { param: s(&r, 0)?, system: g(&r, 1)?, code: s(&r, 2)? });
+        out.tokens.push(TokenIndex {
+            param: s(&r, 0)?,
+            system: g(&r, 1)?,
+            code: s(&r, 2)?,
+        });
     }
-    for r in q(format!("SELECT param, value_norm, value_exact FROM idx_string {W}")).await? {
-        out.strings.push(StringIndex { param: s(&r, 0)?, value: s(&r, 1)?, exact: s(&r, 2)? });
+    for r in q(format!(
+        "SELECT param, value_norm, value_exact FROM idx_string {W}"
+    ))
+    .await?
+    {
+        out.strings.push(StringIndex {
+            param: s(&r, 0)?,
+            value: s(&r, 1)?,
+            exact: s(&r, 2)?,
+        });
     }
     for r in q(format!("SELECT param, low, high FROM idx_date {W}")).await? {
-        out.dates.push(DateIndex { param: s(&r, 0)?, low: i64_at(&r, 1)?, high: i64_at(&r, 2)? });
+        out.dates.push(DateIndex {
+            param: s(&r, 0)?,
+            low: i64_at(&r, 1)?,
+            high: i64_at(&r, 2)?,
+        });
     }
-    for r in q(format!("SELECT param, target_type, target_id, url FROM idx_reference {W}")).await? {
+    for r in q(format!(
+        "SELECT param, target_type, target_id, url FROM idx_reference {W}"
+    ))
+    .await?
+    {
         out.references.push(ReferenceIndex {
             param: s(&r, 0)?,
             target_type: g(&r, 1)?,
@@ -181,7 +210,11 @@ pub(crate) async fn read(
             url: g(&r, 3)?,
         });
     }
-    for r in q(format!("SELECT param, value::float8, system, code FROM idx_quantity {W}")).await? {
+    for r in q(format!(
+        "SELECT param, value::float8, system, code FROM idx_quantity {W}"
+    ))
+    .await?
+    {
         out.quantities.push(QuantityIndex {
             param: s(&r, 0)?,
             value: f64_at(&r, 1)?,
@@ -190,16 +223,32 @@ pub(crate) async fn read(
         });
     }
     for r in q(format!("SELECT param, value::float8 FROM idx_number {W}")).await? {
-        out.numbers.push(NumberIndex { param: s(&r, 0)?, value: f64_at(&r, 1)? });
+        out.numbers.push(NumberIndex {
+            param: s(&r, 0)?,
+            value: f64_at(&r, 1)?,
+        });
     }
     for r in q(format!("SELECT param, value FROM idx_uri {W}")).await? {
-        out.uris.push(UriIndex { param: s(&r, 0)?, value: s(&r, 1)? });
+        out.uris.push(UriIndex {
+            param: s(&r, 0)?,
+            value: s(&r, 1)?,
+        });
     }
     for r in q(format!("SELECT param, value FROM idx_composite {W}")).await? {
-        out.composites.push(CompositeIndex { param: s(&r, 0)?, value: s(&r, 1)? });
+        out.composites.push(CompositeIndex {
+            param: s(&r, 0)?,
+            value: s(&r, 1)?,
+        });
     }
-    for r in q(format!("SELECT compartment_type, compartment_id FROM compartment {W}")).await? {
-        out.compartments.push(CompartmentIndex { compartment_type: s(&r, 0)?, compartment_id: s(&r, 1)? });
+    for r in q(format!(
+        "SELECT compartment_type, compartment_id FROM compartment {W}"
+    ))
+    .await?
+    {
+        out.compartments.push(CompartmentIndex {
+            compartment_type: s(&r, 0)?,
+            compartment_id: s(&r, 1)?,
+        });
     }
     Ok(out)
 }

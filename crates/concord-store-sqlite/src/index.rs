@@ -80,8 +80,10 @@ pub fn write(
             )
             .map_err(backend)?;
         for q in &rows.quantities {
-            s.execute(params![tenant, rt, id, q.param, q.value, q.system, q.code, rid])
-                .map_err(backend)?;
+            s.execute(params![
+                tenant, rt, id, q.param, q.value, q.system, q.code, rid
+            ])
+            .map_err(backend)?;
         }
     }
     if !rows.numbers.is_empty() {
@@ -96,7 +98,12 @@ pub fn write(
                 .map_err(backend)?;
         }
     }
-    simple(tx, "idx_uri", (tenant, rt, id, rid), rows.uris.iter().map(|u| (&u.param, &u.value)))?;
+    simple(
+        tx,
+        "idx_uri",
+        (tenant, rt, id, rid),
+        rows.uris.iter().map(|u| (&u.param, &u.value)),
+    )?;
     simple(
         tx,
         "idx_composite",
@@ -111,8 +118,15 @@ pub fn write(
             )
             .map_err(backend)?;
         for c in &rows.compartments {
-            s.execute(params![tenant, c.compartment_type, c.compartment_id, rt, id, rid])
-                .map_err(backend)?;
+            s.execute(params![
+                tenant,
+                c.compartment_type,
+                c.compartment_id,
+                rt,
+                id,
+                rid
+            ])
+            .map_err(backend)?;
         }
     }
     Ok(())
@@ -142,12 +156,7 @@ fn simple<'a>(
 }
 
 /// The rows stored for `(tenant, type, id)`.
-pub fn read(
-    c: &rusqlite::Connection,
-    tenant: &str,
-    rt: &str,
-    id: &str,
-) -> StoreResult<IndexRows> {
+pub fn read(c: &rusqlite::Connection, tenant: &str, rt: &str, id: &str) -> StoreResult<IndexRows> {
     use concord_store::{
         CompartmentIndex, CompositeIndex, DateIndex, NumberIndex, QuantityIndex, ReferenceIndex,
         StringIndex, TokenIndex, UriIndex,
@@ -169,18 +178,42 @@ pub fn read(
     let k = (tenant, rt, id);
     const W: &str = "WHERE tenant = ?1 AND type = ?2 AND id = ?3";
     Ok(IndexRows {
-        tokens: rows(c, &format!("SELECT param, system, code FROM idx_token {W}"), k, |r| {
-            Ok(TokenIndex { param: r.get(0)?, system: r.get(1)?, code: r.get(2)? })
-        })?,
+        tokens: rows(
+            c,
+            &format!("SELECT param, system, code FROM idx_token {W}"),
+            k,
+            |r| {
+                Ok(TokenIndex {
+                    param: r.get(0)?,
+                    system: r.get(1)?,
+                    code: r.get(2)?,
+                })
+            },
+        )?,
         strings: rows(
             c,
             &format!("SELECT param, value_norm, value_exact FROM idx_string {W}"),
             k,
-            |r| Ok(StringIndex { param: r.get(0)?, value: r.get(1)?, exact: r.get(2)? }),
+            |r| {
+                Ok(StringIndex {
+                    param: r.get(0)?,
+                    value: r.get(1)?,
+                    exact: r.get(2)?,
+                })
+            },
         )?,
-        dates: rows(c, &format!("SELECT param, low, high FROM idx_date {W}"), k, |r| {
-            Ok(DateIndex { param: r.get(0)?, low: r.get(1)?, high: r.get(2)? })
-        })?,
+        dates: rows(
+            c,
+            &format!("SELECT param, low, high FROM idx_date {W}"),
+            k,
+            |r| {
+                Ok(DateIndex {
+                    param: r.get(0)?,
+                    low: r.get(1)?,
+                    high: r.get(2)?,
+                })
+            },
+        )?,
         references: rows(
             c,
             &format!("SELECT param, target_type, target_id, url FROM idx_reference {W}"),
@@ -207,20 +240,49 @@ pub fn read(
                 })
             },
         )?,
-        numbers: rows(c, &format!("SELECT param, value FROM idx_number {W}"), k, |r| {
-            Ok(NumberIndex { param: r.get(0)?, value: r.get(1)? })
-        })?,
-        uris: rows(c, &format!("SELECT param, value FROM idx_uri {W}"), k, |r| {
-            Ok(UriIndex { param: r.get(0)?, value: r.get(1)? })
-        })?,
-        composites: rows(c, &format!("SELECT param, value FROM idx_composite {W}"), k, |r| {
-            Ok(CompositeIndex { param: r.get(0)?, value: r.get(1)? })
-        })?,
+        numbers: rows(
+            c,
+            &format!("SELECT param, value FROM idx_number {W}"),
+            k,
+            |r| {
+                Ok(NumberIndex {
+                    param: r.get(0)?,
+                    value: r.get(1)?,
+                })
+            },
+        )?,
+        uris: rows(
+            c,
+            &format!("SELECT param, value FROM idx_uri {W}"),
+            k,
+            |r| {
+                Ok(UriIndex {
+                    param: r.get(0)?,
+                    value: r.get(1)?,
+                })
+            },
+        )?,
+        composites: rows(
+            c,
+            &format!("SELECT param, value FROM idx_composite {W}"),
+            k,
+            |r| {
+                Ok(CompositeIndex {
+                    param: r.get(0)?,
+                    value: r.get(1)?,
+                })
+            },
+        )?,
         compartments: rows(
             c,
             &format!("SELECT compartment_type, compartment_id FROM compartment {W}"),
             k,
-            |r| Ok(CompartmentIndex { compartment_type: r.get(0)?, compartment_id: r.get(1)? }),
+            |r| {
+                Ok(CompartmentIndex {
+                    compartment_type: r.get(0)?,
+                    compartment_id: r.get(1)?,
+                })
+            },
         )?,
     })
 }

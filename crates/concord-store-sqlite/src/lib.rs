@@ -15,8 +15,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use concord_store::{
     ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, IndexRows,
-    PendingWrite,
-    ResourceStore, Store, StoreError, StoreResult, StoredVersion, TenantContext,
+    PendingWrite, ResourceStore, Store, StoreError, StoreResult, StoredVersion, TenantContext,
 };
 use rusqlite::Connection;
 
@@ -121,7 +120,11 @@ impl ResourceStore for SqliteStore {
         resource_type: &str,
         id: &str,
     ) -> StoreResult<IndexRows> {
-        let (tenant, rt, id) = (ctx.tenant.clone(), resource_type.to_string(), id.to_string());
+        let (tenant, rt, id) = (
+            ctx.tenant.clone(),
+            resource_type.to_string(),
+            id.to_string(),
+        );
         self.with_reader(move |c| index::read(c, &tenant, &rt, &id))
             .await
     }

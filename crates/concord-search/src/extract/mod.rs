@@ -86,7 +86,9 @@ pub fn extract(resource: &Value) -> Extraction {
 
 /// Rows of one result item for parameter `p`.
 fn add_item(p: &SearchParamDef, b: &Branch, item: &Item<'_>, rows: &mut IndexRows) {
-    with_json(item, |ty, v| add_value(p, b.target_type.as_deref(), ty, v, rows));
+    with_json(item, |ty, v| {
+        add_value(p, b.target_type.as_deref(), ty, v, rows)
+    });
 }
 
 pub(crate) fn add_value(
@@ -147,7 +149,7 @@ pub(crate) fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// The elements of a JSON array (or the single value).
-pub(crate) fn each<'a>(v: Option<&'a Value>) -> impl Iterator<Item = &'a Value> {
+pub(crate) fn each(v: Option<&Value>) -> impl Iterator<Item = &Value> {
     let (list, one) = match v {
         Some(Value::Array(a)) => (a.as_slice(), None),
         Some(other) => (&[][..], Some(other)),

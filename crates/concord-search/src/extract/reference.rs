@@ -88,7 +88,8 @@ pub(crate) fn parse<'a>(text: &'a str, hint: Option<&'a str>) -> Option<Parsed<'
 fn is_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 #[cfg(test)]
@@ -107,14 +108,21 @@ mod tests {
         );
         assert_eq!(
             parse("http://x.org/fhir/Patient/1", None),
-            Some((Some("Patient"), Some("1"), Some("http://x.org/fhir/Patient/1")))
+            Some((
+                Some("Patient"),
+                Some("1"),
+                Some("http://x.org/fhir/Patient/1")
+            ))
         );
         assert_eq!(
             parse("http://x.org/ValueSet/a|1.0", None),
             Some((None, None, Some("http://x.org/ValueSet/a|1.0")))
         );
         assert_eq!(parse("#c1", None), None);
-        assert_eq!(parse("123", Some("Patient")), Some((Some("Patient"), Some("123"), None)));
+        assert_eq!(
+            parse("123", Some("Patient")),
+            Some((Some("Patient"), Some("123"), None))
+        );
         assert_eq!(parse("123", None), Some((None, Some("123"), None)));
     }
 }

@@ -43,10 +43,7 @@ fn patient_rows() {
     let rows = out.rows;
     assert_eq!(
         tokens(&rows, "identifier"),
-        vec![
-            (Some("urn:mrn".into()), "123".into()),
-            (None, "456".into())
-        ]
+        vec![(Some("urn:mrn".into()), "123".into()), (None, "456".into())]
     );
     assert_eq!(
         tokens(&rows, "identifier:of-type"),
@@ -58,7 +55,10 @@ fn patient_rows() {
     assert_eq!(tokens(&rows, "active"), vec![(None, "true".into())]);
     assert_eq!(tokens(&rows, "gender"), vec![(None, "male".into())]);
     assert_eq!(tokens(&rows, "phone"), vec![(None, "555-1234".into())]);
-    assert_eq!(tokens(&rows, "_tag"), vec![(Some("urn:t".into()), "x".into())]);
+    assert_eq!(
+        tokens(&rows, "_tag"),
+        vec![(Some("urn:t".into()), "x".into())]
+    );
     assert_eq!(strings(&rows, "family"), vec!["nunez"]);
     assert_eq!(strings(&rows, "name"), vec!["nunez", "jose maria", "dr."]);
     assert!(strings(&rows, "address").contains(&"springfield".to_string()));
@@ -70,7 +70,11 @@ fn patient_rows() {
         .map(|s| s.exact.as_str())
         .collect();
     assert_eq!(exact, vec!["Núñez"]);
-    let birth: Vec<&DateIndex> = rows.dates.iter().filter(|d| d.param == "birthdate").collect();
+    let birth: Vec<&DateIndex> = rows
+        .dates
+        .iter()
+        .filter(|d| d.param == "birthdate")
+        .collect();
     assert_eq!(birth.len(), 1);
     assert_eq!(birth[0].low, 31 * 86_400_000);
     assert_eq!(birth[0].high, 59 * 86_400_000 - 1);
@@ -133,8 +137,15 @@ fn observation_rows() {
         tokens(&rows, "code"),
         vec![(Some("http://loinc.org".into()), "2339-0".into())]
     );
-    assert_eq!(strings(&rows, "code:text"), vec!["glucose", "blood glucose"]);
-    let patient: Vec<&ReferenceIndex> = rows.references.iter().filter(|r| r.param == "patient").collect();
+    assert_eq!(
+        strings(&rows, "code:text"),
+        vec!["glucose", "blood glucose"]
+    );
+    let patient: Vec<&ReferenceIndex> = rows
+        .references
+        .iter()
+        .filter(|r| r.param == "patient")
+        .collect();
     assert_eq!(patient.len(), 1);
     assert_eq!(patient[0].target_id.as_deref(), Some("p1"));
     // `patient` keeps only Patient targets; `subject` keeps all.
@@ -175,7 +186,8 @@ fn observation_rows() {
     assert!(rows
         .composites
         .iter()
-        .any(|c| c.param == "code-value-quantity" && c.value == "2339-0$5000|http://unitsofmeasure.org|mg"));
+        .any(|c| c.param == "code-value-quantity"
+            && c.value == "2339-0$5000|http://unitsofmeasure.org|mg"));
     let compartments: Vec<(&str, &str)> = rows
         .compartments
         .iter()
@@ -202,7 +214,10 @@ fn numbers_uris_and_self_compartments() {
         }]
     );
     let vs = index_rows(&json!({"resourceType": "ValueSet", "url": "http://x/vs"}));
-    assert!(vs.uris.iter().any(|u| u.param == "url" && u.value == "http://x/vs"));
+    assert!(vs
+        .uris
+        .iter()
+        .any(|u| u.param == "url" && u.value == "http://x/vs"));
 }
 
 #[test]
@@ -210,7 +225,10 @@ fn timing_and_money() {
     let rows = index_rows(&json!({"resourceType": "MedicationRequest",
         "dosageInstruction": [{"timing": {"event": ["2021-05-01"]}}],
         "authoredOn": "2021-05-01T10:00:00+02:00"}));
-    assert!(rows.dates.iter().any(|d| d.param == "authoredon" && d.low == 1_619_856_000_000));
+    assert!(rows
+        .dates
+        .iter()
+        .any(|d| d.param == "authoredon" && d.low == 1_619_856_000_000));
     let claim = index_rows(&json!({"resourceType": "ChargeItem",
         "priceOverride": {"value": 12.5, "currency": "USD"}}));
     assert!(claim.quantities.iter().any(|q| q.param == "price-override"

@@ -52,18 +52,22 @@ pub(super) fn types(resource_type: Option<&str>, value: &str) -> Result<Vec<Stri
 pub(super) fn apply(q: &mut SearchQuery, name: &str, value: &str) -> Result<(), Problem> {
     match name {
         "_count" => {
-            q.count = Some(
-                value
-                    .parse()
-                    .map_err(|_| invalid(format!("_count must be a non-negative integer, not '{value}'")))?,
-            )
+            q.count = Some(value.parse().map_err(|_| {
+                invalid(format!(
+                    "_count must be a non-negative integer, not '{value}'"
+                ))
+            })?)
         }
         "_total" => {
             q.total = Some(match value {
                 "none" => Total::None,
                 "estimate" => Total::Estimate,
                 "accurate" => Total::Accurate,
-                _ => return Err(invalid(format!("_total must be none, estimate or accurate, not '{value}'"))),
+                _ => {
+                    return Err(invalid(format!(
+                        "_total must be none, estimate or accurate, not '{value}'"
+                    )))
+                }
             })
         }
         "_summary" => {
@@ -73,12 +77,19 @@ pub(super) fn apply(q: &mut SearchQuery, name: &str, value: &str) -> Result<(), 
                 "data" => Summary::Data,
                 "count" => Summary::Count,
                 "false" => Summary::False,
-                _ => return Err(invalid(format!("_summary must be true, text, data, count or false, not '{value}'"))),
+                _ => {
+                    return Err(invalid(format!(
+                        "_summary must be true, text, data, count or false, not '{value}'"
+                    )))
+                }
             })
         }
         "_elements" => {
             for e in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-                if !e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                if !e
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                {
                     return Err(invalid(format!("_elements: '{e}' is not an element name")));
                 }
                 q.elements.push(e.to_string());
@@ -89,7 +100,11 @@ pub(super) fn apply(q: &mut SearchQuery, name: &str, value: &str) -> Result<(), 
             q.pretty = Some(match value {
                 "true" => true,
                 "false" => false,
-                _ => return Err(invalid(format!("_pretty must be true or false, not '{value}'"))),
+                _ => {
+                    return Err(invalid(format!(
+                        "_pretty must be true or false, not '{value}'"
+                    )))
+                }
             })
         }
         "_sort" => sort(q, value)?,
@@ -118,9 +133,8 @@ fn sort(q: &mut SearchQuery, value: &str) -> Result<(), Problem> {
             registry::common(code).is_some()
         } else {
             types.iter().all(|t| {
-                registry::param(t, code).is_some_and(|p| {
-                    !matches!(p.kind, ParamType::Composite | ParamType::Special)
-                })
+                registry::param(t, code)
+                    .is_some_and(|p| !matches!(p.kind, ParamType::Composite | ParamType::Special))
             })
         };
         if !known {
@@ -146,7 +160,9 @@ fn include(q: &SearchQuery, value: &str, reverse: bool, iterate: bool) -> Result
     }
     let mut parts = value.split(':');
     let (Some(source), Some(code)) = (parts.next(), parts.next()) else {
-        return Err(invalid(format!("{what} takes Type:parameter[:Target] or *, not '{value}'")));
+        return Err(invalid(format!(
+            "{what} takes Type:parameter[:Target] or *, not '{value}'"
+        )));
     };
     let target = parts.next();
     if parts.next().is_some() {
@@ -168,10 +184,16 @@ fn include(q: &SearchQuery, value: &str, reverse: bool, iterate: bool) -> Result
     } else {
         let p = registry::param(source, code)
             .filter(|p| p.kind == ParamType::Reference)
-            .ok_or_else(|| unknown(format!("{what}: '{source}' has no reference parameter '{code}'")))?;
+            .ok_or_else(|| {
+                unknown(format!(
+                    "{what}: '{source}' has no reference parameter '{code}'"
+                ))
+            })?;
         if let Some(t) = target {
             if !is_resource_type(t) || !(p.targets.is_empty() || p.targets.iter().any(|x| x == t)) {
-                return Err(invalid(format!("{what}: '{t}' is not a target of '{source}:{code}'")));
+                return Err(invalid(format!(
+                    "{what}: '{t}' is not a target of '{source}:{code}'"
+                )));
             }
         }
         Some(code.to_string())

@@ -42,9 +42,10 @@ pub fn parse(
     query: &str,
     handling: Handling,
 ) -> Result<SearchQuery, Vec<Issue>> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
     parse_pairs(resource_type, &pairs, handling)
 }
 
@@ -70,7 +71,10 @@ pub fn parse_pairs(
     if pairs.len() > MAX_PARAMETERS {
         return Err(vec![Issue::error(
             IssueType::TooCostly,
-            format!("too many parameters ({}; at most {MAX_PARAMETERS})", pairs.len()),
+            format!(
+                "too many parameters ({}; at most {MAX_PARAMETERS})",
+                pairs.len()
+            ),
         )]);
     }
     // `_type` first: it decides which parameters a system search knows.
@@ -101,7 +105,9 @@ pub fn parse_pairs(
             }
             Err(Problem::Unknown(issue)) => match handling {
                 Handling::Strict => errors.push(issue),
-                Handling::Lenient => q.warnings.push(Issue::warning(issue.code, issue.diagnostics)),
+                Handling::Lenient => q
+                    .warnings
+                    .push(Issue::warning(issue.code, issue.diagnostics)),
             },
             Err(Problem::Invalid(issue)) => errors.push(issue),
         }

@@ -147,15 +147,13 @@ fn chain(
             p.kind.as_str()
         )));
     }
-    let next_code = rest
-        .split(['.', ':'])
-        .next()
-        .unwrap_or(rest)
-        .to_string();
+    let next_code = rest.split(['.', ':']).next().unwrap_or(rest).to_string();
     let candidates: Vec<String> = match type_mod {
         Some(t) => {
             if !is_resource_type(t) || !(p.targets.is_empty() || p.targets.iter().any(|x| x == t)) {
-                return Err(invalid(format!("'{name}': '{t}' is not a target of '{code}'")));
+                return Err(invalid(format!(
+                    "'{name}': '{t}' is not a target of '{code}'"
+                )));
             }
             vec![t.to_string()]
         }
@@ -184,16 +182,25 @@ fn chain(
     })
 }
 
-fn has(types: &[String], name: &str, rest: &str, value: &str, depth: usize) -> Result<Filter, Problem> {
+fn has(
+    types: &[String],
+    name: &str,
+    rest: &str,
+    value: &str,
+    depth: usize,
+) -> Result<Filter, Problem> {
     let mut parts = rest.splitn(3, ':');
-    let (Some(source), Some(refparam), Some(inner_name)) = (parts.next(), parts.next(), parts.next())
+    let (Some(source), Some(refparam), Some(inner_name)) =
+        (parts.next(), parts.next(), parts.next())
     else {
         return Err(invalid(format!(
             "'{name}': _has takes _has:Type:reference-parameter:parameter"
         )));
     };
     if !is_resource_type(source) {
-        return Err(invalid(format!("'{name}': unknown resource type '{source}'")));
+        return Err(invalid(format!(
+            "'{name}': unknown resource type '{source}'"
+        )));
     }
     let source_types = vec![source.to_string()];
     let p = lookup(&source_types, refparam)?;

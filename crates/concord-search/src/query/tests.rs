@@ -11,7 +11,11 @@ fn ok(rt: Option<&str>, q: &str) -> SearchQuery {
 fn err(rt: Option<&str>, q: &str) -> String {
     match parse(rt, q, Handling::Strict) {
         Ok(x) => panic!("{q} parsed: {x:?}"),
-        Err(e) => e.iter().map(|i| i.diagnostics.clone()).collect::<Vec<_>>().join("; "),
+        Err(e) => e
+            .iter()
+            .map(|i| i.diagnostics.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 
@@ -24,7 +28,10 @@ fn param(q: &SearchQuery, i: usize) -> &ParamFilter {
 
 #[test]
 fn tokens_with_system_semantics() {
-    let q = ok(Some("Observation"), "code=http://loinc.org|1234-5,|x,sys|,plain");
+    let q = ok(
+        Some("Observation"),
+        "code=http://loinc.org|1234-5,|x,sys|,plain",
+    );
     let p = param(&q, 0);
     assert_eq!(p.kind, ParamType::Token);
     assert_eq!(
@@ -63,7 +70,10 @@ fn escaping() {
     let q = ok(Some("Patient"), "name=a\\,b,c\\\\&identifier=sys\\|x|v\\$1");
     assert_eq!(
         param(&q, 0).values,
-        vec![SearchValue::String("a,b".into()), SearchValue::String("c\\".into())]
+        vec![
+            SearchValue::String("a,b".into()),
+            SearchValue::String("c\\".into())
+        ]
     );
     assert_eq!(
         param(&q, 1).values,
@@ -93,7 +103,10 @@ fn every_prefix() {
         match &param(&q, 0).values[0] {
             SearchValue::Date(d) => {
                 assert_eq!(d.prefix, want);
-                assert_eq!(d.range, crate::datetime::parse_range("2020-01").unwrap_or(d.range));
+                assert_eq!(
+                    d.range,
+                    crate::datetime::parse_range("2020-01").unwrap_or(d.range)
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -118,7 +131,10 @@ fn dates_with_zone_plus_sign_and_bad_dates() {
 
 #[test]
 fn quantities() {
-    let q = ok(Some("Observation"), "value-quantity=le5.4|http://unitsofmeasure.org|mg,5||mg,3");
+    let q = ok(
+        Some("Observation"),
+        "value-quantity=le5.4|http://unitsofmeasure.org|mg,5||mg,3",
+    );
     let v = &param(&q, 0).values;
     match &v[0] {
         SearchValue::Quantity(x) => {
@@ -129,7 +145,9 @@ fn quantities() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(&v[1], SearchValue::Quantity(x) if x.system.is_none() && x.code.as_deref() == Some("mg")));
+    assert!(
+        matches!(&v[1], SearchValue::Quantity(x) if x.system.is_none() && x.code.as_deref() == Some("mg"))
+    );
     assert!(matches!(&v[2], SearchValue::Quantity(x) if x.code.is_none()));
     assert!(err(Some("Observation"), "value-quantity=5|mg").contains("quantity"));
     assert!(err(Some("Observation"), "value-quantity=abc").contains("not a number"));
@@ -186,14 +204,30 @@ fn every_modifier() {
         ("Patient", "name:missing=true", Modifier::Missing),
         ("Observation", "code:not=1", Modifier::Not),
         ("Observation", "code:text=glucose", Modifier::Text),
-        ("Patient", "identifier:of-type=http://s|MR|123", Modifier::OfType),
+        (
+            "Patient",
+            "identifier:of-type=http://s|MR|123",
+            Modifier::OfType,
+        ),
         ("Observation", "code:in=http://vs", Modifier::In),
         ("Observation", "code:not-in=http://vs", Modifier::NotIn),
-        ("Observation", "code:below=http://snomed.info/sct|123", Modifier::Below),
+        (
+            "Observation",
+            "code:below=http://snomed.info/sct|123",
+            Modifier::Below,
+        ),
         ("ValueSet", "url:above=http://x/a/b", Modifier::Above),
         ("ValueSet", "url:below=http://x/a", Modifier::Below),
-        ("Observation", "subject:identifier=a|b", Modifier::Identifier),
-        ("Observation", "subject:Patient=1", Modifier::Type("Patient".into())),
+        (
+            "Observation",
+            "subject:identifier=a|b",
+            Modifier::Identifier,
+        ),
+        (
+            "Observation",
+            "subject:Patient=1",
+            Modifier::Type("Patient".into()),
+        ),
         ("Observation", "date:missing=false", Modifier::Missing),
     ];
     for (rt, query, want) in cases {
@@ -224,7 +258,9 @@ fn composites() {
     match &param(&q, 0).values[0] {
         SearchValue::Composite(parts) => {
             assert_eq!(parts.len(), 2);
-            assert!(matches!(&parts[0], SearchValue::Token(t) if t.code.as_deref() == Some("8480-6")));
+            assert!(
+                matches!(&parts[0], SearchValue::Token(t) if t.code.as_deref() == Some("8480-6"))
+            );
             assert!(matches!(&parts[1], SearchValue::Quantity(x) if x.prefix == Prefix::Gt));
         }
         other => panic!("{other:?}"),
@@ -252,7 +288,9 @@ fn chains_several_levels() {
         Filter::Chain { inner, .. } => match &**inner {
             Filter::Chain { param, inner, .. } => {
                 assert_eq!(param, "organization");
-                assert!(matches!(&**inner, Filter::Param(p) if p.modifier == Some(Modifier::Exact)));
+                assert!(
+                    matches!(&**inner, Filter::Param(p) if p.modifier == Some(Modifier::Exact))
+                );
             }
             other => panic!("{other:?}"),
         },
@@ -260,7 +298,9 @@ fn chains_several_levels() {
     }
     // Without a type, only targets having the parameter are kept.
     let q = ok(Some("Observation"), "subject.birthdate=2000");
-    assert!(matches!(&q.filters[0], Filter::Chain { target_types, .. } if target_types == &vec!["Patient".to_string()]));
+    assert!(
+        matches!(&q.filters[0], Filter::Chain { target_types, .. } if target_types == &vec!["Patient".to_string()])
+    );
     assert!(err(Some("Observation"), "code.name=x").contains("only reference"));
     let deep = "subject:Patient.organization.partof.partof.partof.partof.name=x";
     assert!(err(Some("Observation"), deep).contains("at most"));
@@ -275,7 +315,10 @@ fn reverse_chains_nested() {
             param,
             inner,
         } => {
-            assert_eq!((resource_type.as_str(), param.as_str()), ("Observation", "patient"));
+            assert_eq!(
+                (resource_type.as_str(), param.as_str()),
+                ("Observation", "patient")
+            );
             assert!(matches!(&**inner, Filter::Param(p) if p.code == "code"));
         }
         other => panic!("{other:?}"),
@@ -284,7 +327,9 @@ fn reverse_chains_nested() {
         Some("Patient"),
         "_has:Observation:patient:_has:AuditEvent:entity:agent=Practitioner/1",
     );
-    assert!(matches!(&q.filters[0], Filter::Has { inner, .. } if matches!(&**inner, Filter::Has { .. })));
+    assert!(
+        matches!(&q.filters[0], Filter::Has { inner, .. } if matches!(&**inner, Filter::Has { .. }))
+    );
     assert!(err(Some("Patient"), "_has:Observation:code:code=1").contains("not a reference"));
     assert!(err(Some("Patient"), "_has:Observation=1").contains("_has:Type"));
 }
@@ -330,7 +375,10 @@ fn includes_sort_and_controls() {
 
 #[test]
 fn system_search_with_type() {
-    let q = ok(None, "_type=Patient,Practitioner&name=smith&_lastUpdated=gt2020");
+    let q = ok(
+        None,
+        "_type=Patient,Practitioner&name=smith&_lastUpdated=gt2020",
+    );
     assert_eq!(q.types, vec!["Patient", "Practitioner"]);
     assert_eq!(q.filters.len(), 2);
     let q = ok(None, "_id=a,b&_tag=urn:x|y");
@@ -342,7 +390,10 @@ fn system_search_with_type() {
 
 #[test]
 fn special_and_text_params() {
-    let q = ok(Some("Patient"), "_text=asthma&_content=cough&_profile=http://p&_security=a|b&_source=http://s");
+    let q = ok(
+        Some("Patient"),
+        "_text=asthma&_content=cough&_profile=http://p&_security=a|b&_source=http://s",
+    );
     assert_eq!(q.filters.len(), 5);
 }
 
@@ -355,7 +406,10 @@ fn unknown_parameters_by_handling() {
     };
     assert_eq!(q.filters.len(), 1);
     assert_eq!(q.warnings.len(), 2);
-    assert!(q.warnings.iter().all(|w| w.severity == concord_fhir::Severity::Warning));
+    assert!(q
+        .warnings
+        .iter()
+        .all(|w| w.severity == concord_fhir::Severity::Warning));
     assert_eq!(q.to_query_string(), "name=x");
     // Invalid values are errors even when lenient.
     assert!(parse(Some("Patient"), "birthdate=nope", Handling::Lenient).is_err());
@@ -363,8 +417,14 @@ fn unknown_parameters_by_handling() {
 
 #[test]
 fn canonical_query_string() {
-    let q = ok(Some("Patient"), "name=J%C3%B6rg&birthdate=ge2000&_count=5&empty=");
-    assert_eq!(q.to_query_string(), "name=J%C3%B6rg&birthdate=ge2000&_count=5");
+    let q = ok(
+        Some("Patient"),
+        "name=J%C3%B6rg&birthdate=ge2000&_count=5&empty=",
+    );
+    assert_eq!(
+        q.to_query_string(),
+        "name=J%C3%B6rg&birthdate=ge2000&_count=5"
+    );
 }
 
 #[test]

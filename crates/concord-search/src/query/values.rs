@@ -64,7 +64,10 @@ pub(super) fn values(
         .into_iter()
         .map(|piece| {
             if piece.is_empty() {
-                return Err(invalid(format!("parameter '{}' has an empty value", p.code)));
+                return Err(invalid(format!(
+                    "parameter '{}' has an empty value",
+                    p.code
+                )));
             }
             one(p, modifier, piece)
         })
@@ -90,7 +93,12 @@ fn one(p: &SearchParamDef, modifier: Option<&Modifier>, raw: &str) -> Result<Sea
     }
 }
 
-fn typed(kind: ParamType, code: &str, raw: &str, p: &SearchParamDef) -> Result<SearchValue, Problem> {
+fn typed(
+    kind: ParamType,
+    code: &str,
+    raw: &str,
+    p: &SearchParamDef,
+) -> Result<SearchValue, Problem> {
     Ok(match kind {
         ParamType::Number => SearchValue::Number(number(code, raw)?),
         ParamType::Date => SearchValue::Date(date(code, raw)?),

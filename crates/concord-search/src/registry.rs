@@ -65,6 +65,24 @@ pub struct Branch {
     pub expression: Expression,
     /// From a stripped `.where(resolve() is T)`: only references to `T` count.
     pub target_type: Option<String>,
+    /// The first element the path reads (`subject` in `Observation.subject…`):
+    /// when the resource has no such element (nor a choice variant of it,
+    /// `valueQuantity` for `value`) the branch is empty and is not evaluated.
+    pub guard: Option<String>,
+}
+
+impl Branch {
+    /// False when the guard element is absent, so the branch yields nothing.
+    pub fn may_match(&self, resource: &serde_json::Value) -> bool {
+        let (Some(guard), Some(obj)) = (&self.guard, resource.as_object()) else {
+            return true;
+        };
+        obj.contains_key(guard.as_str())
+            || obj.keys().any(|k| {
+                k.strip_prefix(guard.as_str())
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+            })
+    }
 }
 
 /// One component of a composite parameter.
@@ -210,10 +228,12 @@ fn compile_param(
                 continue;
             }
             let (text, target_type) = strip_resolve_filter(raw);
+            let guard = first_element(&text, resource_type);
             match compile(&text) {
                 Ok(expression) => branches.push(Branch {
                     expression,
                     target_type,
+                    guard,
                 }),
                 Err(e) => fail(raw, e.to_string()),
             }
@@ -299,6 +319,76 @@ fn branch_applies(branch: &str, resource_type: &str) -> bool {
     !is_resource_type(&head)
 }
 
+/// The element a `Type.element…` path starts with, when the path starts with
+/// the resource type (or `Resource`/`DomainResource`) and a plain element.
+fn first_element(branch: &str, resource_type: &str) -> Option<String> {
+    let text = branch.trim_start_matches(|c: char| c == '(' || c.is_whitespace());
+    let rest = [resource_type, "Resource", "DomainResource"]
+        .iter()
+        .find_map(|t| text.strip_prefix(t).and_then(|r| r.strip_prefix('.')))?;
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let after = rest[name.len()..].chars().next();
+    let plain = !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && after != Some('(')
+        && empty_in_empty_out(branch);
+    plain.then_some(name)
+}
+
+/// Functions that give an empty result for an empty input.
+const EMPTY_PRESERVING: &[&str] = &[
+    "where",
+    "as",
+    "ofType",
+    "resolve",
+    "extension",
+    "first",
+    "last",
+    "single",
+    "distinct",
+    "select",
+];
+
+/// True when the branch is a path whose result is empty whenever its first
+/// element is absent: only members and [`EMPTY_PRESERVING`] calls at the top
+/// level (whatever their arguments), optionally ending in ` as Type`.
+/// `Patient.deceased.exists() and …` is not: it yields `false`.
+fn empty_in_empty_out(branch: &str) -> bool {
+    let mut top = String::new();
+    let mut depth = 0i32;
+    let branch = branch.trim();
+    let branch = match branch.strip_prefix('(').and_then(|b| b.strip_suffix(')')) {
+        Some(inner) => inner,
+        None => branch,
+    };
+    for c in branch.chars() {
+        match c {
+            '(' => {
+                if depth == 0 {
+                    top.push('(');
+                }
+                depth += 1;
+            }
+            ')' => depth -= 1,
+            _ if depth == 0 => top.push(c),
+            _ => {}
+        }
+    }
+    let top = top.trim();
+    let path = match top.split_once(" as ") {
+        Some((p, ty)) if ty.chars().all(|c| c.is_ascii_alphanumeric()) => p,
+        Some(_) => return false,
+        None => top,
+    };
+    path.split('.').all(|seg| match seg.strip_suffix('(') {
+        Some(func) => EMPTY_PRESERVING.contains(&func),
+        None => !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+    })
+}
+
 /// `X.where(resolve() is T)` → (`X`, Some(T)), when the filter ends the branch.
 fn strip_resolve_filter(branch: &str) -> (String, Option<String>) {
     const OPEN: &str = ".where(resolve() is ";
@@ -324,6 +414,43 @@ mod tests {
             split_union("A.b | (C.d as X) | E.f.where(g = 'x|y')"),
             vec!["A.b", "(C.d as X)", "E.f.where(g = 'x|y')"]
         );
+    }
+
+    #[test]
+    fn guards_on_the_first_element() {
+        assert_eq!(
+            first_element("Observation.subject", "Observation").as_deref(),
+            Some("subject")
+        );
+        assert_eq!(
+            first_element("(Observation.value as Quantity)", "Observation").as_deref(),
+            Some("value")
+        );
+        assert_eq!(
+            first_element("Resource.meta.tag", "Patient").as_deref(),
+            Some("meta")
+        );
+        assert_eq!(first_element("Patient.extension('u')", "Patient"), None);
+        assert_eq!(first_element("Observation", "Observation"), None);
+        assert_eq!(first_element("%resource.x", "Observation"), None);
+        assert_eq!(
+            first_element(
+                "Patient.deceased.exists() and Patient.deceased != false",
+                "Patient"
+            ),
+            None
+        );
+        assert_eq!(
+            first_element("Patient.name.where(use = 'x').given", "Patient").as_deref(),
+            Some("name")
+        );
+        let b = Branch {
+            expression: compile("Observation.value").unwrap_or_else(|e| panic!("{e}")),
+            target_type: None,
+            guard: Some("value".into()),
+        };
+        assert!(b.may_match(&serde_json::json!({"valueQuantity": {}})));
+        assert!(!b.may_match(&serde_json::json!({"values": 1, "code": {}})));
     }
 
     #[test]

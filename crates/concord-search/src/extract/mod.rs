@@ -61,7 +61,7 @@ pub fn extract(resource: &Value) -> Extraction {
     };
     let ctx = EvalContext::new(resource);
     for p in params.params().iter().filter(|p| p.is_indexed()) {
-        for b in &p.branches {
+        for b in p.branches.iter().filter(|b| b.may_match(resource)) {
             match b.expression.evaluate_with(&ctx) {
                 Ok(items) => {
                     if p.kind == ParamType::Composite {

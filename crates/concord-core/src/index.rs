@@ -1,30 +1,12 @@
-//! Index rows written with each version. For now the `identifier` token (which
-//! conditional operations use); the search layer will extract every
-//! SearchParameter here.
+//! Index rows written with each version: every SearchParameter of the
+//! resource's type, extracted by `concord-search` (the `identifier` token
+//! rows that conditional operations match are among them).
 
-use concord_store::{IndexRows, TokenIndex};
+use concord_store::IndexRows;
 use serde_json::Value;
 
 pub fn extract(resource: &Value) -> IndexRows {
-    let mut rows = IndexRows::default();
-    let identifiers: Vec<&Value> = match resource.get("identifier") {
-        Some(Value::Array(list)) => list.iter().collect(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => Vec::new(),
-    };
-    for identifier in identifiers {
-        if let Some(code) = identifier.get("value").and_then(Value::as_str) {
-            rows.tokens.push(TokenIndex {
-                param: "identifier".into(),
-                system: identifier
-                    .get("system")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                code: code.to_string(),
-            });
-        }
-    }
-    rows
+    concord_search::index_rows(resource)
 }
 
 #[cfg(test)]
@@ -36,10 +18,30 @@ mod tests {
     fn extracts_identifiers_as_tokens() {
         let rows = extract(&json!({"resourceType": "Patient",
             "identifier": [{"system": "urn:a", "value": "1"}, {"value": "2"}, {"system": "urn:x"}]}));
-        assert_eq!(rows.tokens.len(), 2);
-        assert_eq!(rows.tokens[0].system.as_deref(), Some("urn:a"));
-        assert_eq!(rows.tokens[1].system, None);
+        let ids: Vec<_> = rows
+            .tokens
+            .iter()
+            .filter(|t| t.param == "identifier")
+            .collect();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(ids[0].system.as_deref(), Some("urn:a"));
+        assert_eq!(ids[1].system, None);
         let single = extract(&json!({"resourceType": "Bundle", "identifier": {"value": "b"}}));
-        assert_eq!(single.tokens[0].code, "b");
+        assert!(single
+            .tokens
+            .iter()
+            .any(|t| t.param == "identifier" && t.code == "b"));
+    }
+
+    #[test]
+    fn extracts_every_kind() {
+        let rows = extract(&json!({"resourceType": "Patient", "id": "p",
+            "name": [{"family": "Doe"}], "birthDate": "2000"}));
+        assert!(rows
+            .strings
+            .iter()
+            .any(|s| s.param == "family" && s.value == "doe"));
+        assert!(rows.dates.iter().any(|d| d.param == "birthdate"));
+        assert_eq!(rows.compartments.len(), 1);
     }
 }

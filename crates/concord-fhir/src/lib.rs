@@ -2,6 +2,7 @@
 //! and the OperationOutcome builder every layer uses to report problems.
 #![forbid(unsafe_code)]
 
+pub mod compartments;
 pub mod definitions;
 pub mod ids;
 pub mod outcome;

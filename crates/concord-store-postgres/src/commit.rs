@@ -185,7 +185,7 @@ async fn apply(
             index::clear(tx, tenant, rt, id).await?;
         }
         if write.kind != WriteKind::Delete {
-            index::insert_tokens(tx, tenant, rt, id, &write.index.tokens).await?;
+            index::insert(tx, tenant, rt, id, &write.index).await?;
         }
         return Ok(CommittedWrite {
             resource_type: rt.to_string(),

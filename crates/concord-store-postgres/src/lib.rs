@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use concord_store::{
-    ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, PendingWrite,
-    ResourceStore, Store, StoreError, StoreResult, StoredVersion, TenantContext,
+    ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, IndexRows,
+    PendingWrite, ResourceStore, Store, StoreError, StoreResult, StoredVersion, TenantContext,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 use tokio_postgres::NoTls;
@@ -124,6 +124,15 @@ impl ResourceStore for PostgresStore {
         limit: usize,
     ) -> StoreResult<Vec<String>> {
         find::find_ids(&self.pool, &ctx.tenant, resource_type, criteria, limit).await
+    }
+
+    async fn index_rows(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+    ) -> StoreResult<IndexRows> {
+        index::read(&self.pool, &ctx.tenant, resource_type, id).await
     }
 
     async fn count_by_type(&self, ctx: &TenantContext) -> StoreResult<Vec<(String, u64)>> {

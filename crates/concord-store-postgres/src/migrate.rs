@@ -17,11 +17,18 @@ pub(crate) struct Migration {
 }
 
 /// All migrations, in order. Append only: never edit an applied one.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "string_exact",
+        sql: include_str!("../migrations/0002_string_exact.sql"),
+    },
+];
 
 /// Advisory lock key for migrations ("concord\0" as an integer).
 const LOCK_KEY: i64 = 0x636f_6e63_6f72_6400;

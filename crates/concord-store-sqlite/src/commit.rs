@@ -61,18 +61,18 @@ fn apply(
     now: i64,
     head: &mut [u8; 32],
 ) -> StoreResult<CommittedWrite> {
-    let current: Option<(i64, String)> = tx
+    let current: Option<(i64, String, Option<i64>)> = tx
         .prepare_cached(
-            "SELECT version, kind FROM resources WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+            "SELECT version, kind, rid FROM resources WHERE tenant = ?1 AND type = ?2 AND id = ?3",
         )
         .map_err(backend)?
         .query_row(params![tenant, pw.resource_type, pw.id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()
         .map_err(backend)?;
     let current_version = current.as_ref().map(|c| c.0);
-    let current_live = matches!(&current, Some((_, kind)) if kind != "delete");
+    let current_live = matches!(&current, Some((_, kind, _)) if kind != "delete");
     if let Precondition::VersionIs(expected) = pw.precondition {
         if current_version != Some(expected) {
             return Err(StoreError::VersionConflict {
@@ -138,11 +138,15 @@ fn apply(
     ])
     .map_err(backend)?;
     let seq = tx.last_insert_rowid();
+    // The resource's stable index key: the seq of its first version.
+    let old_rid = current.as_ref().and_then(|c| c.2);
+    let rid = old_rid.unwrap_or(seq);
     tx.prepare_cached(
-        "INSERT INTO resources (tenant, type, id, version, last_updated, kind, seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO resources (tenant, type, id, version, last_updated, kind, seq, rid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (tenant, type, id) DO UPDATE SET version = excluded.version,
-           last_updated = excluded.last_updated, kind = excluded.kind, seq = excluded.seq",
+           last_updated = excluded.last_updated, kind = excluded.kind, seq = excluded.seq,
+           rid = excluded.rid",
     )
     .map_err(backend)?
     .execute(params![
@@ -152,38 +156,20 @@ fn apply(
         version,
         now,
         kind,
-        seq
+        seq,
+        rid
     ])
     .map_err(backend)?;
-    if current.is_some() {
+    if let Some(old) = old_rid {
         for table in INDEX_TABLES {
-            tx.prepare_cached(&format!(
-                "DELETE FROM {table} WHERE tenant = ?1 AND type = ?2 AND id = ?3"
-            ))
-            .map_err(backend)?
-            .execute(params![tenant, pw.resource_type, pw.id])
-            .map_err(backend)?;
+            tx.prepare_cached(&format!("DELETE FROM {table} WHERE rid = ?1"))
+                .map_err(backend)?
+                .execute(params![old])
+                .map_err(backend)?;
         }
     }
     if pw.kind != WriteKind::Delete {
-        let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO idx_token (tenant, type, id, param, system, code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(backend)?;
-        for t in &pw.index.tokens {
-            insert
-                .execute(params![
-                    tenant,
-                    pw.resource_type,
-                    pw.id,
-                    t.param,
-                    t.system,
-                    t.code
-                ])
-                .map_err(backend)?;
-        }
+        crate::index::write(tx, tenant, &pw.resource_type, &pw.id, rid, &pw.index)?;
     }
     tx.prepare_cached(
         "INSERT INTO outbox (tenant, type, id, version, kind, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

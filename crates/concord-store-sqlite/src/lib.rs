@@ -4,6 +4,7 @@
 
 mod commit;
 mod error;
+mod index;
 mod migrate;
 mod pool;
 mod read;
@@ -13,8 +14,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use concord_store::{
-    ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, PendingWrite,
-    ResourceStore, Store, StoreError, StoreResult, StoredVersion, TenantContext,
+    ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, IndexRows,
+    PendingWrite, ResourceStore, Store, StoreError, StoreResult, StoredVersion, TenantContext,
 };
 use rusqlite::Connection;
 
@@ -110,6 +111,21 @@ impl ResourceStore for SqliteStore {
             criteria.to_vec(),
         );
         self.with_reader(move |c| read::find_ids(c, &tenant, &rt, &criteria, limit))
+            .await
+    }
+
+    async fn index_rows(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+    ) -> StoreResult<IndexRows> {
+        let (tenant, rt, id) = (
+            ctx.tenant.clone(),
+            resource_type.to_string(),
+            id.to_string(),
+        );
+        self.with_reader(move |c| index::read(c, &tenant, &rt, &id))
             .await
     }
 

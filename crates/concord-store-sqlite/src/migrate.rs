@@ -6,8 +6,14 @@ use rusqlite::{params, Connection};
 use crate::error::backend;
 
 /// (version, name, SQL), in order. Never edit a released migration; add a new one.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (
+        2,
+        "search_index",
+        include_str!("../migrations/0002_search_index.sql"),
+    ),
+];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {
     conn.execute_batch(

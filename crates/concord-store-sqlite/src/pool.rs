@@ -39,6 +39,10 @@ impl Pool {
     pub fn open(path: PathBuf) -> StoreResult<Pool> {
         let mut conn = Connection::open(&path).map_err(backend)?;
         configure(&conn)?;
+        // The writer inserts index rows at many places in many b-trees: a
+        // larger cache and fewer checkpoints measured ~20% faster ingest.
+        conn.execute_batch("PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 16384;")
+            .map_err(backend)?;
         migrate::run(&mut conn)?;
         let ledger_head = conn
             .query_row(

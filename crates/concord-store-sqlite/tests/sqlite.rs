@@ -44,3 +44,80 @@ async fn reopening_keeps_data_and_ledger_chain() {
     assert_eq!(rows[0].0, vec![0u8; 32]);
     assert_eq!(rows[1].0, rows[0].1, "the chain continues across restarts");
 }
+
+/// A v1 database (token rows keyed by tenant/type/id only) is migrated to v2:
+/// existing rows get the resource's `rid`, so conditional matching still
+/// finds them and an update still replaces them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_v2_keys_existing_index_rows() {
+    use concord_store::{Criterion, IndexRows, PendingWrite, Precondition, TokenIndex, WriteKind};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (
+                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+        )
+        .unwrap();
+        conn.execute_batch(include_str!("../migrations/0001_init.sql"))
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO schema_migrations VALUES (1, 'init', 0);
+             INSERT INTO resource_history (seq, tenant, type, id, version, last_updated, kind, content)
+               VALUES (7, 't', 'Patient', 'old', 1, 0, 'create', '{\"resourceType\":\"Patient\",\"id\":\"old\"}');
+             INSERT INTO resources VALUES ('t', 'Patient', 'old', 1, 0, 'create', 7);
+             INSERT INTO idx_token (tenant, type, id, param, system, code)
+               VALUES ('t', 'Patient', 'old', 'identifier', 'urn:mrn', '42');",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let ctx = TenantContext::new("t", Actor::System, "r");
+    let mrn = |code: &str| Criterion::Token {
+        param: "identifier".into(),
+        system: Some("urn:mrn".into()),
+        code: code.into(),
+    };
+    let found = store
+        .find_ids(&ctx, "Patient", &[mrn("42")], 5)
+        .await
+        .unwrap();
+    assert_eq!(found, vec!["old"]);
+    assert_eq!(
+        store
+            .index_rows(&ctx, "Patient", "old")
+            .await
+            .unwrap()
+            .tokens
+            .len(),
+        1
+    );
+    let mut index = IndexRows::default();
+    index.tokens.push(TokenIndex {
+        param: "identifier".into(),
+        system: Some("urn:mrn".into()),
+        code: "43".into(),
+    });
+    let update = PendingWrite {
+        resource_type: "Patient".into(),
+        id: "old".into(),
+        kind: WriteKind::Update,
+        precondition: Precondition::None,
+        resource: Some(serde_json::json!({"resourceType": "Patient", "id": "old"})),
+        index,
+    };
+    store.commit(&ctx, vec![update]).await.unwrap();
+    assert!(store
+        .find_ids(&ctx, "Patient", &[mrn("42")], 5)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .find_ids(&ctx, "Patient", &[mrn("43")], 5)
+            .await
+            .unwrap(),
+        vec!["old"]
+    );
+}

@@ -5,8 +5,9 @@
 use serde_json::{json, Value};
 
 use crate::{
-    Actor, Criterion, HistoryQuery, IndexRows, PendingWrite, Precondition, Store, StoreError,
-    TenantContext, TokenIndex, WriteKind, WriteOutcome,
+    Actor, CompartmentIndex, CompositeIndex, Criterion, DateIndex, HistoryQuery, IndexRows,
+    NumberIndex, PendingWrite, Precondition, QuantityIndex, ReferenceIndex, Store, StoreError,
+    StringIndex, TenantContext, TokenIndex, UriIndex, WriteKind, WriteOutcome,
 };
 
 type Case = (
@@ -84,6 +85,15 @@ pub async fn run_all(store: &dyn Store) {
         }),
         ("change_feed_is_per_tenant", |s, c| {
             Box::pin(change_feed_is_per_tenant(s, c))
+        }),
+        ("index_rows_of_every_kind_written", |s, c| {
+            Box::pin(index_rows_of_every_kind_written(s, c))
+        }),
+        ("index_rows_replaced_on_update", |s, c| {
+            Box::pin(index_rows_replaced_on_update(s, c))
+        }),
+        ("index_rows_removed_on_delete", |s, c| {
+            Box::pin(index_rows_removed_on_delete(s, c))
         }),
     ];
     for (name, case) in cases {
@@ -748,4 +758,129 @@ async fn change_feed_is_per_tenant(s: &dyn Store, ctx: TenantContext) {
         .await
         .unwrap();
     assert_eq!(page.total, 1);
+}
+
+/// One row of every kind; `tag` varies the values between versions.
+fn rows_of_every_kind(tag: &str) -> IndexRows {
+    let p = |name: &str| format!("{name}-{tag}");
+    IndexRows {
+        tokens: vec![
+            TokenIndex {
+                param: "identifier".into(),
+                system: Some("urn:mrn".into()),
+                code: p("code"),
+            },
+            TokenIndex {
+                param: "gender".into(),
+                system: None,
+                code: p("code"),
+            },
+        ],
+        strings: vec![StringIndex {
+            param: "name".into(),
+            value: p("norm"),
+            exact: p("Exact"),
+        }],
+        dates: vec![
+            DateIndex {
+                param: "birthdate".into(),
+                low: 0,
+                high: 86_399_999,
+            },
+            DateIndex {
+                param: "death-date".into(),
+                low: DateIndex::MIN,
+                high: DateIndex::MAX,
+            },
+        ],
+        references: vec![
+            ReferenceIndex {
+                param: "organization".into(),
+                target_type: Some("Organization".into()),
+                target_id: Some(p("org")),
+                url: None,
+            },
+            ReferenceIndex {
+                param: "general-practitioner".into(),
+                target_type: None,
+                target_id: None,
+                url: Some(p("http://x.org/Practitioner")),
+            },
+        ],
+        quantities: vec![QuantityIndex {
+            param: "value-quantity".into(),
+            value: 5.25,
+            system: Some("http://unitsofmeasure.org".into()),
+            code: Some(p("mg")),
+        }],
+        numbers: vec![NumberIndex {
+            param: "probability".into(),
+            value: 0.125,
+        }],
+        uris: vec![UriIndex {
+            param: "_profile".into(),
+            value: p("http://p"),
+        }],
+        composites: vec![CompositeIndex {
+            param: "code-value-quantity".into(),
+            value: p("a$b"),
+        }],
+        compartments: vec![CompartmentIndex {
+            compartment_type: "Patient".into(),
+            compartment_id: p("pat"),
+        }],
+    }
+}
+
+/// Same rows, in any order.
+fn assert_same_rows(got: &IndexRows, want: &IndexRows) {
+    fn same<T: PartialEq + std::fmt::Debug>(kind: &str, got: &[T], want: &[T]) {
+        assert_eq!(got.len(), want.len(), "{kind}: {got:?} vs {want:?}");
+        for w in want {
+            assert!(got.contains(w), "{kind}: {w:?} missing from {got:?}");
+        }
+    }
+    same("tokens", &got.tokens, &want.tokens);
+    same("strings", &got.strings, &want.strings);
+    same("dates", &got.dates, &want.dates);
+    same("references", &got.references, &want.references);
+    same("quantities", &got.quantities, &want.quantities);
+    same("numbers", &got.numbers, &want.numbers);
+    same("uris", &got.uris, &want.uris);
+    same("composites", &got.composites, &want.composites);
+    same("compartments", &got.compartments, &want.compartments);
+}
+
+async fn index_rows_of_every_kind_written(s: &dyn Store, ctx: TenantContext) {
+    let mut w = create("ix1", "A");
+    w.index = rows_of_every_kind("v1");
+    s.commit(&ctx, vec![w]).await.unwrap();
+    let got = s.index_rows(&ctx, "Patient", "ix1").await.unwrap();
+    assert_same_rows(&got, &rows_of_every_kind("v1"));
+    // Another resource's rows are its own.
+    assert!(s
+        .index_rows(&ctx, "Patient", "other")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn index_rows_replaced_on_update(s: &dyn Store, ctx: TenantContext) {
+    let mut w = create("ix2", "A");
+    w.index = rows_of_every_kind("v1");
+    s.commit(&ctx, vec![w]).await.unwrap();
+    let mut u = update("ix2", "B");
+    u.index = rows_of_every_kind("v2");
+    s.commit(&ctx, vec![u]).await.unwrap();
+    let got = s.index_rows(&ctx, "Patient", "ix2").await.unwrap();
+    assert_same_rows(&got, &rows_of_every_kind("v2"));
+}
+
+async fn index_rows_removed_on_delete(s: &dyn Store, ctx: TenantContext) {
+    let mut w = create("ix3", "A");
+    w.index = rows_of_every_kind("v1");
+    s.commit(&ctx, vec![w]).await.unwrap();
+    s.commit(&ctx, vec![delete("ix3")]).await.unwrap();
+    let got = s.index_rows(&ctx, "Patient", "ix3").await.unwrap();
+    assert!(got.is_empty(), "{got:?}");
 }

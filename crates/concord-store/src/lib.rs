@@ -16,7 +16,9 @@ pub mod conformance;
 pub use context::{Actor, TenantContext, DEFAULT_TENANT};
 pub use error::{StoreError, StoreResult};
 pub use model::{
-    ChangeEvent, CommittedWrite, Criterion, HistoryEntry, HistoryPage, HistoryQuery, IndexRows,
-    PendingWrite, Precondition, StoredVersion, TokenIndex, WriteKind, WriteOutcome,
+    ChangeEvent, CommittedWrite, CompartmentIndex, CompositeIndex, Criterion, DateIndex,
+    HistoryEntry, HistoryPage, HistoryQuery, IndexRows, NumberIndex, PendingWrite, Precondition,
+    QuantityIndex, ReferenceIndex, StoredVersion, StringIndex, TokenIndex, UriIndex, WriteKind,
+    WriteOutcome,
 };
 pub use traits::{ChangeFeed, ResourceStore, Store};

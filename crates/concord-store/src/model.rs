@@ -48,11 +48,114 @@ pub struct TokenIndex {
     pub code: String,
 }
 
+/// One string index value: `value` normalized by the search layer
+/// (lowercase, accents removed, whitespace collapsed) for the default and
+/// `:contains` matches, `exact` as written for `:exact`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StringIndex {
+    pub param: String,
+    pub value: String,
+    pub exact: String,
+}
+
+/// One date index value: the instant range `[low, high]` (ms since the
+/// epoch, UTC, both inclusive) a date, dateTime, Period or Timing covers.
+/// Open ends are [`DateIndex::MIN`] / [`DateIndex::MAX`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateIndex {
+    pub param: String,
+    pub low: i64,
+    pub high: i64,
+}
+
+impl DateIndex {
+    /// The open lower end (an unbounded Period start): year -9999.
+    pub const MIN: i64 = -377_705_116_800_000;
+    /// The open upper end (an unbounded Period end): the end of year 9999.
+    pub const MAX: i64 = 253_402_300_799_999;
+}
+
+/// One reference index value. A relative reference has `target_type` and
+/// `target_id`; an absolute one keeps its `url` too (and type/id when the URL
+/// ends in `Type/id`); a canonical or unparseable one has only `url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferenceIndex {
+    pub param: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub url: Option<String>,
+}
+
+/// One quantity index value. The search layer also writes a second row in
+/// UCUM canonical units when it knows the conversion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantityIndex {
+    pub param: String,
+    pub value: f64,
+    pub system: Option<String>,
+    pub code: Option<String>,
+}
+
+/// One number index value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberIndex {
+    pub param: String,
+    pub value: f64,
+}
+
+/// One uri index value (as written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UriIndex {
+    pub param: String,
+    pub value: String,
+}
+
+/// One composite index value: the component values joined by the search layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompositeIndex {
+    pub param: String,
+    pub value: String,
+}
+
+/// Membership of the resource in a compartment (`Patient/123`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompartmentIndex {
+    pub compartment_type: String,
+    pub compartment_id: String,
+}
+
 /// The search-index rows of one resource version, written in the same
-/// transaction as the version itself. The search layer fills more kinds.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// transaction as the version itself (and replaced by the next version).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IndexRows {
     pub tokens: Vec<TokenIndex>,
+    pub strings: Vec<StringIndex>,
+    pub dates: Vec<DateIndex>,
+    pub references: Vec<ReferenceIndex>,
+    pub quantities: Vec<QuantityIndex>,
+    pub numbers: Vec<NumberIndex>,
+    pub uris: Vec<UriIndex>,
+    pub composites: Vec<CompositeIndex>,
+    pub compartments: Vec<CompartmentIndex>,
+}
+
+impl IndexRows {
+    /// Total number of rows of every kind.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+            + self.strings.len()
+            + self.dates.len()
+            + self.references.len()
+            + self.quantities.len()
+            + self.numbers.len()
+            + self.uris.len()
+            + self.composites.len()
+            + self.compartments.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// One write of a commit.

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use crate::{
-    ChangeEvent, CommittedWrite, Criterion, HistoryPage, HistoryQuery, PendingWrite, StoreResult,
-    StoredVersion, TenantContext,
+    ChangeEvent, CommittedWrite, Criterion, HistoryPage, HistoryQuery, IndexRows, PendingWrite,
+    StoreResult, StoredVersion, TenantContext,
 };
 
 /// Resource versions: read, history and atomic commits.
@@ -47,6 +47,16 @@ pub trait ResourceStore: Send + Sync {
         criteria: &[Criterion],
         limit: usize,
     ) -> StoreResult<Vec<String>>;
+
+    /// The search-index and compartment rows stored for a resource's current
+    /// version (empty when deleted or never created); for reindex checks and
+    /// the conformance suite. Row order is unspecified.
+    async fn index_rows(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+    ) -> StoreResult<IndexRows>;
 
     /// Live (not deleted) resources per type, sorted by type.
     async fn count_by_type(&self, ctx: &TenantContext) -> StoreResult<Vec<(String, u64)>>;

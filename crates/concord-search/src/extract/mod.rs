@@ -1,0 +1,162 @@
+//! Index values of a resource version: every indexed SearchParameter of its
+//! type is evaluated once (compiled expressions from [`crate::registry`]) and
+//! each result becomes rows of the parameter's kind; compartment membership
+//! is derived from the reference rows.
+//!
+//! Synthetic parameter names carry what the row tables have no column for:
+//! `CODE:text` string rows (token display/text, for `:text`),
+//! `CODE:of-type` token rows (Identifier type `system` + `code|value`), and
+//! `CODE:identifier` token rows (Reference.identifier, for `:identifier`).
+
+mod compartment;
+mod composite;
+mod date;
+mod quantity;
+mod reference;
+mod string;
+mod token;
+
+use crate::registry::{self, Branch, ParamType, SearchParamDef};
+use concord_fhirpath::{EvalContext, Item};
+use concord_store::{IndexRows, UriIndex};
+use serde_json::Value;
+
+/// Suffix of the string rows holding token text (`code:text`).
+pub const TEXT_SUFFIX: &str = ":text";
+/// Suffix of the token rows of Identifier types (`identifier:of-type`).
+pub const OF_TYPE_SUFFIX: &str = ":of-type";
+/// Suffix of the token rows of Reference.identifier (`subject:identifier`).
+pub const IDENTIFIER_SUFFIX: &str = ":identifier";
+
+/// An expression that failed while evaluating against a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractError {
+    pub param: String,
+    pub expression: String,
+    pub message: String,
+}
+
+/// The rows of a resource plus any evaluation errors (which only drop the
+/// failing parameter's values).
+#[derive(Debug, Default)]
+pub struct Extraction {
+    pub rows: IndexRows,
+    pub errors: Vec<ExtractError>,
+}
+
+/// The search-index rows of `resource` (evaluation errors are dropped; see
+/// [`extract`] to see them).
+pub fn index_rows(resource: &Value) -> IndexRows {
+    extract(resource).rows
+}
+
+/// The search-index rows of `resource` and the evaluation errors.
+pub fn extract(resource: &Value) -> Extraction {
+    let mut out = Extraction::default();
+    let Some(rt) = resource.get("resourceType").and_then(Value::as_str) else {
+        return out;
+    };
+    let Some(params) = registry::for_type(rt) else {
+        return out;
+    };
+    let ctx = EvalContext::new(resource);
+    for p in params.params().iter().filter(|p| p.is_indexed()) {
+        for b in p.branches.iter().filter(|b| b.may_match(resource)) {
+            match b.expression.evaluate_with(&ctx) {
+                Ok(items) => {
+                    if p.kind == ParamType::Composite {
+                        composite::add(p, resource, &items, &mut out);
+                    } else {
+                        for item in &items {
+                            add_item(p, b, item, &mut out.rows);
+                        }
+                    }
+                }
+                Err(e) => out.errors.push(ExtractError {
+                    param: p.code.to_string(),
+                    expression: b.expression.source().to_string(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+    }
+    compartment::add(rt, resource, &mut out.rows);
+    out
+}
+
+/// Rows of one result item for parameter `p`.
+fn add_item(p: &SearchParamDef, b: &Branch, item: &Item<'_>, rows: &mut IndexRows) {
+    with_json(item, |ty, v| {
+        add_value(p, b.target_type.as_deref(), ty, v, rows)
+    });
+}
+
+pub(crate) fn add_value(
+    p: &SearchParamDef,
+    target_type: Option<&str>,
+    ty: &str,
+    v: &Value,
+    rows: &mut IndexRows,
+) {
+    match p.kind {
+        ParamType::Token => token::add(p.code, ty, v, rows),
+        ParamType::String => string::add(p.code, ty, v, rows),
+        ParamType::Date => date::add(p.code, ty, v, rows),
+        ParamType::Reference => reference::add(p, target_type, v, rows),
+        ParamType::Quantity => quantity::add_quantity(p.code, ty, v, rows),
+        ParamType::Number => quantity::add_number(p.code, v, rows),
+        ParamType::Uri => {
+            if let Some(s) = v.as_str() {
+                push_unique(
+                    &mut rows.uris,
+                    UriIndex {
+                        param: p.code.to_string(),
+                        value: s.to_string(),
+                    },
+                );
+            }
+        }
+        ParamType::Composite | ParamType::Special => {}
+    }
+}
+
+/// Calls `f` with the item's FHIR type name and JSON (System values are
+/// turned into JSON first; nodes are borrowed, never cloned).
+pub(crate) fn with_json(item: &Item<'_>, mut f: impl FnMut(&str, &Value)) {
+    match item {
+        Item::Node(n) => {
+            if let Some(v) = n.value {
+                f(n.ty.name, v);
+            }
+        }
+        other => {
+            let v = other.to_json();
+            if !v.is_null() {
+                f("", &v);
+            }
+        }
+    }
+}
+
+pub(crate) fn push_unique<T: PartialEq>(list: &mut Vec<T>, row: T) {
+    if !list.contains(&row) {
+        list.push(row);
+    }
+}
+
+pub(crate) fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// The elements of a JSON array (or the single value).
+pub(crate) fn each(v: Option<&Value>) -> impl Iterator<Item = &Value> {
+    let (list, one) = match v {
+        Some(Value::Array(a)) => (a.as_slice(), None),
+        Some(other) => (&[][..], Some(other)),
+        None => (&[][..], None),
+    };
+    list.iter().chain(one)
+}
+
+#[cfg(test)]
+mod tests;

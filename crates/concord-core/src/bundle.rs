@@ -407,7 +407,14 @@ impl Engine {
                     body,
                     if_match,
                 }) => {
-                    writes.push(pending(kind, &resource_type, &id, body, if_match));
+                    writes.push(pending(
+                        self.index_policy(),
+                        kind,
+                        &resource_type,
+                        &id,
+                        body,
+                        if_match,
+                    ));
                     write_slots.push((i, method));
                 }
                 Some(Plan::Patch { .. }) => {

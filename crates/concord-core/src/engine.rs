@@ -7,17 +7,33 @@ use concord_fhir::{is_resource_type, Issue, IssueType};
 use concord_store::Store;
 use serde_json::Value;
 
+use crate::index::IndexPolicy;
 use crate::{CoreError, CoreResult};
 
 /// Holds the store; cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
     store: Arc<dyn Store>,
+    index: IndexPolicy,
 }
 
 impl Engine {
+    /// An engine that stores the `identifier` index rows (see [`IndexPolicy`]).
     pub fn new(store: Arc<dyn Store>) -> Engine {
-        Engine { store }
+        Engine {
+            store,
+            index: IndexPolicy::default(),
+        }
+    }
+
+    /// The same engine with another index policy.
+    pub fn with_index_policy(mut self, index: IndexPolicy) -> Engine {
+        self.index = index;
+        self
+    }
+
+    pub fn index_policy(&self) -> IndexPolicy {
+        self.index
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -17,6 +17,7 @@ pub use bundle::{BundleKind, EntryResponse, EntryStatus};
 pub use criteria::parse_criteria;
 pub use engine::Engine;
 pub use error::{CoreError, CoreResult};
+pub use index::IndexPolicy;
 pub use write::WriteResult;
 
 /// A new server-assigned id: a UUID, URL-safe and well under 64 characters.

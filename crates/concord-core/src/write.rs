@@ -6,7 +6,8 @@ use concord_store::{
 };
 use serde_json::Value;
 
-use crate::{criteria::parse_criteria, index, new_id, CoreError, CoreResult, Engine};
+use crate::index::{self, IndexPolicy};
+use crate::{criteria::parse_criteria, new_id, CoreError, CoreResult, Engine};
 
 /// What one write did.
 #[derive(Debug, Clone)]
@@ -29,13 +30,17 @@ const RACE_RETRIES: usize = 5;
 
 /// A write the engine has checked and is about to commit.
 pub(crate) fn pending(
+    policy: IndexPolicy,
     kind: WriteKind,
     resource_type: &str,
     id: &str,
     body: Option<Value>,
     if_match: Option<i64>,
 ) -> PendingWrite {
-    let index = body.as_ref().map(index::extract).unwrap_or_default();
+    let index = body
+        .as_ref()
+        .map(|b| index::extract(policy, b))
+        .unwrap_or_default();
     PendingWrite {
         resource_type: resource_type.to_string(),
         id: id.to_string(),
@@ -113,7 +118,14 @@ impl Engine {
                 }
             }
         }
-        let write = pending(WriteKind::Create, resource_type, &id, Some(body), None);
+        let write = pending(
+            self.index_policy(),
+            WriteKind::Create,
+            resource_type,
+            &id,
+            Some(body),
+            None,
+        );
         self.commit_one(ctx, write, warnings).await
     }
 
@@ -164,7 +176,14 @@ impl Engine {
             }
         }
         let warnings = Engine::validate(resource_type, &body)?;
-        let write = pending(WriteKind::Update, resource_type, id, Some(body), if_match);
+        let write = pending(
+            self.index_policy(),
+            WriteKind::Update,
+            resource_type,
+            id,
+            Some(body),
+            if_match,
+        );
         self.commit_one(ctx, write, warnings).await
     }
 
@@ -240,6 +259,7 @@ impl Engine {
             }
             let warnings = Engine::validate(resource_type, &doc)?;
             let write = pending(
+                self.index_policy(),
                 WriteKind::Update,
                 resource_type,
                 id,
@@ -270,7 +290,14 @@ impl Engine {
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
         Engine::check_id(id)?;
-        let write = pending(WriteKind::Delete, resource_type, id, None, if_match);
+        let write = pending(
+            self.index_policy(),
+            WriteKind::Delete,
+            resource_type,
+            id,
+            None,
+            if_match,
+        );
         self.commit_one(ctx, write, Vec::new()).await
     }
 

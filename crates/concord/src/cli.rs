@@ -61,6 +61,11 @@ pub struct ServeArgs {
     /// Largest request body accepted, in MiB.
     #[arg(long, env = "CONCORD_MAX_BODY_MB", default_value_t = 32)]
     pub max_body_mb: usize,
+    /// Write every search-parameter index row (experimental until search
+    /// queries land; about halves SQLite ingest). Default: identifier rows only.
+    #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
+          default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub search_index: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -111,6 +116,11 @@ pub struct BenchIngestArgs {
     /// Stop after this many bundles.
     #[arg(long, env = "CONCORD_BENCH_LIMIT")]
     pub limit: Option<usize>,
+    /// Write every search-parameter index row (experimental until search
+    /// queries land; about halves SQLite ingest). Default: identifier rows only.
+    #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
+          default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub search_index: bool,
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,

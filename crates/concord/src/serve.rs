@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use concord_api::{router, ApiConfig, AppState};
-use concord_core::Engine;
+use concord_core::{Engine, IndexPolicy};
 
 use crate::cli::ServeArgs;
 use crate::storage;
@@ -15,8 +15,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         max_body_bytes: args.max_body_mb.saturating_mul(1024 * 1024),
         ..ApiConfig::default()
     };
+    let policy = if args.search_index {
+        IndexPolicy::AllSearchParameters
+    } else {
+        IndexPolicy::Identifiers
+    };
     let state = AppState {
-        engine: Engine::new(store),
+        engine: Engine::new(store).with_index_policy(policy),
         config,
     };
     serve(state, args.listen, &description).await

@@ -20,14 +20,19 @@ pub async fn run(args: BenchIngestArgs) -> Result<(), String> {
     if files.is_empty() {
         return Err(format!("no .json Bundles under {}", args.path.display()));
     }
-    let server = BenchServer::start(args.database_url.as_deref()).await?;
+    let server = BenchServer::start(args.database_url.as_deref(), args.search_index).await?;
     let client = reqwest::Client::new();
     let url = format!("{}/", server.base);
     println!(
-        "bench ingest: {} bundle(s), {} in flight, storage {}",
+        "bench ingest: {} bundle(s), {} in flight, storage {}, index {}",
         files.len(),
         args.concurrency,
-        server.backend
+        server.backend,
+        if args.search_index {
+            "every search parameter"
+        } else {
+            "identifiers"
+        }
     );
     let started = Instant::now();
     let mut results = futures::stream::iter(files.iter())

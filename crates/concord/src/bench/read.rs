@@ -12,7 +12,7 @@ use super::stats::{ms, peak_rss_mib, percentile};
 use crate::cli::BenchReadArgs;
 
 pub async fn run(args: BenchReadArgs) -> Result<(), String> {
-    let server = BenchServer::start(args.database_url.as_deref()).await?;
+    let server = BenchServer::start(args.database_url.as_deref(), false).await?;
     let count = args.resources.max(1);
     let ids = seed(&server, count).await?;
     println!(

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use concord_api::{router, ApiConfig, AppState};
-use concord_core::Engine;
+use concord_core::{Engine, IndexPolicy};
 use concord_store::Store;
 use concord_store_postgres::PostgresStore;
 use concord_store_sqlite::SqliteStore;
@@ -18,7 +18,10 @@ pub struct BenchServer {
 }
 
 impl BenchServer {
-    pub async fn start(database_url: Option<&str>) -> Result<BenchServer, String> {
+    pub async fn start(
+        database_url: Option<&str>,
+        full_index: bool,
+    ) -> Result<BenchServer, String> {
         let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
         let (store, backend): (Arc<dyn Store>, String) = match database_url {
             Some(url) => (
@@ -36,7 +39,12 @@ impl BenchServer {
                 "SQLite (temporary file)".into(),
             ),
         };
-        let engine = Engine::new(store);
+        let policy = if full_index {
+            IndexPolicy::AllSearchParameters
+        } else {
+            IndexPolicy::Identifiers
+        };
+        let engine = Engine::new(store).with_index_policy(policy);
         let mut config = ApiConfig {
             max_body_bytes: 256 * 1024 * 1024,
             ..ApiConfig::default()

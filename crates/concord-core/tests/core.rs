@@ -1,0 +1,69 @@
+//! The engine over a real SQLite store: what each index policy writes.
+
+use std::sync::Arc;
+
+use concord_core::{Engine, IndexPolicy};
+use concord_store::{Actor, TenantContext};
+use concord_store_sqlite::SqliteStore;
+use serde_json::json;
+
+fn engine(dir: &tempfile::TempDir, policy: IndexPolicy) -> Engine {
+    let store = SqliteStore::open(dir.path().join("concord.db")).unwrap();
+    Engine::new(Arc::new(store)).with_index_policy(policy)
+}
+
+fn patient() -> serde_json::Value {
+    json!({"resourceType": "Patient", "identifier": [{"system": "urn:mrn", "value": "42"}],
+        "name": [{"family": "Álvarez", "given": ["Ana"]}], "birthDate": "1980-05",
+        "generalPractitioner": [{"reference": "Practitioner/dr1"}]})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_policy_writes_every_row_kind_and_default_writes_identifiers() {
+    let ctx = TenantContext::new("t", Actor::System, "test");
+    let dir = tempfile::tempdir().unwrap();
+    let full = engine(&dir, IndexPolicy::AllSearchParameters);
+    let w = full.create(&ctx, "Patient", patient(), None).await.unwrap();
+    let rows = full
+        .store()
+        .index_rows(&ctx, "Patient", &w.id)
+        .await
+        .unwrap();
+    assert!(rows
+        .tokens
+        .iter()
+        .any(|t| t.param == "identifier" && t.code == "42"));
+    assert!(
+        rows.strings
+            .iter()
+            .any(|s| s.param == "family" && s.value == "alvarez"),
+        "accent-folded family name indexed: {:?}",
+        rows.strings
+    );
+    assert!(rows.dates.iter().any(|d| d.param == "birthdate"));
+    assert!(rows
+        .references
+        .iter()
+        .any(|r| r.param == "general-practitioner"));
+    assert!(
+        !rows.compartments.is_empty(),
+        "a Patient is in its own compartment"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let lean = engine(&dir, IndexPolicy::default());
+    let w = lean.create(&ctx, "Patient", patient(), None).await.unwrap();
+    let rows = lean
+        .store()
+        .index_rows(&ctx, "Patient", &w.id)
+        .await
+        .unwrap();
+    assert_eq!(rows.tokens.len(), 1);
+    assert!(rows.strings.is_empty() && rows.dates.is_empty() && rows.references.is_empty());
+    // Conditional create matches by identifier under either policy.
+    let again = lean
+        .create(&ctx, "Patient", patient(), Some("identifier=urn:mrn|42"))
+        .await
+        .unwrap();
+    assert_eq!(again.id, w.id);
+}

@@ -17,4 +17,9 @@ fi
 if [ $# -eq 0 ]; then
     set -- --workspace
 fi
-exec cargo test "$@"
+# --show-output: corpus tests print their pass counts (N/5306, N/102, N/937,
+# N/94, …) and any SKIPPED notice even when they pass.
+case " $* " in
+    *" -- "*) exec cargo test "$@" ;;
+    *) exec cargo test "$@" -- --show-output ;;
+esac

@@ -25,6 +25,14 @@ const INDEX_TABLES: &[&str] = &[
     "compartment",
 ];
 
+/// Runs one statement (cached) in the transaction.
+fn exec(tx: &Transaction<'_>, sql: &str, args: impl rusqlite::Params) -> StoreResult<usize> {
+    tx.prepare_cached(sql)
+        .map_err(backend)?
+        .execute(args)
+        .map_err(backend)
+}
+
 pub fn commit(
     w: &mut Writer,
     tenant: &str,
@@ -122,78 +130,67 @@ fn apply(
         }
     };
     let kind = pw.kind.as_str();
-    tx.prepare_cached(
+    exec(
+        tx,
         "INSERT INTO resource_history (tenant, type, id, version, last_updated, kind, content)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .map_err(backend)?
-    .execute(params![
-        tenant,
-        pw.resource_type,
-        pw.id,
-        version,
-        now,
-        kind,
-        content
-    ])
-    .map_err(backend)?;
+        params![tenant, pw.resource_type, pw.id, version, now, kind, content],
+    )?;
     let seq = tx.last_insert_rowid();
     // The resource's stable index key: the seq of its first version.
     let old_rid = current.as_ref().and_then(|c| c.2);
     let rid = old_rid.unwrap_or(seq);
-    tx.prepare_cached(
+    exec(
+        tx,
         "INSERT INTO resources (tenant, type, id, version, last_updated, kind, seq, rid)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (tenant, type, id) DO UPDATE SET version = excluded.version,
            last_updated = excluded.last_updated, kind = excluded.kind, seq = excluded.seq,
            rid = excluded.rid",
-    )
-    .map_err(backend)?
-    .execute(params![
-        tenant,
-        pw.resource_type,
-        pw.id,
-        version,
-        now,
-        kind,
-        seq,
-        rid
-    ])
-    .map_err(backend)?;
+        params![
+            tenant,
+            pw.resource_type,
+            pw.id,
+            version,
+            now,
+            kind,
+            seq,
+            rid
+        ],
+    )?;
     if let Some(old) = old_rid {
         for table in INDEX_TABLES {
-            tx.prepare_cached(&format!("DELETE FROM {table} WHERE rid = ?1"))
-                .map_err(backend)?
-                .execute(params![old])
-                .map_err(backend)?;
+            exec(
+                tx,
+                &format!("DELETE FROM {table} WHERE rid = ?1"),
+                params![old],
+            )?;
         }
     }
     if pw.kind != WriteKind::Delete {
         crate::index::write(tx, tenant, &pw.resource_type, &pw.id, rid, &pw.index)?;
     }
-    tx.prepare_cached(
+    exec(
+        tx,
         "INSERT INTO outbox (tenant, type, id, version, kind, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )
-    .map_err(backend)?
-    .execute(params![tenant, pw.resource_type, pw.id, version, kind, now])
-    .map_err(backend)?;
+        params![tenant, pw.resource_type, pw.id, version, kind, now],
+    )?;
     let content_hash = ledger::content_hash(content.as_deref());
     let entry = ledger::entry_hash(head, &pw.resource_type, &pw.id, version, &content_hash);
-    tx.prepare_cached(
+    exec(
+        tx,
         "INSERT INTO ledger (tenant, type, id, version, content_hash, prev_hash, entry_hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .map_err(backend)?
-    .execute(params![
-        tenant,
-        pw.resource_type,
-        pw.id,
-        version,
-        &content_hash[..],
-        &head[..],
-        &entry[..]
-    ])
-    .map_err(backend)?;
+        params![
+            tenant,
+            pw.resource_type,
+            pw.id,
+            version,
+            &content_hash[..],
+            &head[..],
+            &entry[..]
+        ],
+    )?;
     *head = entry;
     Ok(CommittedWrite {
         resource_type: pw.resource_type,

@@ -297,6 +297,17 @@ fn fhirpath_prints_results_as_json_and_fails_clearly() {
     assert!(!out.status.success(), "a wrong argument count is an error");
 }
 
+async fn patient_history(client: &reqwest::Client, base: &str) -> Value {
+    client
+        .get(format!("{base}/Patient/_history"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_serves_a_seeded_practice_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -330,14 +341,7 @@ async fn demo_serves_a_seeded_practice_once() {
     let (mut child, base, seeded) = start();
     assert_eq!(seeded, Some(55), "first start seeds the demo bundle");
     let client = reqwest::Client::new();
-    let history: Value = client
-        .get(format!("{base}/Patient/_history"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history = patient_history(&client, &base).await;
     assert_eq!(history["total"], 3, "three demo patients");
     let mrns: Vec<&str> = history["entry"]
         .as_array()
@@ -351,14 +355,7 @@ async fn demo_serves_a_seeded_practice_once() {
     // A second start finds the data and does not seed again.
     let (mut child, base, seeded) = start();
     assert_eq!(seeded, None);
-    let history: Value = client
-        .get(format!("{base}/Patient/_history"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history = patient_history(&client, &base).await;
     assert_eq!(history["total"], 3);
     child.kill().unwrap();
     child.wait().unwrap();

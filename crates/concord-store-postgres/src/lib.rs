@@ -166,11 +166,9 @@ impl SearchStore for PostgresStore {
     async fn replace_index_rows(
         &self,
         ctx: &TenantContext,
-        resource_type: &str,
-        id: &str,
-        rows: &IndexRows,
+        rows: Vec<(String, String, IndexRows)>,
     ) -> StoreResult<()> {
-        search::replace_index_rows(&self.pool, &ctx.tenant, resource_type, id, rows).await
+        search::replace_index_rows(&self.pool, &ctx.tenant, &rows).await
     }
 }
 

@@ -30,6 +30,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Apply pending database migrations and exit.
     Migrate(StorageArgs),
+    /// Recompute the search index of every stored resource and exit.
+    Reindex(StorageArgs),
     /// Evaluate a FHIRPath expression against a resource and print the result as JSON.
     Fhirpath(FhirPathArgs),
     /// Measure Concord and print the figures.

@@ -18,6 +18,8 @@ mod migrate;
 mod plan;
 mod read;
 mod search;
+#[cfg(test)]
+mod sql_snapshots;
 mod stamp;
 
 use std::time::Duration;

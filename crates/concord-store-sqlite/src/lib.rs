@@ -10,6 +10,8 @@ mod migrate;
 mod pool;
 mod read;
 mod search;
+#[cfg(test)]
+mod sql_snapshots;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

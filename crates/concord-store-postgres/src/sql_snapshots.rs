@@ -25,11 +25,17 @@ const QUERIES: &[(&str, &str)] = &[
 fn render(label: &str, url: &str) -> String {
     let (rt, q) = url.split_once('?').unwrap_or((url, ""));
     let query = parse(Some(rt), q, Handling::Strict).unwrap_or_else(|e| panic!("{label}: {e:?}"));
-    let cx = PlanContext { base_url: "http://concord.test".into(), now: 1_700_000_000_000 };
+    let cx = PlanContext {
+        base_url: "http://concord.test".into(),
+        now: 1_700_000_000_000,
+    };
     let plan = lower(&query, 10, &cx).unwrap_or_else(|e| panic!("{label}: {e:?}"));
     let page = search_sql(&DIALECT, "t", &plan);
     let count = count_sql(&DIALECT, "t", &plan);
-    format!("-- {url}\n{}\n-- params: {:?}\n-- count:\n{}\n", page.text, page.params, count.text)
+    format!(
+        "-- {url}\n{}\n-- params: {:?}\n-- count:\n{}\n",
+        page.text, page.params, count.text
+    )
 }
 
 #[test]
@@ -41,8 +47,12 @@ fn search_sql_snapshots() {
 
 #[test]
 fn next_page_sql_snapshot() {
-    let query = parse(Some("Patient"), "_sort=family,-birthdate", Handling::Strict).expect("parses");
-    let cx = PlanContext { base_url: String::new(), now: 0 };
+    let query =
+        parse(Some("Patient"), "_sort=family,-birthdate", Handling::Strict).expect("parses");
+    let cx = PlanContext {
+        base_url: String::new(),
+        now: 0,
+    };
     let mut plan = lower(&query, 20, &cx).expect("lowers");
     plan.start = PageStart::After(PageKey {
         sort: vec![SqlValue::Text("smith".into()), SqlValue::Int(0)],

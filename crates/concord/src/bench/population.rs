@@ -162,7 +162,7 @@ pub fn patient_bundle(n: u64) -> Value {
                 &day,
             ));
         }
-        if e == 0 && n % 25 == 0 {
+        if e == 0 && n.is_multiple_of(25) {
             entries.push(observation(
                 &pid,
                 &eid,

@@ -17,6 +17,9 @@ use super::server::BenchServer;
 use super::stats::{ms, peak_rss_mib, percentile};
 use crate::cli::BenchSearchArgs;
 
+/// Makes the i-th request path of a query.
+type PathMaker = Box<dyn Fn(usize) -> String>;
+
 pub async fn run(args: BenchSearchArgs) -> Result<(), String> {
     let server =
         BenchServer::start_at(args.database_url.as_deref(), args.data_dir.as_deref()).await?;
@@ -45,7 +48,7 @@ pub async fn run(args: BenchSearchArgs) -> Result<(), String> {
     println!("resources stored: {total}");
 
     let patients = sample_patients(&server, &ctx).await?;
-    let queries: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
+    let queries: Vec<(&str, PathMaker)> = vec![
         (
             "Patient?name=",
             Box::new(|i| {

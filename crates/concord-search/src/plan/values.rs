@@ -36,11 +36,17 @@ pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condi
             } else {
                 Condition::Always
             }),
-            "_text" | "_content" => Ok(Condition::Present {
-                table: concord_store::search::IndexTable::Token,
-                param: p.code.clone(),
-                present: !missing,
-            }),
+            "_text" | "_content" => {
+                let any_text = Condition::FullText {
+                    narrative: p.code == "_text",
+                    words: Vec::new(),
+                };
+                Ok(if missing {
+                    Condition::Not(Box::new(any_text))
+                } else {
+                    any_text
+                })
+            }
             _ => Ok(Condition::Present {
                 table: table_of(p.kind).ok_or_else(|| not_supported(p, ":missing"))?,
                 param: p.code.clone(),
@@ -107,35 +113,24 @@ pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condi
 
 /// `_text` / `_content`: any value (OR) whose words all appear.
 fn fulltext_condition(p: &ParamFilter) -> Condition {
-    let alternatives = p
-        .values
-        .iter()
-        .map(|v| {
-            let term = match v {
-                SearchValue::String(s) => s.as_str(),
-                _ => "",
-            };
-            let words = crate::extract::fulltext::words(term);
-            if words.is_empty() {
-                return Condition::Never;
-            }
-            Condition::All(
-                words
-                    .into_iter()
-                    .map(|w| Condition::Row {
-                        table: concord_store::search::IndexTable::Token,
-                        param: p.code.clone(),
-                        test: RowTest::And(vec![
-                            RowTest::Cmp(Column::Code, CmpOp::Eq, SqlValue::Text(w)),
-                            RowTest::IsNull(Column::System),
-                        ]),
-                        negate: false,
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    Condition::Any(alternatives)
+    let narrative = p.code == "_text";
+    Condition::Any(
+        p.values
+            .iter()
+            .map(|v| {
+                let term = match v {
+                    SearchValue::String(s) => s.as_str(),
+                    _ => "",
+                };
+                let words = crate::extract::fulltext::words(term);
+                if words.is_empty() {
+                    Condition::Never
+                } else {
+                    Condition::FullText { narrative, words }
+                }
+            })
+            .collect(),
+    )
 }
 
 fn id_condition(p: &ParamFilter) -> Result<Condition, Issue> {

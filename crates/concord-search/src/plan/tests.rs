@@ -70,18 +70,21 @@ fn quantity_with_ucum_unit_also_matches_canonical_rows() {
         "Observation",
         "value-quantity=5000|http://unitsofmeasure.org|mg",
     );
-    let Condition::Row {
-        test: RowTest::Or(alts),
-        ..
-    } = &p.conditions[0]
+    let [Condition::Any(forms)] = p.conditions.as_slice() else {
+        panic!("as written or canonical: {:?}", p.conditions)
+    };
+    let [Condition::Row { param: written, .. }, Condition::Row {
+        param: canon, test, ..
+    }] = forms.as_slice()
     else {
-        panic!()
+        panic!("{forms:?}")
     };
-    let RowTest::Or(forms) = &alts[0] else {
-        panic!("as written or canonical: {alts:?}")
-    };
-    assert_eq!(forms.len(), 2);
-    let RowTest::And(canonical) = &forms[1] else {
+    assert_eq!(
+        (written.as_str(), canon.as_str()),
+        ("value-quantity", "value-quantity:canonical")
+    );
+    let RowTest::Or(alts) = test else { panic!() };
+    let RowTest::And(canonical) = &alts[0] else {
         panic!()
     };
     assert!(canonical.contains(&RowTest::Cmp(
@@ -89,6 +92,9 @@ fn quantity_with_ucum_unit_also_matches_canonical_rows() {
         CmpOp::Eq,
         SqlValue::Text("g".into())
     )));
+    // Without a unit only the values as recorded are compared.
+    let p = plan("Observation", "value-quantity=gt50");
+    assert!(matches!(&p.conditions[0], Condition::Row { param, .. } if param == "value-quantity"));
 }
 
 #[test]

@@ -14,10 +14,10 @@
 //!   `:contains` substring (normalized).
 
 use concord_fhir::{Issue, IssueType};
-use concord_store::search::{CmpOp, Column, Condition, LikePart, RowTest, SqlValue};
+use concord_store::search::{CmpOp, Column, Condition, IndexTable, LikePart, RowTest, SqlValue};
 
 use super::{not_supported, table_of, PlanContext};
-use crate::extract::{IDENTIFIER_SUFFIX, OF_TYPE_SUFFIX, TEXT_SUFFIX};
+use crate::extract::{CANONICAL_SUFFIX, IDENTIFIER_SUFFIX, OF_TYPE_SUFFIX, TEXT_SUFFIX};
 use crate::normalize::normalize;
 use crate::query::{
     DateValue, Modifier, NumberValue, ParamFilter, Prefix, QuantityValue, ReferenceValue,
@@ -45,6 +45,26 @@ pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condi
                     Condition::Not(Box::new(any_text))
                 } else {
                     any_text
+                })
+            }
+            // A reference given only by identifier is a value too.
+            _ if p.kind == ParamType::Reference => {
+                let any = Condition::Any(vec![
+                    Condition::Present {
+                        table: IndexTable::Reference,
+                        param: p.code.clone(),
+                        present: true,
+                    },
+                    Condition::Present {
+                        table: IndexTable::Token,
+                        param: format!("{}{IDENTIFIER_SUFFIX}", p.code),
+                        present: true,
+                    },
+                ]);
+                Ok(if missing {
+                    Condition::Not(Box::new(any))
+                } else {
+                    any
                 })
             }
             _ => Ok(Condition::Present {
@@ -95,6 +115,7 @@ pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condi
                 format!("the special parameter {} is not supported", p.code),
             ))
         }
+        (ParamType::Quantity, None) => return quantity_condition(p),
         (kind, _) => (p.code.clone(), *kind, false),
     };
     let table = table_of(table_kind).ok_or_else(|| not_supported(p, "this parameter"))?;
@@ -181,7 +202,7 @@ fn value_test(p: &ParamFilter, v: &SearchValue, cx: &PlanContext) -> Result<RowT
         },
         SearchValue::Date(d) => date_test(d, cx.now),
         SearchValue::Number(n) => number_test(Column::Value, n.prefix, n),
-        SearchValue::Quantity(q) => quantity_test(q),
+        SearchValue::Quantity(q) => quantity_tests(q).0,
         SearchValue::Reference(r) => reference_test(r, p, cx),
         SearchValue::Composite(parts) => composite_test(p, parts)?,
         SearchValue::Missing(_) => return Err(not_supported(p, ":missing here")),
@@ -314,7 +335,9 @@ fn number_test(col: Column, prefix: Prefix, n: &NumberValue) -> RowTest {
     }
 }
 
-fn quantity_test(q: &QuantityValue) -> RowTest {
+/// A quantity value as written (against the rows as recorded) and, when
+/// its unit converts, in UCUM canonical units (against the `:canonical` rows).
+fn quantity_tests(q: &QuantityValue) -> (RowTest, Option<RowTest>) {
     let mut unit = Vec::new();
     if let Some(code) = &q.code {
         unit.push(RowTest::Cmp(Column::Code, CmpOp::Eq, text(code)));
@@ -325,13 +348,9 @@ fn quantity_test(q: &QuantityValue) -> RowTest {
     let mut as_written = unit;
     as_written.push(number_test(Column::Value, q.prefix, &q.number));
     let as_written = RowTest::And(as_written);
-    // The same quantity in UCUM canonical units, when the unit converts.
     let ucum = q.system.as_deref().is_none_or(|s| s == UCUM);
     let converted = q.code.as_deref().filter(|_| ucum).and_then(|code| {
         let (value, canon) = canonical(q.number.value, code)?;
-        if canon == code {
-            return None;
-        }
         let (low, _) = canonical(q.number.low, code)?;
         let (high, _) = canonical(q.number.high, code)?;
         let n = NumberValue {
@@ -347,10 +366,39 @@ fn quantity_test(q: &QuantityValue) -> RowTest {
             number_test(Column::Value, q.prefix, &n),
         ]))
     });
-    match converted {
-        Some(c) => RowTest::Or(vec![as_written, c]),
-        None => as_written,
+    (as_written, converted)
+}
+
+/// Quantity values: each as written, or in canonical units.
+fn quantity_condition(p: &ParamFilter) -> Result<Condition, Issue> {
+    let mut written = Vec::new();
+    let mut canonical_tests = Vec::new();
+    for v in &p.values {
+        let SearchValue::Quantity(q) = v else {
+            return Err(not_supported(p, "this value"));
+        };
+        let (w, c) = quantity_tests(q);
+        written.push(w);
+        canonical_tests.extend(c);
     }
+    let as_written = Condition::Row {
+        table: IndexTable::Quantity,
+        param: p.code.clone(),
+        test: RowTest::Or(written),
+        negate: false,
+    };
+    if canonical_tests.is_empty() {
+        return Ok(as_written);
+    }
+    Ok(Condition::Any(vec![
+        as_written,
+        Condition::Row {
+            table: IndexTable::Quantity,
+            param: format!("{}{CANONICAL_SUFFIX}", p.code),
+            test: RowTest::Or(canonical_tests),
+            negate: false,
+        },
+    ]))
 }
 
 fn reference_test(r: &ReferenceValue, p: &ParamFilter, cx: &PlanContext) -> RowTest {

@@ -157,3 +157,29 @@ fn missing_on_id_is_always_or_never() {
         vec![Condition::Always]
     );
 }
+
+#[test]
+fn prefixed_composite_on_the_resource_splits_into_components() {
+    let p = plan(
+        "Observation",
+        "code-value-quantity=http://loinc.org|29463-7$gt80",
+    );
+    let [Condition::Any(alts)] = p.conditions.as_slice() else {
+        panic!("{:?}", p.conditions)
+    };
+    let Condition::All(parts) = &alts[0] else {
+        panic!()
+    };
+    assert_eq!(parts.len(), 2);
+    assert!(matches!(&parts[0], Condition::Row { param, .. } if param == "code"));
+    let query = parse(
+        Some("Observation"),
+        "component-code-value-quantity=http://loinc.org|8480-6$gt120",
+        Handling::Strict,
+    )
+    .expect("parses");
+    assert!(
+        lower(&query, 10, &cx()).is_err(),
+        "components must match within one node"
+    );
+}

@@ -26,7 +26,14 @@ use crate::query::{
 use crate::registry::ParamType;
 use crate::ucum::{canonical, UCUM};
 
-pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condition, Issue> {
+pub(super) fn param_condition(
+    p: &ParamFilter,
+    rt: Option<&str>,
+    cx: &PlanContext,
+) -> Result<Condition, Issue> {
+    if p.kind == ParamType::Composite && p.modifier.is_none() && has_component_prefix(p) {
+        return root_composite_condition(p, rt, cx);
+    }
     if p.modifier == Some(Modifier::Missing) {
         let missing = matches!(p.values.first(), Some(SearchValue::Missing(true)));
         return match p.code.as_str() {
@@ -434,6 +441,61 @@ fn reference_test(r: &ReferenceValue, p: &ParamFilter, cx: &PlanContext) -> RowT
             }
         }
     }
+}
+
+fn has_component_prefix(p: &ParamFilter) -> bool {
+    p.values.iter().any(|v| match v {
+        SearchValue::Composite(parts) => parts.iter().any(|part| match part {
+            SearchValue::Quantity(q) => q.prefix != Prefix::Eq,
+            SearchValue::Number(n) => n.prefix != Prefix::Eq,
+            SearchValue::Date(d) => d.prefix != Prefix::Eq,
+            _ => false,
+        }),
+        _ => false,
+    })
+}
+
+/// A composite with a prefixed component (`code-value-quantity=X$gt5`) on
+/// a composite whose node is the resource itself: each component is a
+/// condition of its own on the same resource, so prefixes compare numbers.
+/// (On a repeating node such as `Observation.component` the components
+/// would have to match within one node: not supported with a prefix.)
+fn root_composite_condition(
+    p: &ParamFilter,
+    rt: Option<&str>,
+    cx: &PlanContext,
+) -> Result<Condition, Issue> {
+    let def = rt.and_then(|t| crate::registry::param(t, &p.code));
+    let root = match (def, rt) {
+        (Some(d), Some(t)) => {
+            d.branches.len() == 1 && d.branches[0].expression.source().trim() == t
+        }
+        _ => false,
+    };
+    let Some(def) = def.filter(|_| root) else {
+        return Err(not_supported(
+            p,
+            "a prefix on a component of a composite over repeating elements",
+        ));
+    };
+    let mut alternatives = Vec::new();
+    for v in &p.values {
+        let SearchValue::Composite(parts) = v else {
+            return Err(not_supported(p, "this value"));
+        };
+        let mut all = Vec::new();
+        for (component, part) in def.components.iter().zip(parts) {
+            let single = ParamFilter {
+                code: component.code.clone(),
+                kind: component.kind,
+                modifier: None,
+                values: vec![part.clone()],
+            };
+            all.push(param_condition(&single, rt, cx)?);
+        }
+        alternatives.push(Condition::All(all));
+    }
+    Ok(Condition::Any(alternatives))
 }
 
 /// Composite values are stored as their components' text joined by `$`; a

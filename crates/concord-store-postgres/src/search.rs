@@ -2,7 +2,7 @@
 
 use concord_store::search::{PageStart, SearchHit, SearchPage, SearchPlan, SortKind, SqlValue};
 use concord_store::{IndexRows, StoreResult, StoredVersion};
-use concord_store_sql::{count_sql, search_sql, Sql};
+use concord_store_sql::{count_sql, driver_estimate_sql, search_sql_with, Sql, BROAD_DRIVER};
 use deadpool_postgres::Pool;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
@@ -40,7 +40,17 @@ pub(crate) async fn search(
     tenant: &str,
     plan: &SearchPlan,
 ) -> StoreResult<SearchPage> {
-    let sql = search_sql(&Postgres, tenant, plan);
+    let scan = match driver_estimate_sql(&Postgres, tenant, plan, BROAD_DRIVER) {
+        Some(estimate) => {
+            let n: i64 = match query(pool, &estimate).await?.first() {
+                Some(row) => row.try_get(0).map_err(error::db)?,
+                None => 0,
+            };
+            n >= BROAD_DRIVER as i64
+        }
+        None => false,
+    };
+    let sql = search_sql_with(&Postgres, tenant, plan, scan);
     let rows = query(pool, &sql).await?;
     let mut hits = Vec::with_capacity(rows.len());
     for row in rows {

@@ -61,3 +61,33 @@ fn next_page_sql_snapshot() {
     });
     insta::assert_snapshot!("next_page", search_sql(&DIALECT, "t", &plan).text);
 }
+
+#[test]
+fn broad_driver_sql_snapshot() {
+    let query = parse(
+        Some("Observation"),
+        "code=http://loinc.org|8480-6&value-quantity=gt150",
+        Handling::Strict,
+    )
+    .expect("parses");
+    let cx = PlanContext {
+        base_url: String::new(),
+        now: 0,
+    };
+    let plan = lower(&query, 20, &cx).expect("lowers");
+    let estimate = concord_store_sql::driver_estimate_sql(&DIALECT, "t", &plan, 2000)
+        .expect("a plain token drives and another condition could narrow");
+    let scan = concord_store_sql::search_sql_with(&DIALECT, "t", &plan, true);
+    insta::assert_snapshot!(
+        "broad_driver",
+        format!("{}\n-- scan:\n{}", estimate.text, scan.text)
+    );
+    // A single condition, or a selective driver, needs no estimate.
+    let one = lower(
+        &parse(Some("Observation"), "code=8480-6", Handling::Strict).expect("parses"),
+        20,
+        &cx,
+    )
+    .expect("lowers");
+    assert!(concord_store_sql::driver_estimate_sql(&DIALECT, "t", &one, 2000).is_none());
+}

@@ -8,6 +8,8 @@ pub(crate) struct Builder<'d> {
     pub(crate) dialect: &'d dyn Dialect,
     pub(crate) params: Vec<SqlValue>,
     aliases: usize,
+    /// Top-level conditions are all probed per row (no driving list).
+    pub(crate) scan: bool,
 }
 
 impl<'d> Builder<'d> {
@@ -17,6 +19,7 @@ impl<'d> Builder<'d> {
             dialect,
             params: vec![SqlValue::Text(tenant.to_string())],
             aliases: 0,
+            scan: false,
         }
     }
 

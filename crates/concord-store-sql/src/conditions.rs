@@ -59,6 +59,23 @@ fn selectivity(c: &Condition) -> u8 {
 
 const NO_DRIVER: u8 = 9;
 
+/// The condition that drives a level, if any.
+pub(crate) fn driver(conditions: &[Condition]) -> Option<usize> {
+    conditions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (selectivity(c), i))
+        .min()
+        .filter(|(rank, _)| *rank < NO_DRIVER)
+        .map(|(_, i)| i)
+}
+
+/// Whether a driver of this kind may hold for much of a type (a plain
+/// token such as a common code): worth an estimate before it drives.
+pub(crate) fn maybe_broad(c: &Condition) -> bool {
+    selectivity(c) == 5
+}
+
 impl Builder<'_> {
     /// The predicates of a level's conditions. On a resources row the most
     /// selective condition drives (a membership list the database walks);
@@ -75,13 +92,11 @@ impl Builder<'_> {
                 .map(|c| self.condition(level, c))
                 .collect();
         };
-        let driver = conditions
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (selectivity(c), i))
-            .min()
-            .filter(|(rank, _)| *rank < NO_DRIVER)
-            .map(|(_, i)| i);
+        let driver = if self.scan && res == "r" {
+            None
+        } else {
+            driver(conditions)
+        };
         conditions
             .iter()
             .enumerate()

@@ -12,7 +12,11 @@ mod select;
 mod tables;
 
 pub use dialect::Dialect;
-pub use select::{count_sql, search_sql};
+pub use select::{count_sql, driver_estimate_sql, search_sql, search_sql_with};
+
+/// Index rows counted by [`driver_estimate_sql`] before a search reads in
+/// page order instead.
+pub const BROAD_DRIVER: usize = 2000;
 
 use concord_store::search::SqlValue;
 

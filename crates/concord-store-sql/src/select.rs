@@ -11,7 +11,15 @@ use crate::{Dialect, Sql};
 /// `plan.count + 1` rows come back (the extra one says another page follows);
 /// for [`PageStart::Before`] they come in reverse order.
 pub fn search_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan) -> Sql {
+    search_sql_with(dialect, tenant, plan, false)
+}
+
+/// [`search_sql`]; with `scan`, no top-level condition drives: resources are
+/// read in page order and every condition is probed per row (for a driver
+/// [`driver_estimate_sql`] found broad).
+pub fn search_sql_with(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, scan: bool) -> Sql {
     let mut b = Builder::new(dialect, tenant);
+    b.scan = scan;
     let filter = base_where(&mut b, plan);
     let backwards = matches!(plan.start, PageStart::Before(_));
     let keys: Vec<String> = plan.sort.iter().map(|s| sort_expr(&mut b, s)).collect();
@@ -71,6 +79,49 @@ pub fn search_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan) -> Sql
         text,
         params: b.params,
     }
+}
+
+/// When the plan's driving condition is a plain token that may match much
+/// of a type and other conditions could narrow instead: `SELECT COUNT(*)`
+/// of at most `limit` of its index rows. At `limit`, reading resources in
+/// page order and probing finds a page sooner than building the list.
+pub fn driver_estimate_sql(
+    dialect: &dyn Dialect,
+    tenant: &str,
+    plan: &SearchPlan,
+    limit: usize,
+) -> Option<Sql> {
+    let at = crate::conditions::driver(&plan.conditions)?;
+    let condition = &plan.conditions[at];
+    if plan.conditions.len() < 2 || !crate::conditions::maybe_broad(condition) {
+        return None;
+    }
+    let concord_store::search::Condition::Row {
+        table: t,
+        param,
+        test,
+        ..
+    } = condition
+    else {
+        return None;
+    };
+    let mut b = Builder::new(dialect, tenant);
+    let i = b.alias("e");
+    let mut w = vec![format!("{i}.tenant = {}", b.tenant())];
+    if let Some(f) = b.type_filter(&format!("{i}.type"), &plan.types) {
+        w.push(f);
+    }
+    w.push(format!("{i}.param = {}", b.text(param)));
+    w.push(b.row_test(*t, &i, test));
+    let limit = b.bind(SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+    Some(Sql {
+        text: format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {} {i} WHERE {} LIMIT {limit}) e",
+            table(*t),
+            and(w)
+        ),
+        params: b.params,
+    })
 }
 
 /// `SELECT COUNT(*)` of the plan's matches.

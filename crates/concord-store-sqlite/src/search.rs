@@ -2,7 +2,7 @@
 
 use concord_store::search::{SearchHit, SearchPage, SearchPlan, SqlValue};
 use concord_store::{IndexRows, StoreResult, StoredVersion};
-use concord_store_sql::{count_sql, search_sql, Sql};
+use concord_store_sql::{count_sql, driver_estimate_sql, search_sql_with, Sql, BROAD_DRIVER};
 use rusqlite::types::{Value as SqliteValue, ValueRef};
 use rusqlite::{params, params_from_iter, Connection, Transaction};
 
@@ -27,7 +27,17 @@ fn value(v: ValueRef<'_>) -> SqlValue {
 }
 
 pub fn search(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<SearchPage> {
-    let sql = search_sql(&Sqlite, tenant, plan);
+    let scan = match driver_estimate_sql(&Sqlite, tenant, plan, BROAD_DRIVER) {
+        Some(estimate) => {
+            let mut stmt = c.prepare_cached(&estimate.text).map_err(backend)?;
+            let n: i64 = stmt
+                .query_row(params_from_iter(bound(&estimate)), |r| r.get(0))
+                .map_err(backend)?;
+            n >= BROAD_DRIVER as i64
+        }
+        None => false,
+    };
+    let sql = search_sql_with(&Sqlite, tenant, plan, scan);
     let mut stmt = c.prepare_cached(&sql.text).map_err(backend)?;
     let keys = plan.sort.len();
     let rows = stmt

@@ -1,0 +1,1 @@
+//! Hostile search queries.

@@ -291,7 +291,7 @@ impl Corpus {
         modifier: Option<&str>,
         value: &str,
     ) -> Result<bool, String> {
-        if def.kind == ParamType::Composite {
+        if def.kind == ParamType::Composite && modifier != Some("missing") {
             let nodes = composite_items(def, res);
             for alt in split_unescaped(value, ',') {
                 let parts = split_unescaped(&alt, '$');
@@ -319,13 +319,21 @@ impl Corpus {
         }
         let items = param_items(def, res);
         if modifier == Some("missing") {
-            let has = items.iter().any(|(t, v, target)| {
+            let has = if def.kind == ParamType::Composite {
+                composite_items(def, res).iter().any(|comps| {
+                    comps.iter().zip(&def.components).all(|(vals, c)| {
+                        vals.iter().any(|(t, v)| has_value(c.kind, t, v))
+                    })
+                })
+            } else {
+                items.iter().any(|(t, v, target)| {
                 if def.kind == ParamType::Reference {
                     !references(t, v, target.as_deref()).is_empty()
                 } else {
                     has_value(def.kind, t, v)
                 }
-            });
+                })
+            };
             return match value {
                 "true" => Ok(!has),
                 "false" => Ok(has),

@@ -161,7 +161,11 @@ pub struct Answer {
 
 fn entry_key(e: &Value) -> Option<String> {
     let r = &e["resource"];
-    Some(format!("{}/{}", r["resourceType"].as_str()?, r["id"].as_str()?))
+    Some(format!(
+        "{}/{}",
+        r["resourceType"].as_str()?,
+        r["id"].as_str()?
+    ))
 }
 
 pub async fn run_query(app: &TestApp, req_: &Request) -> Answer {
@@ -234,7 +238,12 @@ fn list(set: &BTreeSet<String>) -> String {
 }
 
 /// Compares one answer with the expectation; `Err` describes the difference.
-pub fn compare(corpus: &Corpus, req_: &Request, exp: &Expected, ans: &Answer) -> Result<(), String> {
+pub fn compare(
+    corpus: &Corpus,
+    req_: &Request,
+    exp: &Expected,
+    ans: &Answer,
+) -> Result<(), String> {
     if let Some(e) = &ans.error {
         return Err(format!("server error: {e}"));
     }
@@ -358,7 +367,8 @@ async fn search_conformance() {
         concord_testkit::r4_examples_dir(),
         concord_testkit::shared_corpus("synthea"),
     ) else {
-        let msg = "SKIPPED: search conformance set needs the R4 examples and ../shared/corpora/synthea";
+        let msg =
+            "SKIPPED: search conformance set needs the R4 examples and ../shared/corpora/synthea";
         println!("{msg}");
         eprintln!("{msg}");
         return;

@@ -15,7 +15,20 @@ fn leap(y: i64) -> bool {
 }
 
 fn month_days(y: i64, m: i64) -> i64 {
-    [31, if leap(y) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][(m - 1) as usize]
+    [
+        31,
+        if leap(y) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][(m - 1) as usize]
 }
 
 /// Days from 1970-01-01, by counting (slow but obviously right).

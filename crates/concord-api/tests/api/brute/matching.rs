@@ -292,8 +292,9 @@ pub fn reference_match(r: &RefVal, v: &str, type_modifier: Option<&str>, base: &
 }
 
 fn is_local(url: &str, base: &str) -> bool {
-    url.strip_prefix(base)
-        .is_some_and(|rest| rest.starts_with('/') && super::values::split_reference(rest).0.is_some())
+    url.strip_prefix(base).is_some_and(|rest| {
+        rest.starts_with('/') && super::values::split_reference(rest).0.is_some()
+    })
 }
 
 // ---- uri ----

@@ -184,6 +184,15 @@ impl Corpus {
             if CONTROL.contains(&k.as_str()) || v.is_empty() {
                 continue;
             }
+            // Unknown parameters are ignored (lenient handling, the default).
+            let base_name = k.split([':', '.']).next().unwrap_or_default();
+            if base_name != "_has"
+                && types
+                    .iter()
+                    .all(|t| registry::param(t, base_name).is_none())
+            {
+                continue;
+            }
             let mut keep = BTreeSet::new();
             for t in &types {
                 let ids = self.filter_set(t, k, v)?;
@@ -239,15 +248,13 @@ impl Corpus {
             Some((n, m)) => (n, Some(m)),
             None => (head, None),
         };
-        let def = registry::param(t, name).ok_or_else(|| format!("unknown parameter {t}.{name}"))?;
+        let def =
+            registry::param(t, name).ok_or_else(|| format!("unknown parameter {t}.{name}"))?;
         if let Some(tail) = tail {
             if def.kind != ParamType::Reference {
                 return Err(format!("chain through non-reference {t}.{name}"));
             }
-            let next: &str = tail
-                .split(['.', ':'])
-                .next()
-                .unwrap_or_default();
+            let next: &str = tail.split(['.', ':']).next().unwrap_or_default();
             let targets: Vec<String> = match modifier {
                 Some(m) => vec![m.to_string()],
                 None => def
@@ -296,7 +303,11 @@ impl Corpus {
             for alt in split_unescaped(value, ',') {
                 let parts = split_unescaped(&alt, '$');
                 if parts.len() != def.components.len() {
-                    return Err(format!("composite {} needs {} parts", def.code, def.components.len()));
+                    return Err(format!(
+                        "composite {} needs {} parts",
+                        def.code,
+                        def.components.len()
+                    ));
                 }
                 for comps in &nodes {
                     let mut all = true;
@@ -321,17 +332,18 @@ impl Corpus {
         if modifier == Some("missing") {
             let has = if def.kind == ParamType::Composite {
                 composite_items(def, res).iter().any(|comps| {
-                    comps.iter().zip(&def.components).all(|(vals, c)| {
-                        vals.iter().any(|(t, v)| has_value(c.kind, t, v))
-                    })
+                    comps
+                        .iter()
+                        .zip(&def.components)
+                        .all(|(vals, c)| vals.iter().any(|(t, v)| has_value(c.kind, t, v)))
                 })
             } else {
                 items.iter().any(|(t, v, target)| {
-                if def.kind == ParamType::Reference {
-                    !references(t, v, target.as_deref()).is_empty()
-                } else {
-                    has_value(def.kind, t, v)
-                }
+                    if def.kind == ParamType::Reference {
+                        !references(t, v, target.as_deref()).is_empty()
+                    } else {
+                        has_value(def.kind, t, v)
+                    }
                 })
             };
             return match value {
@@ -366,6 +378,9 @@ impl Corpus {
     ) -> Result<bool, String> {
         match kind {
             ParamType::String => {
+                if !matches!(modifier, None | Some("exact") | Some("contains")) {
+                    return Err(format!("string modifier {modifier:?}"));
+                }
                 let vals: Vec<String> = items.iter().flat_map(|(t, x, _)| strings(t, x)).collect();
                 Ok(string_match(modifier, &vals, &unescape(v)))
             }
@@ -382,6 +397,9 @@ impl Corpus {
                 }
             }
             ParamType::Date => {
+                if let Some(m) = modifier {
+                    return Err(format!("modifier :{m} on a date parameter"));
+                }
                 let (p, s) = parse_date_search(v).ok_or_else(|| format!("bad date {v}"))?;
                 Ok(items
                     .iter()
@@ -389,6 +407,9 @@ impl Corpus {
                     .any(|r| date_match(&p, r, s)))
             }
             ParamType::Number => {
+                if let Some(m) = modifier {
+                    return Err(format!("modifier :{m} on a number parameter"));
+                }
                 let n = parse_number(v).ok_or_else(|| format!("bad number {v}"))?;
                 Ok(items
                     .iter()
@@ -396,6 +417,9 @@ impl Corpus {
                     .any(|x| number_match(&n, x)))
             }
             ParamType::Quantity => {
+                if let Some(m) = modifier {
+                    return Err(format!("modifier :{m} on a quantity parameter"));
+                }
                 let q = parse_quantity(v).ok_or_else(|| format!("bad quantity {v}"))?;
                 Ok(items
                     .iter()
@@ -432,6 +456,12 @@ impl Corpus {
                     .any(|r| reference_match(r, &v, modifier, &self.base)))
             }
             ParamType::Uri => {
+                if !matches!(
+                    modifier,
+                    None | Some("below") | Some("above") | Some("contains")
+                ) {
+                    return Err(format!("uri modifier {modifier:?}"));
+                }
                 let vals: Vec<String> = items
                     .iter()
                     .filter_map(|(_, x, _)| x.as_str().map(str::to_string))
@@ -493,7 +523,11 @@ impl Corpus {
     }
 
     /// `_include` / `_revinclude` (with `:iterate`) over the matches.
-    fn includes(&self, req: &Request, matches: &BTreeSet<String>) -> Result<BTreeSet<String>, String> {
+    fn includes(
+        &self,
+        req: &Request,
+        matches: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, String> {
         let specs: Vec<(bool, bool, &str)> = req
             .params
             .iter()
@@ -618,14 +652,22 @@ impl Corpus {
         let mut vals: Vec<SortVal> = Vec::new();
         for (ty, v, target) in &items {
             match def.kind {
-                ParamType::Date => vals.extend(dates(ty, v).into_iter().map(|r| {
-                    SortVal::Num(if desc { r.high } else { r.low } as f64)
-                })),
-                ParamType::String => vals.extend(strings(ty, v).iter().map(|s| SortVal::Text(norm(s)))),
+                ParamType::Date => vals.extend(
+                    dates(ty, v)
+                        .into_iter()
+                        .map(|r| SortVal::Num(if desc { r.high } else { r.low } as f64)),
+                ),
+                ParamType::String => {
+                    vals.extend(strings(ty, v).iter().map(|s| SortVal::Text(norm(s))))
+                }
                 ParamType::Token => {
                     let mut toks = Tokens::default();
                     tokens(ty, v, &mut toks);
-                    vals.extend(toks.toks.into_iter().filter_map(|t| t.code.map(SortVal::Text)));
+                    vals.extend(
+                        toks.toks
+                            .into_iter()
+                            .filter_map(|t| t.code.map(SortVal::Text)),
+                    );
                 }
                 ParamType::Number => vals.extend(number(v).map(SortVal::Num)),
                 ParamType::Quantity => vals.extend(quantity(ty, v).map(|q| SortVal::Num(q.value))),
@@ -683,7 +725,8 @@ impl Corpus {
                 }
                 std::cmp::Ordering::Equal
             };
-            match (1..vals.len()).find(|&i| cmp(&vals[i - 1], &vals[i]) == std::cmp::Ordering::Greater)
+            match (1..vals.len())
+                .find(|&i| cmp(&vals[i - 1], &vals[i]) == std::cmp::Ordering::Greater)
             {
                 None => return Ok(()),
                 Some(i) => {

@@ -64,13 +64,17 @@ pub fn corpus_from_files(
             .collect();
         bundles.sort();
         for (_, p) in bundles.into_iter().take(n) {
-            let b: Value = serde_json::from_slice(&std::fs::read(p).expect("bundle")).expect("json");
+            let b: Value =
+                serde_json::from_slice(&std::fs::read(p).expect("bundle")).expect("json");
             let entries = b["entry"].as_array().cloned().unwrap_or_default();
             let types = entries
                 .iter()
                 .filter_map(|e| {
                     let r = &e["resource"];
-                    Some((r["id"].as_str()?.to_string(), r["resourceType"].as_str()?.to_string()))
+                    Some((
+                        r["id"].as_str()?.to_string(),
+                        r["resourceType"].as_str()?.to_string(),
+                    ))
                 })
                 .collect();
             for mut e in entries {
@@ -195,5 +199,9 @@ fn brute_expected_counts() {
             Err(e) => println!("ERROR {line}: {e}"),
         }
     }
-    println!("{non_empty}/{} non-empty over {} resources", qs.len(), c.len());
+    println!(
+        "{non_empty}/{} non-empty over {} resources",
+        qs.len(),
+        c.len()
+    );
 }

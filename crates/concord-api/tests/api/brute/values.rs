@@ -208,7 +208,12 @@ pub fn tokens(ty: &str, v: &Value, out: &mut Tokens) {
             out.texts.extend(s(v, "display"));
         }
         "CodeableConcept" => {
-            for c in v.get("coding").and_then(Value::as_array).into_iter().flatten() {
+            for c in v
+                .get("coding")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 out.toks.push(coding_tok(c));
                 out.texts.extend(s(c, "display"));
             }
@@ -333,9 +338,7 @@ pub fn references(ty: &str, v: &Value, target_filter: Option<&str>) -> Vec<RefVa
     let mut out = Vec::new();
     match (ty, v) {
         ("Reference", _) | ("", Value::Object(_)) => {
-            let identifier = v
-                .get("identifier")
-                .map(|i| (s(i, "system"), s(i, "value")));
+            let identifier = v.get("identifier").map(|i| (s(i, "system"), s(i, "value")));
             let mut rv = RefVal {
                 identifier,
                 ..Default::default()
@@ -387,7 +390,9 @@ pub fn has_value(kind: ParamType, ty: &str, v: &Value) -> bool {
         ParamType::Token => {
             let mut t = Tokens::default();
             tokens(ty, v, &mut t);
-            t.toks.iter().any(|t| t.code.is_some() || t.system.is_some())
+            t.toks
+                .iter()
+                .any(|t| t.code.is_some() || t.system.is_some())
         }
         ParamType::Date => !dates(ty, v).is_empty(),
         ParamType::Number => number(v).is_some(),

@@ -28,6 +28,8 @@ mod history;
 mod hostile;
 #[path = "api/metadata.rs"]
 mod metadata;
+#[path = "api/search_basics.rs"]
+mod search_basics;
 #[path = "api/search_conformance.rs"]
 mod search_conformance;
 #[path = "api/search_hostile.rs"]

@@ -19,10 +19,11 @@ fn patient() -> serde_json::Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn full_policy_writes_every_row_kind_and_default_writes_identifiers() {
+async fn default_policy_writes_every_row_kind_and_lean_writes_identifiers() {
     let ctx = TenantContext::new("t", Actor::System, "test");
     let dir = tempfile::tempdir().unwrap();
-    let full = engine(&dir, IndexPolicy::AllSearchParameters);
+    assert_eq!(IndexPolicy::default(), IndexPolicy::AllSearchParameters);
+    let full = engine(&dir, IndexPolicy::default());
     let w = full.create(&ctx, "Patient", patient(), None).await.unwrap();
     let rows = full
         .store()
@@ -51,7 +52,7 @@ async fn full_policy_writes_every_row_kind_and_default_writes_identifiers() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let lean = engine(&dir, IndexPolicy::default());
+    let lean = engine(&dir, IndexPolicy::Identifiers);
     let w = lean.create(&ctx, "Patient", patient(), None).await.unwrap();
     let rows = lean
         .store()

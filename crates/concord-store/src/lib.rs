@@ -7,6 +7,7 @@ mod error;
 pub mod ledger;
 pub mod meta;
 mod model;
+pub mod search;
 pub mod timestamp;
 mod traits;
 
@@ -21,4 +22,4 @@ pub use model::{
     QuantityIndex, ReferenceIndex, StoredVersion, StringIndex, TokenIndex, UriIndex, WriteKind,
     WriteOutcome,
 };
-pub use traits::{ChangeFeed, ResourceStore, Store};
+pub use traits::{ChangeFeed, ResourceStore, SearchStore, Store};

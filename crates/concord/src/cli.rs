@@ -61,10 +61,11 @@ pub struct ServeArgs {
     /// Largest request body accepted, in MiB.
     #[arg(long, env = "CONCORD_MAX_BODY_MB", default_value_t = 32)]
     pub max_body_mb: usize,
-    /// Write every search-parameter index row (experimental until search
-    /// queries land; about halves SQLite ingest). Default: identifier rows only.
+    /// Write the index rows of every search parameter (the default).
+    /// `--search-index=false` keeps only identifier rows: faster ingest, but
+    /// search then finds resources only by `_id`, `_lastUpdated` and identifier.
     #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
-          default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+          default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
 }
 
@@ -116,10 +117,11 @@ pub struct BenchIngestArgs {
     /// Stop after this many bundles.
     #[arg(long, env = "CONCORD_BENCH_LIMIT")]
     pub limit: Option<usize>,
-    /// Write every search-parameter index row (experimental until search
-    /// queries land; about halves SQLite ingest). Default: identifier rows only.
+    /// Write the index rows of every search parameter (the default).
+    /// `--search-index=false` keeps only identifier rows: faster ingest, but
+    /// search then finds resources only by `_id`, `_lastUpdated` and identifier.
     #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
-          default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+          default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]

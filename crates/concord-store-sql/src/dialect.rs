@@ -1,0 +1,50 @@
+//! What differs between the SQL dialects.
+
+/// Implemented by each backend.
+pub trait Dialect {
+    /// The placeholder of the `n`-th bound value (1-based): `?1` or `$1`.
+    fn placeholder(&self, n: usize) -> String;
+
+    /// A bound real number compared with a stored number column.
+    fn real_param(&self, placeholder: &str) -> String {
+        placeholder.to_string()
+    }
+
+    /// A number-valued expression as a double (for sort keys).
+    fn real_expr(&self, expr: &str) -> String {
+        expr.to_string()
+    }
+
+    /// A text expression ordered by code point (byte order of UTF-8).
+    fn text_ordered(&self, expr: &str) -> String {
+        expr.to_string()
+    }
+
+    /// `column` starts with the text bound at `placeholder` (`prefix` is
+    /// the raw prefix, for dialects that need a second bound value).
+    fn starts_with(
+        &self,
+        column: &str,
+        prefix: &str,
+        bind: &mut dyn FnMut(String) -> String,
+    ) -> String;
+
+    /// `column` contains the text bound at `placeholder`.
+    fn contains(&self, column: &str, placeholder: &str) -> String;
+
+    /// `column` matches a pattern of literal pieces and `AnyRun` wildcards.
+    fn like(
+        &self,
+        column: &str,
+        pattern: &[concord_store::search::LikePart],
+        bind: &mut dyn FnMut(String) -> String,
+    ) -> String;
+
+    /// A predicate tying index-table alias `row` to the resources row `res`
+    /// (for correlated sort-key subqueries).
+    fn row_of_resource(&self, row: &str, res: &str) -> String;
+
+    /// A predicate: index row `row` belongs to a resource of type bound at
+    /// `type_ph` whose id is in the SQL list `ids` (for includes).
+    fn row_owned_by(&self, row: &str, type_ph: &str, ids: &str) -> String;
+}

@@ -8,10 +8,15 @@
 //! - date prefixes, with the target range [tl, th] and the search range
 //!   [sl, sh] (inclusive ms): eq `sl <= tl && th <= sh`; ne `!eq`;
 //!   gt `th > sh`; lt `tl < sl`; ge `gt || eq`; le `lt || eq`;
-//!   sa `tl > sh`; eb `th < sl`; ap: the ranges overlap.
+//!   sa `tl > sh`; eb `th < sl`; ap: the target overlaps the search range
+//!   widened on both sides by 10% of the gap between now and the search
+//!   value (the spec's recommendation).
 //! - number/quantity: `eq`/`ne` use the implicit precision range of the
 //!   written value (`100` → [99.5, 100.5)); `gt lt ge le sa eb` compare with
-//!   the exact value; `ap` is within 10% of the value.
+//!   the exact value; `ap` is within 10% of the value. A quantity search
+//!   with a UCUM unit also matches stored UCUM quantities of the same
+//!   dimension after conversion to canonical units (common units only);
+//!   a search without a unit compares the values as recorded.
 //! - a resource with several values matches when any one value matches
 //!   (also for `ne`); `:not` is "no value matches".
 
@@ -161,7 +166,14 @@ pub fn date_match(prefix: &str, t: Range, s: Range) -> bool {
         "le" => t.low < s.low || eq,
         "sa" => t.low > s.high,
         "eb" => t.high < s.low,
-        "ap" => t.low <= s.high && s.low <= t.high,
+        // "10% of the gap between now and the date", on both sides.
+        "ap" => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            let margin = (now - s.low).abs() / 10;
+            t.low <= s.high.saturating_add(margin) && s.low.saturating_sub(margin) <= t.high
+        }
         _ => false,
     }
 }
@@ -246,11 +258,78 @@ pub fn parse_quantity(v: &str) -> Option<QtySearch> {
     Some(QtySearch { num, system, code })
 }
 
+pub const UCUM: &str = "http://unitsofmeasure.org";
+
+/// UCUM units this evaluator converts: code → (factor, canonical unit).
+/// Only multiplicative conversions between units of one dimension.
+fn ucum_factor(code: &str) -> Option<(f64, &'static str)> {
+    Some(match code {
+        "kg" => (1e3, "g"),
+        "g" => (1.0, "g"),
+        "mg" => (1e-3, "g"),
+        "ug" => (1e-6, "g"),
+        "ng" => (1e-9, "g"),
+        "pg" => (1e-12, "g"),
+        "[lb_av]" => (453.592_37, "g"),
+        "[oz_av]" => (28.349_523_125, "g"),
+        "L" | "l" => (1.0, "L"),
+        "dL" => (0.1, "L"),
+        "cL" => (1e-2, "L"),
+        "mL" => (1e-3, "L"),
+        "uL" => (1e-6, "L"),
+        "fL" => (1e-15, "L"),
+        "km" => (1e3, "m"),
+        "m" => (1.0, "m"),
+        "cm" => (1e-2, "m"),
+        "mm" => (1e-3, "m"),
+        "um" => (1e-6, "m"),
+        "[in_i]" => (0.0254, "m"),
+        "[ft_i]" => (0.3048, "m"),
+        "s" => (1.0, "s"),
+        "ms" => (1e-3, "s"),
+        "min" => (60.0, "s"),
+        "h" => (3600.0, "s"),
+        "d" => (86_400.0, "s"),
+        "wk" => (604_800.0, "s"),
+        "mol" => (1.0, "mol"),
+        "mmol" => (1e-3, "mol"),
+        "umol" => (1e-6, "mol"),
+        "nmol" => (1e-9, "mol"),
+        "mol/L" => (1.0, "mol/L"),
+        "mmol/L" => (1e-3, "mol/L"),
+        "umol/L" => (1e-6, "mol/L"),
+        "nmol/L" => (1e-9, "mol/L"),
+        "g/L" => (1.0, "g/L"),
+        "g/dL" => (10.0, "g/L"),
+        "mg/dL" => (1e-2, "g/L"),
+        "mg/L" | "ug/mL" => (1e-3, "g/L"),
+        "ug/L" | "ng/mL" => (1e-6, "g/L"),
+        "pg/mL" => (1e-9, "g/L"),
+        "Pa" => (1.0, "Pa"),
+        "kPa" => (1e3, "Pa"),
+        "mm[Hg]" => (133.322_387_415, "Pa"),
+        "/s" => (1.0, "/s"),
+        "/min" => (1.0 / 60.0, "/s"),
+        "kg/m2" => (1e3, "g/m2"),
+        "g/m2" => (1.0, "g/m2"),
+        "%" => (1e-2, "1"),
+        "1" => (1.0, "1"),
+        _ => return None,
+    })
+}
+
+/// A UCUM quantity in its canonical unit.
+pub fn canonical(value: f64, code: &str) -> Option<(f64, &'static str)> {
+    ucum_factor(code).map(|(f, c)| (value * f, c))
+}
+
+/// A quantity matches as written (value, and code-or-unit / system|code
+/// when given) or — when the search unit is a UCUM unit that converts and
+/// the stored one is a UCUM unit of the same dimension — in canonical units.
+/// A search without a unit compares the values as recorded ("irrespective
+/// of the unit").
 pub fn quantity_match(q: &QtySearch, v: &QtyVal) -> bool {
-    if !number_match(&q.num, v.value) {
-        return false;
-    }
-    match (&q.system, &q.code) {
+    let unit_ok = match (&q.system, &q.code) {
         (None, None) => true,
         (Some(s), None) => v.system.as_deref() == Some(s.as_str()),
         (None, Some(c)) => {
@@ -259,7 +338,32 @@ pub fn quantity_match(q: &QtySearch, v: &QtyVal) -> bool {
         (Some(s), Some(c)) => {
             v.system.as_deref() == Some(s.as_str()) && v.code.as_deref() == Some(c.as_str())
         }
+    };
+    if unit_ok && number_match(&q.num, v.value) {
+        return true;
     }
+    let Some(code) = q.code.as_deref() else {
+        return false;
+    };
+    if q.system.as_deref().is_some_and(|s| s != UCUM) || v.system.as_deref() != Some(UCUM) {
+        return false;
+    }
+    let (Some((f, canon)), Some((tv, tcanon))) = (
+        ucum_factor(code),
+        v.code.as_deref().and_then(|c| canonical(v.value, c)),
+    ) else {
+        return false;
+    };
+    if canon != tcanon {
+        return false;
+    }
+    let n = NumSearch {
+        prefix: q.num.prefix.clone(),
+        value: q.num.value * f,
+        low: q.num.low * f,
+        high: q.num.high * f,
+    };
+    number_match(&n, tv)
 }
 
 // ---- reference ----

@@ -670,7 +670,14 @@ impl Corpus {
                     );
                 }
                 ParamType::Number => vals.extend(number(v).map(SortVal::Num)),
-                ParamType::Quantity => vals.extend(quantity(ty, v).map(|q| SortVal::Num(q.value))),
+                // Quantities sort by magnitude: in canonical units when the
+                // UCUM unit converts, else as recorded.
+                ParamType::Quantity => vals.extend(quantity(ty, v).map(|q| {
+                    let canon = (q.system.as_deref() == Some(UCUM))
+                        .then(|| q.code.as_deref().and_then(|c| canonical(q.value, c)))
+                        .flatten();
+                    SortVal::Num(canon.map_or(q.value, |(v, _)| v))
+                })),
                 ParamType::Reference => vals.extend(
                     references(ty, v, target.as_deref())
                         .into_iter()

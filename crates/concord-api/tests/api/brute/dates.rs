@@ -101,7 +101,7 @@ pub fn parse_range(text: &str) -> Option<Range> {
                 let sign = if z.starts_with('-') { -1 } else { 1 };
                 let (h, m) = z[1..].split_once(':')?;
                 let (h, m) = (num(h, 2)?, num(m, 2)?);
-                if h > 14 || m > 59 {
+                if m > 59 || h * 60 + m > 14 * 60 {
                     return None;
                 }
                 (c, sign * (h * 60 + m) * 60_000)
@@ -129,7 +129,7 @@ pub fn parse_range(text: &str) -> Option<Range> {
                 None => (cp[2], None),
             };
             let ss = num(sec, 2)?;
-            if ss > 59 {
+            if ss > 60 {
                 return None;
             }
             let base = base + ss * 1000;

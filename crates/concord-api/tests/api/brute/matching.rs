@@ -54,17 +54,18 @@ pub fn split_unescaped(s: &str, sep: char) -> Vec<String> {
     out
 }
 
-/// `\,` `\|` `\$` `\\` → the character.
+/// `\,` `\|` `\$` `\\` → the character; the search page defines no other
+/// escape, so any other backslash (and a trailing one) is literal.
 pub fn unescape(s: &str) -> String {
     let mut out = String::new();
-    let mut chars = s.chars();
+    let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(n) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some(&n)) if matches!(n, ',' | '|' | '$' | '\\') => {
                 out.push(n);
+                chars.next();
             }
-        } else {
-            out.push(c);
+            _ => out.push(c),
         }
     }
     out
@@ -421,6 +422,7 @@ mod tests {
         assert_eq!(norm("  José   MARÍA "), "jose maria");
         assert_eq!(split_unescaped(r"a\,b,c", ','), vec![r"a\,b", "c"]);
         assert_eq!(unescape(r"a\,b\\"), r"a,b\");
+        assert_eq!(unescape(r"\'x\"), r"\'x\");
         let n = parse_number("100").unwrap();
         assert!((n.low - 99.5).abs() < 1e-9 && (n.high - 100.5).abs() < 1e-9);
         let n = parse_number("gt1.50").unwrap();

@@ -174,7 +174,7 @@ pub async fn run_query(app: &TestApp, req_: &Request) -> Answer {
         let path = if req_.path.is_empty() {
             "_search".to_string()
         } else {
-            format!("{}/_search", req_.path)
+            format!("{}/_search", req_.raw_path())
         };
         send(
             req(app, Method::POST, &path)
@@ -183,7 +183,7 @@ pub async fn run_query(app: &TestApp, req_: &Request) -> Answer {
         )
         .await
     } else {
-        get(app, &format!("{}?{}", req_.path, req_.query)).await
+        get(app, &format!("{}?{}", req_.raw_path(), req_.query)).await
     };
     let mut page = first;
     loop {

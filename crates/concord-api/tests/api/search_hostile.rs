@@ -281,6 +281,20 @@ fn cases() -> Vec<(String, Want)> {
         c.push((format!("Patient?_total={v}"), Either));
         c.push((format!("Patient?_summary={v}"), Either));
         c.push((format!("Patient?{v}=x"), Lenient));
+        // Compartment ids in the path.
+        let id: String = inj
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_alphanumeric() {
+                    ch.to_string()
+                } else {
+                    enc(&ch.to_string()).replace('+', "%20")
+                }
+            })
+            .collect();
+        if !id.is_empty() {
+            c.push((format!("Patient/{id}/Observation?code=1234-5"), Either));
+        }
     }
     // Escapes that are valid: `\,` `\|` `\$` `\\` find the literal value.
     c.push((
@@ -305,20 +319,24 @@ async fn check(
             req(
                 app,
                 Method::GET,
-                &format!("{}?{}", request.path, request.query),
+                &format!("{}?{}", request.raw_path(), request.query),
             )
             .header("prefer", "handling=strict"),
         )
         .await
     } else if request.post {
         send(
-            req(app, Method::POST, &format!("{}/_search", request.path))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(request.query.clone()),
+            req(
+                app,
+                Method::POST,
+                &format!("{}/_search", request.raw_path()),
+            )
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(request.query.clone()),
         )
         .await
     } else {
-        get(app, &format!("{}?{}", request.path, request.query)).await
+        get(app, &format!("{}?{}", request.raw_path(), request.query)).await
     };
     if let Some(w) = leak(&r.text) {
         return Err(format!(
@@ -341,7 +359,7 @@ async fn check(
                 return Err("ignored without a warning OperationOutcome entry".into());
             }
             // Ignored: the answer is the search without it.
-            let bare = Request::parse(&request.path);
+            let bare = Request::parse(&request.raw_path());
             let exp = corpus
                 .evaluate(&bare)
                 .map_err(|e| format!("evaluator: {e}"))?;

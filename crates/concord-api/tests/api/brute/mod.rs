@@ -48,10 +48,29 @@ impl Request {
             .collect();
         Request {
             post,
-            path: path.trim_matches('/').to_string(),
+            path: percent_decode(path.trim_matches('/')),
             query: query.to_string(),
             params,
         }
+    }
+
+    /// The path as sent (percent-encoded again where needed).
+    pub fn raw_path(&self) -> String {
+        self.path
+            .split('/')
+            .map(|seg| {
+                seg.bytes()
+                    .map(|b| {
+                        if b.is_ascii_alphanumeric() || b"-._~$".contains(&b) {
+                            (b as char).to_string()
+                        } else {
+                            format!("%{b:02X}")
+                        }
+                    })
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("/")
     }
 
     pub fn param(&self, name: &str) -> Option<&str> {
@@ -60,6 +79,26 @@ impl Request {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// `%XX` → the byte (a path segment; `+` stays).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The expected answer.

@@ -17,6 +17,16 @@ use crate::brute::{Corpus, Expected, Request};
 use crate::common::*;
 
 const QUERIES: &str = include_str!("search-queries.txt");
+const KNOWN: &str = include_str!("search-known-disagreements.txt");
+
+/// The queries the server is known to answer differently (see the file).
+fn known_disagreements() -> Vec<&'static str> {
+    KNOWN
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
 const SYNTHEA_PATIENTS: usize = 20;
 
 /// The queries, `(section, line)`, without comments and blank lines.
@@ -383,10 +393,20 @@ async fn search_conformance() {
     assert!(queries.len() >= 150, "{} queries", queries.len());
     let mut agree = 0;
     let mut non_empty = 0;
+    let known = known_disagreements();
+    for k in &known {
+        assert!(
+            queries.iter().any(|(_, q)| q == k),
+            "search-known-disagreements.txt lists a query that is not in the set: {k}"
+        );
+    }
     let mut failures = Vec::new();
+    let mut known_seen = Vec::new();
+    let mut fixed = Vec::new();
     let mut per_section: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for (section, line) in &queries {
-        let line = substitute(line, &app.base, &patients);
+    for (section, written) in &queries {
+        let is_known = known.contains(&written.as_str());
+        let line = substitute(written, &app.base, &patients);
         let request = Request::parse(&line);
         let exp = match corpus.evaluate(&request) {
             Ok(e) => e,
@@ -405,12 +425,22 @@ async fn search_conformance() {
             Ok(()) => {
                 agree += 1;
                 entry.0 += 1;
+                if is_known {
+                    fixed.push(written.clone());
+                }
             }
-            Err(why) => failures.push(format!(
-                "{line}\n    {why}\n    expected ids: {}\n    returned ids: {}",
-                list(&exp.matches),
-                list(&ans.matches.iter().cloned().collect())
-            )),
+            Err(why) => {
+                let report = format!(
+                    "{line}\n    {why}\n    expected ids: {}\n    returned ids: {}",
+                    list(&exp.matches),
+                    list(&ans.matches.iter().cloned().collect())
+                );
+                if is_known {
+                    known_seen.push(report);
+                } else {
+                    failures.push(report);
+                }
+            }
         }
     }
     let backend = std::env::var("CONCORD_TEST_BACKEND").unwrap_or_else(|_| "sqlite".into());
@@ -425,13 +455,29 @@ async fn search_conformance() {
     for (s, (a, n)) in &per_section {
         println!("  {a:>3}/{n:<3} {s}");
     }
+    for f in &known_seen {
+        println!("  KNOWN DISAGREEMENT (search-known-disagreements.txt) {f}");
+    }
     for f in &failures {
         println!("  DISAGREE {f}");
     }
+    for f in &fixed {
+        println!("  AGREES NOW (remove it from search-known-disagreements.txt): {f}");
+    }
+    println!(
+        "search conformance ({backend}): {} known disagreements, {} unexpected",
+        known_seen.len(),
+        failures.len()
+    );
     assert!(
         failures.is_empty(),
-        "{} of {} queries disagree",
+        "{} of {} queries disagree (besides {} known)",
         failures.len(),
-        queries.len()
+        queries.len(),
+        known_seen.len()
+    );
+    assert!(
+        fixed.is_empty(),
+        "known disagreements that agree now: {fixed:?}"
     );
 }

@@ -402,6 +402,7 @@ async fn search_conformance() {
     }
     let mut failures = Vec::new();
     let mut known_seen = Vec::new();
+    let mut timings: Vec<(f64, usize, String)> = Vec::new();
     let mut fixed = Vec::new();
     let mut per_section: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for (section, written) in &queries {
@@ -418,7 +419,9 @@ async fn search_conformance() {
         if !exp.matches.is_empty() {
             non_empty += 1;
         }
+        let asked = Instant::now();
         let ans = run_query(&app, &request).await;
+        timings.push((asked.elapsed().as_secs_f64(), ans.pages, line.clone()));
         let entry = per_section.entry(section.clone()).or_default();
         entry.1 += 1;
         match compare(&corpus, &request, &exp, &ans) {
@@ -452,6 +455,11 @@ async fn search_conformance() {
         loaded.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
+    timings.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!("  slowest queries (all pages):");
+    for (t, pages, q) in timings.iter().take(5) {
+        println!("    {:>7.1} ms  {pages:>3} pages  {q}", t * 1000.0);
+    }
     for (s, (a, n)) in &per_section {
         println!("  {a:>3}/{n:<3} {s}");
     }

@@ -408,7 +408,6 @@ pub fn uri_match(modifier: Option<&str>, values: &[String], v: &str) -> bool {
     values.iter().any(|u| match modifier {
         Some("below") => u.starts_with(v),
         Some("above") => v.starts_with(u.as_str()),
-        Some("contains") => u.contains(v),
         _ => u == v,
     })
 }

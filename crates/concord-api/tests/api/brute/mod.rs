@@ -495,10 +495,7 @@ impl Corpus {
                     .any(|r| reference_match(r, &v, modifier, &self.base)))
             }
             ParamType::Uri => {
-                if !matches!(
-                    modifier,
-                    None | Some("below") | Some("above") | Some("contains")
-                ) {
+                if !matches!(modifier, None | Some("below") | Some("above")) {
                     return Err(format!("uri modifier {modifier:?}"));
                 }
                 let vals: Vec<String> = items

@@ -167,6 +167,61 @@ pub struct Answer {
     pub totals: Vec<Option<u64>>,
     pub pages: usize,
     pub max_page_matches: usize,
+    /// The matches of each page, in order.
+    pub page_matches: Vec<Vec<String>>,
+    /// Walking back from the last page by `previous` links, and its `first`
+    /// link, did not give the same pages.
+    pub backward_error: Option<String>,
+}
+
+fn link_of(page: &Value, relation: &str) -> Option<String> {
+    page["link"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["relation"] == relation)
+        .and_then(|l| l["url"].as_str())
+        .map(str::to_string)
+}
+
+fn page_match_keys(page: &Value) -> Vec<String> {
+    page["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["search"]["mode"].as_str().unwrap_or("match") == "match")
+        .filter_map(entry_key)
+        .collect()
+}
+
+/// From the last page: `previous` links lead back through the same pages,
+/// and `first` to the first one.
+async fn walk_back(app: &TestApp, last: &Value, forward: &[Vec<String>]) -> Result<(), String> {
+    let first = link_of(last, "first").ok_or("the last page has no first link")?;
+    let r = send(app.client.get(&first)).await;
+    if page_match_keys(&r.json) != forward[0] {
+        return Err("the first link does not give the first page".into());
+    }
+    let mut page = last.clone();
+    for i in (0..forward.len() - 1).rev() {
+        let prev = link_of(&page, "previous")
+            .ok_or_else(|| format!("page {} has no previous link", i + 2))?;
+        let r = send(app.client.get(&prev)).await;
+        if r.status != 200 {
+            return Err(format!("previous link of page {}: {}", i + 2, r.status));
+        }
+        if page_match_keys(&r.json) != forward[i] {
+            return Err(format!(
+                "previous link of page {} gives another page",
+                i + 2
+            ));
+        }
+        page = r.json;
+    }
+    if link_of(&page, "previous").is_some() {
+        return Err("the first page has a previous link".into());
+    }
+    Ok(())
 }
 
 fn entry_key(e: &Value) -> Option<String> {
@@ -220,14 +275,13 @@ pub async fn run_query(app: &TestApp, req_: &Request) -> Answer {
             }
         }
         ans.max_page_matches = ans.max_page_matches.max(n);
-        let next = page.json["link"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|l| l["relation"] == "next")
-            .and_then(|l| l["url"].as_str())
-            .map(str::to_string);
-        let Some(next) = next else { break };
+        ans.page_matches.push(page_match_keys(&page.json));
+        let Some(next) = link_of(&page.json, "next") else {
+            if ans.pages > 1 {
+                ans.backward_error = walk_back(app, &page.json, &ans.page_matches).await.err();
+            }
+            break;
+        };
         if ans.pages > 2000 {
             ans.error = Some("more than 2000 pages".into());
             return ans;
@@ -343,6 +397,9 @@ pub fn compare(
         if n > 0 && exp.matches.len() > n && ans.pages < 2 {
             problems.push(format!("{} matches in one page with _count={n}", got.len()));
         }
+    }
+    if let Some(e) = &ans.backward_error {
+        problems.push(format!("paging links: {e}"));
     }
     if req_.param("_total") == Some("accurate")
         && ans.totals.first().copied().flatten() != Some(expected_count)

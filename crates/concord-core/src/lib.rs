@@ -10,6 +10,8 @@ mod error;
 mod index;
 mod read;
 mod references;
+mod reindex;
+pub use reindex::REINDEX_BATCH;
 pub mod search;
 mod write;
 
@@ -17,7 +19,7 @@ pub use bundle::{BundleKind, EntryResponse, EntryStatus};
 pub use engine::Engine;
 pub use error::{CoreError, CoreResult};
 pub use index::IndexPolicy;
-pub use search::{SearchOutcome, SearchRequest};
+pub use search::{Handling, SearchOutcome, SearchRequest};
 pub use write::WriteResult;
 
 /// A new server-assigned id: a UUID, URL-safe and well under 64 characters.

@@ -76,3 +76,7 @@ impl Dialect for Postgres {
         format!("({row}.type = {type_ph} AND {row}.id IN ({ids}))")
     }
 }
+
+/// The dialect, for the SQL snapshot tests.
+#[cfg(test)]
+pub const DIALECT: Postgres = Postgres;

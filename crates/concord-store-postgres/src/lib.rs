@@ -18,6 +18,8 @@ mod migrate;
 mod plan;
 mod read;
 mod search;
+#[cfg(test)]
+mod sql_snapshots;
 mod stamp;
 
 use std::time::Duration;
@@ -166,11 +168,9 @@ impl SearchStore for PostgresStore {
     async fn replace_index_rows(
         &self,
         ctx: &TenantContext,
-        resource_type: &str,
-        id: &str,
-        rows: &IndexRows,
+        rows: Vec<(String, String, IndexRows)>,
     ) -> StoreResult<()> {
-        search::replace_index_rows(&self.pool, &ctx.tenant, resource_type, id, rows).await
+        search::replace_index_rows(&self.pool, &ctx.tenant, &rows).await
     }
 }
 

@@ -105,27 +105,27 @@ pub(crate) async fn scan(
 pub(crate) async fn replace_index_rows(
     pool: &Pool,
     tenant: &str,
-    resource_type: &str,
-    id: &str,
-    rows: &IndexRows,
+    rows: &[(String, String, IndexRows)],
 ) -> StoreResult<()> {
     let mut client = pool.get().await.map_err(error::pool)?;
     let tx = client.transaction().await.map_err(error::db)?;
-    let live = tx
-        .query_opt(
-            "SELECT 1 FROM resources WHERE tenant = $1 AND type = $2 AND id = $3
-             AND kind <> 'delete' FOR UPDATE",
-            &[&tenant, &resource_type, &id],
-        )
-        .await
-        .map_err(error::db)?;
-    if live.is_some() {
-        crate::index::clear(&tx, tenant, resource_type, id)
+    for (resource_type, id, rows) in rows {
+        let live = tx
+            .query_opt(
+                "SELECT 1 FROM resources WHERE tenant = $1 AND type = $2 AND id = $3
+                 AND kind <> 'delete' FOR UPDATE",
+                &[&tenant, resource_type, id],
+            )
             .await
             .map_err(error::db)?;
-        crate::index::insert(&tx, tenant, resource_type, id, rows)
-            .await
-            .map_err(error::db)?;
+        if live.is_some() {
+            crate::index::clear(&tx, tenant, resource_type, id)
+                .await
+                .map_err(error::db)?;
+            crate::index::insert(&tx, tenant, resource_type, id, rows)
+                .await
+                .map_err(error::db)?;
+        }
     }
     tx.commit().await.map_err(error::db)
 }

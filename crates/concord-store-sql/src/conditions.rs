@@ -157,6 +157,11 @@ impl Builder<'_> {
                 let parts: Vec<String> = list.iter().map(|c| self.condition(level, c)).collect();
                 format!("({})", parts.join(" OR "))
             }
+            Condition::All(list) if list.is_empty() => "1 = 1".to_string(),
+            Condition::All(list) => {
+                let parts: Vec<String> = list.iter().map(|c| self.condition(level, c)).collect();
+                format!("({})", parts.join(" AND "))
+            }
             Condition::Never => "1 = 0".to_string(),
             Condition::Always => "1 = 1".to_string(),
         }

@@ -66,3 +66,7 @@ impl Dialect for Sqlite {
         )
     }
 }
+
+/// The dialect, for the SQL snapshot tests.
+#[cfg(test)]
+pub const DIALECT: Sqlite = Sqlite;

@@ -10,6 +10,8 @@ mod migrate;
 mod pool;
 mod read;
 mod search;
+#[cfg(test)]
+mod sql_snapshots;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -168,21 +170,16 @@ impl SearchStore for SqliteStore {
     async fn replace_index_rows(
         &self,
         ctx: &TenantContext,
-        resource_type: &str,
-        id: &str,
-        rows: &IndexRows,
+        rows: Vec<(String, String, IndexRows)>,
     ) -> StoreResult<()> {
         let pool = self.pool.clone();
-        let (tenant, rt, id, rows) = (
-            ctx.tenant.clone(),
-            resource_type.to_string(),
-            id.to_string(),
-            rows.clone(),
-        );
+        let tenant = ctx.tenant.clone();
         tokio::task::spawn_blocking(move || {
             pool.with_writer(|w| {
                 let tx = w.conn.transaction().map_err(error::backend)?;
-                search::replace_index_rows(&tx, &tenant, &rt, &id, &rows)?;
+                for (rt, id, rows) in &rows {
+                    search::replace_index_rows(&tx, &tenant, rt, id, rows)?;
+                }
                 tx.commit().map_err(error::backend)
             })
         })

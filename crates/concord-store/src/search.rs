@@ -135,6 +135,8 @@ pub enum Condition {
     },
     /// Any of these holds.
     Any(Vec<Condition>),
+    /// All of these hold.
+    All(Vec<Condition>),
     /// Nothing matches (a value that can never match, e.g. an empty OR list).
     Never,
     /// Every live resource matches.

@@ -94,14 +94,13 @@ pub trait SearchStore: Send + Sync {
         limit: usize,
     ) -> StoreResult<Vec<StoredVersion>>;
 
-    /// Replaces the index rows of a live resource's current version (no new
-    /// version, no ledger entry: index rows are derived data).
+    /// Replaces the index rows of live resources' current versions, in one
+    /// transaction (no new version, no ledger entry: index rows are derived
+    /// data). Resources deleted meanwhile are skipped.
     async fn replace_index_rows(
         &self,
         ctx: &TenantContext,
-        resource_type: &str,
-        id: &str,
-        rows: &IndexRows,
+        rows: Vec<(String, String, IndexRows)>,
     ) -> StoreResult<()>;
 }
 

@@ -30,6 +30,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Apply pending database migrations and exit.
     Migrate(StorageArgs),
+    /// Recompute the search index of every stored resource and exit.
+    Reindex(StorageArgs),
     /// Evaluate a FHIRPath expression against a resource and print the result as JSON.
     Fhirpath(FhirPathArgs),
     /// Measure Concord and print the figures.
@@ -105,6 +107,31 @@ pub enum BenchCommand {
     Ingest(BenchIngestArgs),
     /// Read resources by id over HTTP with concurrent connections; print requests/s and latency.
     Read(BenchReadArgs),
+    /// Load a synthetic population (about 1,000,000 resources by default) and
+    /// time the reference search queries; print requests/s and p50/p99.
+    Search(BenchSearchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchSearchArgs {
+    /// Patients in the population (about 21 resources each).
+    #[arg(long, env = "CONCORD_BENCH_PATIENTS", default_value_t = 48_000)]
+    pub patients: usize,
+    /// Keep the SQLite database here between runs (default: a temporary one).
+    #[arg(long, env = "CONCORD_BENCH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Patients loaded at once.
+    #[arg(long, env = "CONCORD_BENCH_JOBS", default_value_t = 4)]
+    pub jobs: usize,
+    /// Concurrent connections per query.
+    #[arg(long, env = "CONCORD_BENCH_CONNECTIONS", default_value_t = 2)]
+    pub connections: usize,
+    /// Seconds per query.
+    #[arg(long, env = "CONCORD_BENCH_SECONDS", default_value_t = 5)]
+    pub seconds: u64,
+    /// Benchmark PostgreSQL instead of SQLite.
+    #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

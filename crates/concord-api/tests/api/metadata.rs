@@ -108,8 +108,8 @@ async fn capability_statement() {
         assert!(names.contains(p), "Patient searchParam {p}");
     }
     assert!(
-        !names.contains("_text"),
-        "special parameters are not offered"
+        names.contains("_text") && names.contains("_content"),
+        "full text is offered"
     );
     for p in &names {
         let r = get(&app, &format!("Patient?{p}:missing=true")).await;

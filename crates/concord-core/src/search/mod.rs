@@ -241,8 +241,8 @@ pub struct OfferedParam {
     pub targets: Vec<String>,
 }
 
-/// Every search parameter of `resource_type` this server searches on
-/// (special parameters such as `_text` are not offered).
+/// Every search parameter of `resource_type` this server searches on (of
+/// the special ones, `_text` and `_content`).
 pub fn offered_params(resource_type: &str) -> Vec<OfferedParam> {
     let Some(params) = concord_search::registry::for_type(resource_type) else {
         return Vec::new();
@@ -250,8 +250,12 @@ pub fn offered_params(resource_type: &str) -> Vec<OfferedParam> {
     params
         .params()
         .iter()
-        .filter(|p| p.kind != concord_search::ParamType::Special)
-        .filter(|p| p.is_indexed() || p.from_resource_row)
+        .filter(|p| {
+            let fulltext = matches!(p.code, "_text" | "_content");
+            fulltext
+                || (p.kind != concord_search::ParamType::Special
+                    && (p.is_indexed() || p.from_resource_row))
+        })
         .map(|p| OfferedParam {
             code: p.code.to_string(),
             url: p.url.to_string(),

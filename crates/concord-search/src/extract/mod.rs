@@ -11,6 +11,7 @@
 mod compartment;
 mod composite;
 mod date;
+pub mod fulltext;
 mod quantity;
 mod reference;
 mod string;
@@ -80,6 +81,7 @@ pub fn extract(resource: &Value) -> Extraction {
             }
         }
     }
+    fulltext::add(resource, &mut out.rows);
     compartment::add(rt, resource, &mut out.rows);
     out
 }

@@ -36,6 +36,11 @@ pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condi
             } else {
                 Condition::Always
             }),
+            "_text" | "_content" => Ok(Condition::Present {
+                table: concord_store::search::IndexTable::Token,
+                param: p.code.clone(),
+                present: !missing,
+            }),
             _ => Ok(Condition::Present {
                 table: table_of(p.kind).ok_or_else(|| not_supported(p, ":missing"))?,
                 param: p.code.clone(),
@@ -75,6 +80,9 @@ pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condi
         (ParamType::Token, Some(Modifier::Not | Modifier::NotIn)) => {
             (p.code.clone(), ParamType::Token, true)
         }
+        (ParamType::Special, None) if matches!(p.code.as_str(), "_text" | "_content") => {
+            return Ok(fulltext_condition(p));
+        }
         (ParamType::Special, _) => {
             return Err(Issue::error(
                 IssueType::NotSupported,
@@ -95,6 +103,39 @@ pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condi
         test: RowTest::Or(tests),
         negate,
     })
+}
+
+/// `_text` / `_content`: any value (OR) whose words all appear.
+fn fulltext_condition(p: &ParamFilter) -> Condition {
+    let alternatives = p
+        .values
+        .iter()
+        .map(|v| {
+            let term = match v {
+                SearchValue::String(s) => s.as_str(),
+                _ => "",
+            };
+            let words = crate::extract::fulltext::words(term);
+            if words.is_empty() {
+                return Condition::Never;
+            }
+            Condition::All(
+                words
+                    .into_iter()
+                    .map(|w| Condition::Row {
+                        table: concord_store::search::IndexTable::Token,
+                        param: p.code.clone(),
+                        test: RowTest::And(vec![
+                            RowTest::Cmp(Column::Code, CmpOp::Eq, SqlValue::Text(w)),
+                            RowTest::IsNull(Column::System),
+                        ]),
+                        negate: false,
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Condition::Any(alternatives)
 }
 
 fn id_condition(p: &ParamFilter) -> Result<Condition, Issue> {

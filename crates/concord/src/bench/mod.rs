@@ -2,6 +2,8 @@
 
 mod http1;
 pub mod ingest;
+mod population;
 pub mod read;
+pub mod search;
 mod server;
 mod stats;

@@ -78,13 +78,22 @@ async fn load(app: &TestApp, examples: PathBuf, synthea: PathBuf) -> (Vec<String
         .collect();
     files.sort();
     let types_ref = &types;
-    let stored: Vec<Option<String>> = stream::iter(files)
+    let stored: Vec<Result<String, String>> = stream::iter(files)
         .map(|f| async move {
-            let text = tokio::fs::read(&f).await.ok()?;
-            let v: Value = serde_json::from_slice(&text).ok()?;
-            let (rt, id) = (v["resourceType"].as_str()?, v["id"].as_str()?);
+            let name = f
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            let text = tokio::fs::read(&f)
+                .await
+                .map_err(|e| format!("{name}: {e}"))?;
+            let v: Value = serde_json::from_slice(&text).map_err(|e| format!("{name}: {e}"))?;
+            let (Some(rt), Some(id)) = (v["resourceType"].as_str(), v["id"].as_str()) else {
+                return Err(format!("{name}: no type or id"));
+            };
             if !types_ref.contains(rt) {
-                return None;
+                return Err(format!("{name}: a {rt}"));
             }
             let path = format!("{rt}/{id}");
             let r = send(
@@ -93,12 +102,27 @@ async fn load(app: &TestApp, examples: PathBuf, synthea: PathBuf) -> (Vec<String
                     .body(text),
             )
             .await;
-            matches!(r.status, 200 | 201).then_some(path)
+            if matches!(r.status, 200 | 201) {
+                Ok(path)
+            } else {
+                Err(format!(
+                    "{name}: PUT {path} → {} {}",
+                    r.status,
+                    short(&r.text)
+                ))
+            }
         })
         .buffer_unordered(8)
         .collect()
         .await;
-    let mut keys: Vec<String> = stored.into_iter().flatten().collect();
+    // Examples that break R4 are refused (400/422): expected, not counted.
+    // Anything else is a server problem worth seeing.
+    for e in stored.iter().filter_map(|r| r.as_ref().err()) {
+        if !e.contains("→ 400") && !e.contains("→ 422") && !e.contains(": a ") {
+            println!("  LOAD FAILED {e}");
+        }
+    }
+    let mut keys: Vec<String> = stored.into_iter().filter_map(Result::ok).collect();
     let examples_loaded = keys.len();
 
     // The smallest Synthea Bundles (by file size), for speed.

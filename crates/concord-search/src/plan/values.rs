@@ -41,11 +41,32 @@ pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condi
                 param: p.code.clone(),
                 present: !missing,
             }),
-            _ => Ok(Condition::Present {
-                table: table_of(p.kind).ok_or_else(|| not_supported(p, ":missing"))?,
-                param: p.code.clone(),
-                present: !missing,
-            }),
+            _ => {
+                let table = table_of(p.kind).ok_or_else(|| not_supported(p, ":missing"))?;
+                let rows = |table, param: String, present| Condition::Present {
+                    table,
+                    param,
+                    present,
+                };
+                if p.kind != ParamType::Reference {
+                    return Ok(rows(table, p.code.clone(), !missing));
+                }
+                // A Reference with only an `identifier` has a value too: its
+                // rows are the `:identifier` token rows.
+                let identifier = format!("{}{IDENTIFIER_SUFFIX}", p.code);
+                let token = concord_store::search::IndexTable::Token;
+                Ok(if missing {
+                    Condition::All(vec![
+                        rows(table, p.code.clone(), false),
+                        rows(token, identifier, false),
+                    ])
+                } else {
+                    Condition::Any(vec![
+                        rows(table, p.code.clone(), true),
+                        rows(token, identifier, true),
+                    ])
+                })
+            }
         };
     }
     match p.code.as_str() {

@@ -68,6 +68,26 @@ impl Dialect for Postgres {
         format!("{column} LIKE {}", bind(text))
     }
 
+    /// `tsvector` columns (simple configuration: the words are normalized
+    /// already) with GIN indexes.
+    fn fulltext(
+        &self,
+        narrative: bool,
+        words: &[String],
+        bind: &mut dyn FnMut(String) -> String,
+    ) -> (String, String, String) {
+        let column = if narrative { "narrative" } else { "content" };
+        let predicate = if words.is_empty() {
+            format!("ft.{column} <> ''")
+        } else {
+            format!(
+                "ft.{column}_tsv @@ to_tsquery('simple', {})",
+                bind(words.join(" & "))
+            )
+        };
+        ("idx_fulltext ft".into(), "ft".into(), predicate)
+    }
+
     fn row_of_resource(&self, row: &str, res: &str) -> String {
         format!("{row}.tenant = {res}.tenant AND {row}.type = {res}.type AND {row}.id = {res}.id")
     }

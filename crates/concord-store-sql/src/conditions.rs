@@ -137,6 +137,22 @@ impl Builder<'_> {
                 w.push(self.targets_any(&r, targets));
                 self.member(level, &r, "idx_reference", w)
             }
+            Condition::FullText { narrative, words } => {
+                let d = self.dialect;
+                let (from, f, predicate) = d.fulltext(*narrative, words, &mut |s| self.text(&s));
+                let mut w = vec![format!("{f}.tenant = {}", self.tenant())];
+                if let Some(t) = self.type_filter(&format!("{f}.type"), level.types) {
+                    w.push(t);
+                }
+                w.push(predicate);
+                self.member_cols(
+                    level,
+                    &format!("{f}.type"),
+                    &format!("{f}.id"),
+                    &format!("FROM {from} WHERE {}", and(w)),
+                )
+            }
+            Condition::Not(inner) => format!("NOT ({})", self.condition(level, inner)),
             Condition::Compartment {
                 compartment_type,
                 compartment_id,

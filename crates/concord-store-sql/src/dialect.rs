@@ -40,6 +40,17 @@ pub trait Dialect {
         bind: &mut dyn FnMut(String) -> String,
     ) -> String;
 
+    /// Full-text rows: `(from, alias, predicate)` where `from` names the
+    /// table (with `alias`, which has `tenant`, `type`, `id` columns) and the
+    /// predicate holds for rows whose narrative (`narrative`) or content has
+    /// every word (any text at all when `words` is empty).
+    fn fulltext(
+        &self,
+        narrative: bool,
+        words: &[String],
+        bind: &mut dyn FnMut(String) -> String,
+    ) -> (String, String, String);
+
     /// A predicate tying index-table alias `row` to the resources row `res`
     /// (for correlated sort-key subqueries).
     fn row_of_resource(&self, row: &str, res: &str) -> String;

@@ -23,3 +23,8 @@ CREATE INDEX idx_composite_lookup ON idx_composite (tenant, type, param, value, 
 DROP INDEX compartment_lookup;
 CREATE INDEX compartment_lookup ON compartment (tenant, compartment_type, compartment_id, type, id);
 CREATE UNIQUE INDEX resources_rid ON resources (rid);
+-- Full text (`_text`, `_content`): one FTS5 row per resource, rowid = rid.
+CREATE VIRTUAL TABLE fulltext USING fts5(
+    tenant UNINDEXED, type UNINDEXED, id UNINDEXED, narrative, content,
+    tokenize = 'unicode61 remove_diacritics 2'
+);

@@ -35,6 +35,7 @@ pub(crate) fn clear_index_rows(tx: &Transaction<'_>, rid: i64) -> StoreResult<()
             params![rid],
         )?;
     }
+    exec(tx, "DELETE FROM fulltext WHERE rowid = ?1", params![rid])?;
     Ok(())
 }
 

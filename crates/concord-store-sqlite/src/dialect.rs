@@ -55,6 +55,26 @@ impl Dialect for Sqlite {
         format!("{column} GLOB {}", bind(glob))
     }
 
+    /// FTS5 (`fulltext`, rowid = the resource's rid) with column filters.
+    fn fulltext(
+        &self,
+        narrative: bool,
+        words: &[String],
+        bind: &mut dyn FnMut(String) -> String,
+    ) -> (String, String, String) {
+        let column = if narrative { "narrative" } else { "content" };
+        let predicate = if words.is_empty() {
+            format!("fulltext.{column} <> ''")
+        } else {
+            let query: Vec<String> = words
+                .iter()
+                .map(|w| format!("{column} : \"{w}\""))
+                .collect();
+            format!("fulltext MATCH {}", bind(query.join(" AND ")))
+        };
+        ("fulltext".into(), "fulltext".into(), predicate)
+    }
+
     fn row_of_resource(&self, row: &str, res: &str) -> String {
         format!("{row}.rid = {res}.rid")
     }

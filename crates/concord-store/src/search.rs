@@ -128,6 +128,9 @@ pub enum Condition {
         param: Option<String>,
         targets: Vec<(String, String)>,
     },
+    /// Full text (`_text`: `narrative`, `_content`: every string): every
+    /// word appears; with no words, the resource has any text at all.
+    FullText { narrative: bool, words: Vec<String> },
     /// Member of the compartment `compartment_type/compartment_id`.
     Compartment {
         compartment_type: String,
@@ -137,6 +140,8 @@ pub enum Condition {
     Any(Vec<Condition>),
     /// All of these hold.
     All(Vec<Condition>),
+    /// This does not hold.
+    Not(Box<Condition>),
     /// Nothing matches (a value that can never match, e.g. an empty OR list).
     Never,
     /// Every live resource matches.

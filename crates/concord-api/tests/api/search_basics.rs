@@ -242,6 +242,20 @@ async fn parameter_types_and_modifiers() {
         .await),
         vec![c.obs_ann_bp.clone()]
     );
+    assert_eq!(
+        ids(&get(
+            &app,
+            "Observation?code-value-quantity=http://loinc.org|8480-6$gt100"
+        )
+        .await),
+        vec![c.obs_ann_bp.clone()]
+    );
+    assert!(ids(&get(
+        &app,
+        "Observation?code-value-quantity=http://loinc.org|8480-6$lt100"
+    )
+    .await)
+    .is_empty());
     // :missing, _id, _lastUpdated
     assert_eq!(
         ids(&get(&app, "Patient?birthdate:missing=true").await),

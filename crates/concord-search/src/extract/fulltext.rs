@@ -1,17 +1,17 @@
 //! Full-text rows for `_text` (the narrative) and `_content` (every string
-//! in the resource): the distinct normalized words, as token rows with no
-//! system. A search term matches a resource holding every word of the term.
-//! At most [`MAX_WORDS`] words per parameter are kept, in order of first
-//! appearance.
+//! in the resource): the distinct normalized words, space-separated, which
+//! the backends keep in their full-text index (SQLite FTS5, PostgreSQL
+//! `tsvector`). A search term matches a resource holding every word of the
+//! term. At most [`MAX_WORDS`] words per parameter are kept, in order of
+//! first appearance.
 
 use std::collections::HashSet;
 
-use super::push_unique;
 use crate::normalize::normalize;
-use concord_store::{IndexRows, TokenIndex};
+use concord_store::{FullTextIndex, IndexRows};
 use serde_json::Value;
 
-pub const MAX_WORDS: usize = 128;
+pub const MAX_WORDS: usize = 2000;
 
 /// Longer runs of letters and digits (base64 content, hashes) are no words:
 /// they are not indexed, nor looked for. (PostgreSQL's b-tree also refuses
@@ -41,15 +41,12 @@ pub(super) fn add(resource: &Value, rows: &mut IndexRows) {
 }
 
 fn push_words(param: &str, text: &str, rows: &mut IndexRows) {
-    for w in words(text).into_iter().take(MAX_WORDS) {
-        push_unique(
-            &mut rows.tokens,
-            TokenIndex {
-                param: param.to_string(),
-                system: None,
-                code: w,
-            },
-        );
+    let list: Vec<String> = words(text).into_iter().take(MAX_WORDS).collect();
+    if !list.is_empty() {
+        rows.fulltext.push(FullTextIndex {
+            param: param.to_string(),
+            words: list.join(" "),
+        });
     }
 }
 
@@ -119,10 +116,10 @@ mod tests {
             &mut rows,
         );
         let of = |p: &str| -> Vec<&str> {
-            rows.tokens
+            rows.fulltext
                 .iter()
                 .filter(|t| t.param == p)
-                .map(|t| t.code.as_str())
+                .flat_map(|t| t.words.split(' '))
                 .collect()
         };
         assert_eq!(of("_text"), vec!["chronic", "asthma"]);

@@ -47,8 +47,12 @@ pub fn lower(
     let types = query.search_types();
     let mut problems = Vec::new();
     let mut conditions = Vec::new();
+    let rt = match types.as_slice() {
+        [one] => Some(one.as_str()),
+        _ => None,
+    };
     for f in &query.filters {
-        match condition(f, cx) {
+        match condition_in(f, rt, cx) {
             Ok(c) => conditions.push(c),
             Err(issue) => problems.push(issue),
         }
@@ -74,8 +78,13 @@ pub fn lower(
 
 /// The condition of one filter.
 pub fn condition(f: &Filter, cx: &PlanContext) -> Result<Condition, Issue> {
+    condition_in(f, None, cx)
+}
+
+/// The condition of one filter on resources of type `rt` (when known).
+fn condition_in(f: &Filter, rt: Option<&str>, cx: &PlanContext) -> Result<Condition, Issue> {
     match f {
-        Filter::Param(p) => values::param_condition(p, cx),
+        Filter::Param(p) => values::param_condition(p, rt, cx),
         Filter::Chain {
             param,
             target_types,
@@ -83,7 +92,14 @@ pub fn condition(f: &Filter, cx: &PlanContext) -> Result<Condition, Issue> {
         } => Ok(Condition::Chain {
             param: param.clone(),
             target_types: target_types.clone(),
-            inner: vec![condition(inner, cx)?],
+            inner: vec![condition_in(
+                inner,
+                match target_types.as_slice() {
+                    [one] => Some(one.as_str()),
+                    _ => None,
+                },
+                cx,
+            )?],
         }),
         Filter::Has {
             resource_type,
@@ -92,7 +108,7 @@ pub fn condition(f: &Filter, cx: &PlanContext) -> Result<Condition, Issue> {
         } => Ok(Condition::Has {
             source_type: resource_type.clone(),
             param: param.clone(),
-            inner: vec![condition(inner, cx)?],
+            inner: vec![condition_in(inner, Some(resource_type), cx)?],
         }),
     }
 }

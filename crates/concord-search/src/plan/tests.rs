@@ -70,18 +70,21 @@ fn quantity_with_ucum_unit_also_matches_canonical_rows() {
         "Observation",
         "value-quantity=5000|http://unitsofmeasure.org|mg",
     );
-    let Condition::Row {
-        test: RowTest::Or(alts),
-        ..
-    } = &p.conditions[0]
+    let [Condition::Any(forms)] = p.conditions.as_slice() else {
+        panic!("as written or canonical: {:?}", p.conditions)
+    };
+    let [Condition::Row { param: written, .. }, Condition::Row {
+        param: canon, test, ..
+    }] = forms.as_slice()
     else {
-        panic!()
+        panic!("{forms:?}")
     };
-    let RowTest::Or(forms) = &alts[0] else {
-        panic!("as written or canonical: {alts:?}")
-    };
-    assert_eq!(forms.len(), 2);
-    let RowTest::And(canonical) = &forms[1] else {
+    assert_eq!(
+        (written.as_str(), canon.as_str()),
+        ("value-quantity", "value-quantity:canonical")
+    );
+    let RowTest::Or(alts) = test else { panic!() };
+    let RowTest::And(canonical) = &alts[0] else {
         panic!()
     };
     assert!(canonical.contains(&RowTest::Cmp(
@@ -89,6 +92,9 @@ fn quantity_with_ucum_unit_also_matches_canonical_rows() {
         CmpOp::Eq,
         SqlValue::Text("g".into())
     )));
+    // Without a unit only the values as recorded are compared.
+    let p = plan("Observation", "value-quantity=gt50");
+    assert!(matches!(&p.conditions[0], Condition::Row { param, .. } if param == "value-quantity"));
 }
 
 #[test]
@@ -149,5 +155,31 @@ fn missing_on_id_is_always_or_never() {
     assert_eq!(
         plan("Patient", "_id:missing=false").conditions,
         vec![Condition::Always]
+    );
+}
+
+#[test]
+fn prefixed_composite_on_the_resource_splits_into_components() {
+    let p = plan(
+        "Observation",
+        "code-value-quantity=http://loinc.org|29463-7$gt80",
+    );
+    let [Condition::Any(alts)] = p.conditions.as_slice() else {
+        panic!("{:?}", p.conditions)
+    };
+    let Condition::All(parts) = &alts[0] else {
+        panic!()
+    };
+    assert_eq!(parts.len(), 2);
+    assert!(matches!(&parts[0], Condition::Row { param, .. } if param == "code"));
+    let query = parse(
+        Some("Observation"),
+        "component-code-value-quantity=http://loinc.org|8480-6$gt120",
+        Handling::Strict,
+    )
+    .expect("parses");
+    assert!(
+        lower(&query, 10, &cx()).is_err(),
+        "components must match within one node"
     );
 }

@@ -14,10 +14,10 @@
 //!   `:contains` substring (normalized).
 
 use concord_fhir::{Issue, IssueType};
-use concord_store::search::{CmpOp, Column, Condition, LikePart, RowTest, SqlValue};
+use concord_store::search::{CmpOp, Column, Condition, IndexTable, LikePart, RowTest, SqlValue};
 
 use super::{not_supported, table_of, PlanContext};
-use crate::extract::{IDENTIFIER_SUFFIX, OF_TYPE_SUFFIX, TEXT_SUFFIX};
+use crate::extract::{CANONICAL_SUFFIX, IDENTIFIER_SUFFIX, OF_TYPE_SUFFIX, TEXT_SUFFIX};
 use crate::normalize::normalize;
 use crate::query::{
     DateValue, Modifier, NumberValue, ParamFilter, Prefix, QuantityValue, ReferenceValue,
@@ -26,7 +26,14 @@ use crate::query::{
 use crate::registry::ParamType;
 use crate::ucum::{canonical, UCUM};
 
-pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condition, Issue> {
+pub(super) fn param_condition(
+    p: &ParamFilter,
+    rt: Option<&str>,
+    cx: &PlanContext,
+) -> Result<Condition, Issue> {
+    if p.kind == ParamType::Composite && p.modifier.is_none() && has_component_prefix(p) {
+        return root_composite_condition(p, rt, cx);
+    }
     if p.modifier == Some(Modifier::Missing) {
         let missing = matches!(p.values.first(), Some(SearchValue::Missing(true)));
         return match p.code.as_str() {
@@ -36,37 +43,42 @@ pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condi
             } else {
                 Condition::Always
             }),
-            "_text" | "_content" => Ok(Condition::Present {
-                table: concord_store::search::IndexTable::Token,
+            "_text" | "_content" => {
+                let any_text = Condition::FullText {
+                    narrative: p.code == "_text",
+                    words: Vec::new(),
+                };
+                Ok(if missing {
+                    Condition::Not(Box::new(any_text))
+                } else {
+                    any_text
+                })
+            }
+            // A reference given only by identifier is a value too.
+            _ if p.kind == ParamType::Reference => {
+                let any = Condition::Any(vec![
+                    Condition::Present {
+                        table: IndexTable::Reference,
+                        param: p.code.clone(),
+                        present: true,
+                    },
+                    Condition::Present {
+                        table: IndexTable::Token,
+                        param: format!("{}{IDENTIFIER_SUFFIX}", p.code),
+                        present: true,
+                    },
+                ]);
+                Ok(if missing {
+                    Condition::Not(Box::new(any))
+                } else {
+                    any
+                })
+            }
+            _ => Ok(Condition::Present {
+                table: table_of(p.kind).ok_or_else(|| not_supported(p, ":missing"))?,
                 param: p.code.clone(),
                 present: !missing,
             }),
-            _ => {
-                let table = table_of(p.kind).ok_or_else(|| not_supported(p, ":missing"))?;
-                let rows = |table, param: String, present| Condition::Present {
-                    table,
-                    param,
-                    present,
-                };
-                if p.kind != ParamType::Reference {
-                    return Ok(rows(table, p.code.clone(), !missing));
-                }
-                // A Reference with only an `identifier` has a value too: its
-                // rows are the `:identifier` token rows.
-                let identifier = format!("{}{IDENTIFIER_SUFFIX}", p.code);
-                let token = concord_store::search::IndexTable::Token;
-                Ok(if missing {
-                    Condition::All(vec![
-                        rows(table, p.code.clone(), false),
-                        rows(token, identifier, false),
-                    ])
-                } else {
-                    Condition::Any(vec![
-                        rows(table, p.code.clone(), true),
-                        rows(token, identifier, true),
-                    ])
-                })
-            }
         };
     }
     match p.code.as_str() {
@@ -110,6 +122,7 @@ pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condi
                 format!("the special parameter {} is not supported", p.code),
             ))
         }
+        (ParamType::Quantity, None) => return quantity_condition(p),
         (kind, _) => (p.code.clone(), *kind, false),
     };
     let table = table_of(table_kind).ok_or_else(|| not_supported(p, "this parameter"))?;
@@ -128,35 +141,24 @@ pub(super) fn param_condition(p: &ParamFilter, cx: &PlanContext) -> Result<Condi
 
 /// `_text` / `_content`: any value (OR) whose words all appear.
 fn fulltext_condition(p: &ParamFilter) -> Condition {
-    let alternatives = p
-        .values
-        .iter()
-        .map(|v| {
-            let term = match v {
-                SearchValue::String(s) => s.as_str(),
-                _ => "",
-            };
-            let words = crate::extract::fulltext::words(term);
-            if words.is_empty() {
-                return Condition::Never;
-            }
-            Condition::All(
-                words
-                    .into_iter()
-                    .map(|w| Condition::Row {
-                        table: concord_store::search::IndexTable::Token,
-                        param: p.code.clone(),
-                        test: RowTest::And(vec![
-                            RowTest::Cmp(Column::Code, CmpOp::Eq, SqlValue::Text(w)),
-                            RowTest::IsNull(Column::System),
-                        ]),
-                        negate: false,
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    Condition::Any(alternatives)
+    let narrative = p.code == "_text";
+    Condition::Any(
+        p.values
+            .iter()
+            .map(|v| {
+                let term = match v {
+                    SearchValue::String(s) => s.as_str(),
+                    _ => "",
+                };
+                let words = crate::extract::fulltext::words(term);
+                if words.is_empty() {
+                    Condition::Never
+                } else {
+                    Condition::FullText { narrative, words }
+                }
+            })
+            .collect(),
+    )
 }
 
 fn id_condition(p: &ParamFilter) -> Result<Condition, Issue> {
@@ -207,7 +209,7 @@ fn value_test(p: &ParamFilter, v: &SearchValue, cx: &PlanContext) -> Result<RowT
         },
         SearchValue::Date(d) => date_test(d, cx.now),
         SearchValue::Number(n) => number_test(Column::Value, n.prefix, n),
-        SearchValue::Quantity(q) => quantity_test(q),
+        SearchValue::Quantity(q) => quantity_tests(q).0,
         SearchValue::Reference(r) => reference_test(r, p, cx),
         SearchValue::Composite(parts) => composite_test(p, parts)?,
         SearchValue::Missing(_) => return Err(not_supported(p, ":missing here")),
@@ -340,7 +342,9 @@ fn number_test(col: Column, prefix: Prefix, n: &NumberValue) -> RowTest {
     }
 }
 
-fn quantity_test(q: &QuantityValue) -> RowTest {
+/// A quantity value as written (against the rows as recorded) and, when
+/// its unit converts, in UCUM canonical units (against the `:canonical` rows).
+fn quantity_tests(q: &QuantityValue) -> (RowTest, Option<RowTest>) {
     let mut unit = Vec::new();
     if let Some(code) = &q.code {
         unit.push(RowTest::Cmp(Column::Code, CmpOp::Eq, text(code)));
@@ -351,13 +355,9 @@ fn quantity_test(q: &QuantityValue) -> RowTest {
     let mut as_written = unit;
     as_written.push(number_test(Column::Value, q.prefix, &q.number));
     let as_written = RowTest::And(as_written);
-    // The same quantity in UCUM canonical units, when the unit converts.
     let ucum = q.system.as_deref().is_none_or(|s| s == UCUM);
     let converted = q.code.as_deref().filter(|_| ucum).and_then(|code| {
         let (value, canon) = canonical(q.number.value, code)?;
-        if canon == code {
-            return None;
-        }
         let (low, _) = canonical(q.number.low, code)?;
         let (high, _) = canonical(q.number.high, code)?;
         let n = NumberValue {
@@ -373,10 +373,39 @@ fn quantity_test(q: &QuantityValue) -> RowTest {
             number_test(Column::Value, q.prefix, &n),
         ]))
     });
-    match converted {
-        Some(c) => RowTest::Or(vec![as_written, c]),
-        None => as_written,
+    (as_written, converted)
+}
+
+/// Quantity values: each as written, or in canonical units.
+fn quantity_condition(p: &ParamFilter) -> Result<Condition, Issue> {
+    let mut written = Vec::new();
+    let mut canonical_tests = Vec::new();
+    for v in &p.values {
+        let SearchValue::Quantity(q) = v else {
+            return Err(not_supported(p, "this value"));
+        };
+        let (w, c) = quantity_tests(q);
+        written.push(w);
+        canonical_tests.extend(c);
     }
+    let as_written = Condition::Row {
+        table: IndexTable::Quantity,
+        param: p.code.clone(),
+        test: RowTest::Or(written),
+        negate: false,
+    };
+    if canonical_tests.is_empty() {
+        return Ok(as_written);
+    }
+    Ok(Condition::Any(vec![
+        as_written,
+        Condition::Row {
+            table: IndexTable::Quantity,
+            param: format!("{}{CANONICAL_SUFFIX}", p.code),
+            test: RowTest::Or(canonical_tests),
+            negate: false,
+        },
+    ]))
 }
 
 fn reference_test(r: &ReferenceValue, p: &ParamFilter, cx: &PlanContext) -> RowTest {
@@ -412,6 +441,61 @@ fn reference_test(r: &ReferenceValue, p: &ParamFilter, cx: &PlanContext) -> RowT
             }
         }
     }
+}
+
+fn has_component_prefix(p: &ParamFilter) -> bool {
+    p.values.iter().any(|v| match v {
+        SearchValue::Composite(parts) => parts.iter().any(|part| match part {
+            SearchValue::Quantity(q) => q.prefix != Prefix::Eq,
+            SearchValue::Number(n) => n.prefix != Prefix::Eq,
+            SearchValue::Date(d) => d.prefix != Prefix::Eq,
+            _ => false,
+        }),
+        _ => false,
+    })
+}
+
+/// A composite with a prefixed component (`code-value-quantity=X$gt5`) on
+/// a composite whose node is the resource itself: each component is a
+/// condition of its own on the same resource, so prefixes compare numbers.
+/// (On a repeating node such as `Observation.component` the components
+/// would have to match within one node: not supported with a prefix.)
+fn root_composite_condition(
+    p: &ParamFilter,
+    rt: Option<&str>,
+    cx: &PlanContext,
+) -> Result<Condition, Issue> {
+    let def = rt.and_then(|t| crate::registry::param(t, &p.code));
+    let root = match (def, rt) {
+        (Some(d), Some(t)) => {
+            d.branches.len() == 1 && d.branches[0].expression.source().trim() == t
+        }
+        _ => false,
+    };
+    let Some(def) = def.filter(|_| root) else {
+        return Err(not_supported(
+            p,
+            "a prefix on a component of a composite over repeating elements",
+        ));
+    };
+    let mut alternatives = Vec::new();
+    for v in &p.values {
+        let SearchValue::Composite(parts) = v else {
+            return Err(not_supported(p, "this value"));
+        };
+        let mut all = Vec::new();
+        for (component, part) in def.components.iter().zip(parts) {
+            let single = ParamFilter {
+                code: component.code.clone(),
+                kind: component.kind,
+                modifier: None,
+                values: vec![part.clone()],
+            };
+            all.push(param_condition(&single, rt, cx)?);
+        }
+        alternatives.push(Condition::All(all));
+    }
+    Ok(Condition::Any(alternatives))
 }
 
 /// Composite values are stored as their components' text joined by `$`; a

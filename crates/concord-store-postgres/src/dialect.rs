@@ -92,8 +92,12 @@ impl Dialect for Postgres {
         format!("{row}.tenant = {res}.tenant AND {row}.type = {res}.type AND {row}.id = {res}.id")
     }
 
-    fn row_owned_by(&self, row: &str, type_ph: &str, ids: &str) -> String {
-        format!("({row}.type = {type_ph} AND {row}.id IN ({ids}))")
+    fn rows_owned_by(&self, row: &str, groups: &[(String, String)]) -> String {
+        let each: Vec<String> = groups
+            .iter()
+            .map(|(t, ids)| format!("({row}.type = {t} AND {row}.id IN ({ids}))"))
+            .collect();
+        format!("({})", each.join(" OR "))
     }
 }
 

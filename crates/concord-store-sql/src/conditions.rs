@@ -14,18 +14,125 @@ pub(crate) struct Level<'a> {
     pub(crate) type_col: String,
     pub(crate) id_col: String,
     pub(crate) types: &'a [String],
+    /// The `resources` alias when the level is a resources row itself (its
+    /// index rows can then be probed per row).
+    pub(crate) res: Option<String>,
 }
 
+/// How well a condition can drive a search (lower: fewer rows expected).
+fn selectivity(c: &Condition) -> u8 {
+    match c {
+        Condition::Id(_) => 0,
+        Condition::Compartment { .. } => 1,
+        Condition::Row {
+            table: IndexTable::Reference,
+            negate: false,
+            ..
+        } => 1,
+        Condition::Row {
+            table: IndexTable::Token,
+            param,
+            negate: false,
+            ..
+        } if param.starts_with("identifier") => 1,
+        Condition::FullText { words, .. } if !words.is_empty() => 2,
+        Condition::Row {
+            table: IndexTable::String,
+            negate: false,
+            ..
+        } => 3,
+        Condition::Chain { .. }
+        | Condition::Has { .. }
+        | Condition::ReferencedBy { .. }
+        | Condition::References { .. } => 4,
+        Condition::Row { negate: false, .. } => 5,
+        _ => NO_DRIVER,
+    }
+}
+
+const NO_DRIVER: u8 = 9;
+
 impl Builder<'_> {
+    /// The predicates of a level's conditions. On a resources row the most
+    /// selective condition drives (a membership list the database walks);
+    /// the other index conditions are probed per candidate row through the
+    /// owner key, so their (possibly large) lists are never built.
     pub(crate) fn conditions(
         &mut self,
         level: &Level<'_>,
         conditions: &[Condition],
     ) -> Vec<String> {
+        let Some(res) = level.res.clone() else {
+            return conditions
+                .iter()
+                .map(|c| self.condition(level, c))
+                .collect();
+        };
+        let driver = conditions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (selectivity(c), i))
+            .min()
+            .filter(|(rank, _)| *rank < NO_DRIVER)
+            .map(|(_, i)| i);
         conditions
             .iter()
-            .map(|c| self.condition(level, c))
+            .enumerate()
+            .map(|(i, c)| {
+                if Some(i) == driver {
+                    self.condition(level, c)
+                } else {
+                    self.probe(level, &res, c)
+                }
+            })
             .collect()
+    }
+
+    /// A condition tested for one resources row `res` through its index rows.
+    fn probe(&mut self, level: &Level<'_>, res: &str, c: &Condition) -> String {
+        let d = self.dialect;
+        match c {
+            Condition::Row {
+                table: t,
+                param,
+                test,
+                negate,
+            } => {
+                let i = self.alias("p");
+                let param = self.text(param);
+                let test = self.row_test(*t, &i, test);
+                let exists = format!(
+                    "EXISTS (SELECT 1 FROM {} {i} WHERE {} AND {i}.param = {param} AND {test})",
+                    table(*t),
+                    d.row_of_resource(&i, res)
+                );
+                negated(exists, *negate)
+            }
+            Condition::Present {
+                table: t,
+                param,
+                present,
+            } => {
+                let i = self.alias("p");
+                let param = self.text(param);
+                let exists = format!(
+                    "EXISTS (SELECT 1 FROM {} {i} WHERE {} AND {i}.param = {param})",
+                    table(*t),
+                    d.row_of_resource(&i, res)
+                );
+                negated(exists, !present)
+            }
+            Condition::Any(list) if !list.is_empty() => {
+                let parts: Vec<String> = list.iter().map(|c| self.probe(level, res, c)).collect();
+                format!("({})", parts.join(" OR "))
+            }
+            Condition::All(list) if !list.is_empty() => {
+                let parts: Vec<String> = list.iter().map(|c| self.probe(level, res, c)).collect();
+                format!("({})", parts.join(" AND "))
+            }
+            Condition::Not(inner) => format!("NOT ({})", self.probe(level, res, inner)),
+            other => self.condition(level, other),
+        }
     }
 
     fn condition(&mut self, level: &Level<'_>, c: &Condition) -> String {
@@ -75,6 +182,7 @@ impl Builder<'_> {
                     type_col: format!("{r}.target_type"),
                     id_col: format!("{r}.target_id"),
                     types: target_types,
+                    res: None,
                 };
                 w.push(self.level_member(&target, inner));
                 self.member(level, &r, "idx_reference", w)
@@ -94,12 +202,14 @@ impl Builder<'_> {
                     type_col: format!("{r}.type"),
                     id_col: format!("{r}.id"),
                     types: &sources,
+                    res: None,
                 };
                 w.push(self.level_member(&source, inner));
                 let targets = Level {
                     type_col: level.type_col.clone(),
                     id_col: level.id_col.clone(),
                     types: level.types,
+                    res: None,
                 };
                 self.member_cols(
                     &targets,
@@ -249,6 +359,7 @@ impl Builder<'_> {
             type_col: format!("{r}.type"),
             id_col: format!("{r}.id"),
             types: level.types,
+            res: Some(r.clone()),
         };
         let mut w = vec![format!("{r}.tenant = {}", self.tenant())];
         if let Some(f) = self.type_filter(&format!("{r}.type"), level.types) {
@@ -266,15 +377,11 @@ impl Builder<'_> {
             return "1 = 0".to_string();
         }
         let d = self.dialect;
-        let parts: Vec<String> = groups
+        let bound: Vec<(String, String)> = groups
             .iter()
-            .map(|(t, ids)| {
-                let type_ph = self.text(t);
-                let ids = self.text_list(ids);
-                d.row_owned_by(r, &type_ph, &ids)
-            })
+            .map(|(t, ids)| (self.text(t), self.text_list(ids)))
             .collect();
-        format!("({})", parts.join(" OR "))
+        d.rows_owned_by(r, &bound)
     }
 
     /// Reference row `r` points at one of `targets` (grouped by type).

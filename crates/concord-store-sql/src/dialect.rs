@@ -55,7 +55,7 @@ pub trait Dialect {
     /// (for correlated sort-key subqueries).
     fn row_of_resource(&self, row: &str, res: &str) -> String;
 
-    /// A predicate: index row `row` belongs to a resource of type bound at
-    /// `type_ph` whose id is in the SQL list `ids` (for includes).
-    fn row_owned_by(&self, row: &str, type_ph: &str, ids: &str) -> String;
+    /// A predicate: index row `row` belongs to one of the resources given as
+    /// `(type placeholder, SQL list of id placeholders)` groups (includes).
+    fn rows_owned_by(&self, row: &str, groups: &[(String, String)]) -> String;
 }

@@ -15,23 +15,28 @@ pub fn search_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan) -> Sql
     let filter = base_where(&mut b, plan);
     let backwards = matches!(plan.start, PageStart::Before(_));
     let keys: Vec<String> = plan.sort.iter().map(|s| sort_expr(&mut b, s)).collect();
-    let mut cols = vec!["r.type AS t".to_string(), "r.id AS i".to_string()];
-    cols.extend(keys.iter().enumerate().map(|(n, k)| format!("{k} AS k{n}")));
-    // Sort keys are computed columns: filter the page on them outside.
-    let inner = format!("SELECT {} FROM resources r WHERE {filter}", cols.join(", "));
+    // Without sort keys the page is read straight off `resources` in
+    // (type, id) order; sort keys are computed columns, so the page is then
+    // filtered and ordered one level out.
+    let wrapped = !plan.sort.is_empty();
+    let (t, i) = if wrapped {
+        ("s.t", "s.i")
+    } else {
+        ("r.type", "r.id")
+    };
     let mut order: Vec<(String, bool)> = plan
         .sort
         .iter()
         .enumerate()
         .map(|(n, s)| (ordered(dialect, s.kind(), &format!("s.k{n}")), s.descending))
         .collect();
-    order.push((dialect.text_ordered("s.t"), false));
-    order.push((dialect.text_ordered("s.i"), false));
-    let mut outer_where = Vec::new();
+    order.push((dialect.text_ordered(t), false));
+    order.push((dialect.text_ordered(i), false));
+    let mut page_where = Vec::new();
     match &plan.start {
         PageStart::First => {}
-        PageStart::After(key) => outer_where.push(keyset(&mut b, plan, &order, key, false)),
-        PageStart::Before(key) => outer_where.push(keyset(&mut b, plan, &order, key, true)),
+        PageStart::After(key) => page_where.push(keyset(&mut b, plan, &order, key, false)),
+        PageStart::Before(key) => page_where.push(keyset(&mut b, plan, &order, key, true)),
     }
     let order_by: Vec<String> = order
         .iter()
@@ -45,11 +50,23 @@ pub fn search_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan) -> Sql
             .unwrap_or(i64::MAX)
             .saturating_add(1),
     ));
-    let text = format!(
-        "SELECT s.* FROM ({inner}) s WHERE {} ORDER BY {} LIMIT {limit}",
-        and(outer_where),
-        order_by.join(", ")
-    );
+    let text = if wrapped {
+        let mut cols = vec!["r.type AS t".to_string(), "r.id AS i".to_string()];
+        cols.extend(keys.iter().enumerate().map(|(n, k)| format!("{k} AS k{n}")));
+        format!(
+            "SELECT s.* FROM (SELECT {} FROM resources r WHERE {filter}) s WHERE {} ORDER BY {} LIMIT {limit}",
+            cols.join(", "),
+            and(page_where),
+            order_by.join(", ")
+        )
+    } else {
+        page_where.insert(0, filter);
+        format!(
+            "SELECT r.type AS t, r.id AS i FROM resources r WHERE {} ORDER BY {} LIMIT {limit}",
+            and(page_where),
+            order_by.join(", ")
+        )
+    };
     Sql {
         text,
         params: b.params,
@@ -76,6 +93,7 @@ fn base_where(b: &mut Builder<'_>, plan: &SearchPlan) -> String {
         type_col: "r.type".into(),
         id_col: "r.id".into(),
         types: &plan.types,
+        res: Some("r".into()),
     };
     w.extend(b.conditions(&level, &plan.conditions));
     and(w)

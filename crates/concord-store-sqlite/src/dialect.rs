@@ -79,10 +79,14 @@ impl Dialect for Sqlite {
         format!("{row}.rid = {res}.rid")
     }
 
-    fn row_owned_by(&self, row: &str, type_ph: &str, ids: &str) -> String {
+    fn rows_owned_by(&self, row: &str, groups: &[(String, String)]) -> String {
+        let each: Vec<String> = groups
+            .iter()
+            .map(|(t, ids)| format!("(rs.type = {t} AND rs.id IN ({ids}))"))
+            .collect();
         format!(
-            "{row}.rid IN (SELECT rs.rid FROM resources rs WHERE rs.tenant = ?1 \
-             AND rs.type = {type_ph} AND rs.id IN ({ids}))"
+            "{row}.rid IN (SELECT rs.rid FROM resources rs WHERE rs.tenant = ?1 AND ({}))",
+            each.join(" OR ")
         )
     }
 }

@@ -97,7 +97,7 @@ impl Dialect for Postgres {
             .iter()
             .map(|(t, ids)| format!("({row}.type = {t} AND {row}.id IN ({ids}))"))
             .collect();
-        format!("({})", each.join(" OR "))
+        format!("({row}.tenant = $1 AND ({}))", each.join(" OR "))
     }
 }
 

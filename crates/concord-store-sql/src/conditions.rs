@@ -45,6 +45,13 @@ fn selectivity(c: &Condition) -> u8 {
         | Condition::Has { .. }
         | Condition::ReferencedBy { .. }
         | Condition::References { .. } => 4,
+        // Ranges (dates, quantities, numbers) usually hold for much of a
+        // type: scanning in key order and probing finds a page sooner than
+        // building their whole list.
+        Condition::Row {
+            table: IndexTable::Date | IndexTable::Quantity | IndexTable::Number,
+            ..
+        } => NO_DRIVER,
         Condition::Row { negate: false, .. } => 5,
         _ => NO_DRIVER,
     }
@@ -194,17 +201,27 @@ impl Builder<'_> {
             } => {
                 let r = self.alias("ref");
                 let sources = [source_type.clone()];
-                let mut w = self.index_where(&r, IndexTable::Reference, &sources, param);
+                let mut w = if self.dialect.links_by_rid() {
+                    // The sources' reference rows by their owner key.
+                    let rids = self.rids_matching(&sources, inner);
+                    vec![
+                        format!("{r}.rid IN ({rids})"),
+                        format!("{r}.param = {}", self.text(param)),
+                    ]
+                } else {
+                    let mut w = self.index_where(&r, IndexTable::Reference, &sources, param);
+                    let source = Level {
+                        type_col: format!("{r}.type"),
+                        id_col: format!("{r}.id"),
+                        types: &sources,
+                        res: None,
+                    };
+                    w.push(self.level_member(&source, inner));
+                    w
+                };
                 if let Some(f) = self.type_filter(&format!("{r}.target_type"), level.types) {
                     w.push(f);
                 }
-                let source = Level {
-                    type_col: format!("{r}.type"),
-                    id_col: format!("{r}.id"),
-                    types: &sources,
-                    res: None,
-                };
-                w.push(self.level_member(&source, inner));
                 let targets = Level {
                     type_col: level.type_col.clone(),
                     id_col: level.id_col.clone(),
@@ -220,7 +237,7 @@ impl Builder<'_> {
             }
             Condition::ReferencedBy { param, sources } => {
                 let r = self.alias("ref");
-                let mut w = vec![format!("{r}.tenant = {}", self.tenant())];
+                let mut w = Vec::new();
                 if let Some(p) = param {
                     w.push(format!("{r}.param = {}", self.text(p)));
                 }
@@ -368,6 +385,37 @@ impl Builder<'_> {
         w.push(format!("{r}.kind <> 'delete'"));
         w.extend(self.conditions(&inner_level, inner));
         self.member(level, &r, "resources", w)
+    }
+
+    /// `SELECT rid` of the live resources of `types` meeting every condition
+    /// (dialects that link index rows by `rid`).
+    fn rids_matching(&mut self, types: &[String], inner: &[Condition]) -> String {
+        if let [Condition::Row {
+            table: t,
+            param,
+            test,
+            negate: false,
+        }] = inner
+        {
+            let i = self.alias("i");
+            let mut w = self.index_where(&i, *t, types, param);
+            w.push(self.row_test(*t, &i, test));
+            return format!("SELECT {i}.rid FROM {} {i} WHERE {}", table(*t), and(w));
+        }
+        let r = self.alias("r");
+        let level = Level {
+            type_col: format!("{r}.type"),
+            id_col: format!("{r}.id"),
+            types,
+            res: Some(r.clone()),
+        };
+        let mut w = vec![format!("{r}.tenant = {}", self.tenant())];
+        if let Some(f) = self.type_filter(&format!("{r}.type"), types) {
+            w.push(f);
+        }
+        w.push(format!("{r}.kind <> 'delete'"));
+        w.extend(self.conditions(&level, inner));
+        format!("SELECT {r}.rid FROM resources {r} WHERE {}", and(w))
     }
 
     /// Index row `r` belongs to one of `owners` (grouped by type).

@@ -51,11 +51,18 @@ pub trait Dialect {
         bind: &mut dyn FnMut(String) -> String,
     ) -> (String, String, String);
 
+    /// Whether index rows and resources share an integer owner key `rid`
+    /// (then `_has` reaches its sources' reference rows by it).
+    fn links_by_rid(&self) -> bool {
+        false
+    }
+
     /// A predicate tying index-table alias `row` to the resources row `res`
     /// (for correlated sort-key subqueries).
     fn row_of_resource(&self, row: &str, res: &str) -> String;
 
-    /// A predicate: index row `row` belongs to one of the resources given as
-    /// `(type placeholder, SQL list of id placeholders)` groups (includes).
+    /// A predicate: index row `row` belongs to one of the resources (of the
+    /// tenant, placeholder 1) given as `(type placeholder, SQL list of id
+    /// placeholders)` groups (includes).
     fn rows_owned_by(&self, row: &str, groups: &[(String, String)]) -> String;
 }

@@ -75,19 +75,25 @@ impl Dialect for Sqlite {
         ("fulltext".into(), "fulltext".into(), predicate)
     }
 
+    fn links_by_rid(&self) -> bool {
+        true
+    }
+
     fn row_of_resource(&self, row: &str, res: &str) -> String {
         format!("{row}.rid = {res}.rid")
     }
 
+    /// By `rid` (unique across tenants): one primary-key lookup per type.
     fn rows_owned_by(&self, row: &str, groups: &[(String, String)]) -> String {
         let each: Vec<String> = groups
             .iter()
-            .map(|(t, ids)| format!("(rs.type = {t} AND rs.id IN ({ids}))"))
+            .map(|(t, ids)| {
+                format!(
+                    "SELECT rs.rid FROM resources rs WHERE rs.tenant = ?1 AND rs.type = {t} AND rs.id IN ({ids})"
+                )
+            })
             .collect();
-        format!(
-            "{row}.rid IN (SELECT rs.rid FROM resources rs WHERE rs.tenant = ?1 AND ({}))",
-            each.join(" OR ")
-        )
+        format!("{row}.rid IN ({})", each.join(" UNION ALL "))
     }
 }
 

@@ -193,6 +193,13 @@ impl Builder<'_> {
             } => {
                 let r = self.alias("ref");
                 let mut w = self.index_where(&r, IndexTable::Reference, level.types, param);
+                // The reference must point at one of the chain's target types:
+                // with a single target type the membership test below compares
+                // ids only, so `target:Procedure.…` would otherwise follow a
+                // reference to `MolecularSequence/x` when `Procedure/x` matches.
+                if let Some(f) = self.type_filter(&format!("{r}.target_type"), target_types) {
+                    w.push(f);
+                }
                 let target = Level {
                     type_col: format!("{r}.target_type"),
                     id_col: format!("{r}.target_id"),

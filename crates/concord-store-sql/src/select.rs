@@ -162,20 +162,30 @@ fn sort_expr(b: &mut Builder<'_>, s: &SortSpec) -> String {
             param,
             column: asc,
             column_desc,
+            preferred,
         } => {
             let (agg, c) = if s.descending {
                 ("MAX", *column_desc)
             } else {
                 ("MIN", *asc)
             };
-            let i = b.alias("k");
-            let param = b.text(param);
-            format!(
-                "(SELECT {agg}({i}.{}) FROM {} {i} WHERE {} AND {i}.param = {param})",
-                column(c),
-                table(*t),
-                d.row_of_resource(&i, "r")
-            )
+            let mut one = |param: &str| {
+                let i = b.alias("k");
+                let param = b.text(param);
+                format!(
+                    "(SELECT {agg}({i}.{}) FROM {} {i} WHERE {} AND {i}.param = {param})",
+                    column(c),
+                    table(*t),
+                    d.row_of_resource(&i, "r")
+                )
+            };
+            match preferred {
+                Some(p) => {
+                    let first = one(p);
+                    format!("COALESCE({first}, {})", one(param))
+                }
+                None => one(param),
+            }
         }
     };
     let raw = if s.kind() == SortKind::Real {

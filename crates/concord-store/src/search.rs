@@ -154,12 +154,15 @@ pub enum SortBy {
     Id,
     LastUpdated,
     /// Rows of `param` in `table`: the smallest `column` ascending, the
-    /// largest `column_desc` descending (dates: low ascending, high descending).
+    /// largest `column_desc` descending (dates: low ascending, high
+    /// descending). With `preferred`, that parameter's rows count first
+    /// (quantities: the value in UCUM canonical units when it converts).
     Index {
         table: IndexTable,
         param: String,
         column: Column,
         column_desc: Column,
+        preferred: Option<String>,
     },
 }
 

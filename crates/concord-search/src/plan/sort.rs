@@ -58,10 +58,14 @@ fn sort_by(types: &[String], param: &str) -> Result<SortBy, Issue> {
             format!("_sort: '{param}' cannot sort"),
         )
     })?;
+    // Quantities sort by magnitude: in canonical units where they convert.
+    let preferred = (def.kind == ParamType::Quantity)
+        .then(|| format!("{param}{}", crate::extract::CANONICAL_SUFFIX));
     Ok(SortBy::Index {
         table,
         param: param.to_string(),
         column,
         column_desc,
+        preferred,
     })
 }

@@ -10,6 +10,7 @@ pub mod delimiters;
 mod encode;
 pub mod error;
 pub mod escape;
+pub mod fhir;
 pub mod groups;
 pub mod message;
 pub mod mllp;

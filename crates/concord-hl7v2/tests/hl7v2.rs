@@ -3,6 +3,8 @@
 
 #[path = "hl7v2/corpus.rs"]
 mod corpus;
+#[path = "hl7v2/fhir_corpus.rs"]
+mod fhir_corpus;
 #[path = "hl7v2/mllp.rs"]
 mod mllp;
 #[path = "hl7v2/props.rs"]

@@ -8,6 +8,7 @@ mod crud;
 mod error;
 mod headers;
 mod history;
+mod hl7v2;
 mod negotiate;
 mod request_id;
 mod response;
@@ -29,6 +30,9 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// The tenant every request works in (one per deployment for now).
     pub tenant: String,
+    /// UTC offset assumed for HL7 v2 times without one when a message of
+    /// the error queue is reprocessed (the MLLP listener's setting).
+    pub hl7v2_default_offset: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -37,6 +41,7 @@ impl Default for ApiConfig {
             base_url: None,
             max_body_bytes: 32 * 1024 * 1024,
             tenant: DEFAULT_TENANT.to_string(),
+            hl7v2_default_offset: None,
         }
     }
 }
@@ -62,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/", post(bundle::process))
         .route("/_history", get(history::system))
+        .route("/$hl7v2-errors", get(hl7v2::errors))
         .route(
             "/{rtype}",
             post(crud::create)
@@ -77,6 +83,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(crud::delete),
         )
         .route("/{rtype}/{id}/_history", get(history::instance))
+        .route("/{rtype}/{id}/{operation}", post(hl7v2::instance_operation))
         .route("/{rtype}/{id}/_history/{vid}", get(crud::vread))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

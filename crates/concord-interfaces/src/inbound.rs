@@ -14,7 +14,7 @@
 //!   `in-progress` is processed now.
 //! * Messages with the same id are processed one at a time (striped locks).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use concord_core::{CoreError, Engine};
@@ -67,20 +67,22 @@ pub enum Outcome {
 
 const LOCKS: usize = 64;
 
+/// Striped per-message locks, shared by every `Hl7Inbound` of the process
+/// (the MLLP listener and the API's reprocess operation).
+fn locks() -> &'static [Mutex<()>] {
+    static L: OnceLock<Vec<Mutex<()>>> = OnceLock::new();
+    L.get_or_init(|| (0..LOCKS).map(|_| Mutex::new(())).collect())
+}
+
 /// The inbound HL7 v2 interface; a [`MessageHandler`] for `MllpServer`.
 pub struct Hl7Inbound {
     engine: Engine,
     config: InboundConfig,
-    locks: Vec<Mutex<()>>,
 }
 
 impl Hl7Inbound {
     pub fn new(engine: Engine, config: InboundConfig) -> Arc<Hl7Inbound> {
-        Arc::new(Hl7Inbound {
-            engine,
-            config,
-            locks: (0..LOCKS).map(|_| Mutex::new(())).collect(),
-        })
+        Arc::new(Hl7Inbound { engine, config })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -99,7 +101,7 @@ impl Hl7Inbound {
         let n = id
             .bytes()
             .fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b as usize));
-        &self.locks[n % LOCKS]
+        &locks()[n % LOCKS]
     }
 
     /// Stores and applies one parsed message (see the module docs).

@@ -66,6 +66,40 @@ pub struct ServeArgs {
     #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
           default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
+    #[command(flatten)]
+    pub mllp: MllpArgs,
+}
+
+/// The HL7 v2 MLLP listener of `concord serve`.
+#[derive(Debug, Clone, Args)]
+pub struct MllpArgs {
+    /// Also receive HL7 v2 messages over MLLP on this address, e.g. 127.0.0.1:2575.
+    #[arg(long, env = "CONCORD_MLLP_LISTEN")]
+    pub mllp_listen: Option<SocketAddr>,
+    /// Largest HL7 v2 message accepted, in KiB (larger ones get an AR).
+    #[arg(long, env = "CONCORD_MLLP_MAX_MESSAGE_KB", default_value_t = 4096)]
+    pub mllp_max_message_kb: usize,
+    /// Close MLLP connections idle this many seconds.
+    #[arg(long, env = "CONCORD_MLLP_IDLE_TIMEOUT_SECS", default_value_t = 300)]
+    pub mllp_idle_timeout_secs: u64,
+    /// UTC offset assumed for HL7 v2 times sent without one, e.g. +01:00
+    /// (default: such times keep only their date).
+    #[arg(long, env = "CONCORD_HL7V2_DEFAULT_OFFSET", value_parser = parse_offset)]
+    pub hl7v2_default_offset: Option<String>,
+}
+
+fn parse_offset(s: &str) -> Result<String, String> {
+    let b = s.as_bytes();
+    let ok = b.len() == 6
+        && (b[0] == b'+' || b[0] == b'-')
+        && b[1..3].iter().all(u8::is_ascii_digit)
+        && b[3] == b':'
+        && b[4..6].iter().all(u8::is_ascii_digit);
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("expected an offset like +01:00 or -05:00".into())
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,6 +7,7 @@ mod cli;
 mod demo;
 mod fhirpath;
 mod import;
+mod mllp;
 mod serve;
 mod storage;
 

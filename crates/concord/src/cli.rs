@@ -138,6 +138,24 @@ pub enum BenchCommand {
     Ingest(BenchIngestArgs),
     /// Read resources by id over HTTP with concurrent connections; print requests/s and latency.
     Read(BenchReadArgs),
+    /// Send ORU^R01 messages over MLLP to an in-process listener; print ORU/s and latency.
+    Mllp(BenchMllpArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchMllpArgs {
+    /// Messages to send.
+    #[arg(long, env = "CONCORD_BENCH_MESSAGES", default_value_t = 5000)]
+    pub messages: usize,
+    /// OBX segments per message.
+    #[arg(long, env = "CONCORD_BENCH_OBX", default_value_t = 10)]
+    pub obx: usize,
+    /// Concurrent MLLP connections.
+    #[arg(long, env = "CONCORD_BENCH_CONNECTIONS", default_value_t = 4)]
+    pub connections: usize,
+    /// Benchmark PostgreSQL instead of a temporary SQLite database.
+    #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

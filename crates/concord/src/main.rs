@@ -49,6 +49,7 @@ fn main() -> std::process::ExitCode {
             Command::Fhirpath(args) => fhirpath::run(args),
             Command::Bench(BenchCommand::Ingest(args)) => bench::ingest::run(args).await,
             Command::Bench(BenchCommand::Read(args)) => bench::read::run(args).await,
+            Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
         }
     });
     match result {

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::bundle::{deterministic_id, Builder};
 use super::datatypes::{cwe, cx, token, xpn_all};
-use super::patient::{self, encounter, identifiers, related_person};
+use super::patient::{self, encounter, related_person};
 use super::values::{date, text};
 use super::{finish, Ctx, MapError, Mapped, Merge, PatientKey};
 use crate::ack::ErrorCode;
@@ -102,7 +102,6 @@ pub fn map(ctx: &Ctx<'_>) -> Result<Mapped, MapError> {
             b.put("Coverage", &id, r);
         }
     }
-    let _ = identifiers;
     Ok(Mapped {
         bundle: finish(ctx, b),
         patient: Some(key),

@@ -235,3 +235,78 @@ fn corpus_maps_to_valid_fhir_and_agrees_with_microsoft() {
     assert!(mapped > 0, "no message of a mapped type in the corpus");
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    const HEADERS: &[&str] = &[
+        "ADT^A01", "ADT^A08", "ADT^A40", "ORU^R01", "VXU^V04", "SIU^S12", "SIU^S15", "MDM^T02", "RDS^O13",
+    ];
+    const SEGMENTS: &[&str] = &[
+        "PID", "PV1", "NK1", "AL1", "DG1", "IN1", "MRG", "ORC", "OBR", "OBX", "SPM", "RXA", "RXR", "SCH",
+        "TQ1", "AIP", "AIL", "TXA", "RXD",
+    ];
+
+    fn field() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just("^".to_string()),
+                Just("&".to_string()),
+                Just("~".to_string()),
+                Just("\"\"".to_string()),
+                "[0-9]{1,14}",
+                "[+-][0-9]{4}",
+                "[A-Za-z .<>=:/-]{0,8}",
+                Just("NM".to_string()),
+                Just("SN".to_string()),
+                Just("CWE".to_string()),
+                Just("ED".to_string()),
+                Just("\u{1}\u{7f}é".to_string()),
+            ],
+            0..6,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn message() -> impl Strategy<Value = String> {
+        (
+            0..HEADERS.len(),
+            prop::collection::vec((0..SEGMENTS.len(), prop::collection::vec(field(), 0..30)), 0..12),
+        )
+            .prop_map(|(h, segs)| {
+                let mut m = format!("MSH|^~\\&|A|F|||20240101||{}|C1|P|2.5.1\r", HEADERS[h]);
+                m.push_str("PID|1||X1^^^AA&1.2.3&ISO^MR||N^G\r");
+                for (s, fields) in segs {
+                    m.push_str(SEGMENTS[s]);
+                    for f in fields {
+                        m.push('|');
+                        m.push_str(&f);
+                    }
+                    m.push('\r');
+                }
+                m
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Mapping never panics, and whatever it produces passes validation.
+        #[test]
+        fn mapping_is_total_and_valid(text in message()) {
+            let Ok(msg) = Message::parse(text.as_bytes()) else { return Ok(()) };
+            if let Ok(out) = map_message(&msg, &options()) {
+                for r in resources(&out.bundle) {
+                    let issues = concord_validation::validate_resource(r);
+                    let bad: Vec<String> = issues
+                        .iter()
+                        .filter(|i| i.severity.is_failure())
+                        .map(|i| format!("{} at {:?}", i.diagnostics, i.expression))
+                        .collect();
+                    prop_assert!(bad.is_empty(), "{}: {:?}\n{}", r["resourceType"], bad, r);
+                }
+            }
+        }
+    }
+}

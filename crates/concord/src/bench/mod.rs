@@ -2,6 +2,7 @@
 
 mod http1;
 pub mod ingest;
+pub mod mllp;
 pub mod read;
 mod server;
 mod stats;

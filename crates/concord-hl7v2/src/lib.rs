@@ -14,6 +14,7 @@ pub mod fhir;
 pub mod groups;
 pub mod message;
 pub mod mllp;
+pub mod outbound;
 mod parse;
 pub mod path;
 

@@ -7,5 +7,7 @@ mod corpus;
 mod fhir_corpus;
 #[path = "hl7v2/mllp.rs"]
 mod mllp;
+#[path = "hl7v2/outbound.rs"]
+mod outbound;
 #[path = "hl7v2/props.rs"]
 mod props;

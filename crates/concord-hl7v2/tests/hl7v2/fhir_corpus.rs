@@ -241,11 +241,12 @@ mod props {
     use proptest::prelude::*;
 
     const HEADERS: &[&str] = &[
-        "ADT^A01", "ADT^A08", "ADT^A40", "ORU^R01", "VXU^V04", "SIU^S12", "SIU^S15", "MDM^T02", "RDS^O13",
+        "ADT^A01", "ADT^A08", "ADT^A40", "ORU^R01", "VXU^V04", "SIU^S12", "SIU^S15", "MDM^T02",
+        "RDS^O13",
     ];
     const SEGMENTS: &[&str] = &[
-        "PID", "PV1", "NK1", "AL1", "DG1", "IN1", "MRG", "ORC", "OBR", "OBX", "SPM", "RXA", "RXR", "SCH",
-        "TQ1", "AIP", "AIL", "TXA", "RXD",
+        "PID", "PV1", "NK1", "AL1", "DG1", "IN1", "MRG", "ORC", "OBR", "OBX", "SPM", "RXA", "RXR",
+        "SCH", "TQ1", "AIP", "AIL", "TXA", "RXD",
     ];
 
     fn field() -> impl Strategy<Value = String> {
@@ -272,7 +273,10 @@ mod props {
     fn message() -> impl Strategy<Value = String> {
         (
             0..HEADERS.len(),
-            prop::collection::vec((0..SEGMENTS.len(), prop::collection::vec(field(), 0..30)), 0..12),
+            prop::collection::vec(
+                (0..SEGMENTS.len(), prop::collection::vec(field(), 0..30)),
+                0..12,
+            ),
         )
             .prop_map(|(h, segs)| {
                 let mut m = format!("MSH|^~\\&|A|F|||20240101||{}|C1|P|2.5.1\r", HEADERS[h]);

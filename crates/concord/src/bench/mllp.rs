@@ -57,7 +57,10 @@ pub async fn run(args: BenchMllpArgs) -> Result<(), String> {
     let mut setup = MllpClient::connect(addr, MllpConfig::default())
         .await
         .map_err(|e| e.to_string())?;
-    setup.send(adt().as_bytes()).await.map_err(|e| e.to_string())?;
+    setup
+        .send(adt().as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
     let run_id = format!("{:x}", std::process::id());
     let connections = args.connections.max(1);
     let total = args.messages;
@@ -78,7 +81,10 @@ pub async fn run(args: BenchMllpArgs) -> Result<(), String> {
             for n in (c..total).step_by(connections) {
                 let msg = oru(&run_id, n, obx);
                 let t = Instant::now();
-                let ack = client.send(msg.as_bytes()).await.map_err(|e| e.to_string())?;
+                let ack = client
+                    .send(msg.as_bytes())
+                    .await
+                    .map_err(|e| e.to_string())?;
                 latencies.push(t.elapsed());
                 let code = Message::parse(&ack)
                     .ok()

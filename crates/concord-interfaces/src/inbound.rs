@@ -163,7 +163,7 @@ impl Hl7Inbound {
                 }
                 match self.engine.process_bundle(ctx, bundle).await {
                     Ok(_) => {
-                        tracing::info!(message = %id, "message applied");
+                        tracing::debug!(message = %id, "message applied");
                         Outcome::Applied { id: id.to_string() }
                     }
                     Err(e) => {
@@ -362,8 +362,19 @@ fn core_failure(e: &CoreError) -> Failure {
 }
 
 fn not_stored(id: &str, e: &CoreError) -> Outcome {
-    // The error kind only: store errors carry no patient data, issues might.
-    tracing::error!(message = %id, error = %e, "message not stored");
+    // The error kind only: issue texts may quote identifiers from the message.
+    let kind = match e {
+        CoreError::BadRequest(_) => "bad request",
+        CoreError::Invalid(_) => "invalid",
+        CoreError::UnknownType(_) => "unknown type",
+        CoreError::NotFound { .. } => "not found",
+        CoreError::Gone { .. } => "gone",
+        CoreError::PreconditionFailed(_) => "precondition failed",
+        CoreError::Conflict(_) => "conflict",
+        CoreError::NotSupported(_) => "not supported",
+        CoreError::Store(_) => "storage error",
+    };
+    tracing::error!(message = %id, error = kind, "message not stored");
     Outcome::NotStored {
         failure: Failure {
             ack_code: "AE".into(),

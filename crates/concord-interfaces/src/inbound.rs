@@ -233,8 +233,12 @@ impl Hl7Inbound {
                     .find_ids(ctx, "Patient", &key.query(), 2)
                     .await
                     .map_err(|e| core_failure(&e))?;
-                match found.len() {
-                    0 => {
+                match found.as_slice() {
+                    [id] => {
+                        // Resolved once here; the transaction need not look it up again.
+                        resolve_reference(&mut bundle, &key.reference(), &format!("Patient/{id}"));
+                    }
+                    [] => {
                         return Err(Failure {
                             ack_code: "AE".into(),
                             error_code: ErrorCode::UnknownKeyIdentifier.code(),
@@ -245,7 +249,6 @@ impl Hl7Inbound {
                             ),
                         })
                     }
-                    1 => {}
                     _ => {
                         return Err(Failure {
                             ack_code: "AE".into(),
@@ -309,6 +312,26 @@ impl Hl7Inbound {
             "resource": prior,
             "request": {"method": "PUT", "url": format!("Patient/{prior_id}"), "ifMatch": format!("W/\"{}\"", current.version)}
         }))
+    }
+}
+
+/// Replaces every `reference` equal to `from` with `to`.
+fn resolve_reference(value: &mut Value, from: &str, to: &str) {
+    match value {
+        Value::Object(map) => {
+            if map.get("reference").and_then(Value::as_str) == Some(from) {
+                map.insert("reference".into(), Value::String(to.to_string()));
+            }
+            for v in map.values_mut() {
+                resolve_reference(v, from, to);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                resolve_reference(v, from, to);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -250,7 +250,10 @@ fn coverage(
         period.insert("start".into(), json!(s));
     }
     if let Some(e) = &end {
-        if start.as_deref().is_none_or(|s| s <= e.as_str()) {
+        if start
+            .as_deref()
+            .is_none_or(|s| super::values::not_after(s, e))
+        {
             period.insert("end".into(), json!(e));
         }
     }

@@ -243,7 +243,10 @@ pub fn encounter(
     }
     if let Some(x) = &end {
         // per-1: start ≤ end; only keep the end when it is not before the start.
-        if start.as_deref().is_none_or(|s| s <= x.as_str()) {
+        if start
+            .as_deref()
+            .is_none_or(|s| super::values::not_after(s, x))
+        {
             period.insert("end".into(), json!(x));
         }
     }

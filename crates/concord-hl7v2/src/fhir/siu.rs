@@ -73,7 +73,7 @@ pub fn map(ctx: &Ctx<'_>) -> Result<Mapped, MapError> {
         a.insert("reasonCode".into(), json!([r]));
     }
     if let (Some(s), Some(e)) = (&start, &end) {
-        if s <= e {
+        if super::values::not_after(s, e) {
             a.insert("start".into(), json!(s));
             a.insert("end".into(), json!(e));
         } else if status != "proposed" && status != "cancelled" {

@@ -190,6 +190,22 @@ pub fn instant(raw: Option<String>, default_offset: Option<&str>) -> Option<Stri
         .and_then(|d| d.instant(default_offset))
 }
 
+/// Whether FHIR date/dateTime `a` is not after `b` (instants compared in
+/// UTC; values of different precision by their common date prefix).
+pub fn not_after(a: &str, b: &str) -> bool {
+    use time::format_description::well_known::Rfc3339;
+    match (
+        time::OffsetDateTime::parse(a, &Rfc3339),
+        time::OffsetDateTime::parse(b, &Rfc3339),
+    ) {
+        (Ok(x), Ok(y)) => x <= y,
+        _ => {
+            let n = a.len().min(b.len()).min(10);
+            a.get(..n).unwrap_or(a) <= b.get(..n).unwrap_or(b)
+        }
+    }
+}
+
 /// A FHIR `decimal` (as written, so its precision survives), or `None`.
 pub fn decimal(raw: &str) -> Option<serde_json::Value> {
     let t = raw.trim();
@@ -244,6 +260,20 @@ mod tests {
         assert!(parse_dtm("abc").is_none());
         assert!(parse_dtm("20010101+99").is_none());
         assert!(parse_dtm("20010101").unwrap().instant(Some("Z")).is_none());
+    }
+
+    #[test]
+    fn ordering_across_offsets() {
+        assert!(not_after(
+            "2024-01-01T10:00:00+02:00",
+            "2024-01-01T09:00:00Z"
+        ));
+        assert!(!not_after(
+            "2024-01-01T10:00:00Z",
+            "2024-01-01T11:00:00+02:00"
+        ));
+        assert!(not_after("2024-01-01", "2024-01-01T00:00:00Z"));
+        assert!(!not_after("2024-01-02", "2024-01-01"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod body;
 mod bundle;
 mod capability;
 mod crud;
+mod elements;
 mod error;
 mod headers;
 mod history;
@@ -12,6 +13,7 @@ mod hl7v2;
 mod negotiate;
 mod request_id;
 mod response;
+mod search;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -65,16 +67,19 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/metadata", get(capability::metadata))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/", post(bundle::process))
+        .route("/", post(bundle::process).get(search::system_get))
+        .route("/_search", post(search::system_post))
         .route("/_history", get(history::system))
         .route("/$hl7v2-errors", get(hl7v2::errors))
         .route(
             "/{rtype}",
-            post(crud::create)
+            get(search::type_get)
+                .post(crud::create)
                 .put(crud::conditional_update)
                 .delete(crud::conditional_delete),
         )
         .route("/{rtype}/_history", get(history::type_level))
+        .route("/{rtype}/_search", post(search::type_post))
         .route(
             "/{rtype}/{id}",
             get(crud::read)
@@ -83,7 +88,10 @@ pub fn router(state: AppState) -> Router {
                 .delete(crud::delete),
         )
         .route("/{rtype}/{id}/_history", get(history::instance))
-        .route("/{rtype}/{id}/{operation}", post(hl7v2::instance_operation))
+        .route(
+            "/{ctype}/{cid}/{rtype}",
+            get(search::compartment_get).post(hl7v2::instance_operation),
+        )
         .route("/{rtype}/{id}/_history/{vid}", get(crud::vread))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -25,5 +25,7 @@ mod history;
 mod hostile;
 #[path = "api/metadata.rs"]
 mod metadata;
+#[path = "api/search_basics.rs"]
+mod search_basics;
 #[path = "api/validation.rs"]
 mod validation;

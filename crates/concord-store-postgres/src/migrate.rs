@@ -28,6 +28,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "string_exact",
         sql: include_str!("../migrations/0002_string_exact.sql"),
     },
+    Migration {
+        version: 3,
+        name: "search_lookup",
+        sql: include_str!("../migrations/0003_search_lookup.sql"),
+    },
 ];
 
 /// Advisory lock key for migrations ("concord\0" as an integer).

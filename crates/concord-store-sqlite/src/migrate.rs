@@ -13,6 +13,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "search_index",
         include_str!("../migrations/0002_search_index.sql"),
     ),
+    (
+        3,
+        "search_lookup",
+        include_str!("../migrations/0003_search_lookup.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

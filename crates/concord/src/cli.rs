@@ -30,6 +30,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Apply pending database migrations and exit.
     Migrate(StorageArgs),
+    /// Recompute the search index of every stored resource and exit.
+    Reindex(StorageArgs),
     /// Evaluate a FHIRPath expression against a resource and print the result as JSON.
     Fhirpath(FhirPathArgs),
     /// Measure Concord and print the figures.
@@ -61,10 +63,11 @@ pub struct ServeArgs {
     /// Largest request body accepted, in MiB.
     #[arg(long, env = "CONCORD_MAX_BODY_MB", default_value_t = 32)]
     pub max_body_mb: usize,
-    /// Write every search-parameter index row (experimental until search
-    /// queries land; about halves SQLite ingest). Default: identifier rows only.
+    /// Write the index rows of every search parameter (the default).
+    /// `--search-index=false` keeps only identifier rows: faster ingest, but
+    /// search then finds resources only by `_id`, `_lastUpdated` and identifier.
     #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
-          default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+          default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
     #[command(flatten)]
     pub mllp: MllpArgs,
@@ -138,22 +141,31 @@ pub enum BenchCommand {
     Ingest(BenchIngestArgs),
     /// Read resources by id over HTTP with concurrent connections; print requests/s and latency.
     Read(BenchReadArgs),
+    /// Load a synthetic population (about 1,000,000 resources by default) and
+    /// time the reference search queries; print requests/s and p50/p99.
+    Search(BenchSearchArgs),
     /// Send ORU^R01 messages over MLLP to an in-process listener; print ORU/s and latency.
     Mllp(BenchMllpArgs),
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct BenchMllpArgs {
-    /// Messages to send.
-    #[arg(long, env = "CONCORD_BENCH_MESSAGES", default_value_t = 5000)]
-    pub messages: usize,
-    /// OBX segments per message.
-    #[arg(long, env = "CONCORD_BENCH_OBX", default_value_t = 10)]
-    pub obx: usize,
-    /// Concurrent MLLP connections.
-    #[arg(long, env = "CONCORD_BENCH_CONNECTIONS", default_value_t = 4)]
+pub struct BenchSearchArgs {
+    /// Patients in the population (about 21 resources each).
+    #[arg(long, env = "CONCORD_BENCH_PATIENTS", default_value_t = 48_000)]
+    pub patients: usize,
+    /// Keep the SQLite database here between runs (default: a temporary one).
+    #[arg(long, env = "CONCORD_BENCH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Patients loaded at once.
+    #[arg(long, env = "CONCORD_BENCH_JOBS", default_value_t = 4)]
+    pub jobs: usize,
+    /// Concurrent connections per query.
+    #[arg(long, env = "CONCORD_BENCH_CONNECTIONS", default_value_t = 2)]
     pub connections: usize,
-    /// Benchmark PostgreSQL instead of a temporary SQLite database.
+    /// Seconds per query.
+    #[arg(long, env = "CONCORD_BENCH_SECONDS", default_value_t = 5)]
+    pub seconds: u64,
+    /// Benchmark PostgreSQL instead of SQLite.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 }
@@ -168,10 +180,11 @@ pub struct BenchIngestArgs {
     /// Stop after this many bundles.
     #[arg(long, env = "CONCORD_BENCH_LIMIT")]
     pub limit: Option<usize>,
-    /// Write every search-parameter index row (experimental until search
-    /// queries land; about halves SQLite ingest). Default: identifier rows only.
+    /// Write the index rows of every search parameter (the default).
+    /// `--search-index=false` keeps only identifier rows: faster ingest, but
+    /// search then finds resources only by `_id`, `_lastUpdated` and identifier.
     #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
-          default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+          default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
@@ -189,6 +202,22 @@ pub struct BenchReadArgs {
     /// Resources to create and read back.
     #[arg(long, env = "CONCORD_BENCH_RESOURCES", default_value_t = 1000)]
     pub resources: usize,
+    /// Benchmark PostgreSQL instead of a temporary SQLite database.
+    #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchMllpArgs {
+    /// Messages to send.
+    #[arg(long, env = "CONCORD_BENCH_MESSAGES", default_value_t = 5000)]
+    pub messages: usize,
+    /// OBX segments per message.
+    #[arg(long, env = "CONCORD_BENCH_OBX", default_value_t = 10)]
+    pub obx: usize,
+    /// Concurrent MLLP connections.
+    #[arg(long, env = "CONCORD_BENCH_CONNECTIONS", default_value_t = 4)]
+    pub connections: usize,
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,

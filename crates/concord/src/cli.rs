@@ -218,6 +218,11 @@ pub struct BenchMllpArgs {
     /// Concurrent MLLP connections.
     #[arg(long, env = "CONCORD_BENCH_CONNECTIONS", default_value_t = 4)]
     pub connections: usize,
+    /// Index every search parameter, as `concord serve` does by default
+    /// (`=false`: identifier rows only).
+    #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
+          default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub search_index: bool,
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,

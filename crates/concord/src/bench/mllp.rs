@@ -40,7 +40,7 @@ pub fn oru(run: &str, n: usize, obx: usize) -> String {
 }
 
 pub async fn run(args: BenchMllpArgs) -> Result<(), String> {
-    let server = BenchServer::start(args.database_url.as_deref(), false).await?;
+    let server = BenchServer::start(args.database_url.as_deref(), args.search_index).await?;
     let inbound = Hl7Inbound::new(
         server.engine.clone(),
         InboundConfig {
@@ -65,8 +65,14 @@ pub async fn run(args: BenchMllpArgs) -> Result<(), String> {
     let connections = args.connections.max(1);
     let total = args.messages;
     println!(
-        "concord bench mllp: {total} ORU^R01 ({} OBX each) over {connections} connections, {}",
-        args.obx, server.backend
+        "concord bench mllp: {total} ORU^R01 ({} OBX each) over {connections} connections, {}, {}",
+        args.obx,
+        server.backend,
+        if args.search_index {
+            "every search parameter indexed"
+        } else {
+            "identifier index rows only"
+        }
     );
     let started = Instant::now();
     let mut tasks = Vec::new();

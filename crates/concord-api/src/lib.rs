@@ -9,6 +9,7 @@ mod elements;
 mod error;
 mod headers;
 mod history;
+mod hl7v2;
 mod negotiate;
 mod request_id;
 mod response;
@@ -31,6 +32,9 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// The tenant every request works in (one per deployment for now).
     pub tenant: String,
+    /// UTC offset assumed for HL7 v2 times without one when a message of
+    /// the error queue is reprocessed (the MLLP listener's setting).
+    pub hl7v2_default_offset: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -39,6 +43,7 @@ impl Default for ApiConfig {
             base_url: None,
             max_body_bytes: 32 * 1024 * 1024,
             tenant: DEFAULT_TENANT.to_string(),
+            hl7v2_default_offset: None,
         }
     }
 }
@@ -65,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", post(bundle::process).get(search::system_get))
         .route("/_search", post(search::system_post))
         .route("/_history", get(history::system))
+        .route("/$hl7v2-errors", get(hl7v2::errors))
         .route(
             "/{rtype}",
             get(search::type_get)
@@ -82,7 +88,10 @@ pub fn router(state: AppState) -> Router {
                 .delete(crud::delete),
         )
         .route("/{rtype}/{id}/_history", get(history::instance))
-        .route("/{ctype}/{cid}/{rtype}", get(search::compartment_get))
+        .route(
+            "/{ctype}/{cid}/{rtype}",
+            get(search::compartment_get).post(hl7v2::instance_operation),
+        )
         .route("/{rtype}/{id}/_history/{vid}", get(crud::vread))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

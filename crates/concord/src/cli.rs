@@ -69,6 +69,40 @@ pub struct ServeArgs {
     #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
           default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
+    #[command(flatten)]
+    pub mllp: MllpArgs,
+}
+
+/// The HL7 v2 MLLP listener of `concord serve`.
+#[derive(Debug, Clone, Args)]
+pub struct MllpArgs {
+    /// Also receive HL7 v2 messages over MLLP on this address, e.g. 127.0.0.1:2575.
+    #[arg(long, env = "CONCORD_MLLP_LISTEN")]
+    pub mllp_listen: Option<SocketAddr>,
+    /// Largest HL7 v2 message accepted, in KiB (larger ones get an AR).
+    #[arg(long, env = "CONCORD_MLLP_MAX_MESSAGE_KB", default_value_t = 4096)]
+    pub mllp_max_message_kb: usize,
+    /// Close MLLP connections idle this many seconds.
+    #[arg(long, env = "CONCORD_MLLP_IDLE_TIMEOUT_SECS", default_value_t = 300)]
+    pub mllp_idle_timeout_secs: u64,
+    /// UTC offset assumed for HL7 v2 times sent without one, e.g. +01:00
+    /// (default: such times keep only their date).
+    #[arg(long, env = "CONCORD_HL7V2_DEFAULT_OFFSET", value_parser = parse_offset)]
+    pub hl7v2_default_offset: Option<String>,
+}
+
+fn parse_offset(s: &str) -> Result<String, String> {
+    let b = s.as_bytes();
+    let ok = b.len() == 6
+        && (b[0] == b'+' || b[0] == b'-')
+        && b[1..3].iter().all(u8::is_ascii_digit)
+        && b[3] == b':'
+        && b[4..6].iter().all(u8::is_ascii_digit);
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("expected an offset like +01:00 or -05:00".into())
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -110,6 +144,8 @@ pub enum BenchCommand {
     /// Load a synthetic population (about 1,000,000 resources by default) and
     /// time the reference search queries; print requests/s and p50/p99.
     Search(BenchSearchArgs),
+    /// Send ORU^R01 messages over MLLP to an in-process listener; print ORU/s and latency.
+    Mllp(BenchMllpArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -166,6 +202,27 @@ pub struct BenchReadArgs {
     /// Resources to create and read back.
     #[arg(long, env = "CONCORD_BENCH_RESOURCES", default_value_t = 1000)]
     pub resources: usize,
+    /// Benchmark PostgreSQL instead of a temporary SQLite database.
+    #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchMllpArgs {
+    /// Messages to send.
+    #[arg(long, env = "CONCORD_BENCH_MESSAGES", default_value_t = 5000)]
+    pub messages: usize,
+    /// OBX segments per message.
+    #[arg(long, env = "CONCORD_BENCH_OBX", default_value_t = 10)]
+    pub obx: usize,
+    /// Concurrent MLLP connections.
+    #[arg(long, env = "CONCORD_BENCH_CONNECTIONS", default_value_t = 4)]
+    pub connections: usize,
+    /// Index every search parameter, as `concord serve` does by default
+    /// (`=false`: identifier rows only).
+    #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
+          default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub search_index: bool,
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,

@@ -7,6 +7,7 @@ mod cli;
 mod demo;
 mod fhirpath;
 mod import;
+mod mllp;
 mod reindex;
 mod serve;
 mod storage;
@@ -50,6 +51,7 @@ fn main() -> std::process::ExitCode {
             Command::Fhirpath(args) => fhirpath::run(args),
             Command::Bench(BenchCommand::Ingest(args)) => bench::ingest::run(args).await,
             Command::Bench(BenchCommand::Read(args)) => bench::read::run(args).await,
+            Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
             Command::Bench(BenchCommand::Search(args)) => bench::search::run(args).await,
         }
     });

@@ -2,6 +2,7 @@
 
 mod http1;
 pub mod ingest;
+pub mod mllp;
 mod population;
 pub mod read;
 pub mod search;

@@ -13,6 +13,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "search_index",
         include_str!("../migrations/0002_search_index.sql"),
     ),
+    // 3 is the search migration.
+    (4, "auth", include_str!("../migrations/0004_auth.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

@@ -28,6 +28,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "string_exact",
         sql: include_str!("../migrations/0002_string_exact.sql"),
     },
+    // 3 is the search migration.
+    Migration {
+        version: 4,
+        name: "auth",
+        sql: include_str!("../migrations/0004_auth.sql"),
+    },
 ];
 
 /// Advisory lock key for migrations ("concord\0" as an integer).

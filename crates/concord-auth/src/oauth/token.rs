@@ -126,7 +126,7 @@ impl AuthServer {
             .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
         let now = timestamp::now_millis();
         let hash = random::hash_handle(token);
-        let Some(grant) = self.store().take_grant(&self.ctx(), REFRESH, &hash, now).await? else {
+        let Some(grant) = self.store().grant(&self.ctx(), REFRESH, &hash, now).await? else {
             // A rotated-out token presented again: someone has a copy.
             // Revoke the whole family of this user and client.
             if let Some(used) = self.store().grant(&self.ctx(), REFRESH_USED, &hash, now).await? {
@@ -149,18 +149,6 @@ impl AuthServer {
                 "refresh token was issued to another client",
             ));
         }
-        self.store()
-            .put_grant(
-                &self.ctx(),
-                &GrantRecord {
-                    kind: REFRESH_USED.into(),
-                    data: json!({}),
-                    created_at: now,
-                    ..grant.clone()
-                },
-            )
-            .await?;
-        let user = self.active_user(&grant).await?;
         let original = ScopeSet::parse(grant.data["scope"].as_str().unwrap_or_default())
             .map_err(|_| OAuthError::server_error())?;
         let scopes = match req.scope.as_deref() {
@@ -175,6 +163,29 @@ impl AuthServer {
                 asked
             }
         };
+        let user = self.active_user(&grant).await?;
+        // Rotation: the presented token is redeemed exactly once.
+        if self
+            .store()
+            .take_grant(&self.ctx(), REFRESH, &hash, now)
+            .await?
+            .is_none()
+        {
+            return Err(OAuthError::invalid_grant(
+                "refresh token was already used; the app's refresh tokens are revoked",
+            ));
+        }
+        self.store()
+            .put_grant(
+                &self.ctx(),
+                &GrantRecord {
+                    kind: REFRESH_USED.into(),
+                    data: json!({}),
+                    created_at: now,
+                    ..grant.clone()
+                },
+            )
+            .await?;
         let ctx = Context::from_data(&grant.data);
         self.user_token_response(issuer, &user, &client.client_id, &scopes, &ctx)
             .await

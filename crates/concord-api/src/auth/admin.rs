@@ -16,7 +16,9 @@ use crate::AppState;
 async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response> {
     let auth = server(state)?;
     let token = bearer(headers).ok_or_else(|| {
-        oauth_error(&OAuthError::new("invalid_token", "a bearer token is required"))
+        let mut r = oauth_error(&OAuthError::new("invalid_token", "a bearer token is required"));
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+        r
     })?;
     auth.validate(&token).await.map_err(|e| {
         let mut r = oauth_error(&OAuthError::new("invalid_token", e.0));

@@ -48,6 +48,7 @@ async fn roles_limit_what_user_scopes_reach() {
     assert_eq!(create(&w, &doc, obs.clone()).await, 201);
     assert_eq!(create(&w, &desk, obs).await, 403);
     let appt = json!({"resourceType": "Appointment", "status": "booked",
+        "start": "2026-01-05T10:00:00Z", "end": "2026-01-05T10:30:00Z",
         "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}]});
     assert_eq!(create(&w, &desk, appt).await, 201);
     // History of the instance follows read; deletes need d.

@@ -107,7 +107,9 @@ impl AuthServer {
         password::check_policy(&new.password)?;
         if let AccountKind::Proxy { patients } = &new.kind {
             if patients.is_empty() {
-                return Err(AuthError::Invalid("a proxy needs at least one patient".into()));
+                return Err(AuthError::Invalid(
+                    "a proxy needs at least one patient".into(),
+                ));
             }
         }
         let with_totp = new.with_totp || matches!(new.kind, AccountKind::Staff(_));
@@ -186,7 +188,10 @@ impl AuthServer {
         self.store()
             .take_grant(&ctx, USER_REVOKED, &hash, now)
             .await?;
-        let ttl = self.config().access_token_ttl.max(self.config().operator_token_ttl);
+        let ttl = self
+            .config()
+            .access_token_ttl
+            .max(self.config().operator_token_ttl);
         self.store()
             .put_grant(
                 &ctx,

@@ -11,9 +11,9 @@ use serde_json::json;
 
 use crate::error::AuthError;
 use crate::oauth::OAuthError;
+use crate::random;
 use crate::scope::ScopeSet;
 use crate::server::{now_seconds, AuthServer};
-use crate::random;
 
 /// The assertion type of `private_key_jwt`.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -88,10 +88,17 @@ pub fn may(
         }
     }
     // 2. Scopes: which contexts this kind of subject may use.
-    let usable = |s: &&ResourceScope| match (&principal.subject, s.context) {
-        (Subject::User { .. }, ScopeContext::Patient | ScopeContext::User) => true,
-        (Subject::Client { .. } | Subject::Operator { .. }, ScopeContext::System) => true,
-        _ => false,
+    let usable = |s: &&ResourceScope| {
+        matches!(
+            (&principal.subject, s.context),
+            (
+                Subject::User { .. },
+                ScopeContext::Patient | ScopeContext::User
+            ) | (
+                Subject::Client { .. } | Subject::Operator { .. },
+                ScopeContext::System
+            )
+        )
     };
     let mut reason = DenyReason::NoScope;
     let mut filters = Vec::new();

@@ -22,8 +22,12 @@ pub struct KeyRing {
 }
 
 fn public_jwk(pkcs8: &[u8]) -> Result<(String, Value), AuthError> {
-    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &SystemRandom::new())
-        .map_err(|_| AuthError::Internal("stored signing key is not a P-256 key".into()))?;
+    let pair = EcdsaKeyPair::from_pkcs8(
+        &ECDSA_P256_SHA256_FIXED_SIGNING,
+        pkcs8,
+        &SystemRandom::new(),
+    )
+    .map_err(|_| AuthError::Internal("stored signing key is not a P-256 key".into()))?;
     let point = pair.public_key().as_ref();
     if point.len() != 65 {
         return Err(AuthError::Internal("unexpected public key encoding".into()));

@@ -22,7 +22,10 @@ pub fn handle() -> Result<String, AuthError> {
 
 /// What the store keeps for a handle: SHA-256, hex.
 pub fn hash_handle(handle: &str) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, handle.as_bytes()))
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        handle.as_bytes(),
+    ))
 }
 
 /// Constant-time string equality (for secrets and PKCE).

@@ -40,7 +40,9 @@ pub struct ResourceScope {
 impl ResourceScope {
     /// Whether this scope names `resource_type` (or all types).
     pub fn covers_type(&self, resource_type: &str) -> bool {
-        self.resource_type.as_deref().is_none_or(|t| t == resource_type)
+        self.resource_type
+            .as_deref()
+            .is_none_or(|t| t == resource_type)
     }
 }
 
@@ -291,7 +293,10 @@ mod tests {
 
     #[test]
     fn v1_scopes_map_to_v2_letters() {
-        assert_eq!(rs("patient/Observation.read").to_string(), "patient/Observation.rs");
+        assert_eq!(
+            rs("patient/Observation.read").to_string(),
+            "patient/Observation.rs"
+        );
         assert_eq!(rs("user/*.write").to_string(), "user/*.cud");
         assert_eq!(rs("system/*.*").to_string(), "system/*.cruds");
         assert_eq!(rs("user/Patient.*").perms, Perms::ALL);
@@ -307,7 +312,9 @@ mod tests {
         let all = rs("user/*.cruds");
         assert!(all.covers_type("Condition") && all.resource_type.is_none());
         assert_eq!(
-            rs("patient/Condition.rs?category=problem-list-item&clinical-status=active").filter.len(),
+            rs("patient/Condition.rs?category=problem-list-item&clinical-status=active")
+                .filter
+                .len(),
             2
         );
     }
@@ -331,16 +338,21 @@ mod tests {
 
     #[test]
     fn unknown_scopes_are_ignored_and_sets_dedupe() {
-        let set = ScopeSet::parse("openid  fhirUser email patient/*.rs patient/*.read launch/patient")
-            .unwrap();
-        assert_eq!(set.to_string(), "openid fhirUser patient/*.rs launch/patient");
+        let set =
+            ScopeSet::parse("openid  fhirUser email patient/*.rs patient/*.read launch/patient")
+                .unwrap();
+        assert_eq!(
+            set.to_string(),
+            "openid fhirUser patient/*.rs launch/patient"
+        );
         assert!(ScopeSet::parse("").unwrap().is_empty());
         assert!(ScopeSet::parse("openid patient/X.q").is_err());
     }
 
     #[test]
     fn narrowing_to_what_is_allowed() {
-        let allowed = ScopeSet::parse("openid fhirUser patient/*.rs user/Observation.cruds").unwrap();
+        let allowed =
+            ScopeSet::parse("openid fhirUser patient/*.rs user/Observation.cruds").unwrap();
         let req = ScopeSet::parse(
             "openid offline_access patient/Observation.cruds user/*.rs system/*.rs patient/Condition.read",
         )
@@ -351,6 +363,9 @@ mod tests {
         );
         let granular = ScopeSet::parse("patient/Observation.rs?category=vital-signs").unwrap();
         let g = ScopeSet::parse("patient/Observation.rs").unwrap();
-        assert!(g.narrowed_to(&granular).resource_scopes().all(|r| r.filter.len() == 1));
+        assert!(g
+            .narrowed_to(&granular)
+            .resource_scopes()
+            .all(|r| r.filter.len() == 1));
     }
 }

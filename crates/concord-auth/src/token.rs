@@ -36,11 +36,7 @@ pub struct AccessClaims {
     pub patient: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encounter: Option<String>,
-    #[serde(
-        default,
-        rename = "fhirUser",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "fhirUser", skip_serializing_if = "Option::is_none")]
     pub fhir_user: Option<String>,
 }
 
@@ -112,7 +108,8 @@ pub struct TokenRejected(pub &'static str);
 
 /// Checks signature (one of our keys), algorithm and expiry; returns the claims.
 pub fn verify(keys: &KeyRing, token: &str) -> Result<AccessClaims, TokenRejected> {
-    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejected("malformed token"))?;
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|_| TokenRejected("malformed token"))?;
     if header.alg != Algorithm::ES256 {
         return Err(TokenRejected("unexpected signing algorithm"));
     }

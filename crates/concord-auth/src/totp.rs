@@ -120,8 +120,16 @@ mod tests {
         ];
         for (t, a, b, c) in vectors {
             assert_eq!(totp_at(sha1, t, 8, TotpAlgorithm::Sha1), a, "SHA1 at {t}");
-            assert_eq!(totp_at(sha256, t, 8, TotpAlgorithm::Sha256), b, "SHA256 at {t}");
-            assert_eq!(totp_at(sha512, t, 8, TotpAlgorithm::Sha512), c, "SHA512 at {t}");
+            assert_eq!(
+                totp_at(sha256, t, 8, TotpAlgorithm::Sha256),
+                b,
+                "SHA256 at {t}"
+            );
+            assert_eq!(
+                totp_at(sha512, t, 8, TotpAlgorithm::Sha512),
+                c,
+                "SHA512 at {t}"
+            );
         }
         println!("RFC 6238: 18 vectors pass");
     }
@@ -135,7 +143,12 @@ mod tests {
         ];
         for (counter, want) in expected.iter().enumerate() {
             assert_eq!(
-                hotp(b"12345678901234567890", counter as u64, 6, TotpAlgorithm::Sha1),
+                hotp(
+                    b"12345678901234567890",
+                    counter as u64,
+                    6,
+                    TotpAlgorithm::Sha1
+                ),
                 *want
             );
         }
@@ -158,8 +171,14 @@ mod tests {
     #[test]
     fn base32_and_uri() {
         assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
-        assert_eq!(base32(b"12345678901234567890"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(
+            base32(b"12345678901234567890"),
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+        );
         let uri = provisioning_uri("Concord", "dr who", b"12345678901234567890");
-        assert!(uri.starts_with("otpauth://totp/Concord:dr%20who?secret=GEZDG"), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/Concord:dr%20who?secret=GEZDG"),
+            "{uri}"
+        );
     }
 }

@@ -128,8 +128,7 @@ pub trait AuthStore: Send + Sync {
     /// Adds a client; `StoreError::AlreadyExists` if the id is taken.
     async fn create_client(&self, ctx: &TenantContext, client: &ClientRecord) -> StoreResult<()>;
     /// Replaces a client's record; `false` if there is none.
-    async fn update_client(&self, ctx: &TenantContext, client: &ClientRecord)
-        -> StoreResult<bool>;
+    async fn update_client(&self, ctx: &TenantContext, client: &ClientRecord) -> StoreResult<bool>;
     async fn client_by_id(
         &self,
         ctx: &TenantContext,
@@ -178,8 +177,11 @@ pub trait AuthStore: Send + Sync {
     async fn purge_expired_grants(&self, ctx: &TenantContext, now: i64) -> StoreResult<u64>;
 
     /// Adds a signing key; `false` (and no change) if the kid exists.
-    async fn add_signing_key(&self, ctx: &TenantContext, key: &SigningKeyRecord)
-        -> StoreResult<bool>;
+    async fn add_signing_key(
+        &self,
+        ctx: &TenantContext,
+        key: &SigningKeyRecord,
+    ) -> StoreResult<bool>;
     /// Every signing key, newest first (the first signs; all verify).
     async fn signing_keys(&self, ctx: &TenantContext) -> StoreResult<Vec<SigningKeyRecord>>;
 }

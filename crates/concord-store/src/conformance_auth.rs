@@ -36,7 +36,9 @@ pub async fn run_all(store: &dyn AuthStore) {
         ("grant_put_get_expire", |s, c| {
             Box::pin(grant_put_get_expire(s, c))
         }),
-        ("grant_take_is_once", |s, c| Box::pin(grant_take_is_once(s, c))),
+        ("grant_take_is_once", |s, c| {
+            Box::pin(grant_take_is_once(s, c))
+        }),
         ("grants_for_subject_and_delete", |s, c| {
             Box::pin(grants_for_subject_and_delete(s, c))
         }),
@@ -112,7 +114,9 @@ async fn user_create_read_list(s: &dyn AuthStore, ctx: TenantContext) {
     proxy.patients = vec!["child-1".into(), "child-2".into()];
     proxy.totp_secret = None;
     proxy.fhir_user = None;
-    s.create_user(&ctx, &sample_user("u1", "drwho")).await.unwrap();
+    s.create_user(&ctx, &sample_user("u1", "drwho"))
+        .await
+        .unwrap();
     s.create_user(&ctx, &proxy).await.unwrap();
     assert_eq!(
         s.user_by_id(&ctx, "u1").await.unwrap(),
@@ -135,7 +139,9 @@ async fn user_create_read_list(s: &dyn AuthStore, ctx: TenantContext) {
 }
 
 async fn user_duplicates_rejected(s: &dyn AuthStore, ctx: TenantContext) {
-    s.create_user(&ctx, &sample_user("u1", "same")).await.unwrap();
+    s.create_user(&ctx, &sample_user("u1", "same"))
+        .await
+        .unwrap();
     let by_name = s.create_user(&ctx, &sample_user("u2", "same")).await;
     assert!(
         matches!(by_name, Err(StoreError::AlreadyExists { .. })),
@@ -165,14 +171,26 @@ async fn user_update_replaces(s: &dyn AuthStore, ctx: TenantContext) {
 
 async fn login_failures_lock_and_reset(s: &dyn AuthStore, ctx: TenantContext) {
     s.create_user(&ctx, &sample_user("u1", "a")).await.unwrap();
-    assert_eq!(s.record_login_failure(&ctx, "u1", 3, 9_000).await.unwrap(), 1);
-    assert_eq!(s.record_login_failure(&ctx, "u1", 3, 9_000).await.unwrap(), 2);
+    assert_eq!(
+        s.record_login_failure(&ctx, "u1", 3, 9_000).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        s.record_login_failure(&ctx, "u1", 3, 9_000).await.unwrap(),
+        2
+    );
     let user = s.user_by_id(&ctx, "u1").await.unwrap().unwrap();
     assert_eq!((user.failed_logins, user.locked_until), (2, None));
-    assert_eq!(s.record_login_failure(&ctx, "u1", 3, 9_000).await.unwrap(), 3);
+    assert_eq!(
+        s.record_login_failure(&ctx, "u1", 3, 9_000).await.unwrap(),
+        3
+    );
     let user = s.user_by_id(&ctx, "u1").await.unwrap().unwrap();
     assert_eq!((user.failed_logins, user.locked_until), (3, Some(9_000)));
-    assert_eq!(s.record_login_failure(&ctx, "zz", 3, 9_000).await.unwrap(), 0);
+    assert_eq!(
+        s.record_login_failure(&ctx, "zz", 3, 9_000).await.unwrap(),
+        0
+    );
     s.record_login_success(&ctx, "u1", 12_345).await.unwrap();
     let user = s.user_by_id(&ctx, "u1").await.unwrap().unwrap();
     assert_eq!(
@@ -185,7 +203,10 @@ async fn client_create_update_list(s: &dyn AuthStore, ctx: TenantContext) {
     let mut client = sample_client("app-1");
     s.create_client(&ctx, &client).await.unwrap();
     let dup = s.create_client(&ctx, &client).await;
-    assert!(matches!(dup, Err(StoreError::AlreadyExists { .. })), "{dup:?}");
+    assert!(
+        matches!(dup, Err(StoreError::AlreadyExists { .. })),
+        "{dup:?}"
+    );
     assert_eq!(
         s.client_by_id(&ctx, "app-1").await.unwrap(),
         Some(client.clone())
@@ -200,7 +221,9 @@ async fn client_create_update_list(s: &dyn AuthStore, ctx: TenantContext) {
         Some(client.clone())
     );
     assert!(!s.update_client(&ctx, &sample_client("zz")).await.unwrap());
-    s.create_client(&ctx, &sample_client("app-0")).await.unwrap();
+    s.create_client(&ctx, &sample_client("app-0"))
+        .await
+        .unwrap();
     let ids: Vec<String> = s
         .list_clients(&ctx)
         .await
@@ -216,7 +239,10 @@ async fn grant_put_get_expire(s: &dyn AuthStore, ctx: TenantContext) {
     let g = grant("code", "h1", Some("u1"), 5_000);
     s.put_grant(&ctx, &g).await.unwrap();
     let dup = s.put_grant(&ctx, &g).await;
-    assert!(matches!(dup, Err(StoreError::AlreadyExists { .. })), "{dup:?}");
+    assert!(
+        matches!(dup, Err(StoreError::AlreadyExists { .. })),
+        "{dup:?}"
+    );
     // The same handle under another kind is another grant.
     s.put_grant(&ctx, &grant("refresh", "h1", None, 5_000))
         .await
@@ -241,7 +267,10 @@ async fn grant_take_is_once(s: &dyn AuthStore, ctx: TenantContext) {
     s.put_grant(&ctx, &grant("code", "stale", None, 500))
         .await
         .unwrap();
-    assert_eq!(s.take_grant(&ctx, "code", "stale", 600).await.unwrap(), None);
+    assert_eq!(
+        s.take_grant(&ctx, "code", "stale", 600).await.unwrap(),
+        None
+    );
     assert_eq!(s.grant(&ctx, "code", "stale", 0).await.unwrap(), None);
 }
 
@@ -287,12 +316,16 @@ async fn grants_for_subject_and_delete(s: &dyn AuthStore, ctx: TenantContext) {
 
 async fn purge_expired_grants(s: &dyn AuthStore, ctx: TenantContext) {
     for (h, exp) in [("x", 10), ("y", 20), ("z", 30)] {
-        s.put_grant(&ctx, &grant("jti", h, None, exp)).await.unwrap();
+        s.put_grant(&ctx, &grant("jti", h, None, exp))
+            .await
+            .unwrap();
     }
     assert_eq!(s.purge_expired_grants(&ctx, 20).await.unwrap(), 2);
     assert!(s.grant(&ctx, "jti", "z", 0).await.unwrap().is_some());
     // Purged handles can be stored again.
-    s.put_grant(&ctx, &grant("jti", "x", None, 99)).await.unwrap();
+    s.put_grant(&ctx, &grant("jti", "x", None, 99))
+        .await
+        .unwrap();
 }
 
 async fn signing_keys_newest_first(s: &dyn AuthStore, ctx: TenantContext) {
@@ -315,8 +348,12 @@ async fn signing_keys_newest_first(s: &dyn AuthStore, ctx: TenantContext) {
 
 async fn auth_tenants_are_isolated(s: &dyn AuthStore, ctx: TenantContext) {
     let other = TenantContext::new(format!("{}-other", ctx.tenant), Actor::System, "x");
-    s.create_user(&ctx, &sample_user("u1", "same")).await.unwrap();
-    s.create_user(&other, &sample_user("u1", "same")).await.unwrap();
+    s.create_user(&ctx, &sample_user("u1", "same"))
+        .await
+        .unwrap();
+    s.create_user(&other, &sample_user("u1", "same"))
+        .await
+        .unwrap();
     s.put_grant(&ctx, &grant("code", "h", Some("u1"), 99))
         .await
         .unwrap();

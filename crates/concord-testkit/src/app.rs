@@ -111,6 +111,7 @@ async fn test_store(
         let store = Arc::new(store);
         return (store.clone(), store, Some(tenant));
     }
-    let store = Arc::new(SqliteStore::open(dir.path().join("concord.db")).expect("open SQLite store"));
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("concord.db")).expect("open SQLite store"));
     (store.clone(), store, None)
 }

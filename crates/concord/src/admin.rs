@@ -62,7 +62,9 @@ pub async fn run(cmd: AdminCommand) -> Result<(), String> {
                     AccountKind::Staff(role)
                 }
                 "patient" => match args.patients.as_slice() {
-                    [one] => AccountKind::Patient { patient: one.clone() },
+                    [one] => AccountKind::Patient {
+                        patient: one.clone(),
+                    },
                     _ => return Err("a patient account needs exactly one --patient".into()),
                 },
                 "proxy" if !args.patients.is_empty() => AccountKind::Proxy {
@@ -93,9 +95,14 @@ pub async fn run(cmd: AdminCommand) -> Result<(), String> {
         AdminCommand::User(UserCommand::List(args)) => {
             let auth = server(&args).await?;
             let users = auth.list_users().await.map_err(|e| e.to_string())?;
-            println!("{:<24} {:<8} {:<18} {:<9} {:<5} patients", "username", "kind", "role", "status", "totp");
+            println!(
+                "{:<24} {:<8} {:<18} {:<9} {:<5} patients",
+                "username", "kind", "role", "status", "totp"
+            );
             for u in users {
-                let locked = u.locked_until.is_some_and(|t| t > concord_store::timestamp::now_millis());
+                let locked = u
+                    .locked_until
+                    .is_some_and(|t| t > concord_store::timestamp::now_millis());
                 let status = match (u.active, locked) {
                     (false, _) => "disabled",
                     (true, true) => "locked",
@@ -115,13 +122,20 @@ pub async fn run(cmd: AdminCommand) -> Result<(), String> {
         }
         AdminCommand::User(UserCommand::Disable(args)) => {
             let auth = server(&args.storage).await?;
-            auth.disable_user(&args.username).await.map_err(|e| e.to_string())?;
-            println!("disabled {}; its sessions and tokens are revoked", args.username);
+            auth.disable_user(&args.username)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "disabled {}; its sessions and tokens are revoked",
+                args.username
+            );
             Ok(())
         }
         AdminCommand::User(UserCommand::Enable(args)) => {
             let auth = server(&args.storage).await?;
-            auth.enable_user(&args.username).await.map_err(|e| e.to_string())?;
+            auth.enable_user(&args.username)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("enabled {}", args.username);
             Ok(())
         }
@@ -131,7 +145,10 @@ pub async fn run(cmd: AdminCommand) -> Result<(), String> {
             auth.reset_password(&args.username, &password)
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("reset {}: the new password must be changed at next sign-in", args.username);
+            println!(
+                "reset {}: the new password must be changed at next sign-in",
+                args.username
+            );
             Ok(())
         }
     }

@@ -108,7 +108,11 @@ pub struct TokenArgs {
     #[arg(long, default_value = "operator")]
     pub operator: String,
     /// Issuer to put in the token (the server's base URL).
-    #[arg(long, env = "CONCORD_BASE_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "CONCORD_BASE_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub base_url: String,
     #[command(flatten)]
     pub storage: StorageArgs,

@@ -16,7 +16,10 @@ use crate::AppState;
 async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response> {
     let auth = server(state)?;
     let token = bearer(headers).ok_or_else(|| {
-        let mut r = oauth_error(&OAuthError::new("invalid_token", "a bearer token is required"));
+        let mut r = oauth_error(&OAuthError::new(
+            "invalid_token",
+            "a bearer token is required",
+        ));
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         r
     })?;
@@ -43,7 +46,10 @@ pub async fn launch(State(state): State<AppState>, headers: HeaderMap, body: Byt
     };
     let allowed = matches!(
         &principal.subject,
-        Subject::User { kind: concord_auth::AccountKind::Staff(_), .. } | Subject::Operator { .. }
+        Subject::User {
+            kind: concord_auth::AccountKind::Staff(_),
+            ..
+        } | Subject::Operator { .. }
     );
     if !allowed {
         return insufficient("only staff and operators create launch contexts");
@@ -76,7 +82,10 @@ pub async fn register_client(
     };
     let allowed = match &principal.subject {
         Subject::Operator { .. } => true,
-        Subject::User { kind: concord_auth::AccountKind::Staff(role), .. } => role.administers_accounts(),
+        Subject::User {
+            kind: concord_auth::AccountKind::Staff(role),
+            ..
+        } => role.administers_accounts(),
         _ => false,
     };
     if !allowed {
@@ -98,7 +107,12 @@ pub async fn register_client(
         redirect_uris: input
             .get("redirect_uris")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default(),
         allowed_scopes: s("scope").unwrap_or_default(),
         jwks: input.get("jwks").map(Value::to_string),
@@ -120,9 +134,10 @@ pub async fn register_client(
         Err(concord_auth::AuthError::Invalid(m)) => {
             oauth_error(&OAuthError::new("invalid_client_metadata", m))
         }
-        Err(concord_auth::AuthError::Conflict(m)) => {
-            oauth_error(&OAuthError::new("invalid_client_metadata", format!("{m} already exists")))
-        }
+        Err(concord_auth::AuthError::Conflict(m)) => oauth_error(&OAuthError::new(
+            "invalid_client_metadata",
+            format!("{m} already exists"),
+        )),
         Err(e) => oauth_error(&e.into()),
     }
 }

@@ -72,7 +72,11 @@ fn patient_choices(user: &UserRecord) -> Option<Vec<String>> {
     }
 }
 
-fn approval_page(p: &PendingAuthorization, user: &UserRecord, err: Option<(&str, &str)>) -> Response {
+fn approval_page(
+    p: &PendingAuthorization,
+    user: &UserRecord,
+    err: Option<(&str, &str)>,
+) -> Response {
     pages::approve(p, &user.display_name, patient_choices(user).as_deref(), err)
 }
 
@@ -173,7 +177,12 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
     let totp = form.get("totp");
     let new_password = form.get("new_password");
     let user = match auth
-        .login(&username, &password, totp.as_deref(), new_password.as_deref())
+        .login(
+            &username,
+            &password,
+            totp.as_deref(),
+            new_password.as_deref(),
+        )
         .await
     {
         Ok(u) => u,
@@ -206,7 +215,11 @@ async fn finish_login(
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot start session");
-            return pages::error(StatusCode::SERVICE_UNAVAILABLE, "server_error", "sign-in is unavailable");
+            return pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "sign-in is unavailable",
+            );
         }
     };
     if let Err(e) = auth.attach_user(&pending.handle, &user.id).await {

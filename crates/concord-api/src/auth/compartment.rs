@@ -48,7 +48,10 @@ fn tokens(value: &Value, out: &mut Vec<String>) {
 /// `type`, `class`) are understood; anything else does not match (fail closed).
 pub fn matches_filter(resource: &Value, filter: &[(String, String)]) -> bool {
     filter.iter().all(|(param, wanted)| {
-        if !matches!(param.as_str(), "category" | "code" | "status" | "type" | "class") {
+        if !matches!(
+            param.as_str(),
+            "category" | "code" | "status" | "type" | "class"
+        ) {
             return false;
         }
         let mut found = Vec::new();
@@ -71,13 +74,19 @@ mod tests {
             "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
             "code": {"text": "x"}});
         assert_eq!(patients_of(&obs), vec!["p1"]);
-        assert_eq!(patients_of(&json!({"resourceType": "Patient", "id": "p9"})), vec!["p9"]);
+        assert_eq!(
+            patients_of(&json!({"resourceType": "Patient", "id": "p9"})),
+            vec!["p9"]
+        );
         assert!(patients_of(&json!({"resourceType": "Practitioner", "id": "d"})).is_empty());
         let f = |p: &str, v: &str| vec![(p.to_string(), v.to_string())];
         assert!(matches_filter(&obs, &f("category", "laboratory")));
         assert!(matches_filter(
             &obs,
-            &f("category", "http://terminology.hl7.org/CodeSystem/observation-category|laboratory")
+            &f(
+                "category",
+                "http://terminology.hl7.org/CodeSystem/observation-category|laboratory"
+            )
         ));
         assert!(matches_filter(&obs, &f("status", "final")));
         assert!(!matches_filter(&obs, &f("category", "vital-signs")));

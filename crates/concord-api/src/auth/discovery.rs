@@ -59,8 +59,12 @@ pub async fn smart_configuration(State(state): State<AppState>, headers: HeaderM
     let mut doc = endpoints(&base, &auth.issuer(&base));
     doc["grant_types_supported"] =
         json!(["authorization_code", "refresh_token", "client_credentials"]);
-    doc["token_endpoint_auth_methods_supported"] =
-        json!(["private_key_jwt", "client_secret_basic", "client_secret_post", "none"]);
+    doc["token_endpoint_auth_methods_supported"] = json!([
+        "private_key_jwt",
+        "client_secret_basic",
+        "client_secret_post",
+        "none"
+    ]);
     doc["token_endpoint_auth_signing_alg_values_supported"] = json!(["RS384", "ES384"]);
     doc["scopes_supported"] = json!(SCOPES);
     doc["response_types_supported"] = json!(["code"]);
@@ -97,7 +101,17 @@ pub async fn openid_configuration(State(state): State<AppState>, headers: Header
     doc["subject_types_supported"] = json!(["public"]);
     doc["id_token_signing_alg_values_supported"] = json!(["ES256"]);
     doc["scopes_supported"] = json!(["openid", "fhirUser", "profile", "offline_access"]);
-    doc["claims_supported"] = json!(["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "fhirUser", "name"]);
+    doc["claims_supported"] = json!([
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "fhirUser",
+        "name"
+    ]);
     doc["code_challenge_methods_supported"] = json!(["S256"]);
     doc["grant_types_supported"] = json!(["authorization_code", "refresh_token"]);
     json_ok(doc)

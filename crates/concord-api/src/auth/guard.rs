@@ -35,7 +35,9 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_string())
         })
         .filter(|t| !t.is_empty())
 }
@@ -67,7 +69,10 @@ fn forbidden(message: &str) -> Response {
 fn confined(p: &Principal) -> bool {
     let patient_account = matches!(
         &p.subject,
-        Subject::User { kind: AccountKind::Patient { .. } | AccountKind::Proxy { .. }, .. }
+        Subject::User {
+            kind: AccountKind::Patient { .. } | AccountKind::Proxy { .. },
+            ..
+        }
     );
     patient_account || p.scopes.has_context(ScopeContext::Patient)
 }
@@ -78,16 +83,28 @@ fn decide_for(p: &Principal, i: Interaction, rtype: &str, resource: Option<&Valu
     let decisions: Vec<Decision> = if patients.is_empty() {
         vec![may(p, i, rtype, None)]
     } else {
-        patients.iter().map(|pt| may(p, i, rtype, Some(pt))).collect()
+        patients
+            .iter()
+            .map(|pt| may(p, i, rtype, Some(pt)))
+            .collect()
     };
     // Reads: being in one permitted compartment suffices; writes: every
     // compartment the resource touches must be permitted.
     let pick = if i.is_read() {
-        decisions.iter().find(|d| d.is_allowed()).or(decisions.first())
+        decisions
+            .iter()
+            .find(|d| d.is_allowed())
+            .or(decisions.first())
     } else {
-        decisions.iter().find(|d| !d.is_allowed()).or(decisions.first())
+        decisions
+            .iter()
+            .find(|d| !d.is_allowed())
+            .or(decisions.first())
     };
-    match pick.cloned().unwrap_or(Decision::Deny(concord_auth::DenyReason::NoScope)) {
+    match pick
+        .cloned()
+        .unwrap_or(Decision::Deny(concord_auth::DenyReason::NoScope))
+    {
         Decision::AllowIf(filters) => match resource {
             Some(r) if filters.iter().any(|f| matches_filter(r, f)) => Decision::Allow,
             _ => Decision::AllowIf(filters),
@@ -115,7 +132,10 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     }
     let Some(token) = bearer(req.headers()) else {
-        return unauthorized(None, "this server requires an access token (Authorization: Bearer …)");
+        return unauthorized(
+            None,
+            "this server requires an access token (Authorization: Bearer …)",
+        );
     };
     let principal = match auth.validate(&token).await {
         Ok(p) => p,
@@ -131,10 +151,16 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
-    let segments: Vec<String> = path.trim_matches('/').split('/').map(str::to_string).collect();
+    let segments: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .map(str::to_string)
+        .collect();
     let method = req.method().clone();
     let outcome = match (route.as_str(), &method) {
-        ("/{rtype}/{id}", m) | ("/{rtype}/{id}/_history", m) | ("/{rtype}/{id}/_history/{vid}", m)
+        ("/{rtype}/{id}", m)
+        | ("/{rtype}/{id}/_history", m)
+        | ("/{rtype}/{id}/_history/{vid}", m)
             if segments.len() >= 2 =>
         {
             let interaction = match (route.as_str(), m) {
@@ -148,14 +174,21 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             let (rtype, id) = (segments[0].clone(), segments[1].clone());
             let ctx = state.context(&rid);
             let current = match state.engine.store().read(&ctx, &rtype, &id).await {
-                Ok(v) => v.and_then(|v| v.content).and_then(|c| serde_json::from_str::<Value>(&c).ok()),
+                Ok(v) => v
+                    .and_then(|v| v.content)
+                    .and_then(|c| serde_json::from_str::<Value>(&c).ok()),
                 Err(e) => return ApiError::from_core(e.into(), &rid).into_response(),
             };
             if interaction == Interaction::Update && current.is_none() {
                 // Create-on-update: decided on the body, below.
                 decide_body(&state, &principal, Interaction::Create, &rtype, req, next).await
             } else {
-                match verdict(decide_for(&principal, interaction, &rtype, current.as_ref())) {
+                match verdict(decide_for(
+                    &principal,
+                    interaction,
+                    &rtype,
+                    current.as_ref(),
+                )) {
                     Ok(()) => {
                         let mut req = req;
                         req.extensions_mut().insert(CurrentPrincipal(principal));
@@ -187,7 +220,11 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
                         .iter()
                         .all(|t| may(&principal, interaction, t, None) == Decision::Allow),
                 };
-                if everything { Decision::Allow } else { Decision::Deny(concord_auth::DenyReason::NoScope) }
+                if everything {
+                    Decision::Allow
+                } else {
+                    Decision::Deny(concord_auth::DenyReason::NoScope)
+                }
             } else {
                 may(&principal, interaction, &rtype, None)
             };
@@ -232,6 +269,7 @@ async fn decide_body(
         return r;
     }
     let mut req = Request::from_parts(parts, Body::from(bytes));
-    req.extensions_mut().insert(CurrentPrincipal(principal.clone()));
+    req.extensions_mut()
+        .insert(CurrentPrincipal(principal.clone()));
     next.run(req).await
 }

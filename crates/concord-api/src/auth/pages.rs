@@ -117,7 +117,8 @@ fn describe(scope: &Scope) -> String {
             let filter = if r.filter.is_empty() {
                 String::new()
             } else {
-                let parts: Vec<String> = r.filter.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                let parts: Vec<String> =
+                    r.filter.iter().map(|(k, v)| format!("{k} = {v}")).collect();
                 format!(" (only where {})", parts.join(", "))
             };
             format!("{} {whose} {what}{filter}", verbs.join(", "))
@@ -165,7 +166,10 @@ pub fn approve(
     }
     body.push_str("</fieldset>");
     if let Some(p) = &pending.launch_patient {
-        body.push_str(&format!("<p>Patient in context: <code>{}</code></p>", esc(p)));
+        body.push_str(&format!(
+            "<p>Patient in context: <code>{}</code></p>",
+            esc(p)
+        ));
     } else if pending.needs_patient_choice() {
         match patient_choices {
             Some(choices) if !choices.is_empty() => {
@@ -200,6 +204,9 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(esc("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

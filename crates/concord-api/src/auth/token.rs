@@ -68,7 +68,11 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
 
 /// RFC 7662. The caller authenticates as a registered client (any type) or
 /// with a valid bearer token.
-pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let auth = match server(&state) {
         Ok(s) => s,
         Err(r) => return r,
@@ -82,7 +86,10 @@ pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body:
     let allowed = match bearer {
         Some(b) => auth.validate(&b).await.is_ok(),
         None => auth
-            .authenticate_client(&client_credentials(&headers, &form), &format!("{base}/auth/token"))
+            .authenticate_client(
+                &client_credentials(&headers, &form),
+                &format!("{base}/auth/token"),
+            )
             .await
             .is_ok(),
     };
@@ -110,7 +117,10 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
     };
     let base = base_url(&state, &headers);
     let client = match auth
-        .authenticate_client(&client_credentials(&headers, &form), &format!("{base}/auth/token"))
+        .authenticate_client(
+            &client_credentials(&headers, &form),
+            &format!("{base}/auth/token"),
+        )
         .await
     {
         Ok(c) => c,

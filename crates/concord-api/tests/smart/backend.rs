@@ -20,7 +20,8 @@ fn es384() -> Signer {
     use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P384_SHA384_FIXED_SIGNING};
     let rng = ring::rand::SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &rng).unwrap();
-    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
     let point = pair.public_key().as_ref();
     Signer {
         alg: Algorithm::ES384,
@@ -54,7 +55,8 @@ fn assertion(s: &Signer, client_id: &str, aud: &str, jti: &str, exp_in: i64) -> 
         .as_secs() as i64;
     let mut header = Header::new(s.alg);
     header.kid = Some(s.kid.clone());
-    let claims = json!({"iss": client_id, "sub": client_id, "aud": aud, "exp": now + exp_in, "jti": jti});
+    let claims =
+        json!({"iss": client_id, "sub": client_id, "aud": aud, "exp": now + exp_in, "jti": jti});
     jsonwebtoken::encode(&header, &claims, &s.key).unwrap()
 }
 
@@ -116,20 +118,41 @@ async fn backend_flow(signer: Signer) {
     assert_eq!(write.status(), 403);
     // Asking for more than registered is narrowed to what is allowed.
     let b = assertion(&signer, "svc", &aud, "jti-2", 240);
-    assert_eq!(json(token_with(&w, &b, "system/*.cruds").await).await["scope"], "system/*.rs");
+    assert_eq!(
+        json(token_with(&w, &b, "system/*.cruds").await).await["scope"],
+        "system/*.rs"
+    );
     // Replay, wrong audience, too long-lived, user scopes: refused.
     let replay = token_with(&w, &a, "system/*.rs").await;
     assert_eq!(replay.status(), 401);
     let body = json(replay).await;
     assert_eq!(body["error"], "invalid_client");
-    assert!(body["error_description"].as_str().unwrap().contains("replay"));
-    let wrong_aud = assertion(&signer, "svc", "https://elsewhere.example/token", "jti-3", 240);
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("replay"));
+    let wrong_aud = assertion(
+        &signer,
+        "svc",
+        "https://elsewhere.example/token",
+        "jti-3",
+        240,
+    );
     let body = json(token_with(&w, &wrong_aud, "system/*.rs").await).await;
-    assert!(body["error_description"].as_str().unwrap().contains("aud"), "{body}");
+    assert!(
+        body["error_description"].as_str().unwrap().contains("aud"),
+        "{body}"
+    );
     let long = assertion(&signer, "svc", &aud, "jti-4", 3600);
-    assert_eq!(json(token_with(&w, &long, "system/*.rs").await).await["error"], "invalid_client");
+    assert_eq!(
+        json(token_with(&w, &long, "system/*.rs").await).await["error"],
+        "invalid_client"
+    );
     let user_scope = assertion(&signer, "svc", &aud, "jti-5", 240);
-    assert_eq!(json(token_with(&w, &user_scope, "user/*.rs").await).await["error"], "invalid_scope");
+    assert_eq!(
+        json(token_with(&w, &user_scope, "user/*.rs").await).await["error"],
+        "invalid_scope"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,7 +184,10 @@ async fn assertions_signed_by_other_keys_or_algorithms_are_refused() {
     )
     .unwrap();
     let body = json(token_with(&w, &hs, "system/*.rs").await).await;
-    assert!(body["error_description"].as_str().unwrap().contains("RS384 or ES384"));
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("RS384 or ES384"));
     // Registration is for administrators only.
     let r = w
         .http

@@ -108,7 +108,12 @@ impl World {
             .unwrap()
     }
 
-    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)], cookie: Option<&str>) -> reqwest::Response {
+    pub async fn post_form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
         let mut body = form_urlencoded::Serializer::new(String::new());
         for (k, v) in fields {
             body.append_pair(k, v);
@@ -135,7 +140,10 @@ pub fn totp_now(secret: &[u8]) -> String {
 
 /// A PKCE verifier and its S256 challenge, computed independently of Concord.
 pub fn pkce() -> (String, String) {
-    let verifier = format!("verifier-{}-0123456789abcdefghijklmnopqrstuvwxyz", uuid_like());
+    let verifier = format!(
+        "verifier-{}-0123456789abcdefghijklmnopqrstuvwxyz",
+        uuid_like()
+    );
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
@@ -155,7 +163,11 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
-    Some(html[start..end].replace("&amp;", "&").replace("&quot;", "\""))
+    Some(
+        html[start..end]
+            .replace("&amp;", "&")
+            .replace("&quot;", "\""),
+    )
 }
 
 /// Every checkbox scope value on the approval page.
@@ -185,7 +197,10 @@ pub fn location_params(response: &reqwest::Response) -> Vec<(String, String)> {
         .get("location")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    assert!(location.starts_with(REDIRECT), "redirects to the app: {location}");
+    assert!(
+        location.starts_with(REDIRECT),
+        "redirects to the app: {location}"
+    );
     let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
     form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -193,7 +208,10 @@ pub fn location_params(response: &reqwest::Response) -> Vec<(String, String)> {
 }
 
 pub fn param(params: &[(String, String)], name: &str) -> Option<String> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 /// One run of the authorization-code flow.
@@ -257,7 +275,11 @@ pub async fn authorize(world: &World, flow: &Flow<'_>) -> Authorized {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     let request = hidden(&html, "request").expect("login form");
-    let code = flow.totp_secret.as_deref().map(totp_now).unwrap_or_default();
+    let code = flow
+        .totp_secret
+        .as_deref()
+        .map(totp_now)
+        .unwrap_or_default();
     let login = world
         .post_form(
             "/auth/login",
@@ -293,7 +315,9 @@ pub async fn authorize(world: &World, flow: &Flow<'_>) -> Authorized {
     if let Some(p) = flow.patient {
         fields.push(("patient", p));
     }
-    let approved = world.post_form("/auth/approve", &fields, Some(&cookie)).await;
+    let approved = world
+        .post_form("/auth/approve", &fields, Some(&cookie))
+        .await;
     assert_eq!(approved.status(), 302, "approval redirects to the app");
     let params = location_params(&approved);
     assert_eq!(param(&params, "state").as_deref(), Some("st-123"));
@@ -306,7 +330,12 @@ pub async fn authorize(world: &World, flow: &Flow<'_>) -> Authorized {
     }
 }
 
-pub async fn exchange(world: &World, client_id: &str, code: &str, verifier: &str) -> reqwest::Response {
+pub async fn exchange(
+    world: &World,
+    client_id: &str,
+    code: &str,
+    verifier: &str,
+) -> reqwest::Response {
     world
         .post_form(
             "/auth/token",

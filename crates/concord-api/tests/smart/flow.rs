@@ -10,9 +10,11 @@ async fn seed_two_patients(w: &World) {
     for p in ["p1", "p2"] {
         w.seed(json!({"resourceType": "Patient", "id": p, "name": [{"family": "Test"}]}))
             .await;
-        w.seed(json!({"resourceType": "Observation", "id": format!("obs-{p}"), "status": "final",
-            "code": {"text": "weight"}, "subject": {"reference": format!("Patient/{p}")}}))
-            .await;
+        w.seed(
+            json!({"resourceType": "Observation", "id": format!("obs-{p}"), "status": "final",
+            "code": {"text": "weight"}, "subject": {"reference": format!("Patient/{p}")}}),
+        )
+        .await;
     }
 }
 
@@ -24,15 +26,21 @@ async fn standalone_patient_launch_reads_own_record_only() {
     let w = World::new().await;
     seed_two_patients(&w).await;
     w.patient_user("alice", "p1").await;
-    w.public_client("app", "openid fhirUser launch/patient patient/*.rs offline_access")
-        .await;
+    w.public_client(
+        "app",
+        "openid fhirUser launch/patient patient/*.rs offline_access",
+    )
+    .await;
     let flow = Flow::new(
         "app",
         "openid fhirUser launch/patient patient/*.read offline_access",
         "alice",
     );
     let done = authorize(&w, &flow).await;
-    assert!(done.offered.contains(&"patient/*.rs".to_string()), "v1 shown as v2");
+    assert!(
+        done.offered.contains(&"patient/*.rs".to_string()),
+        "v1 shown as v2"
+    );
     let r = exchange(&w, "app", &done.code, &done.verifier).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
@@ -45,7 +53,14 @@ async fn standalone_patient_launch_reads_own_record_only() {
     let access = t["access_token"].as_str().unwrap();
 
     // The id_token verifies with the JWKS and carries fhirUser.
-    let jwks = json(w.http.get(format!("{}/auth/jwks", w.base())).send().await.unwrap()).await;
+    let jwks = json(
+        w.http
+            .get(format!("{}/auth/jwks", w.base()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks).unwrap();
     let key = jsonwebtoken::DecodingKey::from_jwk(&set.keys[0]).unwrap();
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
@@ -69,8 +84,11 @@ async fn standalone_patient_launch_reads_own_record_only() {
         .post(format!("{}/Observation", w.base()))
         .bearer_auth(access)
         .header("content-type", "application/fhir+json")
-        .body(json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
-            "subject": {"reference": "Patient/p1"}}).to_string())
+        .body(
+            json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+            "subject": {"reference": "Patient/p1"}})
+            .to_string(),
+        )
         .send()
         .await
         .unwrap();
@@ -98,7 +116,11 @@ async fn ehr_launch_with_context_and_trimmed_scopes() {
         .unwrap();
     assert_eq!(r.status(), 201);
     let launch = json(r).await["launch"].as_str().unwrap().to_string();
-    let mut flow = Flow::new("ehrapp", "launch openid fhirUser patient/*.cruds user/*.rs", "drx");
+    let mut flow = Flow::new(
+        "ehrapp",
+        "launch openid fhirUser patient/*.cruds user/*.rs",
+        "drx",
+    );
     flow.launch = Some(launch);
     flow.totp_secret = Some(secret);
     flow.untick = vec!["user/*.rs"];
@@ -109,7 +131,10 @@ async fn ehr_launch_with_context_and_trimmed_scopes() {
     assert_eq!(t["encounter"], "enc-1");
     assert_eq!(t["need_patient_banner"], false);
     let scope = t["scope"].as_str().unwrap();
-    assert!(!scope.contains("user/"), "unticked scope not granted: {scope}");
+    assert!(
+        !scope.contains("user/"),
+        "unticked scope not granted: {scope}"
+    );
     assert!(scope.contains("patient/*.cruds") && scope.contains("launch"));
     assert!(t.get("refresh_token").is_none(), "no offline_access asked");
     let access = t["access_token"].as_str().unwrap();
@@ -118,8 +143,11 @@ async fn ehr_launch_with_context_and_trimmed_scopes() {
             .post(format!("{}/Observation", w.base()))
             .bearer_auth(access)
             .header("content-type", "application/fhir+json")
-            .body(json!({"resourceType": "Observation", "status": "final",
-                "code": {"text": "pulse"}, "subject": {"reference": subject}}).to_string())
+            .body(
+                json!({"resourceType": "Observation", "status": "final",
+                "code": {"text": "pulse"}, "subject": {"reference": subject}})
+                .to_string(),
+            )
             .send()
     };
     assert_eq!(create("Patient/p1").await.unwrap().status(), 201);
@@ -130,13 +158,21 @@ async fn ehr_launch_with_context_and_trimmed_scopes() {
     let (_, challenge) = pkce();
     let again = w
         .http
-        .get(authorize_url(&w, &Flow::new("ehrapp", "openid user/*.rs", "drx"), &challenge, "s2"))
+        .get(authorize_url(
+            &w,
+            &Flow::new("ehrapp", "openid user/*.rs", "drx"),
+            &challenge,
+            "s2",
+        ))
         .header("cookie", &done.cookie)
         .send()
         .await
         .unwrap();
     let html = again.text().await.unwrap();
-    assert!(html.contains("Allow access?"), "signed-in user goes straight to approval");
+    assert!(
+        html.contains("Allow access?"),
+        "signed-in user goes straight to approval"
+    );
 }
 
 /// offline_access: refresh tokens rotate; presenting a rotated-out token
@@ -168,21 +204,35 @@ async fn refresh_tokens_rotate_and_reuse_is_detected() {
     let r2 = t2["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(r1, r2, "rotated");
     assert_eq!(t2["patient"], "p2");
-    assert_eq!(get(&w, "/Patient/p2", t2["access_token"].as_str().unwrap()).await.status(), 200);
+    assert_eq!(
+        get(&w, "/Patient/p2", t2["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
     // Scope escalation on refresh is refused.
     let esc = json(refresh(r2.clone(), Some("patient/*.cruds")).await).await;
     assert_eq!(esc["error"], "invalid_scope");
     // A refused refresh leaves the token usable; narrowing is allowed.
     let narrowed = refresh(r2.clone(), Some("offline_access patient/*.rs")).await;
     assert_eq!(narrowed.status(), 200);
-    let r3 = json(narrowed).await["refresh_token"].as_str().unwrap().to_string();
+    let r3 = json(narrowed).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // Presenting a rotated-out token: refused, and the family is revoked.
     let reuse = refresh(r1, None).await;
     assert_eq!(reuse.status(), 400);
     let body = json(reuse).await;
     assert_eq!(body["error"], "invalid_grant");
-    assert!(body["error_description"].as_str().unwrap().contains("already used"));
-    assert_eq!(json(refresh(r3, None).await).await["error"], "invalid_grant");
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("already used"));
+    assert_eq!(
+        json(refresh(r3, None).await).await["error"],
+        "invalid_grant"
+    );
 }
 
 /// Introspection reports live tokens with their context; revocation ends
@@ -192,15 +242,32 @@ async fn introspection_and_revocation() {
     let w = World::new().await;
     seed_two_patients(&w).await;
     w.patient_user("carol", "p1").await;
-    w.public_client("app", "openid fhirUser patient/*.rs offline_access").await;
-    let done = authorize(&w, &Flow::new("app", "openid fhirUser patient/*.rs offline_access", "carol")).await;
+    w.public_client("app", "openid fhirUser patient/*.rs offline_access")
+        .await;
+    let done = authorize(
+        &w,
+        &Flow::new(
+            "app",
+            "openid fhirUser patient/*.rs offline_access",
+            "carol",
+        ),
+    )
+    .await;
     let t = json(exchange(&w, "app", &done.code, &done.verifier).await).await;
     let access = t["access_token"].as_str().unwrap().to_string();
     let refresh = t["refresh_token"].as_str().unwrap().to_string();
     let intro = |token: String| {
         let w = &w;
         async move {
-            json(w.post_form("/auth/introspect", &[("token", &token), ("client_id", "app")], None).await).await
+            json(
+                w.post_form(
+                    "/auth/introspect",
+                    &[("token", &token), ("client_id", "app")],
+                    None,
+                )
+                .await,
+            )
+            .await
         }
     };
     let i = intro(access.clone()).await;
@@ -211,21 +278,41 @@ async fn introspection_and_revocation() {
     assert_eq!(intro(refresh.clone()).await["active"], true);
     assert_eq!(intro("garbage".into()).await["active"], false);
     // Introspection without any client authentication is refused.
-    let anon = w.post_form("/auth/introspect", &[("token", &access)], None).await;
+    let anon = w
+        .post_form("/auth/introspect", &[("token", &access)], None)
+        .await;
     assert_eq!(anon.status(), 401);
     assert_eq!(json(anon).await["error"], "invalid_client");
 
-    let revoked = w.post_form("/auth/revoke", &[("token", &access), ("client_id", "app")], None).await;
+    let revoked = w
+        .post_form(
+            "/auth/revoke",
+            &[("token", &access), ("client_id", "app")],
+            None,
+        )
+        .await;
     assert_eq!(revoked.status(), 200);
     assert_eq!(intro(access.clone()).await["active"], false);
     let r = get(&w, "/Patient/p1", &access).await;
     assert_eq!(r.status(), 401);
-    assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
-    w.post_form("/auth/revoke", &[("token", &refresh), ("client_id", "app")], None).await;
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("invalid_token"));
+    w.post_form(
+        "/auth/revoke",
+        &[("token", &refresh), ("client_id", "app")],
+        None,
+    )
+    .await;
     let again = w
         .post_form(
             "/auth/token",
-            &[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", "app")],
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", "app"),
+            ],
             None,
         )
         .await;

@@ -35,9 +35,11 @@ async fn create(w: &World, token: &str, resource: serde_json::Value) -> u16 {
 async fn roles_limit_what_user_scopes_reach() {
     let w = World::new().await;
     w.seed(json!({"resourceType": "Patient", "id": "p1"})).await;
-    w.seed(json!({"resourceType": "Observation", "id": "o1", "status": "final",
-        "code": {"text": "bp"}, "subject": {"reference": "Patient/p1"}}))
-        .await;
+    w.seed(
+        json!({"resourceType": "Observation", "id": "o1", "status": "final",
+        "code": {"text": "bp"}, "subject": {"reference": "Patient/p1"}}),
+    )
+    .await;
     let doc = staff_token(&w, "doc", Role::Physician, "user/*.cruds").await;
     let desk = staff_token(&w, "desk", Role::FrontDesk, "user/*.cruds").await;
     assert_eq!(get(&w, "/Observation/o1", &doc).await.status(), 200);
@@ -52,8 +54,17 @@ async fn roles_limit_what_user_scopes_reach() {
         "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}]});
     assert_eq!(create(&w, &desk, appt).await, 201);
     // History of the instance follows read; deletes need d.
-    assert_eq!(get(&w, "/Observation/o1/_history", &doc).await.status(), 200);
-    let del = w.http.delete(format!("{}/Patient/p1", w.base())).bearer_auth(&desk).send().await.unwrap();
+    assert_eq!(
+        get(&w, "/Observation/o1/_history", &doc).await.status(),
+        200
+    );
+    let del = w
+        .http
+        .delete(format!("{}/Patient/p1", w.base()))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(del.status(), 403);
 }
 
@@ -71,7 +82,9 @@ async fn granular_scopes_filter_by_category() {
         .add_user(NewUser {
             username: "gina".into(),
             display_name: "Gina".into(),
-            kind: AccountKind::Patient { patient: "p1".into() },
+            kind: AccountKind::Patient {
+                patient: "p1".into(),
+            },
             password: PASSWORD.into(),
             fhir_user: None,
             with_totp: false,
@@ -86,7 +99,11 @@ async fn granular_scopes_filter_by_category() {
     let access = t["access_token"].as_str().unwrap();
     assert_eq!(get(&w, "/Observation/lab", access).await.status(), 200);
     assert_eq!(get(&w, "/Observation/vs", access).await.status(), 403);
-    assert_eq!(get(&w, "/Patient/p1", access).await.status(), 403, "no Patient scope");
+    assert_eq!(
+        get(&w, "/Patient/p1", access).await.status(),
+        403,
+        "no Patient scope"
+    );
     // Type-level interactions are refused to patient-confined tokens until
     // the search guard lands (they could otherwise reach other patients).
     assert_eq!(get(&w, "/Observation/_history", access).await.status(), 403);
@@ -103,11 +120,22 @@ async fn operator_tokens_reach_system_level_interactions() {
         let w = &w;
         let body = bundle.to_string();
         async move {
-            w.http.post(format!("{}/", w.base())).bearer_auth(token)
-                .header("content-type", "application/fhir+json").body(body).send().await.unwrap().status()
+            w.http
+                .post(format!("{}/", w.base()))
+                .bearer_auth(token)
+                .header("content-type", "application/fhir+json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
         }
     };
     assert_eq!(post(all.clone()).await, 200);
     assert_eq!(post(read_only).await, 403);
-    assert!(w.auth().operator_token(&w.base(), "x", "user/*.rs").await.is_err());
+    assert!(w
+        .auth()
+        .operator_token(&w.base(), "x", "user/*.rs")
+        .await
+        .is_err());
 }

@@ -41,7 +41,10 @@ use Interaction::*;
 fn role_and_scope_must_both_allow() {
     let doc = staff(Role::Physician, "user/*.cruds");
     assert_eq!(may(&doc, Read, "Observation", Some("p1")), Decision::Allow);
-    assert_eq!(may(&doc, Delete, "Observation", Some("p1")), Decision::Allow);
+    assert_eq!(
+        may(&doc, Delete, "Observation", Some("p1")),
+        Decision::Allow
+    );
     assert_eq!(
         may(&doc, Read, "AuditEvent", Some("p1")),
         Decision::Deny(DenyReason::RoleForbids)
@@ -60,7 +63,10 @@ fn role_and_scope_must_both_allow() {
         may(&front, Read, "Observation", Some("p1")),
         Decision::Deny(DenyReason::RoleForbids)
     );
-    assert_eq!(may(&front, Create, "Appointment", Some("p1")), Decision::Allow);
+    assert_eq!(
+        may(&front, Create, "Appointment", Some("p1")),
+        Decision::Allow
+    );
     let admin = staff(Role::SystemAdmin, "user/*.cruds");
     assert!(!may(&admin, Read, "Patient", Some("p1")).is_allowed());
     assert!(may(&admin, Update, "Organization", None).is_allowed());
@@ -204,7 +210,11 @@ fn decisions_follow_the_matrix_for_every_role() {
         ] {
             for i in Interaction::ALL {
                 let want = permitted_for_type(MatrixRow::Staff(role), t).has(i.letter());
-                assert_eq!(may(&p, i, t, Some("p1")).is_allowed(), want, "{role} {i:?} {t}");
+                assert_eq!(
+                    may(&p, i, t, Some("p1")).is_allowed(),
+                    want,
+                    "{role} {i:?} {t}"
+                );
                 cells += 1;
             }
         }

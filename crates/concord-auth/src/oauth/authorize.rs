@@ -80,7 +80,11 @@ pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> String {
     format!("{redirect_uri}{sep}{}", query.finish())
 }
 
-fn error_redirect(redirect_uri: &str, error: &OAuthError, state: Option<&str>) -> AuthorizeRejection {
+fn error_redirect(
+    redirect_uri: &str,
+    error: &OAuthError,
+    state: Option<&str>,
+) -> AuthorizeRejection {
     let mut params = vec![
         ("error", error.error),
         ("error_description", error.description.as_str()),
@@ -136,11 +140,11 @@ impl AuthServer {
             .as_deref()
             .filter(|s| !s.is_empty())
             .ok_or_else(|| show(OAuthError::invalid_request("client_id is required")))?;
-        let client = self
-            .client(client_id)
-            .await
-            .map_err(show)?
-            .ok_or_else(|| show(OAuthError::unauthorized_client("unknown or inactive client")))?;
+        let client = self.client(client_id).await.map_err(show)?.ok_or_else(|| {
+            show(OAuthError::unauthorized_client(
+                "unknown or inactive client",
+            ))
+        })?;
         let redirect_uri = match (&p.redirect_uri, client.redirect_uris.as_slice()) {
             (Some(uri), registered) if registered.iter().any(|r| r == uri) => uri.clone(),
             (None, [only]) => only.clone(),
@@ -149,7 +153,11 @@ impl AuthServer {
                     "redirect_uri does not match a URI registered for this client",
                 )))
             }
-            (None, _) => return Err(show(OAuthError::invalid_request("redirect_uri is required"))),
+            (None, _) => {
+                return Err(show(OAuthError::invalid_request(
+                    "redirect_uri is required",
+                )))
+            }
         };
         let state = p.state.as_deref();
         let fail = |e: OAuthError| error_redirect(&redirect_uri, &e, state);
@@ -162,7 +170,10 @@ impl AuthServer {
         let Some(state) = state.filter(|s| !s.is_empty()) else {
             return Err(fail(OAuthError::invalid_request("state is required")));
         };
-        match (p.code_challenge.as_deref(), p.code_challenge_method.as_deref()) {
+        match (
+            p.code_challenge.as_deref(),
+            p.code_challenge_method.as_deref(),
+        ) {
             (Some(c), Some("S256")) if pkce::valid_challenge(c) => {}
             (Some(_), Some("S256")) => {
                 return Err(fail(OAuthError::invalid_request(
@@ -239,7 +250,12 @@ impl AuthServer {
         let now = timestamp::now_millis();
         let grant = self
             .store()
-            .grant(&self.ctx(), AUTHZ_REQUEST, &random::hash_handle(handle), now)
+            .grant(
+                &self.ctx(),
+                AUTHZ_REQUEST,
+                &random::hash_handle(handle),
+                now,
+            )
             .await?;
         Ok(grant.and_then(|g| from_grant(handle, &g.data)))
     }
@@ -253,7 +269,9 @@ impl AuthServer {
             .take_grant(&self.ctx(), AUTHZ_REQUEST, &hash, now)
             .await?
         else {
-            return Err(OAuthError::invalid_request("the sign-in request expired; start again"));
+            return Err(OAuthError::invalid_request(
+                "the sign-in request expired; start again",
+            ));
         };
         grant.data["user_id"] = json!(user_id);
         grant.subject = Some(user_id.into());
@@ -266,7 +284,12 @@ impl AuthServer {
         let now = timestamp::now_millis();
         let grant = self
             .store()
-            .take_grant(&self.ctx(), AUTHZ_REQUEST, &random::hash_handle(handle), now)
+            .take_grant(
+                &self.ctx(),
+                AUTHZ_REQUEST,
+                &random::hash_handle(handle),
+                now,
+            )
             .await?
             .ok_or_else(|| OAuthError::invalid_request("the request expired; start again"))?;
         let pending = from_grant(handle, &grant.data).ok_or_else(OAuthError::server_error)?;
@@ -289,7 +312,12 @@ impl AuthServer {
         let now = timestamp::now_millis();
         let grant = self
             .store()
-            .take_grant(&self.ctx(), AUTHZ_REQUEST, &random::hash_handle(handle), now)
+            .take_grant(
+                &self.ctx(),
+                AUTHZ_REQUEST,
+                &random::hash_handle(handle),
+                now,
+            )
             .await?
             .ok_or_else(|| OAuthError::invalid_request("the request expired; start again"))?;
         let pending = from_grant(handle, &grant.data).ok_or_else(OAuthError::server_error)?;
@@ -325,7 +353,8 @@ impl AuthServer {
             (None, AccountKind::Staff(_)) => approval.patient.clone(),
         };
         if patient.is_none()
-            && (granted.has_context(ScopeContext::Patient) || granted.contains(&Scope::LaunchPatient))
+            && (granted.has_context(ScopeContext::Patient)
+                || granted.contains(&Scope::LaunchPatient))
         {
             return Err(OAuthError::invalid_request(
                 "choose a patient for patient-level access",

@@ -23,7 +23,12 @@ impl AuthServer {
         let store_err = |_| TokenRejected("token check unavailable");
         if self
             .store()
-            .grant(&self.ctx(), REVOKED_JTI, &random::hash_handle(&claims.jti), now)
+            .grant(
+                &self.ctx(),
+                REVOKED_JTI,
+                &random::hash_handle(&claims.jti),
+                now,
+            )
             .await
             .map_err(store_err)?
             .is_some()
@@ -33,7 +38,12 @@ impl AuthServer {
         if claims.kind == "user" {
             let revoked = self
                 .store()
-                .grant(&self.ctx(), USER_REVOKED, &random::hash_handle(&claims.sub), now)
+                .grant(
+                    &self.ctx(),
+                    USER_REVOKED,
+                    &random::hash_handle(&claims.sub),
+                    now,
+                )
                 .await
                 .map_err(store_err)?;
             if let Some(r) = revoked {

@@ -166,9 +166,9 @@ impl AuthServer {
         scope: &str,
     ) -> Result<String, AuthError> {
         let scopes = ScopeSet::parse(scope).map_err(AuthError::Invalid)?;
-        let all_system = scopes.iter().all(|s| {
-            matches!(s, Scope::Resource(r) if r.context == crate::scope::ScopeContext::System)
-        });
+        let all_system = scopes.iter().all(
+            |s| matches!(s, Scope::Resource(r) if r.context == crate::scope::ScopeContext::System),
+        );
         if scopes.is_empty() || !all_system {
             return Err(AuthError::Invalid(
                 "operator tokens take system/ scopes only, e.g. 'system/*.*'".into(),

@@ -14,12 +14,18 @@ fn well_formed(text: &str) -> bool {
 
 /// Whether a `code_challenge` is a well-formed S256 challenge (base64url of 32 bytes).
 pub fn valid_challenge(challenge: &str) -> bool {
-    challenge.len() == 43 && URL_SAFE_NO_PAD.decode(challenge).is_ok_and(|b| b.len() == 32)
+    challenge.len() == 43
+        && URL_SAFE_NO_PAD
+            .decode(challenge)
+            .is_ok_and(|b| b.len() == 32)
 }
 
 /// BASE64URL(SHA256(verifier)).
 pub fn challenge_of(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()))
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        verifier.as_bytes(),
+    ))
 }
 
 /// Whether `verifier` is well formed and hashes to `challenge`.
@@ -39,7 +45,10 @@ mod tests {
         assert_eq!(challenge_of(verifier), challenge);
         assert!(valid_challenge(challenge));
         assert!(verify(verifier, challenge));
-        assert!(!verify("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK", challenge));
+        assert!(!verify(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK",
+            challenge
+        ));
         assert!(!verify("short", &challenge_of("short")));
         assert!(!valid_challenge("plain-text-challenge"));
     }

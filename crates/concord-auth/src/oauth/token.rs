@@ -56,7 +56,10 @@ impl AuthServer {
         }
     }
 
-    async fn active_user(&self, grant: &GrantRecord) -> Result<concord_store::UserRecord, OAuthError> {
+    async fn active_user(
+        &self,
+        grant: &GrantRecord,
+    ) -> Result<concord_store::UserRecord, OAuthError> {
         let id = grant
             .subject
             .as_deref()
@@ -129,7 +132,11 @@ impl AuthServer {
         let Some(grant) = self.store().grant(&self.ctx(), REFRESH, &hash, now).await? else {
             // A rotated-out token presented again: someone has a copy.
             // Revoke the whole family of this user and client.
-            if let Some(used) = self.store().grant(&self.ctx(), REFRESH_USED, &hash, now).await? {
+            if let Some(used) = self
+                .store()
+                .grant(&self.ctx(), REFRESH_USED, &hash, now)
+                .await?
+            {
                 if let (Some(subject), Some(client_id)) = (&used.subject, &used.client_id) {
                     self.store()
                         .delete_grants_for(&self.ctx(), REFRESH, subject, Some(client_id))

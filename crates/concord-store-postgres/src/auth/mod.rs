@@ -8,8 +8,8 @@ mod users;
 
 use async_trait::async_trait;
 use concord_store::{
-    AuthStore, ClientRecord, GrantRecord, SigningKeyRecord, StoreError, StoreResult,
-    TenantContext, UserRecord,
+    AuthStore, ClientRecord, GrantRecord, SigningKeyRecord, StoreError, StoreResult, TenantContext,
+    UserRecord,
 };
 use tokio_postgres::error::SqlState;
 
@@ -75,11 +75,7 @@ impl AuthStore for PostgresStore {
         clients::insert(&self.pool, &ctx.tenant, client).await
     }
 
-    async fn update_client(
-        &self,
-        ctx: &TenantContext,
-        client: &ClientRecord,
-    ) -> StoreResult<bool> {
+    async fn update_client(&self, ctx: &TenantContext, client: &ClientRecord) -> StoreResult<bool> {
         clients::update(&self.pool, &ctx.tenant, client).await
     }
 

@@ -23,7 +23,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<GrantRecord> {
 
 pub fn insert(c: &mut Connection, tenant: &str, g: &GrantRecord) -> StoreResult<()> {
     c.execute(
-        &format!("INSERT INTO auth_grants (tenant, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        &format!(
+            "INSERT INTO auth_grants (tenant, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        ),
         params![
             tenant,
             g.kind,
@@ -50,7 +52,10 @@ pub fn get(
         "SELECT {COLUMNS} FROM auth_grants \
          WHERE tenant = ?1 AND kind = ?2 AND handle_hash = ?3 AND expires_at > ?4"
     ))
-    .and_then(|mut s| s.query_row(params![tenant, kind, hash, now], from_row).optional())
+    .and_then(|mut s| {
+        s.query_row(params![tenant, kind, hash, now], from_row)
+            .optional()
+    })
     .map_err(backend)
 }
 

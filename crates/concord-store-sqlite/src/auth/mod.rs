@@ -8,8 +8,8 @@ mod users;
 
 use async_trait::async_trait;
 use concord_store::{
-    AuthStore, ClientRecord, GrantRecord, SigningKeyRecord, StoreError, StoreResult,
-    TenantContext, UserRecord,
+    AuthStore, ClientRecord, GrantRecord, SigningKeyRecord, StoreError, StoreResult, TenantContext,
+    UserRecord,
 };
 use rusqlite::Connection;
 
@@ -109,11 +109,7 @@ impl AuthStore for SqliteStore {
         self.auth_write(move |c| clients::insert(c, &t, &cl)).await
     }
 
-    async fn update_client(
-        &self,
-        ctx: &TenantContext,
-        client: &ClientRecord,
-    ) -> StoreResult<bool> {
+    async fn update_client(&self, ctx: &TenantContext, client: &ClientRecord) -> StoreResult<bool> {
         let (t, cl) = (ctx.tenant.clone(), client.clone());
         self.auth_write(move |c| clients::update(c, &t, &cl)).await
     }
@@ -153,7 +149,11 @@ impl AuthStore for SqliteStore {
         handle_hash: &str,
         now: i64,
     ) -> StoreResult<Option<GrantRecord>> {
-        let (t, k, h) = (ctx.tenant.clone(), kind.to_string(), handle_hash.to_string());
+        let (t, k, h) = (
+            ctx.tenant.clone(),
+            kind.to_string(),
+            handle_hash.to_string(),
+        );
         self.auth_write(move |c| grants::take(c, &t, &k, &h, now))
             .await
     }

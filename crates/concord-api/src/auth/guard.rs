@@ -182,6 +182,16 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             if interaction == Interaction::Update && current.is_none() {
                 // Create-on-update: decided on the body, below.
                 decide_body(&state, &principal, Interaction::Create, &rtype, req, next).await
+            } else if interaction == Interaction::Patch && confined(&principal) {
+                // The patched result is not known here: a patch could move the
+                // resource into another patient's compartment.
+                forbidden("patient-confined tokens cannot patch yet; use update")
+            } else if interaction == Interaction::Update {
+                // Both the current version and the replacement must be permitted.
+                match verdict(decide_for(&principal, interaction, &rtype, current.as_ref())) {
+                    Ok(()) => decide_body(&state, &principal, interaction, &rtype, req, next).await,
+                    Err(r) => r,
+                }
             } else {
                 match verdict(decide_for(
                     &principal,

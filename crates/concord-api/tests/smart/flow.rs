@@ -154,6 +154,18 @@ async fn ehr_launch_with_context_and_trimmed_scopes() {
     assert_eq!(create("Patient/p2").await.unwrap().status(), 403);
     assert_eq!(get(&w, "/Observation/obs-p1", access).await.status(), 200);
     assert_eq!(get(&w, "/Observation/obs-p2", access).await.status(), 403);
+    // An update may not move a resource into another patient's record.
+    let put = |subject: &'static str| {
+        w.http
+            .put(format!("{}/Observation/obs-p1", w.base()))
+            .bearer_auth(access)
+            .header("content-type", "application/fhir+json")
+            .body(json!({"resourceType": "Observation", "id": "obs-p1", "status": "amended",
+                "code": {"text": "weight"}, "subject": {"reference": subject}}).to_string())
+            .send()
+    };
+    assert_eq!(put("Patient/p2").await.unwrap().status(), 403);
+    assert_eq!(put("Patient/p1").await.unwrap().status(), 200);
     // The same session skips the sign-in form on the next authorization.
     let (_, challenge) = pkce();
     let again = w

@@ -17,7 +17,9 @@ fn patient(name: &str) -> NewUser {
     NewUser {
         username: name.into(),
         display_name: name.into(),
-        kind: AccountKind::Patient { patient: "p1".into() },
+        kind: AccountKind::Patient {
+            patient: "p1".into(),
+        },
         password: PW.into(),
         fhir_user: None,
         with_totp: false,
@@ -38,7 +40,10 @@ async fn sessions_end_after_idle_timeout_and_on_sign_out() {
     let s = auth.start_session(&user.id).await.unwrap();
     assert_eq!(auth.session_user(&s).await.unwrap().unwrap().0.id, user.id);
     tokio::time::sleep(Duration::from_millis(1300)).await;
-    assert!(auth.session_user(&s).await.unwrap().is_none(), "idle timeout");
+    assert!(
+        auth.session_user(&s).await.unwrap().is_none(),
+        "idle timeout"
+    );
     let s2 = auth.start_session(&user.id).await.unwrap();
     assert_ne!(s, s2);
     auth.end_session(&s2).await.unwrap();
@@ -58,13 +63,37 @@ async fn lockout_expires_and_success_resets_the_count() {
         },
     );
     auth.add_user(patient("ben")).await.unwrap();
-    assert_eq!(auth.login("ben", "nope nope nope", None, None).await.unwrap_err(), LoginError::InvalidCredentials);
-    assert!(auth.login("ben", PW, None, None).await.is_ok(), "success resets");
-    assert_eq!(auth.login("ben", "nope nope nope", None, None).await.unwrap_err(), LoginError::InvalidCredentials);
-    assert_eq!(auth.login("ben", "nope nope nope", None, None).await.unwrap_err(), LoginError::Locked);
-    assert_eq!(auth.login("ben", PW, None, None).await.unwrap_err(), LoginError::Locked);
+    assert_eq!(
+        auth.login("ben", "nope nope nope", None, None)
+            .await
+            .unwrap_err(),
+        LoginError::InvalidCredentials
+    );
+    assert!(
+        auth.login("ben", PW, None, None).await.is_ok(),
+        "success resets"
+    );
+    assert_eq!(
+        auth.login("ben", "nope nope nope", None, None)
+            .await
+            .unwrap_err(),
+        LoginError::InvalidCredentials
+    );
+    assert_eq!(
+        auth.login("ben", "nope nope nope", None, None)
+            .await
+            .unwrap_err(),
+        LoginError::Locked
+    );
+    assert_eq!(
+        auth.login("ben", PW, None, None).await.unwrap_err(),
+        LoginError::Locked
+    );
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert!(auth.login("ben", PW, None, None).await.is_ok(), "lock expired");
+    assert!(
+        auth.login("ben", PW, None, None).await.is_ok(),
+        "lock expired"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +112,10 @@ async fn staff_accounts_validate_input() {
     assert!(created.totp_secret.is_some() && created.user.totp_secret.is_some());
     assert!(created.totp_uri.unwrap().starts_with("otpauth://totp/"));
     assert!(created.user.password_hash.starts_with("$argon2id$"));
-    assert!(matches!(auth.add_user(staff).await, Err(concord_auth::AuthError::Conflict(_))));
+    assert!(matches!(
+        auth.add_user(staff).await,
+        Err(concord_auth::AuthError::Conflict(_))
+    ));
     assert_eq!(
         auth.login("bill", PW, None, None).await.unwrap_err(),
         LoginError::TotpRequired

@@ -188,7 +188,12 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
                 forbidden("patient-confined tokens cannot patch yet; use update")
             } else if interaction == Interaction::Update {
                 // Both the current version and the replacement must be permitted.
-                match verdict(decide_for(&principal, interaction, &rtype, current.as_ref())) {
+                match verdict(decide_for(
+                    &principal,
+                    interaction,
+                    &rtype,
+                    current.as_ref(),
+                )) {
                     Ok(()) => decide_body(&state, &principal, interaction, &rtype, req, next).await,
                     Err(r) => r,
                 }

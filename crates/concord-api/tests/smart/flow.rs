@@ -160,8 +160,11 @@ async fn ehr_launch_with_context_and_trimmed_scopes() {
             .put(format!("{}/Observation/obs-p1", w.base()))
             .bearer_auth(access)
             .header("content-type", "application/fhir+json")
-            .body(json!({"resourceType": "Observation", "id": "obs-p1", "status": "amended",
-                "code": {"text": "weight"}, "subject": {"reference": subject}}).to_string())
+            .body(
+                json!({"resourceType": "Observation", "id": "obs-p1", "status": "amended",
+                "code": {"text": "weight"}, "subject": {"reference": subject}})
+                .to_string(),
+            )
             .send()
     };
     assert_eq!(put("Patient/p2").await.unwrap().status(), 403);

@@ -14,3 +14,5 @@ mod errors;
 mod flow;
 #[path = "smart/guard.rs"]
 mod guard;
+#[path = "smart/python.rs"]
+mod python;

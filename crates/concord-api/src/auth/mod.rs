@@ -81,3 +81,25 @@ pub(crate) fn is_public_path(path: &str) -> bool {
         || path.starts_with("/.well-known/")
         || path.starts_with("/auth/")
 }
+
+/// With auth on, the CapabilityStatement names SMART-on-FHIR and its
+/// OAuth endpoints (the `oauth-uris` extension clients discover them by).
+pub(crate) fn add_security(state: &AppState, base: &str, cs: &mut serde_json::Value) {
+    if state.config.auth.server().is_none() {
+        return;
+    }
+    cs["rest"][0]["security"] = serde_json::json!({
+        "service": [{"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+            "code": "SMART-on-FHIR"}]}],
+        "extension": [{
+            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+            "extension": [
+                {"url": "authorize", "valueUri": format!("{base}/auth/authorize")},
+                {"url": "token", "valueUri": format!("{base}/auth/token")},
+                {"url": "revoke", "valueUri": format!("{base}/auth/revoke")},
+                {"url": "introspect", "valueUri": format!("{base}/auth/introspect")}
+            ]
+        }]
+    });
+}

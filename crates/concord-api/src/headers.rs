@@ -95,6 +95,18 @@ pub fn prefer_return(headers: &HeaderMap, default: Return) -> Return {
     default
 }
 
+/// `Prefer: handling=strict|lenient` (lenient when absent).
+pub fn prefer_strict(headers: &HeaderMap) -> bool {
+    text(headers, "prefer").is_some_and(|prefer| {
+        prefer.split([',', ';']).any(|part| {
+            part.trim()
+                .strip_prefix("handling=")
+                .map(|v| v.trim_matches('"'))
+                == Some("strict")
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

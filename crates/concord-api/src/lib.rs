@@ -6,12 +6,15 @@ mod body;
 mod bundle;
 mod capability;
 mod crud;
+mod elements;
 mod error;
 mod headers;
 mod history;
+mod hl7v2;
 mod negotiate;
 mod request_id;
 mod response;
+mod search;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -34,6 +37,9 @@ pub struct ApiConfig {
     /// Whether FHIR requests need an access token (and the SMART
     /// authorization server is served).
     pub auth: AuthMode,
+    /// UTC offset assumed for HL7 v2 times without one when a message of
+    /// the error queue is reprocessed (the MLLP listener's setting).
+    pub hl7v2_default_offset: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -43,6 +49,7 @@ impl Default for ApiConfig {
             max_body_bytes: 32 * 1024 * 1024,
             tenant: DEFAULT_TENANT.to_string(),
             auth: AuthMode::Disabled,
+            hl7v2_default_offset: None,
         }
     }
 }
@@ -66,15 +73,19 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/metadata", get(capability::metadata))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/", post(bundle::process))
+        .route("/", post(bundle::process).get(search::system_get))
+        .route("/_search", post(search::system_post))
         .route("/_history", get(history::system))
+        .route("/$hl7v2-errors", get(hl7v2::errors))
         .route(
             "/{rtype}",
-            post(crud::create)
+            get(search::type_get)
+                .post(crud::create)
                 .put(crud::conditional_update)
                 .delete(crud::conditional_delete),
         )
         .route("/{rtype}/_history", get(history::type_level))
+        .route("/{rtype}/_search", post(search::type_post))
         .route(
             "/{rtype}/{id}",
             get(crud::read)
@@ -83,6 +94,10 @@ pub fn router(state: AppState) -> Router {
                 .delete(crud::delete),
         )
         .route("/{rtype}/{id}/_history", get(history::instance))
+        .route(
+            "/{ctype}/{cid}/{rtype}",
+            get(search::compartment_get).post(hl7v2::instance_operation),
+        )
         .route("/{rtype}/{id}/_history/{vid}", get(crud::vread))
         .merge(auth::routes(&state))
         .fallback(error::not_found)

@@ -5,6 +5,9 @@
 #[path = "api/common.rs"]
 mod common;
 
+#[path = "api/brute/mod.rs"]
+mod brute;
+
 #[path = "api/bundles.rs"]
 mod bundles;
 #[path = "api/concurrency.rs"]
@@ -25,5 +28,11 @@ mod history;
 mod hostile;
 #[path = "api/metadata.rs"]
 mod metadata;
+#[path = "api/search_basics.rs"]
+mod search_basics;
+#[path = "api/search_conformance.rs"]
+mod search_conformance;
+#[path = "api/search_hostile.rs"]
+mod search_hostile;
 #[path = "api/validation.rs"]
 mod validation;

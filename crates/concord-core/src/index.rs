@@ -1,10 +1,9 @@
 //! Index rows written with each version, by policy:
-//! - `Identifiers` (default): the `identifier` token rows that conditional
-//!   operations match — cheap, and all that is queried until the search SQL
-//!   lands;
-//! - `AllSearchParameters`: every SearchParameter of the resource's type,
-//!   extracted by `concord-search` (about 16 rows per resource; halves SQLite
-//!   ingest today, see docs/architecture.md).
+//! - `AllSearchParameters` (default): every SearchParameter of the
+//!   resource's type, extracted by `concord-search`;
+//! - `Identifiers`: only the `identifier` token rows — faster bulk loads,
+//!   but search then finds resources only by `_id`, `_lastUpdated` and
+//!   identifier (`concord reindex` fills the rest in later).
 
 use concord_store::{IndexRows, TokenIndex};
 use serde_json::Value;
@@ -12,8 +11,8 @@ use serde_json::Value;
 /// Which search-index rows the write path stores.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum IndexPolicy {
-    #[default]
     Identifiers,
+    #[default]
     AllSearchParameters,
 }
 

@@ -5,19 +5,21 @@
 #![forbid(unsafe_code)]
 
 mod bundle;
-mod criteria;
 mod engine;
 mod error;
 mod index;
 mod read;
 mod references;
+mod reindex;
+pub use reindex::REINDEX_BATCH;
+pub mod search;
 mod write;
 
 pub use bundle::{BundleKind, EntryResponse, EntryStatus};
-pub use criteria::parse_criteria;
 pub use engine::Engine;
 pub use error::{CoreError, CoreResult};
 pub use index::IndexPolicy;
+pub use search::{Handling, SearchOutcome, SearchRequest};
 pub use write::WriteResult;
 
 /// A new server-assigned id: a UUID, URL-safe and well under 64 characters.

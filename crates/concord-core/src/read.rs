@@ -66,20 +66,4 @@ impl Engine {
         }
         Ok(self.store().history(ctx, query).await?)
     }
-
-    /// Ids of live resources matching conditional-style criteria (`_id`, `identifier`).
-    pub async fn find_ids(
-        &self,
-        ctx: &TenantContext,
-        resource_type: &str,
-        query: &str,
-        limit: usize,
-    ) -> CoreResult<Vec<String>> {
-        Engine::check_type(resource_type)?;
-        let criteria = crate::parse_criteria(query)?;
-        Ok(self
-            .store()
-            .find_ids(ctx, resource_type, &criteria, limit)
-            .await?)
-    }
 }

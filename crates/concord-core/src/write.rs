@@ -2,12 +2,12 @@
 
 use concord_fhir::Issue;
 use concord_store::{
-    Criterion, PendingWrite, Precondition, StoreError, TenantContext, WriteKind, WriteOutcome,
+    PendingWrite, Precondition, StoreError, TenantContext, WriteKind, WriteOutcome,
 };
 use serde_json::Value;
 
 use crate::index::{self, IndexPolicy};
-use crate::{criteria::parse_criteria, new_id, CoreError, CoreResult, Engine};
+use crate::{new_id, CoreError, CoreResult, Engine};
 
 /// What one write did.
 #[derive(Debug, Clone)]
@@ -87,11 +87,7 @@ impl Engine {
         resource_type: &str,
         query: &str,
     ) -> CoreResult<Vec<String>> {
-        let criteria: Vec<Criterion> = parse_criteria(query)?;
-        Ok(self
-            .store()
-            .find_ids(ctx, resource_type, &criteria, 2)
-            .await?)
+        self.find_ids(ctx, resource_type, query, 2).await
     }
 
     /// `POST Type` (with optional `If-None-Exist`). The server assigns the id.

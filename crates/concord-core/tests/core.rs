@@ -19,10 +19,11 @@ fn patient() -> serde_json::Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn full_policy_writes_every_row_kind_and_default_writes_identifiers() {
+async fn default_policy_writes_every_row_kind_and_lean_writes_identifiers() {
     let ctx = TenantContext::new("t", Actor::System, "test");
     let dir = tempfile::tempdir().unwrap();
-    let full = engine(&dir, IndexPolicy::AllSearchParameters);
+    assert_eq!(IndexPolicy::default(), IndexPolicy::AllSearchParameters);
+    let full = engine(&dir, IndexPolicy::default());
     let w = full.create(&ctx, "Patient", patient(), None).await.unwrap();
     let rows = full
         .store()
@@ -51,7 +52,7 @@ async fn full_policy_writes_every_row_kind_and_default_writes_identifiers() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let lean = engine(&dir, IndexPolicy::default());
+    let lean = engine(&dir, IndexPolicy::Identifiers);
     let w = lean.create(&ctx, "Patient", patient(), None).await.unwrap();
     let rows = lean
         .store()
@@ -66,4 +67,43 @@ async fn full_policy_writes_every_row_kind_and_default_writes_identifiers() {
         .await
         .unwrap();
     assert_eq!(again.id, w.id);
+}
+
+/// Resources written under the lean policy become searchable after a
+/// reindex under the full one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_fills_in_the_search_index() {
+    use concord_core::{Handling, SearchRequest};
+    let ctx = TenantContext::new("t", Actor::System, "test");
+    let dir = tempfile::tempdir().unwrap();
+    let lean = engine(&dir, IndexPolicy::Identifiers);
+    for _ in 0..3 {
+        lean.create(&ctx, "Patient", patient(), None).await.unwrap();
+    }
+    let gone = lean.create(&ctx, "Patient", patient(), None).await.unwrap();
+    lean.delete(&ctx, "Patient", &gone.id, None).await.unwrap();
+    let search = |engine: Engine| async move {
+        let req = SearchRequest {
+            resource_type: Some("Patient".into()),
+            compartment: None,
+            params: vec![("family".into(), "alv".into())],
+            handling: Handling::Strict,
+            base_url: String::new(),
+        };
+        engine.search(&ctx_of(), &req).await.unwrap().matches.len()
+    };
+    assert_eq!(search(lean.clone()).await, 0, "not indexed by name yet");
+    let full = engine(&dir, IndexPolicy::AllSearchParameters);
+    let mut batches = 0;
+    let done = full.reindex(&ctx, |_| batches += 1).await.unwrap();
+    assert_eq!(done, 3, "live resources only");
+    assert!(batches >= 1);
+    assert_eq!(search(full.clone()).await, 3);
+    // Idempotent.
+    assert_eq!(full.reindex(&ctx, |_| {}).await.unwrap(), 3);
+    assert_eq!(search(full).await, 3);
+}
+
+fn ctx_of() -> TenantContext {
+    TenantContext::new("t", Actor::System, "test")
 }

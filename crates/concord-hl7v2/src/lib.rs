@@ -10,9 +10,11 @@ pub mod delimiters;
 mod encode;
 pub mod error;
 pub mod escape;
+pub mod fhir;
 pub mod groups;
 pub mod message;
 pub mod mllp;
+pub mod outbound;
 mod parse;
 pub mod path;
 

@@ -114,7 +114,8 @@ fn parse_time(t: &str) -> Option<(i64, i64)> {
             }
         }
     };
-    if parts.next().is_some() || h > 24 || m > 59 || s > 60 {
+    // FHIR's time grammar: hours 00-23, seconds up to 60 (leap second).
+    if parts.next().is_some() || h > 23 || m > 59 || s > 60 {
         return None;
     }
     let at = ((h * 60 + m) * 60 + s) * 1000 + ms - zone_ms;
@@ -130,8 +131,12 @@ fn split_zone(t: &str) -> Option<(&str, i64)> {
         let (clock, zone) = t.split_at(at);
         let sign = if zone.starts_with('-') { -1 } else { 1 };
         let (hh, mm) = zone[1..].split_once(':')?;
-        let minutes = digits(hh, 2)? * 60 + digits(mm, 2)?;
-        return Some((clock, sign * minutes * 60_000));
+        let (hh, mm) = (digits(hh, 2)?, digits(mm, 2)?);
+        // FHIR's zone grammar: -14:00 … +14:00.
+        if mm > 59 || hh * 60 + mm > 14 * 60 {
+            return None;
+        }
+        return Some((clock, sign * (hh * 60 + mm) * 60_000));
     }
     Some((t, 0))
 }
@@ -171,6 +176,10 @@ mod tests {
             "x",
             "2020-1-1",
             "2020-01-01T10:00:00.Z",
+            "2020-01-01T24:00",
+            "2020-01-01T10:00:00+25:00",
+            "2020-01-01T10:00:00-14:30",
+            "2020-01-01T10:00:00+01:60",
         ] {
             assert_eq!(parse_range(bad), None, "{bad}");
         }

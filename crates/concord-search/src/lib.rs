@@ -8,6 +8,7 @@
 pub mod datetime;
 pub mod extract;
 pub mod normalize;
+pub mod plan;
 pub mod query;
 pub mod registry;
 pub mod ucum;

@@ -13,7 +13,8 @@ const CLEAR: &str = "WITH
     n AS (DELETE FROM idx_number WHERE tenant = $1 AND type = $2 AND id = $3),
     u AS (DELETE FROM idx_uri WHERE tenant = $1 AND type = $2 AND id = $3),
     c AS (DELETE FROM idx_composite WHERE tenant = $1 AND type = $2 AND id = $3),
-    m AS (DELETE FROM compartment WHERE tenant = $1 AND type = $2 AND id = $3)
+    m AS (DELETE FROM compartment WHERE tenant = $1 AND type = $2 AND id = $3),
+    f AS (DELETE FROM idx_fulltext WHERE tenant = $1 AND type = $2 AND id = $3)
 DELETE FROM idx_token WHERE tenant = $1 AND type = $2 AND id = $3";
 
 /// One statement writes every kind of row: each CTE inserts from parallel
@@ -137,6 +138,31 @@ pub(crate) async fn insert(
         ],
     )
     .await?;
+    if !rows.fulltext.is_empty() {
+        let words = |p: &str| {
+            rows.fulltext
+                .iter()
+                .find(|f| f.param == p)
+                .map_or("", |f| f.words.as_str())
+        };
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO idx_fulltext (tenant, type, id, narrative, content)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .await?;
+        tx.execute(
+            &stmt,
+            &[
+                &tenant,
+                &resource_type,
+                &id,
+                &words("_text"),
+                &words("_content"),
+            ],
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -249,6 +275,17 @@ pub(crate) async fn read(
             compartment_type: s(&r, 0)?,
             compartment_id: s(&r, 1)?,
         });
+    }
+    for r in q(format!("SELECT narrative, content FROM idx_fulltext {W}")).await? {
+        for (param, at) in [("_text", 0), ("_content", 1)] {
+            let words = s(&r, at)?;
+            if !words.is_empty() {
+                out.fulltext.push(concord_store::FullTextIndex {
+                    param: param.into(),
+                    words,
+                });
+            }
+        }
     }
     Ok(out)
 }

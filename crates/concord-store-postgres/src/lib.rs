@@ -8,6 +8,7 @@
 mod auth;
 mod changes;
 mod commit;
+mod dialect;
 mod error;
 mod find;
 mod history;
@@ -17,14 +18,19 @@ mod ledger;
 mod migrate;
 mod plan;
 mod read;
+mod search;
+#[cfg(test)]
+mod sql_snapshots;
 mod stamp;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use concord_store::search::{SearchPage, SearchPlan};
 use concord_store::{
     ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, IndexRows,
-    PendingWrite, ResourceStore, Store, StoreError, StoreResult, StoredVersion, TenantContext,
+    PendingWrite, ResourceStore, SearchStore, Store, StoreError, StoreResult, StoredVersion,
+    TenantContext,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 use tokio_postgres::NoTls;
@@ -144,6 +150,34 @@ impl ResourceStore for PostgresStore {
 
     async fn count_by_type(&self, ctx: &TenantContext) -> StoreResult<Vec<(String, u64)>> {
         read::count_by_type(&self.pool, &ctx.tenant).await
+    }
+}
+
+#[async_trait]
+impl SearchStore for PostgresStore {
+    async fn search(&self, ctx: &TenantContext, plan: &SearchPlan) -> StoreResult<SearchPage> {
+        search::search(&self.pool, &ctx.tenant, plan).await
+    }
+
+    async fn count(&self, ctx: &TenantContext, plan: &SearchPlan) -> StoreResult<u64> {
+        search::count(&self.pool, &ctx.tenant, plan).await
+    }
+
+    async fn scan(
+        &self,
+        ctx: &TenantContext,
+        after: Option<(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredVersion>> {
+        search::scan(&self.pool, &ctx.tenant, after, limit).await
+    }
+
+    async fn replace_index_rows(
+        &self,
+        ctx: &TenantContext,
+        rows: Vec<(String, String, IndexRows)>,
+    ) -> StoreResult<()> {
+        search::replace_index_rows(&self.pool, &ctx.tenant, &rows).await
     }
 }
 

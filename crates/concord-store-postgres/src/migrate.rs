@@ -28,7 +28,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "string_exact",
         sql: include_str!("../migrations/0002_string_exact.sql"),
     },
-    // 3 is the search migration.
+    Migration {
+        version: 3,
+        name: "search_lookup",
+        sql: include_str!("../migrations/0003_search_lookup.sql"),
+    },
     Migration {
         version: 4,
         name: "auth",

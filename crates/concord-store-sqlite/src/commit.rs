@@ -26,6 +26,19 @@ const INDEX_TABLES: &[&str] = &[
 ];
 
 /// Runs one statement (cached) in the transaction.
+/// Deletes every index and compartment row of resource `rid`.
+pub(crate) fn clear_index_rows(tx: &Transaction<'_>, rid: i64) -> StoreResult<()> {
+    for table in INDEX_TABLES {
+        exec(
+            tx,
+            &format!("DELETE FROM {table} WHERE rid = ?1"),
+            params![rid],
+        )?;
+    }
+    exec(tx, "DELETE FROM fulltext WHERE rowid = ?1", params![rid])?;
+    Ok(())
+}
+
 fn exec(tx: &Transaction<'_>, sql: &str, args: impl rusqlite::Params) -> StoreResult<usize> {
     tx.prepare_cached(sql)
         .map_err(backend)?
@@ -159,13 +172,7 @@ fn apply(
         ],
     )?;
     if let Some(old) = old_rid {
-        for table in INDEX_TABLES {
-            exec(
-                tx,
-                &format!("DELETE FROM {table} WHERE rid = ?1"),
-                params![old],
-            )?;
-        }
+        clear_index_rows(tx, old)?;
     }
     if pw.kind != WriteKind::Delete {
         crate::index::write(tx, tenant, &pw.resource_type, &pw.id, rid, &pw.index)?;

@@ -129,6 +129,28 @@ pub fn write(
             .map_err(backend)?;
         }
     }
+    if !rows.fulltext.is_empty() {
+        let words = |p: &str| {
+            rows.fulltext
+                .iter()
+                .find(|f| f.param == p)
+                .map_or("", |f| f.words.as_str())
+        };
+        tx.prepare_cached(
+            "INSERT INTO fulltext (rowid, tenant, type, id, narrative, content)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(backend)?
+        .execute(params![
+            rid,
+            tenant,
+            rt,
+            id,
+            words("_text"),
+            words("_content")
+        ])
+        .map_err(backend)?;
+    }
     Ok(())
 }
 
@@ -284,5 +306,22 @@ pub fn read(c: &rusqlite::Connection, tenant: &str, rt: &str, id: &str) -> Store
                 })
             },
         )?,
+        fulltext: rows(
+            c,
+            &format!("SELECT narrative, content FROM fulltext {W}"),
+            k,
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?
+        .into_iter()
+        .flat_map(|(narrative, content)| {
+            [("_text", narrative), ("_content", content)]
+                .into_iter()
+                .filter(|(_, words)| !words.is_empty())
+                .map(|(param, words)| concord_store::FullTextIndex {
+                    param: param.into(),
+                    words,
+                })
+        })
+        .collect(),
     })
 }

@@ -4,19 +4,25 @@
 
 mod auth;
 mod commit;
+mod dialect;
 mod error;
 mod index;
 mod migrate;
 mod pool;
 mod read;
+mod search;
+#[cfg(test)]
+mod sql_snapshots;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use concord_store::search::{SearchPage, SearchPlan};
 use concord_store::{
     ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, IndexRows,
-    PendingWrite, ResourceStore, Store, StoreError, StoreResult, StoredVersion, TenantContext,
+    PendingWrite, ResourceStore, SearchStore, Store, StoreError, StoreResult, StoredVersion,
+    TenantContext,
 };
 use rusqlite::Connection;
 
@@ -134,6 +140,52 @@ impl ResourceStore for SqliteStore {
         let tenant = ctx.tenant.clone();
         self.with_reader(move |c| read::count_by_type(c, &tenant))
             .await
+    }
+}
+
+#[async_trait]
+impl SearchStore for SqliteStore {
+    async fn search(&self, ctx: &TenantContext, plan: &SearchPlan) -> StoreResult<SearchPage> {
+        let (tenant, plan) = (ctx.tenant.clone(), plan.clone());
+        self.with_reader(move |c| search::search(c, &tenant, &plan))
+            .await
+    }
+
+    async fn count(&self, ctx: &TenantContext, plan: &SearchPlan) -> StoreResult<u64> {
+        let (tenant, plan) = (ctx.tenant.clone(), plan.clone());
+        self.with_reader(move |c| search::count(c, &tenant, &plan))
+            .await
+    }
+
+    async fn scan(
+        &self,
+        ctx: &TenantContext,
+        after: Option<(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredVersion>> {
+        let tenant = ctx.tenant.clone();
+        self.with_reader(move |c| search::scan(c, &tenant, after.as_ref(), limit))
+            .await
+    }
+
+    async fn replace_index_rows(
+        &self,
+        ctx: &TenantContext,
+        rows: Vec<(String, String, IndexRows)>,
+    ) -> StoreResult<()> {
+        let pool = self.pool.clone();
+        let tenant = ctx.tenant.clone();
+        tokio::task::spawn_blocking(move || {
+            pool.with_writer(|w| {
+                let tx = w.conn.transaction().map_err(error::backend)?;
+                for (rt, id, rows) in &rows {
+                    search::replace_index_rows(&tx, &tenant, rt, id, rows)?;
+                }
+                tx.commit().map_err(error::backend)
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?
     }
 }
 

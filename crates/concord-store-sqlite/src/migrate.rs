@@ -13,7 +13,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "search_index",
         include_str!("../migrations/0002_search_index.sql"),
     ),
-    // 3 is the search migration.
+    (
+        3,
+        "search_lookup",
+        include_str!("../migrations/0003_search_lookup.sql"),
+    ),
     (4, "auth", include_str!("../migrations/0004_auth.sql")),
 ];
 

@@ -149,10 +149,14 @@ pub fn find_ids(
                 system,
                 code,
             } => {
+                // An uncorrelated IN drives the lookup from idx_token_lookup;
+                // a correlated EXISTS walked every resource of the type.
                 sql.push_str(
-                    " AND EXISTS (SELECT 1 FROM idx_token t WHERE t.tenant = r.tenant
-                      AND t.type = r.type AND t.id = r.id AND t.param = ? AND t.code = ?",
+                    " AND r.id IN (SELECT t.id FROM idx_token t WHERE t.tenant = ?
+                      AND t.type = ? AND t.param = ? AND t.code = ?",
                 );
+                args.push(Sql::Text(tenant.into()));
+                args.push(Sql::Text(rt.into()));
                 args.push(Sql::Text(param.clone()));
                 args.push(Sql::Text(code.clone()));
                 match system.as_deref() {

@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 
 use crate::{
-    Actor, CompartmentIndex, CompositeIndex, Criterion, DateIndex, HistoryQuery, IndexRows,
-    NumberIndex, PendingWrite, Precondition, QuantityIndex, ReferenceIndex, Store, StoreError,
-    StringIndex, TenantContext, TokenIndex, UriIndex, WriteKind, WriteOutcome,
+    Actor, CompartmentIndex, CompositeIndex, Criterion, DateIndex, FullTextIndex, HistoryQuery,
+    IndexRows, NumberIndex, PendingWrite, Precondition, QuantityIndex, ReferenceIndex, Store,
+    StoreError, StringIndex, TenantContext, TokenIndex, UriIndex, WriteKind, WriteOutcome,
 };
 
 type Case = (
@@ -829,6 +829,16 @@ fn rows_of_every_kind(tag: &str) -> IndexRows {
             compartment_type: "Patient".into(),
             compartment_id: p("pat"),
         }],
+        fulltext: vec![
+            FullTextIndex {
+                param: "_text".into(),
+                words: format!("narrative {}", p("words")),
+            },
+            FullTextIndex {
+                param: "_content".into(),
+                words: format!("content {}", p("words")),
+            },
+        ],
     }
 }
 

@@ -8,6 +8,7 @@ mod error;
 pub mod ledger;
 pub mod meta;
 mod model;
+pub mod search;
 pub mod timestamp;
 mod traits;
 
@@ -21,8 +22,8 @@ pub use context::{Actor, TenantContext, DEFAULT_TENANT};
 pub use error::{StoreError, StoreResult};
 pub use model::{
     ChangeEvent, CommittedWrite, CompartmentIndex, CompositeIndex, Criterion, DateIndex,
-    HistoryEntry, HistoryPage, HistoryQuery, IndexRows, NumberIndex, PendingWrite, Precondition,
-    QuantityIndex, ReferenceIndex, StoredVersion, StringIndex, TokenIndex, UriIndex, WriteKind,
-    WriteOutcome,
+    FullTextIndex, HistoryEntry, HistoryPage, HistoryQuery, IndexRows, NumberIndex, PendingWrite,
+    Precondition, QuantityIndex, ReferenceIndex, StoredVersion, StringIndex, TokenIndex, UriIndex,
+    WriteKind, WriteOutcome,
 };
-pub use traits::{ChangeFeed, ResourceStore, Store};
+pub use traits::{ChangeFeed, ResourceStore, SearchStore, Store};

@@ -117,6 +117,14 @@ pub struct CompositeIndex {
     pub value: String,
 }
 
+/// Full-text words of a resource for `_text` (the narrative) or `_content`
+/// (every string): normalized words separated by single spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullTextIndex {
+    pub param: String,
+    pub words: String,
+}
+
 /// Membership of the resource in a compartment (`Patient/123`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompartmentIndex {
@@ -137,6 +145,8 @@ pub struct IndexRows {
     pub uris: Vec<UriIndex>,
     pub composites: Vec<CompositeIndex>,
     pub compartments: Vec<CompartmentIndex>,
+    /// At most one row each for `_text` and `_content`.
+    pub fulltext: Vec<FullTextIndex>,
 }
 
 impl IndexRows {
@@ -151,6 +161,7 @@ impl IndexRows {
             + self.uris.len()
             + self.composites.len()
             + self.compartments.len()
+            + self.fulltext.len()
     }
 
     pub fn is_empty(&self) -> bool {

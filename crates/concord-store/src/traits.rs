@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use crate::search::{SearchPage, SearchPlan};
 use crate::{
     ChangeEvent, CommittedWrite, Criterion, HistoryPage, HistoryQuery, IndexRows, PendingWrite,
     StoreResult, StoredVersion, TenantContext,
@@ -74,8 +75,37 @@ pub trait ChangeFeed: Send + Sync {
     ) -> StoreResult<Vec<ChangeEvent>>;
 }
 
+/// Search over the index rows of current versions.
+#[async_trait]
+pub trait SearchStore: Send + Sync {
+    /// One page of live resources matching the plan, in its order.
+    async fn search(&self, ctx: &TenantContext, plan: &SearchPlan) -> StoreResult<SearchPage>;
+
+    /// How many live resources match the plan (sort and page ignored).
+    async fn count(&self, ctx: &TenantContext, plan: &SearchPlan) -> StoreResult<u64>;
+
+    /// Current versions of live resources ordered by (type, id), after the
+    /// key `after` (from the start when `None`), at most `limit`: for
+    /// `concord reindex`.
+    async fn scan(
+        &self,
+        ctx: &TenantContext,
+        after: Option<(String, String)>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredVersion>>;
+
+    /// Replaces the index rows of live resources' current versions, in one
+    /// transaction (no new version, no ledger entry: index rows are derived
+    /// data). Resources deleted meanwhile are skipped.
+    async fn replace_index_rows(
+        &self,
+        ctx: &TenantContext,
+        rows: Vec<(String, String, IndexRows)>,
+    ) -> StoreResult<()>;
+}
+
 /// Everything a backend provides.
-pub trait Store: ResourceStore + ChangeFeed {
+pub trait Store: ResourceStore + SearchStore + ChangeFeed {
     /// A short name for logs and the CapabilityStatement ("sqlite", "postgresql").
     fn backend_name(&self) -> &'static str;
 }

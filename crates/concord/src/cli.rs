@@ -30,6 +30,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Apply pending database migrations and exit.
     Migrate(StorageArgs),
+    /// Recompute the search index of every stored resource and exit.
+    Reindex(StorageArgs),
     /// Evaluate a FHIRPath expression against a resource and print the result as JSON.
     Fhirpath(FhirPathArgs),
     /// Measure Concord and print the figures.
@@ -142,10 +144,11 @@ pub struct ServeArgs {
     /// Largest request body accepted, in MiB.
     #[arg(long, env = "CONCORD_MAX_BODY_MB", default_value_t = 32)]
     pub max_body_mb: usize,
-    /// Write every search-parameter index row (experimental until search
-    /// queries land; about halves SQLite ingest). Default: identifier rows only.
+    /// Write the index rows of every search parameter (the default).
+    /// `--search-index=false` keeps only identifier rows: faster ingest, but
+    /// search then finds resources only by `_id`, `_lastUpdated` and identifier.
     #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
-          default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+          default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
     /// Require SMART on FHIR access tokens and serve the authorization server
     /// (`/auth/*`, `/.well-known/smart-configuration`). Off by default until
@@ -153,6 +156,40 @@ pub struct ServeArgs {
     #[arg(long, env = "CONCORD_AUTH", num_args = 0..=1, default_missing_value = "true",
           default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
     pub auth: bool,
+    #[command(flatten)]
+    pub mllp: MllpArgs,
+}
+
+/// The HL7 v2 MLLP listener of `concord serve`.
+#[derive(Debug, Clone, Args)]
+pub struct MllpArgs {
+    /// Also receive HL7 v2 messages over MLLP on this address, e.g. 127.0.0.1:2575.
+    #[arg(long, env = "CONCORD_MLLP_LISTEN")]
+    pub mllp_listen: Option<SocketAddr>,
+    /// Largest HL7 v2 message accepted, in KiB (larger ones get an AR).
+    #[arg(long, env = "CONCORD_MLLP_MAX_MESSAGE_KB", default_value_t = 4096)]
+    pub mllp_max_message_kb: usize,
+    /// Close MLLP connections idle this many seconds.
+    #[arg(long, env = "CONCORD_MLLP_IDLE_TIMEOUT_SECS", default_value_t = 300)]
+    pub mllp_idle_timeout_secs: u64,
+    /// UTC offset assumed for HL7 v2 times sent without one, e.g. +01:00
+    /// (default: such times keep only their date).
+    #[arg(long, env = "CONCORD_HL7V2_DEFAULT_OFFSET", value_parser = parse_offset)]
+    pub hl7v2_default_offset: Option<String>,
+}
+
+fn parse_offset(s: &str) -> Result<String, String> {
+    let b = s.as_bytes();
+    let ok = b.len() == 6
+        && (b[0] == b'+' || b[0] == b'-')
+        && b[1..3].iter().all(u8::is_ascii_digit)
+        && b[3] == b':'
+        && b[4..6].iter().all(u8::is_ascii_digit);
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("expected an offset like +01:00 or -05:00".into())
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -191,6 +228,33 @@ pub enum BenchCommand {
     Ingest(BenchIngestArgs),
     /// Read resources by id over HTTP with concurrent connections; print requests/s and latency.
     Read(BenchReadArgs),
+    /// Load a synthetic population (about 1,000,000 resources by default) and
+    /// time the reference search queries; print requests/s and p50/p99.
+    Search(BenchSearchArgs),
+    /// Send ORU^R01 messages over MLLP to an in-process listener; print ORU/s and latency.
+    Mllp(BenchMllpArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchSearchArgs {
+    /// Patients in the population (about 21 resources each).
+    #[arg(long, env = "CONCORD_BENCH_PATIENTS", default_value_t = 48_000)]
+    pub patients: usize,
+    /// Keep the SQLite database here between runs (default: a temporary one).
+    #[arg(long, env = "CONCORD_BENCH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Patients loaded at once.
+    #[arg(long, env = "CONCORD_BENCH_JOBS", default_value_t = 4)]
+    pub jobs: usize,
+    /// Concurrent connections per query.
+    #[arg(long, env = "CONCORD_BENCH_CONNECTIONS", default_value_t = 2)]
+    pub connections: usize,
+    /// Seconds per query.
+    #[arg(long, env = "CONCORD_BENCH_SECONDS", default_value_t = 5)]
+    pub seconds: u64,
+    /// Benchmark PostgreSQL instead of SQLite.
+    #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -203,10 +267,11 @@ pub struct BenchIngestArgs {
     /// Stop after this many bundles.
     #[arg(long, env = "CONCORD_BENCH_LIMIT")]
     pub limit: Option<usize>,
-    /// Write every search-parameter index row (experimental until search
-    /// queries land; about halves SQLite ingest). Default: identifier rows only.
+    /// Write the index rows of every search parameter (the default).
+    /// `--search-index=false` keeps only identifier rows: faster ingest, but
+    /// search then finds resources only by `_id`, `_lastUpdated` and identifier.
     #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
-          default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+          default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
@@ -224,6 +289,27 @@ pub struct BenchReadArgs {
     /// Resources to create and read back.
     #[arg(long, env = "CONCORD_BENCH_RESOURCES", default_value_t = 1000)]
     pub resources: usize,
+    /// Benchmark PostgreSQL instead of a temporary SQLite database.
+    #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchMllpArgs {
+    /// Messages to send.
+    #[arg(long, env = "CONCORD_BENCH_MESSAGES", default_value_t = 5000)]
+    pub messages: usize,
+    /// OBX segments per message.
+    #[arg(long, env = "CONCORD_BENCH_OBX", default_value_t = 10)]
+    pub obx: usize,
+    /// Concurrent MLLP connections.
+    #[arg(long, env = "CONCORD_BENCH_CONNECTIONS", default_value_t = 4)]
+    pub connections: usize,
+    /// Index every search parameter, as `concord serve` does by default
+    /// (`=false`: identifier rows only).
+    #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
+          default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub search_index: bool,
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,

@@ -8,6 +8,8 @@ mod cli;
 mod demo;
 mod fhirpath;
 mod import;
+mod mllp;
+mod reindex;
 mod serve;
 mod storage;
 
@@ -46,10 +48,13 @@ fn main() -> std::process::ExitCode {
             Command::Demo(args) => demo::run(args).await,
             Command::Import(args) => import::run(args).await,
             Command::Migrate(args) => storage::migrate(args).await,
+            Command::Reindex(args) => reindex::run(args).await,
             Command::Fhirpath(args) => fhirpath::run(args),
             Command::Bench(BenchCommand::Ingest(args)) => bench::ingest::run(args).await,
             Command::Bench(BenchCommand::Read(args)) => bench::read::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
+            Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
+            Command::Bench(BenchCommand::Search(args)) => bench::search::run(args).await,
         }
     });
     match result {

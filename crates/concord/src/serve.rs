@@ -14,6 +14,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let mut config = ApiConfig {
         base_url: args.base_url.clone(),
         max_body_bytes: args.max_body_mb.saturating_mul(1024 * 1024),
+        hl7v2_default_offset: args.mllp.hl7v2_default_offset.clone(),
         ..ApiConfig::default()
     };
     if args.auth {
@@ -36,7 +37,20 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         engine: Engine::new(store).with_index_policy(policy),
         config,
     };
-    serve(state, args.listen, &description).await
+    let mllp = crate::mllp::start(
+        &args.mllp,
+        state.engine.clone(),
+        state.config.tenant.clone(),
+    )
+    .await?;
+    let result = serve(state, args.listen, &description).await;
+    if let Some(server) = mllp {
+        // Lets each connection finish the message it is on.
+        if let Err(e) = server.shutdown().await {
+            tracing::warn!(error = %e, "MLLP listener did not stop cleanly");
+        }
+    }
+    result
 }
 
 /// Binds, prints the URL, and serves until Ctrl-C / SIGTERM.

@@ -177,7 +177,7 @@ fn help_explains_each_command() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for command in ["serve", "demo", "import", "migrate", "bench"] {
+    for command in ["serve", "demo", "import", "migrate", "reindex", "bench"] {
         assert!(
             text.contains(command),
             "--help does not mention {command}: {text}"
@@ -256,6 +256,23 @@ fn import_loads_bundles_and_ndjson_with_a_final_count() {
     assert!(!out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("1 file(s) had errors"), "{stdout}");
+
+    // Reindex walks every live resource.
+    let out = Command::new(BIN)
+        .arg("reindex")
+        .env("CONCORD_DATA_DIR", data.path())
+        .env_remove("CONCORD_DATABASE_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The second import added the bundle's two resources again (POST); the
+    // practitioners were updated in place: 6 live resources.
+    assert!(stdout.contains("reindexed 6 resources"), "{stdout}");
 }
 
 #[test]

@@ -219,9 +219,16 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         }
         _ => {
             // Searches, type/system history, batches, conditional writes, operations.
-            let rtype = segments.first().cloned().unwrap_or_default();
+            // Compartment searches name the searched type last.
+            let rtype = if route == "/{ctype}/{cid}/{rtype}" {
+                segments.get(2).cloned().unwrap_or_default()
+            } else {
+                segments.first().cloned().unwrap_or_default()
+            };
+            let is_search = segments.last().is_some_and(|s| s == "_search");
             let interaction = match method {
                 Method::GET => Interaction::Search,
+                _ if is_search => Interaction::Search,
                 Method::DELETE => Interaction::Delete,
                 _ => Interaction::Update,
             };

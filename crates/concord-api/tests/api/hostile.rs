@@ -229,7 +229,6 @@ async fn bad_urls() {
         (Method::POST, "metadata"),
         (Method::PUT, ""),
         (Method::DELETE, ""),
-        (Method::GET, ""),
         (Method::POST, "Patient/1"),
         (Method::PATCH, "Patient"),
         (Method::DELETE, "_history"),

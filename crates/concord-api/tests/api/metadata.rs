@@ -48,7 +48,7 @@ async fn capability_statement() {
         assert!(types.contains(t), "{t}");
     }
 
-    // The interactions offered are exactly those implemented (no search yet).
+    // The interactions offered are exactly those implemented.
     let codes = |v: &Value| -> BTreeSet<String> {
         v.as_array()
             .unwrap()
@@ -65,6 +65,7 @@ async fn capability_statement() {
         "history-instance",
         "history-type",
         "create",
+        "search-type",
     ]
     .into_iter()
     .map(String::from)
@@ -78,15 +79,48 @@ async fn capability_statement() {
     let system: BTreeSet<String> = codes(&rest["interaction"]);
     assert_eq!(
         system,
-        ["transaction", "batch", "history-system"]
+        ["transaction", "batch", "history-system", "search-system"]
             .into_iter()
             .map(String::from)
             .collect()
     );
 
-    // What is not claimed is indeed not there: search-type on GET [type].
-    let r = get(&app, "Patient").await;
-    assert!(matches!(r.status, 404 | 405), "{}", r.text);
+    // Every search parameter of a type is listed, and each listed one works.
+    let patient = resources
+        .iter()
+        .find(|r| r["type"] == "Patient")
+        .expect("Patient");
+    let names: BTreeSet<String> = patient["searchParam"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    for p in [
+        "_id",
+        "_lastUpdated",
+        "name",
+        "birthdate",
+        "identifier",
+        "general-practitioner",
+        "_tag",
+    ] {
+        assert!(names.contains(p), "Patient searchParam {p}");
+    }
+    assert!(
+        names.contains("_text") && names.contains("_content"),
+        "full text is offered"
+    );
+    for p in &names {
+        let r = get(&app, &format!("Patient?{p}:missing=true")).await;
+        assert_eq!(r.status, 200, "Patient?{p}:missing=true: {}", r.text);
+    }
+    assert_eq!(patient["operation"][0]["name"], "everything");
+    assert!(patient["searchRevInclude"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v == "Observation:subject"));
 
     // And a claimed interaction works on an arbitrary type.
     let id = create(

@@ -53,6 +53,19 @@ async fn roles_limit_what_user_scopes_reach() {
         "start": "2026-01-05T10:00:00Z", "end": "2026-01-05T10:30:00Z",
         "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}]});
     assert_eq!(create(&w, &desk, appt).await, 201);
+    // Searches follow s: the front desk may search Appointments, not Observations.
+    assert_eq!(get(&w, "/Appointment", &desk).await.status(), 200);
+    assert_eq!(get(&w, "/Observation", &desk).await.status(), 403);
+    assert_eq!(
+        get(&w, "/Observation?subject=Patient/p1", &doc)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        get(&w, "/Patient/p1/Observation", &desk).await.status(),
+        403
+    );
     // History of the instance follows read; deletes need d.
     assert_eq!(
         get(&w, "/Observation/o1/_history", &doc).await.status(),

@@ -8,6 +8,7 @@ mod extensions;
 mod profiles;
 mod search;
 mod structure;
+mod summary;
 mod valuesets;
 
 pub use extensions::{
@@ -22,7 +23,10 @@ pub use structure::{
     definitions, ChildRef, Constraint, Definitions, ElementDef, Kind, Node, TypeDef,
     ELEMENT_TYPE_RESOURCE,
 };
-pub use valuesets::{code_in_value_set, value_set_has_system, value_set_is_checkable};
+pub use summary::{mandatory_elements, summary_elements};
+pub use valuesets::{
+    code_in_value_set, value_set_codes, value_set_has_system, value_set_is_checkable,
+};
 
 /// Resolves a FHIR path such as `Observation.valueQuantity.value` or
 /// `Patient.name.given` to its element definition, following choice types,

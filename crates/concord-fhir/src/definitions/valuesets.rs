@@ -69,6 +69,23 @@ pub fn value_set_has_system(url: &str, system: &str) -> Option<bool> {
     Some(systems.iter().any(|(s, _)| s == system))
 }
 
+/// The codes of a locally expanded value set, per code system (sorted by
+/// system, codes sorted), or `None` when it is unknown or not checkable.
+pub fn value_set_codes(url: &str) -> Option<Vec<(String, Vec<String>)>> {
+    let url = url.split('|').next().unwrap_or(url);
+    let systems = valuesets().get(url)?.as_ref()?;
+    let mut out: Vec<(String, Vec<String>)> = systems
+        .iter()
+        .map(|(s, codes)| {
+            let mut codes: Vec<String> = codes.iter().cloned().collect();
+            codes.sort();
+            (s.clone(), codes)
+        })
+        .collect();
+    out.sort();
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@
 mod compartment;
 mod composite;
 mod date;
+pub mod fulltext;
 mod quantity;
 mod reference;
 mod string;
@@ -27,6 +28,10 @@ pub const TEXT_SUFFIX: &str = ":text";
 pub const OF_TYPE_SUFFIX: &str = ":of-type";
 /// Suffix of the token rows of Reference.identifier (`subject:identifier`).
 pub const IDENTIFIER_SUFFIX: &str = ":identifier";
+/// Suffix of the quantity rows in UCUM canonical units
+/// (`value-quantity:canonical`), kept apart so a search without a unit
+/// compares only the values as recorded.
+pub const CANONICAL_SUFFIX: &str = ":canonical";
 
 /// An expression that failed while evaluating against a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +85,7 @@ pub fn extract(resource: &Value) -> Extraction {
             }
         }
     }
+    fulltext::add(resource, &mut out.rows);
     compartment::add(rt, resource, &mut out.rows);
     out
 }

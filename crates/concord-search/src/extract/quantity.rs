@@ -1,8 +1,9 @@
 //! Quantity rows (Quantity, Age, Duration, Count, Distance, SimpleQuantity,
-//! Money) with a second row in UCUM canonical units when the unit is known;
+//! Money) with a second row in UCUM canonical units when the unit is known
+//! (under `PARAM:canonical`);
 //! number rows (integer and decimal).
 
-use super::{push_unique, str_of};
+use super::{push_unique, str_of, CANONICAL_SUFFIX};
 use crate::ucum::{canonical, UCUM};
 use concord_store::{IndexRows, NumberIndex, QuantityIndex};
 use serde_json::Value;
@@ -25,7 +26,8 @@ pub(super) fn add_quantity(param: &str, ty: &str, v: &Value, rows: &mut IndexRow
     if system == Some(UCUM) {
         if let Some((cv, cc)) = code.and_then(|c| canonical(value, c)) {
             if Some(cc) != code {
-                push(param, cv, system, Some(cc), rows);
+                let canonical_param = format!("{param}{CANONICAL_SUFFIX}");
+                push(&canonical_param, cv, system, Some(cc), rows);
             }
         }
     }

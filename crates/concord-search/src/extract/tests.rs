@@ -166,13 +166,20 @@ fn observation_rows() {
     let q: Vec<(f64, Option<&str>)> = rows
         .quantities
         .iter()
-        .filter(|q| q.param == "value-quantity")
+        .filter(|q| q.param.starts_with("value-quantity"))
         .map(|q| (q.value, q.code.as_deref()))
         .collect();
     assert_eq!(q.len(), 2);
     assert_eq!(q[0], (5000.0, Some("mg")));
     assert_eq!(q[1].1, Some("g"));
     assert!((q[1].0 - 5.0).abs() < 1e-9);
+    assert_eq!(
+        rows.quantities
+            .iter()
+            .filter(|q| q.param == "value-quantity:canonical")
+            .count(),
+        1
+    );
     let composites: Vec<&str> = rows
         .composites
         .iter()

@@ -52,6 +52,14 @@ pub(super) fn values(
     modifier: Option<&Modifier>,
     raw: &str,
 ) -> Result<Vec<SearchValue>, Problem> {
+    // FHIR strings never contain NUL (and PostgreSQL text cannot hold it):
+    // such a value is malformed, not merely unmatched.
+    if raw.contains('\0') {
+        return Err(invalid(format!(
+            "parameter '{}' has a value with a NUL character",
+            p.code
+        )));
+    }
     let pieces = split_unescaped(raw, ',');
     if pieces.len() > MAX_OR_VALUES {
         return Err(invalid(format!(

@@ -2,6 +2,9 @@
 
 mod http1;
 pub mod ingest;
+pub mod mllp;
+mod population;
 pub mod read;
+pub mod search;
 mod server;
 mod stats;

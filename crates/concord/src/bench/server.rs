@@ -22,7 +22,32 @@ impl BenchServer {
         database_url: Option<&str>,
         full_index: bool,
     ) -> Result<BenchServer, String> {
+        BenchServer::open(database_url, None, full_index, true).await
+    }
+
+    /// A server on a kept SQLite directory (or PostgreSQL), every search
+    /// parameter indexed, in the default tenant so a later run finds the data.
+    pub async fn start_at(
+        database_url: Option<&str>,
+        data_dir: Option<&std::path::Path>,
+    ) -> Result<BenchServer, String> {
+        BenchServer::open(database_url, data_dir, true, false).await
+    }
+
+    async fn open(
+        database_url: Option<&str>,
+        data_dir: Option<&std::path::Path>,
+        full_index: bool,
+        own_tenant: bool,
+    ) -> Result<BenchServer, String> {
         let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let db_dir = match data_dir {
+            Some(d) => {
+                std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+                d.to_path_buf()
+            }
+            None => dir.path().to_path_buf(),
+        };
         let (store, backend): (Arc<dyn Store>, String) = match database_url {
             Some(url) => (
                 Arc::new(
@@ -33,10 +58,12 @@ impl BenchServer {
                 "PostgreSQL".into(),
             ),
             None => (
-                Arc::new(
-                    SqliteStore::open(dir.path().join("concord.db")).map_err(|e| e.to_string())?,
-                ),
-                "SQLite (temporary file)".into(),
+                Arc::new(SqliteStore::open(db_dir.join("concord.db")).map_err(|e| e.to_string())?),
+                if data_dir.is_some() {
+                    format!("SQLite ({})", db_dir.display())
+                } else {
+                    "SQLite (temporary file)".into()
+                },
             ),
         };
         let policy = if full_index {
@@ -49,7 +76,7 @@ impl BenchServer {
             max_body_bytes: 256 * 1024 * 1024,
             ..ApiConfig::default()
         };
-        if database_url.is_some() {
+        if database_url.is_some() && own_tenant {
             // A tenant of its own, so repeated runs on one database don't mix.
             config.tenant = format!("bench-{}", std::process::id());
         }

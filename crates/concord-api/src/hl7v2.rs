@@ -1,0 +1,109 @@
+//! The HL7 v2 error queue over FHIR (see docs/hl7v2.md):
+//!
+//! * `GET /$hl7v2-errors`: a searchset Bundle of the failed inbound-message
+//!   Tasks (each Task is also readable as `GET /Task/{id}`, its message as
+//!   `GET /Binary/{id}`; staff may correct the message with
+//!   `PUT /Binary/{id}`);
+//! * `POST /Task/{id}/$reprocess`: maps and applies the stored message again;
+//!   answers the Task as it now stands (`completed`, or `failed` with the
+//!   new error).
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Extension;
+use concord_fhir::IssueType;
+use concord_interfaces::{failed_tasks, reprocess, Hl7Inbound, InboundConfig, ReprocessError};
+use serde_json::{json, Value};
+
+use crate::request_id::RequestId;
+use crate::response::{base_url, json_response, resource_response};
+use crate::{ApiError, AppState};
+
+const QUEUE_LIMIT: usize = 1000;
+
+pub async fn errors(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let ctx = state.context(&rid.0);
+    let tasks = failed_tasks(&state.engine, &ctx, QUEUE_LIMIT)
+        .await
+        .map_err(|e| ApiError::from_core(e, &rid.0))?;
+    let base = base_url(&state, &headers);
+    let entries: Vec<Value> = tasks
+        .into_iter()
+        .map(|t| {
+            let id = t.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+            json!({"fullUrl": format!("{base}/Task/{id}"), "resource": t, "search": {"mode": "match"}})
+        })
+        .collect();
+    let bundle = json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": entries.len(),
+        "entry": entries
+    });
+    Ok(json_response(StatusCode::OK, bundle.to_string()))
+}
+
+/// `POST /{type}/{id}/{operation}`: only `Task/{id}/$reprocess` exists.
+pub async fn instance_operation(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    Path((rtype, id, operation)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    if rtype != "Task" || operation != "$reprocess" {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            IssueType::NotSupported,
+            format!("unknown operation {operation} on {rtype}"),
+        ));
+    }
+    let ctx = state.context(&rid.0);
+    let inbound = Hl7Inbound::new(
+        state.engine.clone(),
+        InboundConfig {
+            tenant: state.config.tenant.clone(),
+            default_offset: state.config.hl7v2_default_offset.clone(),
+        },
+    );
+    match reprocess(&inbound, &ctx, &id).await {
+        Ok(_) => {}
+        Err(ReprocessError::NotFound) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                IssueType::NotFound,
+                format!("Task/{id} is not an inbound HL7 v2 message"),
+            ))
+        }
+        Err(ReprocessError::AlreadyCompleted) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                IssueType::Conflict,
+                format!("Task/{id} is completed; it is not reprocessed"),
+            ))
+        }
+        Err(ReprocessError::BadMessage(why)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                IssueType::Invalid,
+                format!("the stored message cannot be read: {why}"),
+            ))
+        }
+        Err(ReprocessError::Core(e)) => return Err(ApiError::from_core(e, &rid.0)),
+    }
+    let task = state
+        .engine
+        .read(&ctx, "Task", &id)
+        .await
+        .map_err(|e| ApiError::from_core(e, &rid.0))?;
+    Ok(resource_response(
+        StatusCode::OK,
+        task.content.unwrap_or_default(),
+        task.version,
+        task.last_updated,
+        None,
+    ))
+}

@@ -1,0 +1,119 @@
+//! OBX value types, units, ranges, flags and statuses of the ORU mapping,
+//! and the patient rules of the other message types.
+
+use concord_hl7v2::fhir::{map_message, MapOptions};
+use concord_hl7v2::{ErrorCode, Message};
+use serde_json::Value;
+
+fn opts() -> MapOptions {
+    MapOptions {
+        message_reference: "Binary/m".into(),
+        recorded: "2026-01-01T00:00:00Z".into(),
+        default_offset: Some("+01:00".into()),
+    }
+}
+
+fn observations(text: &str) -> Vec<Value> {
+    let msg = Message::parse(text.as_bytes()).expect("parse");
+    let out = map_message(&msg, &opts()).expect("map");
+    assert!(!out.registers_patient);
+    out.bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"].clone())
+        .filter(|r| r["resourceType"] == "Observation")
+        .collect()
+}
+
+const HEAD: &str = "MSH|^~\\&|LAB|F|||20240101||ORU^R01|C1|P|2.5.1\rPID|1||7^^^H&1.2.3&ISO^MR\rOBR|1||F9^LAB|1-1^Panel^LN|||202401020700\r";
+
+#[test]
+fn value_types_units_ranges_flags_and_statuses() {
+    let text = format!(
+        "{HEAD}\
+         OBX|1|NM|1-1^A^LN||7.20|mmol/l^^ISO+|3.5-5.1|HH|||P\r\
+         OBX|2|SN|2-2^B^LN||<^5|U/L||L|||F\r\
+         OBX|3|SN|3-3^C^LN||^1^:^128||||||C\r\
+         OBX|4|SN|4-4^D^LN||^2^-^4|mg/dl|||||X\r\
+         OBX|5|CWE|5-5^E^LN||260373001^Detected^SCT|||POS|||F\r\
+         OBX|6|TX|6-6^F^LN||line one~line two||||||F\r\
+         OBX|7|DT|7-7^G^LN||20240105||||||D\r\
+         OBX|8|TS|8-8^H^LN||202401051230||||||F\r\
+         OBX|9|NM|9-9^I^LN||not a number|kg||N|||F\r"
+    );
+    let o = observations(&text);
+    assert_eq!(o.len(), 9);
+    assert_eq!(o[0]["status"], "preliminary");
+    assert_eq!(o[0]["valueQuantity"]["value"].to_string(), "7.20");
+    assert_eq!(o[0]["valueQuantity"]["system"], "http://unitsofmeasure.org");
+    assert_eq!(o[0]["valueQuantity"]["code"], "mmol/L");
+    assert_eq!(o[0]["referenceRange"][0]["low"]["value"].to_string(), "3.5");
+    assert_eq!(o[0]["referenceRange"][0]["high"]["code"], "mmol/L");
+    assert_eq!(o[0]["interpretation"][0]["coding"][0]["code"], "HH");
+    assert_eq!(
+        o[0]["interpretation"][0]["coding"][0]["system"],
+        "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+    );
+    // OBX-14 absent: OBR-7, zone from the default offset.
+    assert_eq!(o[0]["effectiveDateTime"], "2024-01-02T07:00:00+01:00");
+    assert_eq!(o[1]["valueQuantity"]["comparator"], "<");
+    assert_eq!(o[1]["valueQuantity"]["code"], "U/L");
+    assert_eq!(o[2]["status"], "corrected");
+    assert_eq!(
+        o[2]["valueRatio"]["denominator"]["value"].to_string(),
+        "128"
+    );
+    assert_eq!(o[3]["status"], "cancelled");
+    assert_eq!(o[3]["valueRange"]["high"]["code"], "mg/dL");
+    assert_eq!(
+        o[4]["valueCodeableConcept"]["coding"][0]["system"],
+        "http://snomed.info/sct"
+    );
+    assert_eq!(o[4]["interpretation"][0]["coding"][0]["code"], "POS");
+    assert_eq!(o[5]["valueString"], "line one\nline two");
+    assert_eq!(o[6]["valueDateTime"], "2024-01-05");
+    assert_eq!(o[6]["status"], "entered-in-error");
+    assert_eq!(o[7]["valueDateTime"], "2024-01-05T12:30:00+01:00");
+    assert_eq!(o[8]["valueString"], "not a number");
+    for r in &o {
+        let issues = concord_validation::validate_resource(r);
+        assert!(
+            !concord_fhir::outcome::has_failures(&issues),
+            "{r}: {issues:?}"
+        );
+    }
+}
+
+#[test]
+fn observation_ids_follow_the_order_and_code_not_the_message() {
+    let a = observations(&format!(
+        "{HEAD}OBX|1|NM|1-1^A^LN||1|||||F\rOBX|2|NM|2-2^B^LN||2|||||F\r"
+    ));
+    // A correction re-sent in another order of OBX, with a new control id.
+    let b = observations(
+        &format!("{HEAD}OBX|1|NM|2-2^B^LN||3|||||C\rOBX|2|NM|1-1^A^LN||4|||||C\r")
+            .replace("|C1|", "|C2|"),
+    );
+    assert_eq!(a[0]["id"], b[1]["id"]);
+    assert_eq!(a[1]["id"], b[0]["id"]);
+    assert_ne!(a[0]["id"], a[1]["id"]);
+}
+
+#[test]
+fn results_reference_the_patient_conditionally_and_need_an_identifier() {
+    let o = observations(&format!("{HEAD}OBX|1|NM|1-1^A^LN||1|||||F\r"));
+    assert_eq!(
+        o[0]["subject"]["reference"],
+        "Patient?identifier=urn:oid:1.2.3|7"
+    );
+    let no_id = "MSH|^~\\&|LAB|F|||20240101||ORU^R01|C1|P|2.5.1\rPID|1\rOBR|1||F9^LAB|1-1^P^LN\r";
+    let err = map_message(&Message::parse(no_id.as_bytes()).unwrap(), &opts()).unwrap_err();
+    assert_eq!(
+        (err.segment.as_str(), err.field, err.code),
+        ("PID", Some(3), ErrorCode::RequiredFieldMissing)
+    );
+    let unknown = "MSH|^~\\&|LAB|F|||20240101||ORU^R30|C1|P|2.5.1\rPID|1||7\r";
+    let err = map_message(&Message::parse(unknown.as_bytes()).unwrap(), &opts()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::UnsupportedEventCode);
+}

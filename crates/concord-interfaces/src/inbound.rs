@@ -1,0 +1,447 @@
+//! [`Hl7Inbound`]: store → detect retransmission → map → apply → ACK.
+//!
+//! * A new message is mapped (`concord_hl7v2::fhir`) and applied as ONE
+//!   transaction holding the `Binary` (the message as received), its `Task`
+//!   (`completed`) and the mapped resources with their Provenance; the ACK
+//!   (AA) is written only after that commit. A message that fails (mapping
+//!   error, unknown patient, invalid resource) is stored as `Binary` + a
+//!   `failed` Task in one transaction, then answered AE (or AR for an
+//!   unsupported type/event). So every ACKed message is stored, and nothing
+//!   is ever half applied.
+//! * A retransmission (same sender and control id → same id) finds its
+//!   Task: `completed` → AA again, nothing applied; `failed` → the same
+//!   AE/AR (staff fix and reprocess it from the error queue); a Task left
+//!   `in-progress` is processed now.
+//! * Messages with the same id are processed one at a time (striped locks).
+
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use concord_core::{CoreError, Engine};
+use concord_hl7v2::fhir::{map_message, MapError, MapOptions, Mapped};
+use concord_hl7v2::{AckBuilder, ErrorCode, Message, MessageHandler, ParseError};
+use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+use crate::ack;
+use crate::message_store::{
+    self, binary, describe, message_id, now_instant, task, task_state, Failure, State,
+};
+
+/// Settings of the inbound interface.
+#[derive(Debug, Clone)]
+pub struct InboundConfig {
+    /// The tenant messages are stored in.
+    pub tenant: String,
+    /// UTC offset (`+hh:mm`) assumed for message times without one; `None`
+    /// keeps only their date.
+    pub default_offset: Option<String>,
+}
+
+impl Default for InboundConfig {
+    fn default() -> Self {
+        InboundConfig {
+            tenant: DEFAULT_TENANT.to_string(),
+            default_offset: None,
+        }
+    }
+}
+
+/// What became of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored and applied now.
+    Applied { id: String },
+    /// Seen before; nothing applied. `failure` is the recorded error of a
+    /// message still in the error queue.
+    Duplicate {
+        id: String,
+        failure: Option<Failure>,
+    },
+    /// Stored and put in the error queue.
+    Failed { id: String, failure: Failure },
+    /// Not stored: the database could not be written (AE; the sender retries).
+    NotStored { failure: Failure },
+}
+
+const LOCKS: usize = 64;
+
+/// Striped per-message locks, shared by every `Hl7Inbound` of the process
+/// (the MLLP listener and the API's reprocess operation).
+fn locks() -> &'static [Mutex<()>] {
+    static L: OnceLock<Vec<Mutex<()>>> = OnceLock::new();
+    L.get_or_init(|| (0..LOCKS).map(|_| Mutex::new(())).collect())
+}
+
+/// The inbound HL7 v2 interface; a [`MessageHandler`] for `MllpServer`.
+pub struct Hl7Inbound {
+    engine: Engine,
+    config: InboundConfig,
+}
+
+impl Hl7Inbound {
+    pub fn new(engine: Engine, config: InboundConfig) -> Arc<Hl7Inbound> {
+        Arc::new(Hl7Inbound { engine, config })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn config(&self) -> &InboundConfig {
+        &self.config
+    }
+
+    fn context(&self, id: &str) -> TenantContext {
+        TenantContext::new(self.config.tenant.clone(), Actor::System, id)
+    }
+
+    pub(crate) fn lock_for(&self, id: &str) -> &Mutex<()> {
+        let n = id
+            .bytes()
+            .fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b as usize));
+        &locks()[n % LOCKS]
+    }
+
+    /// Stores and applies one parsed message (see the module docs).
+    pub async fn receive(&self, raw: &[u8], msg: &Message) -> Outcome {
+        let id = message_id(msg);
+        let _guard = self.lock_for(&id).lock().await;
+        let ctx = self.context(&id);
+        match self.engine.read(&ctx, "Task", &id).await {
+            Ok(v) => {
+                let task: Value = v
+                    .content
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str(c).ok())
+                    .unwrap_or(Value::Null);
+                match task_state(&task) {
+                    (Some(State::Completed), _) => {
+                        tracing::info!(message = %id, "retransmission of an applied message");
+                        return Outcome::Duplicate { id, failure: None };
+                    }
+                    (Some(State::Failed), failure) => {
+                        tracing::info!(message = %id, "retransmission of a message in the error queue");
+                        return Outcome::Duplicate { id, failure };
+                    }
+                    _ => {}
+                }
+            }
+            Err(CoreError::NotFound { .. }) | Err(CoreError::Gone { .. }) => {}
+            Err(e) => return not_stored(&id, &e),
+        }
+        self.apply(&ctx, &id, Some(raw), msg).await
+    }
+
+    /// Maps and applies a message whose id is `id`. With `raw` the Binary is
+    /// written in the same transaction (first receipt); without, it is
+    /// already stored (reprocessing).
+    pub(crate) async fn apply(
+        &self,
+        ctx: &TenantContext,
+        id: &str,
+        raw: Option<&[u8]>,
+        msg: &Message,
+    ) -> Outcome {
+        let now = now_instant();
+        let description = describe(msg);
+        match self.build(ctx, id, msg, &now).await {
+            Ok(mut bundle) => {
+                let mut head = Vec::new();
+                if let Some(raw) = raw {
+                    head.push(entry("Binary", id, binary(id, raw)));
+                }
+                head.push(entry(
+                    "Task",
+                    id,
+                    task(id, &description, State::Completed, None, &now),
+                ));
+                if let Some(Value::Array(entries)) = bundle.get_mut("entry") {
+                    head.append(entries);
+                    *entries = head;
+                }
+                match self.engine.process_bundle(ctx, bundle).await {
+                    Ok(_) => {
+                        tracing::debug!(message = %id, "message applied");
+                        Outcome::Applied { id: id.to_string() }
+                    }
+                    Err(e) => {
+                        let failure = core_failure(&e);
+                        self.store_failure(ctx, id, raw, &description, failure, &now)
+                            .await
+                    }
+                }
+            }
+            Err(failure) => {
+                self.store_failure(ctx, id, raw, &description, failure, &now)
+                    .await
+            }
+        }
+    }
+
+    async fn store_failure(
+        &self,
+        ctx: &TenantContext,
+        id: &str,
+        raw: Option<&[u8]>,
+        description: &str,
+        failure: Failure,
+        now: &str,
+    ) -> Outcome {
+        let mut entries = Vec::new();
+        if let Some(raw) = raw {
+            entries.push(entry("Binary", id, binary(id, raw)));
+        }
+        entries.push(entry(
+            "Task",
+            id,
+            task(id, description, State::Failed, Some(&failure), now),
+        ));
+        let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entries});
+        match self.engine.process_bundle(ctx, bundle).await {
+            Ok(_) => {
+                tracing::warn!(message = %id, code = failure.error_code, location = %failure.location, "message put in the error queue");
+                Outcome::Failed {
+                    id: id.to_string(),
+                    failure,
+                }
+            }
+            Err(e) => not_stored(id, &e),
+        }
+    }
+
+    /// The transaction for a message, or why there is none.
+    async fn build(
+        &self,
+        ctx: &TenantContext,
+        id: &str,
+        msg: &Message,
+        now: &str,
+    ) -> Result<Value, Failure> {
+        let opts = MapOptions {
+            message_reference: format!("Binary/{id}"),
+            recorded: now.to_string(),
+            default_offset: self.config.default_offset.clone(),
+        };
+        let mapped: Mapped = map_message(msg, &opts).map_err(map_failure)?;
+        let mut bundle = mapped.bundle;
+        if let Some(key) = &mapped.patient {
+            if !mapped.registers_patient {
+                let found = self
+                    .engine
+                    .find_ids(ctx, "Patient", &key.query(), 2)
+                    .await
+                    .map_err(|e| core_failure(&e))?;
+                match found.as_slice() {
+                    [id] => {
+                        // Resolved once here; the transaction need not look it up again.
+                        resolve_reference(&mut bundle, &key.reference(), &format!("Patient/{id}"));
+                    }
+                    [] => {
+                        return Err(Failure {
+                            ack_code: "AE".into(),
+                            error_code: ErrorCode::UnknownKeyIdentifier.code(),
+                            location: "PID-3".into(),
+                            message: format!(
+                                "unknown patient: no Patient has this identifier (system {}); register the patient (ADT) and reprocess",
+                                key.system
+                            ),
+                        })
+                    }
+                    _ => {
+                        return Err(Failure {
+                            ack_code: "AE".into(),
+                            error_code: ErrorCode::DuplicateKeyIdentifier.code(),
+                            location: "PID-3".into(),
+                            message: "several Patients have this identifier".into(),
+                        })
+                    }
+                }
+            }
+        }
+        if let Some(merge) = &mapped.merge {
+            let entry = self.merge_entry(ctx, merge).await?;
+            if let Some(Value::Array(entries)) = bundle.get_mut("entry") {
+                entries.push(entry);
+            }
+        }
+        Ok(bundle)
+    }
+
+    /// A40: the prior Patient, inactive and linked `replaced-by` the survivor.
+    async fn merge_entry(
+        &self,
+        ctx: &TenantContext,
+        merge: &concord_hl7v2::fhir::Merge,
+    ) -> Result<Value, Failure> {
+        let unknown = || Failure {
+            ack_code: "AE".into(),
+            error_code: ErrorCode::UnknownKeyIdentifier.code(),
+            location: "MRG-1".into(),
+            message: format!("unknown prior patient (system {})", merge.prior.system),
+        };
+        let ids = self
+            .engine
+            .find_ids(ctx, "Patient", &merge.prior.query(), 2)
+            .await
+            .map_err(|e| core_failure(&e))?;
+        let [prior_id] = ids.as_slice() else {
+            return Err(unknown());
+        };
+        let current = self
+            .engine
+            .read(ctx, "Patient", prior_id)
+            .await
+            .map_err(|e| core_failure(&e))?;
+        let mut prior: Value = current
+            .content
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok())
+            .ok_or_else(unknown)?;
+        if let Some(obj) = prior.as_object_mut() {
+            obj.remove("meta");
+            obj.insert("active".into(), json!(false));
+            let survivor = format!("urn:uuid:{}", merge.survivor.new_patient_id());
+            obj.insert(
+                "link".into(),
+                json!([{"other": {"reference": survivor}, "type": "replaced-by"}]),
+            );
+        }
+        Ok(json!({
+            "resource": prior,
+            "request": {"method": "PUT", "url": format!("Patient/{prior_id}"), "ifMatch": format!("W/\"{}\"", current.version)}
+        }))
+    }
+}
+
+/// Replaces every `reference` equal to `from` with `to`.
+fn resolve_reference(value: &mut Value, from: &str, to: &str) {
+    match value {
+        Value::Object(map) => {
+            if map.get("reference").and_then(Value::as_str) == Some(from) {
+                map.insert("reference".into(), Value::String(to.to_string()));
+            }
+            for v in map.values_mut() {
+                resolve_reference(v, from, to);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                resolve_reference(v, from, to);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn entry(resource_type: &str, id: &str, resource: Value) -> Value {
+    json!({
+        "resource": resource,
+        "request": {"method": "PUT", "url": format!("{resource_type}/{id}")}
+    })
+}
+
+fn map_failure(e: MapError) -> Failure {
+    let reject = matches!(
+        e.code,
+        ErrorCode::UnsupportedMessageType
+            | ErrorCode::UnsupportedEventCode
+            | ErrorCode::UnsupportedProcessingId
+            | ErrorCode::UnsupportedVersionId
+    );
+    Failure {
+        ack_code: if reject { "AR" } else { "AE" }.into(),
+        error_code: e.code.code(),
+        location: match e.field {
+            Some(f) => format!("{}-{f}", e.segment),
+            None => e.segment.clone(),
+        },
+        message: e.message,
+    }
+}
+
+/// A write-path error as a failure (the issues' text and locations).
+fn core_failure(e: &CoreError) -> Failure {
+    let issues = e.issues();
+    let text: Vec<String> = issues
+        .iter()
+        .take(5)
+        .map(|i| match i.expression.first() {
+            Some(x) => format!("{x}: {}", i.diagnostics),
+            None => i.diagnostics.clone(),
+        })
+        .collect();
+    Failure {
+        ack_code: "AE".into(),
+        error_code: ErrorCode::ApplicationInternalError.code(),
+        location: String::new(),
+        message: if text.is_empty() {
+            e.to_string()
+        } else {
+            text.join("; ")
+        },
+    }
+}
+
+fn not_stored(id: &str, e: &CoreError) -> Outcome {
+    // The error kind only: issue texts may quote identifiers from the message.
+    let kind = match e {
+        CoreError::BadRequest(_) => "bad request",
+        CoreError::Invalid(_) => "invalid",
+        CoreError::UnknownType(_) => "unknown type",
+        CoreError::NotFound { .. } => "not found",
+        CoreError::Gone { .. } => "gone",
+        CoreError::PreconditionFailed(_) => "precondition failed",
+        CoreError::Conflict(_) => "conflict",
+        CoreError::NotSupported(_) => "not supported",
+        CoreError::Store(_) => "storage error",
+    };
+    tracing::error!(message = %id, error = kind, "message not stored");
+    Outcome::NotStored {
+        failure: Failure {
+            ack_code: "AE".into(),
+            error_code: ErrorCode::ApplicationInternalError.code(),
+            location: String::new(),
+            message: "the message could not be stored; send it again".into(),
+        },
+    }
+}
+
+#[async_trait]
+impl MessageHandler for Hl7Inbound {
+    async fn handle(&self, raw: &[u8], parsed: Result<Message, ParseError>) -> Vec<u8> {
+        let msg = match parsed {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(
+                    bytes = raw.len(),
+                    "unparsable message rejected (AR), not stored"
+                );
+                return AckBuilder::unparsable(raw, &e).to_bytes();
+            }
+        };
+        match self.receive(raw, &msg).await {
+            Outcome::Applied { .. } | Outcome::Duplicate { failure: None, .. } => ack::accept(&msg),
+            Outcome::Duplicate {
+                failure: Some(f), ..
+            }
+            | Outcome::Failed { failure: f, .. }
+            | Outcome::NotStored { failure: f } => ack::failure(&msg, &f),
+        }
+    }
+}
+
+impl Hl7Inbound {
+    /// The stored message's processing state, for tests and tools.
+    pub async fn state(&self, id: &str) -> Option<(State, Option<Failure>)> {
+        let v = self.engine.read(&self.context(id), "Task", id).await.ok()?;
+        let task: Value = serde_json::from_str(v.content.as_deref()?).ok()?;
+        match task_state(&task) {
+            (Some(s), f) => Some((s, f)),
+            _ => None,
+        }
+    }
+}
+
+pub use message_store::State as TaskState;

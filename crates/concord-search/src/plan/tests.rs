@@ -1,0 +1,185 @@
+use super::*;
+use crate::query::{parse, Handling};
+use concord_store::search::{CmpOp, Column, RowTest, SortBy, SqlValue};
+
+fn cx() -> PlanContext {
+    PlanContext {
+        base_url: "http://concord.test/fhir".into(),
+        now: 1_700_000_000_000,
+    }
+}
+
+fn plan(rt: &str, q: &str) -> SearchPlan {
+    let query = parse(Some(rt), q, Handling::Strict).expect("parses");
+    lower(&query, 10, &cx()).expect("lowers")
+}
+
+#[test]
+fn token_values_or_together_in_one_row_condition() {
+    let p = plan("Observation", "code=http://loinc.org|1234-5,999");
+    let [Condition::Row {
+        table,
+        param,
+        test,
+        negate,
+    }] = p.conditions.as_slice()
+    else {
+        panic!("one row condition: {:?}", p.conditions)
+    };
+    assert_eq!(
+        (*table, param.as_str(), *negate),
+        (IndexTable::Token, "code", false)
+    );
+    let RowTest::Or(alts) = test else { panic!() };
+    assert_eq!(alts.len(), 2);
+    assert_eq!(
+        alts[0],
+        RowTest::And(vec![
+            RowTest::Cmp(Column::Code, CmpOp::Eq, SqlValue::Text("1234-5".into())),
+            RowTest::Cmp(
+                Column::System,
+                CmpOp::Eq,
+                SqlValue::Text("http://loinc.org".into())
+            ),
+        ])
+    );
+}
+
+#[test]
+fn local_absolute_reference_becomes_type_and_id() {
+    let p = plan("Observation", "subject=http://concord.test/fhir/Patient/7");
+    let Condition::Row { test, .. } = &p.conditions[0] else {
+        panic!()
+    };
+    assert_eq!(
+        test,
+        &RowTest::Or(vec![RowTest::And(vec![
+            RowTest::Cmp(Column::TargetId, CmpOp::Eq, SqlValue::Text("7".into())),
+            RowTest::Cmp(
+                Column::TargetType,
+                CmpOp::Eq,
+                SqlValue::Text("Patient".into())
+            ),
+        ])])
+    );
+}
+
+#[test]
+fn quantity_with_ucum_unit_also_matches_canonical_rows() {
+    let p = plan(
+        "Observation",
+        "value-quantity=5000|http://unitsofmeasure.org|mg",
+    );
+    let [Condition::Any(forms)] = p.conditions.as_slice() else {
+        panic!("as written or canonical: {:?}", p.conditions)
+    };
+    let [Condition::Row { param: written, .. }, Condition::Row {
+        param: canon, test, ..
+    }] = forms.as_slice()
+    else {
+        panic!("{forms:?}")
+    };
+    assert_eq!(
+        (written.as_str(), canon.as_str()),
+        ("value-quantity", "value-quantity:canonical")
+    );
+    let RowTest::Or(alts) = test else { panic!() };
+    let RowTest::And(canonical) = &alts[0] else {
+        panic!()
+    };
+    assert!(canonical.contains(&RowTest::Cmp(
+        Column::Code,
+        CmpOp::Eq,
+        SqlValue::Text("g".into())
+    )));
+    // Without a unit only the values as recorded are compared.
+    let p = plan("Observation", "value-quantity=gt50");
+    assert!(matches!(&p.conditions[0], Condition::Row { param, .. } if param == "value-quantity"));
+}
+
+#[test]
+fn chains_and_has_nest_conditions() {
+    let p = plan("Observation", "subject:Patient.name=smith");
+    assert!(
+        matches!(&p.conditions[0], Condition::Chain { param, target_types, inner }
+        if param == "subject" && target_types == &["Patient".to_string()] && inner.len() == 1)
+    );
+    let p = plan("Patient", "_has:Observation:patient:code=1234-5");
+    assert!(
+        matches!(&p.conditions[0], Condition::Has { source_type, param, .. }
+        if source_type == "Observation" && param == "patient")
+    );
+}
+
+#[test]
+fn sorts_by_index_columns_and_resource_columns() {
+    let p = plan("Observation", "_sort=-date,_id");
+    assert_eq!(p.sort.len(), 2);
+    assert!(p.sort[0].descending);
+    assert!(matches!(
+        &p.sort[0].by,
+        SortBy::Index {
+            column: Column::Low,
+            column_desc: Column::High,
+            ..
+        }
+    ));
+    assert_eq!(p.sort[1].by, SortBy::Id);
+}
+
+#[test]
+fn unknown_value_set_is_a_clear_error() {
+    let query = parse(
+        Some("Observation"),
+        "code:in=http://example.org/vs",
+        Handling::Strict,
+    )
+    .expect("parses");
+    let err = lower(&query, 10, &cx()).expect_err("unknown value set");
+    assert!(err[0].diagnostics.contains("not known"), "{err:?}");
+    let known = parse(
+        Some("Patient"),
+        "gender:in=http://hl7.org/fhir/ValueSet/administrative-gender",
+        Handling::Strict,
+    )
+    .expect("parses");
+    assert!(lower(&known, 10, &cx()).is_ok());
+}
+
+#[test]
+fn missing_on_id_is_always_or_never() {
+    assert_eq!(
+        plan("Patient", "_id:missing=true").conditions,
+        vec![Condition::Never]
+    );
+    assert_eq!(
+        plan("Patient", "_id:missing=false").conditions,
+        vec![Condition::Always]
+    );
+}
+
+#[test]
+fn prefixed_composite_on_the_resource_splits_into_components() {
+    let p = plan(
+        "Observation",
+        "code-value-quantity=http://loinc.org|29463-7$gt80",
+    );
+    let [Condition::Any(alts)] = p.conditions.as_slice() else {
+        panic!("{:?}", p.conditions)
+    };
+    let Condition::All(parts) = &alts[0] else {
+        panic!()
+    };
+    assert_eq!(parts.len(), 2);
+    assert!(matches!(&parts[0], Condition::Row { param, .. } if param == "code"));
+    let query = parse(
+        Some("Observation"),
+        "component-code-value-quantity=http://loinc.org|8480-6$gt120",
+        Handling::Strict,
+    )
+    .expect("parses");
+    assert!(
+        lower(&query, 10, &cx()).is_err(),
+        "components must match within one node"
+    );
+}

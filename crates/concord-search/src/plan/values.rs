@@ -1,0 +1,550 @@
+//! One parameter filter (its OR-ed values) → one condition. The matching
+//! rules follow the R4 search page (http://hl7.org/fhir/R4/search.html):
+//!
+//! - date: the value's range is `[low, high]`, the search value's `[sl, sh]`
+//!   (both from their precision). eq: inside; ne: not inside; gt: `high > sh`;
+//!   lt: `low < sl`; ge: gt or eq; le: lt or eq; sa: `low > sh`;
+//!   eb: `high < sl`; ap: overlaps the search range widened by a tenth of its
+//!   distance from now.
+//! - number/quantity: eq/ne use the value's implicit precision range
+//!   `[lo, hi)`; gt/lt/ge/le/sa/eb compare with the number as written;
+//!   ap is within 10% of it. Quantities with a UCUM unit also match in
+//!   canonical units.
+//! - string: starts with (normalized); `:exact` equal as written;
+//!   `:contains` substring (normalized).
+
+use concord_fhir::{Issue, IssueType};
+use concord_store::search::{CmpOp, Column, Condition, IndexTable, LikePart, RowTest, SqlValue};
+
+use super::{not_supported, table_of, PlanContext};
+use crate::extract::{CANONICAL_SUFFIX, IDENTIFIER_SUFFIX, OF_TYPE_SUFFIX, TEXT_SUFFIX};
+use crate::normalize::normalize;
+use crate::query::{
+    DateValue, Modifier, NumberValue, ParamFilter, Prefix, QuantityValue, ReferenceValue,
+    SearchValue, TokenSystem, TokenValue,
+};
+use crate::registry::ParamType;
+use crate::ucum::{canonical, UCUM};
+
+pub(super) fn param_condition(
+    p: &ParamFilter,
+    rt: Option<&str>,
+    cx: &PlanContext,
+) -> Result<Condition, Issue> {
+    if p.kind == ParamType::Composite && p.modifier.is_none() && has_component_prefix(p) {
+        return root_composite_condition(p, rt, cx);
+    }
+    if p.modifier == Some(Modifier::Missing) {
+        let missing = matches!(p.values.first(), Some(SearchValue::Missing(true)));
+        return match p.code.as_str() {
+            // Every resource has an id and a last-updated instant.
+            "_id" | "_lastUpdated" => Ok(if missing {
+                Condition::Never
+            } else {
+                Condition::Always
+            }),
+            "_text" | "_content" => {
+                let any_text = Condition::FullText {
+                    narrative: p.code == "_text",
+                    words: Vec::new(),
+                };
+                Ok(if missing {
+                    Condition::Not(Box::new(any_text))
+                } else {
+                    any_text
+                })
+            }
+            // A reference given only by identifier is a value too.
+            _ if p.kind == ParamType::Reference => {
+                let any = Condition::Any(vec![
+                    Condition::Present {
+                        table: IndexTable::Reference,
+                        param: p.code.clone(),
+                        present: true,
+                    },
+                    Condition::Present {
+                        table: IndexTable::Token,
+                        param: format!("{}{IDENTIFIER_SUFFIX}", p.code),
+                        present: true,
+                    },
+                ]);
+                Ok(if missing {
+                    Condition::Not(Box::new(any))
+                } else {
+                    any
+                })
+            }
+            _ => Ok(Condition::Present {
+                table: table_of(p.kind).ok_or_else(|| not_supported(p, ":missing"))?,
+                param: p.code.clone(),
+                present: !missing,
+            }),
+        };
+    }
+    match p.code.as_str() {
+        "_id" => return id_condition(p),
+        "_lastUpdated" => {
+            let tests = p
+                .values
+                .iter()
+                .map(|v| match v {
+                    SearchValue::Date(d) => Ok(date_test(d, cx.now)),
+                    _ => Err(not_supported(p, "this value")),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Condition::LastUpdated(RowTest::Or(tests)));
+        }
+        _ => {}
+    }
+    let (param, table_kind, negate) = match (&p.kind, &p.modifier) {
+        (ParamType::Token, Some(Modifier::Text)) => {
+            (format!("{}{TEXT_SUFFIX}", p.code), ParamType::String, false)
+        }
+        (ParamType::Token, Some(Modifier::OfType)) => (
+            format!("{}{OF_TYPE_SUFFIX}", p.code),
+            ParamType::Token,
+            false,
+        ),
+        (ParamType::Reference, Some(Modifier::Identifier)) => (
+            format!("{}{IDENTIFIER_SUFFIX}", p.code),
+            ParamType::Token,
+            false,
+        ),
+        (ParamType::Token, Some(Modifier::Not | Modifier::NotIn)) => {
+            (p.code.clone(), ParamType::Token, true)
+        }
+        (ParamType::Special, None) if matches!(p.code.as_str(), "_text" | "_content") => {
+            return Ok(fulltext_condition(p));
+        }
+        (ParamType::Special, _) => {
+            return Err(Issue::error(
+                IssueType::NotSupported,
+                format!("the special parameter {} is not supported", p.code),
+            ))
+        }
+        (ParamType::Quantity, None) => return quantity_condition(p),
+        (kind, _) => (p.code.clone(), *kind, false),
+    };
+    let table = table_of(table_kind).ok_or_else(|| not_supported(p, "this parameter"))?;
+    let tests = p
+        .values
+        .iter()
+        .map(|v| value_test(p, v, cx))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Condition::Row {
+        table,
+        param,
+        test: RowTest::Or(tests),
+        negate,
+    })
+}
+
+/// `_text` / `_content`: any value (OR) whose words all appear.
+fn fulltext_condition(p: &ParamFilter) -> Condition {
+    let narrative = p.code == "_text";
+    Condition::Any(
+        p.values
+            .iter()
+            .map(|v| {
+                let term = match v {
+                    SearchValue::String(s) => s.as_str(),
+                    _ => "",
+                };
+                let words = crate::extract::fulltext::words(term);
+                if words.is_empty() {
+                    Condition::Never
+                } else {
+                    Condition::FullText { narrative, words }
+                }
+            })
+            .collect(),
+    )
+}
+
+fn id_condition(p: &ParamFilter) -> Result<Condition, Issue> {
+    let ids = p
+        .values
+        .iter()
+        .map(|v| match v {
+            SearchValue::Token(TokenValue {
+                code: Some(code), ..
+            }) => Ok(code.clone()),
+            SearchValue::String(s) => Ok(s.clone()),
+            _ => Err(Issue::error(IssueType::Invalid, "_id needs ids")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    match p.modifier {
+        None => Ok(Condition::Id(ids)),
+        Some(_) => Err(not_supported(p, "a modifier on _id")),
+    }
+}
+
+fn value_test(p: &ParamFilter, v: &SearchValue, cx: &PlanContext) -> Result<RowTest, Issue> {
+    Ok(match v {
+        SearchValue::String(s) => match (&p.kind, &p.modifier) {
+            (_, Some(Modifier::Exact)) => RowTest::Cmp(Column::ValueExact, CmpOp::Eq, text(s)),
+            (_, Some(Modifier::Contains)) => RowTest::Contains(Column::ValueNorm, normalize(s)),
+            _ => RowTest::StartsWith(Column::ValueNorm, normalize(s)),
+        },
+        SearchValue::Token(t) => token_test(t),
+        SearchValue::OfType {
+            system,
+            code,
+            value,
+        } => RowTest::And(vec![
+            RowTest::Cmp(Column::System, CmpOp::Eq, text(system)),
+            RowTest::Cmp(Column::Code, CmpOp::Eq, text(&format!("{code}|{value}"))),
+        ]),
+        SearchValue::Uri(url) if matches!(p.modifier, Some(Modifier::In | Modifier::NotIn)) => {
+            value_set_test(p, url)?
+        }
+        SearchValue::Uri(u) => match p.modifier {
+            Some(Modifier::Below) => RowTest::StartsWith(Column::Value, u.clone()),
+            Some(Modifier::Above) => RowTest::In(
+                Column::Value,
+                uri_ancestors(u).into_iter().map(SqlValue::Text).collect(),
+            ),
+            None => RowTest::Cmp(Column::Value, CmpOp::Eq, text(u)),
+            Some(_) => return Err(not_supported(p, "this modifier")),
+        },
+        SearchValue::Date(d) => date_test(d, cx.now),
+        SearchValue::Number(n) => number_test(Column::Value, n.prefix, n),
+        SearchValue::Quantity(q) => quantity_tests(q).0,
+        SearchValue::Reference(r) => reference_test(r, p, cx),
+        SearchValue::Composite(parts) => composite_test(p, parts)?,
+        SearchValue::Missing(_) => return Err(not_supported(p, ":missing here")),
+    })
+}
+
+fn text(s: &str) -> SqlValue {
+    SqlValue::Text(s.to_string())
+}
+
+fn token_test(t: &TokenValue) -> RowTest {
+    let mut parts = Vec::new();
+    if let Some(code) = &t.code {
+        parts.push(RowTest::Cmp(Column::Code, CmpOp::Eq, text(code)));
+    }
+    match &t.system {
+        TokenSystem::Any => {}
+        TokenSystem::None => parts.push(RowTest::IsNull(Column::System)),
+        TokenSystem::Is(s) => parts.push(RowTest::Cmp(Column::System, CmpOp::Eq, text(s))),
+    }
+    RowTest::And(parts)
+}
+
+/// `:in` / `:not-in`: the (system, code) pairs of a locally expanded value set.
+fn value_set_test(p: &ParamFilter, url: &str) -> Result<RowTest, Issue> {
+    let Some(systems) = concord_fhir::definitions::value_set_codes(url) else {
+        return Err(Issue::error(
+            IssueType::NotSupported,
+            format!(
+                "{}: the value set '{url}' is not known to this server (only the R4 \
+                 required-binding value sets are expanded locally)",
+                p.code
+            ),
+        ));
+    };
+    Ok(RowTest::Or(
+        systems
+            .into_iter()
+            .map(|(system, codes)| {
+                RowTest::And(vec![
+                    RowTest::Cmp(Column::System, CmpOp::Eq, SqlValue::Text(system)),
+                    RowTest::In(
+                        Column::Code,
+                        codes.into_iter().map(SqlValue::Text).collect(),
+                    ),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+/// `http://a/b/c` → `http://a/b/c`, `http://a/b`, `http://a` (the uris a
+/// value `:above` it may have).
+fn uri_ancestors(u: &str) -> Vec<String> {
+    let mut out = vec![u.to_string()];
+    let start = u.find("://").map(|i| i + 3).unwrap_or(0);
+    let mut cut = u.len();
+    while let Some(i) = u[..cut].rfind('/') {
+        if i < start {
+            break;
+        }
+        out.push(u[..i].to_string());
+        cut = i;
+    }
+    out
+}
+
+fn int(v: i64) -> SqlValue {
+    SqlValue::Int(v)
+}
+
+fn date_test(d: &DateValue, now: i64) -> RowTest {
+    let (sl, sh) = (d.range.low, d.range.high);
+    let inside = || {
+        RowTest::And(vec![
+            RowTest::Cmp(Column::Low, CmpOp::Ge, int(sl)),
+            RowTest::Cmp(Column::High, CmpOp::Le, int(sh)),
+        ])
+    };
+    match d.prefix {
+        Prefix::Eq => inside(),
+        Prefix::Ne => RowTest::Not(Box::new(inside())),
+        Prefix::Gt => RowTest::Cmp(Column::High, CmpOp::Gt, int(sh)),
+        Prefix::Lt => RowTest::Cmp(Column::Low, CmpOp::Lt, int(sl)),
+        Prefix::Ge => RowTest::Or(vec![
+            RowTest::Cmp(Column::High, CmpOp::Gt, int(sh)),
+            inside(),
+        ]),
+        Prefix::Le => RowTest::Or(vec![
+            RowTest::Cmp(Column::Low, CmpOp::Lt, int(sl)),
+            inside(),
+        ]),
+        Prefix::Sa => RowTest::Cmp(Column::Low, CmpOp::Gt, int(sh)),
+        Prefix::Eb => RowTest::Cmp(Column::High, CmpOp::Lt, int(sl)),
+        Prefix::Ap => {
+            let margin = (now - sl).abs() / 10;
+            RowTest::And(vec![
+                RowTest::Cmp(Column::Low, CmpOp::Le, int(sh.saturating_add(margin))),
+                RowTest::Cmp(Column::High, CmpOp::Ge, int(sl.saturating_sub(margin))),
+            ])
+        }
+    }
+}
+
+fn real(v: f64) -> SqlValue {
+    SqlValue::Real(v)
+}
+
+fn number_test(col: Column, prefix: Prefix, n: &NumberValue) -> RowTest {
+    let in_range = || {
+        RowTest::And(vec![
+            RowTest::Cmp(col, CmpOp::Ge, real(n.low)),
+            RowTest::Cmp(col, CmpOp::Lt, real(n.high)),
+        ])
+    };
+    match prefix {
+        Prefix::Eq => in_range(),
+        Prefix::Ne => RowTest::Not(Box::new(in_range())),
+        Prefix::Gt | Prefix::Sa => RowTest::Cmp(col, CmpOp::Gt, real(n.value)),
+        Prefix::Lt | Prefix::Eb => RowTest::Cmp(col, CmpOp::Lt, real(n.value)),
+        Prefix::Ge => RowTest::Cmp(col, CmpOp::Ge, real(n.value)),
+        Prefix::Le => RowTest::Cmp(col, CmpOp::Le, real(n.value)),
+        Prefix::Ap => {
+            let margin = (n.value * 0.1).abs();
+            RowTest::And(vec![
+                RowTest::Cmp(col, CmpOp::Ge, real(n.value - margin)),
+                RowTest::Cmp(col, CmpOp::Le, real(n.value + margin)),
+            ])
+        }
+    }
+}
+
+/// A quantity value as written (against the rows as recorded) and, when
+/// its unit converts, in UCUM canonical units (against the `:canonical` rows).
+fn quantity_tests(q: &QuantityValue) -> (RowTest, Option<RowTest>) {
+    let mut unit = Vec::new();
+    if let Some(code) = &q.code {
+        unit.push(RowTest::Cmp(Column::Code, CmpOp::Eq, text(code)));
+    }
+    if let Some(system) = &q.system {
+        unit.push(RowTest::Cmp(Column::System, CmpOp::Eq, text(system)));
+    }
+    let mut as_written = unit;
+    as_written.push(number_test(Column::Value, q.prefix, &q.number));
+    let as_written = RowTest::And(as_written);
+    let ucum = q.system.as_deref().is_none_or(|s| s == UCUM);
+    let converted = q.code.as_deref().filter(|_| ucum).and_then(|code| {
+        let (value, canon) = canonical(q.number.value, code)?;
+        let (low, _) = canonical(q.number.low, code)?;
+        let (high, _) = canonical(q.number.high, code)?;
+        let n = NumberValue {
+            prefix: q.prefix,
+            value,
+            low,
+            high,
+            text: String::new(),
+        };
+        Some(RowTest::And(vec![
+            RowTest::Cmp(Column::System, CmpOp::Eq, text(UCUM)),
+            RowTest::Cmp(Column::Code, CmpOp::Eq, text(canon)),
+            number_test(Column::Value, q.prefix, &n),
+        ]))
+    });
+    (as_written, converted)
+}
+
+/// Quantity values: each as written, or in canonical units.
+fn quantity_condition(p: &ParamFilter) -> Result<Condition, Issue> {
+    let mut written = Vec::new();
+    let mut canonical_tests = Vec::new();
+    for v in &p.values {
+        let SearchValue::Quantity(q) = v else {
+            return Err(not_supported(p, "this value"));
+        };
+        let (w, c) = quantity_tests(q);
+        written.push(w);
+        canonical_tests.extend(c);
+    }
+    let as_written = Condition::Row {
+        table: IndexTable::Quantity,
+        param: p.code.clone(),
+        test: RowTest::Or(written),
+        negate: false,
+    };
+    if canonical_tests.is_empty() {
+        return Ok(as_written);
+    }
+    Ok(Condition::Any(vec![
+        as_written,
+        Condition::Row {
+            table: IndexTable::Quantity,
+            param: format!("{}{CANONICAL_SUFFIX}", p.code),
+            test: RowTest::Or(canonical_tests),
+            negate: false,
+        },
+    ]))
+}
+
+fn reference_test(r: &ReferenceValue, p: &ParamFilter, cx: &PlanContext) -> RowTest {
+    let type_modifier = match &p.modifier {
+        Some(Modifier::Type(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let local = |ty: Option<String>, id: &str| {
+        let mut parts = vec![RowTest::Cmp(Column::TargetId, CmpOp::Eq, text(id))];
+        if let Some(t) = ty.or(type_modifier.clone()) {
+            parts.push(RowTest::Cmp(
+                Column::TargetType,
+                CmpOp::Eq,
+                SqlValue::Text(t),
+            ));
+        }
+        RowTest::And(parts)
+    };
+    match r {
+        ReferenceValue::Local {
+            resource_type, id, ..
+        } => local(resource_type.clone(), id),
+        ReferenceValue::Url(url) => {
+            let base = cx.base_url.trim_end_matches('/');
+            let under_base = url
+                .strip_prefix(base)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .and_then(|rest| rest.split_once('/'))
+                .filter(|(t, id)| concord_fhir::is_resource_type(t) && !id.contains('/'));
+            match under_base {
+                Some((t, id)) if !base.is_empty() => local(Some(t.to_string()), id),
+                _ => RowTest::Cmp(Column::Url, CmpOp::Eq, text(url)),
+            }
+        }
+    }
+}
+
+fn has_component_prefix(p: &ParamFilter) -> bool {
+    p.values.iter().any(|v| match v {
+        SearchValue::Composite(parts) => parts.iter().any(|part| match part {
+            SearchValue::Quantity(q) => q.prefix != Prefix::Eq,
+            SearchValue::Number(n) => n.prefix != Prefix::Eq,
+            SearchValue::Date(d) => d.prefix != Prefix::Eq,
+            _ => false,
+        }),
+        _ => false,
+    })
+}
+
+/// A composite with a prefixed component (`code-value-quantity=X$gt5`) on
+/// a composite whose node is the resource itself: each component is a
+/// condition of its own on the same resource, so prefixes compare numbers.
+/// (On a repeating node such as `Observation.component` the components
+/// would have to match within one node: not supported with a prefix.)
+fn root_composite_condition(
+    p: &ParamFilter,
+    rt: Option<&str>,
+    cx: &PlanContext,
+) -> Result<Condition, Issue> {
+    let def = rt.and_then(|t| crate::registry::param(t, &p.code));
+    let root = match (def, rt) {
+        (Some(d), Some(t)) => {
+            d.branches.len() == 1 && d.branches[0].expression.source().trim() == t
+        }
+        _ => false,
+    };
+    let Some(def) = def.filter(|_| root) else {
+        return Err(not_supported(
+            p,
+            "a prefix on a component of a composite over repeating elements",
+        ));
+    };
+    let mut alternatives = Vec::new();
+    for v in &p.values {
+        let SearchValue::Composite(parts) = v else {
+            return Err(not_supported(p, "this value"));
+        };
+        let mut all = Vec::new();
+        for (component, part) in def.components.iter().zip(parts) {
+            let single = ParamFilter {
+                code: component.code.clone(),
+                kind: component.kind,
+                modifier: None,
+                values: vec![part.clone()],
+            };
+            all.push(param_condition(&single, rt, cx)?);
+        }
+        alternatives.push(Condition::All(all));
+    }
+    Ok(Condition::Any(alternatives))
+}
+
+/// Composite values are stored as their components' text joined by `$`; a
+/// quantity component without a unit matches any unit.
+fn composite_test(p: &ParamFilter, parts: &[SearchValue]) -> Result<RowTest, Issue> {
+    let mut pattern = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            pattern.push(LikePart::Literal("$".into()));
+        }
+        match part {
+            SearchValue::Token(t) => pattern.push(LikePart::Literal(match (&t.system, &t.code) {
+                (TokenSystem::Is(s), Some(c)) => format!("{s}|{c}"),
+                (_, Some(c)) => c.clone(),
+                _ => return Err(not_supported(p, "a token component without a code")),
+            })),
+            SearchValue::Quantity(q) => {
+                if q.prefix != Prefix::Eq {
+                    return Err(not_supported(p, "a prefix on a composite component"));
+                }
+                pattern.push(LikePart::Literal(format!("{}|", q.number.value)));
+                match &q.system {
+                    Some(s) => pattern.push(LikePart::Literal(s.clone())),
+                    None => pattern.push(LikePart::AnyRun),
+                }
+                pattern.push(LikePart::Literal("|".into()));
+                match &q.code {
+                    Some(c) => pattern.push(LikePart::Literal(c.clone())),
+                    None => pattern.push(LikePart::AnyRun),
+                }
+            }
+            SearchValue::String(s) => pattern.push(LikePart::Literal(normalize(s))),
+            SearchValue::Reference(ReferenceValue::Local {
+                resource_type, id, ..
+            }) => pattern.push(LikePart::Literal(match resource_type {
+                Some(t) => format!("{t}/{id}"),
+                None => id.clone(),
+            })),
+            SearchValue::Reference(ReferenceValue::Url(u)) | SearchValue::Uri(u) => {
+                pattern.push(LikePart::Literal(u.clone()))
+            }
+            SearchValue::Date(d) if d.prefix == Prefix::Eq => {
+                pattern.push(LikePart::Literal(d.text.clone()))
+            }
+            SearchValue::Number(n) if n.prefix == Prefix::Eq => {
+                pattern.push(LikePart::Literal(n.text.clone()))
+            }
+            _ => return Err(not_supported(p, "this composite component")),
+        }
+    }
+    Ok(RowTest::Like(Column::Value, pattern))
+}

@@ -1,0 +1,551 @@
+//! Conditions as predicates on one level's resources row (the searched
+//! type, a chain's target, a `_has` source). Each index condition is a
+//! membership test against an index-table subquery, so the database can
+//! drive the search from the most selective index.
+
+use concord_store::search::{Column, Condition, IndexTable, RowTest, SqlValue};
+
+use crate::builder::{and, Builder};
+use crate::tables::{column, is_numeric, table};
+
+/// The resources row a condition tests: its type and id expressions and the
+/// types it may have (empty: any).
+pub(crate) struct Level<'a> {
+    pub(crate) type_col: String,
+    pub(crate) id_col: String,
+    pub(crate) types: &'a [String],
+    /// The `resources` alias when the level is a resources row itself (its
+    /// index rows can then be probed per row).
+    pub(crate) res: Option<String>,
+}
+
+/// How well a condition can drive a search (lower: fewer rows expected).
+fn selectivity(c: &Condition) -> u8 {
+    match c {
+        Condition::Id(_) => 0,
+        Condition::Compartment { .. } => 1,
+        Condition::Row {
+            table: IndexTable::Reference,
+            negate: false,
+            ..
+        } => 1,
+        Condition::Row {
+            table: IndexTable::Token,
+            param,
+            negate: false,
+            ..
+        } if param.starts_with("identifier") => 1,
+        Condition::FullText { words, .. } if !words.is_empty() => 2,
+        Condition::Row {
+            table: IndexTable::String,
+            negate: false,
+            ..
+        } => 3,
+        Condition::Chain { .. }
+        | Condition::Has { .. }
+        | Condition::ReferencedBy { .. }
+        | Condition::References { .. } => 4,
+        // Ranges (dates, quantities, numbers) usually hold for much of a
+        // type: scanning in key order and probing finds a page sooner than
+        // building their whole list.
+        Condition::Row {
+            table: IndexTable::Date | IndexTable::Quantity | IndexTable::Number,
+            ..
+        } => NO_DRIVER,
+        Condition::Row { negate: false, .. } => 5,
+        _ => NO_DRIVER,
+    }
+}
+
+const NO_DRIVER: u8 = 9;
+
+/// The condition that drives a level, if any.
+pub(crate) fn driver(conditions: &[Condition]) -> Option<usize> {
+    conditions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (selectivity(c), i))
+        .min()
+        .filter(|(rank, _)| *rank < NO_DRIVER)
+        .map(|(_, i)| i)
+}
+
+/// Whether a driver of this kind may hold for much of a type (a plain
+/// token such as a common code): worth an estimate before it drives.
+pub(crate) fn maybe_broad(c: &Condition) -> bool {
+    selectivity(c) == 5
+}
+
+impl Builder<'_> {
+    /// The predicates of a level's conditions. On a resources row the most
+    /// selective condition drives (a membership list the database walks);
+    /// the other index conditions are probed per candidate row through the
+    /// owner key, so their (possibly large) lists are never built.
+    pub(crate) fn conditions(
+        &mut self,
+        level: &Level<'_>,
+        conditions: &[Condition],
+    ) -> Vec<String> {
+        let Some(res) = level.res.clone() else {
+            return conditions
+                .iter()
+                .map(|c| self.condition(level, c))
+                .collect();
+        };
+        let driver = if self.scan && res == "r" {
+            None
+        } else {
+            driver(conditions)
+        };
+        conditions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if Some(i) == driver {
+                    self.condition(level, c)
+                } else {
+                    self.probe(level, &res, c)
+                }
+            })
+            .collect()
+    }
+
+    /// A condition tested for one resources row `res` through its index rows.
+    fn probe(&mut self, level: &Level<'_>, res: &str, c: &Condition) -> String {
+        let d = self.dialect;
+        match c {
+            Condition::Row {
+                table: t,
+                param,
+                test,
+                negate,
+            } => {
+                let i = self.alias("p");
+                let param = self.text(param);
+                let test = self.row_test(*t, &i, test);
+                let exists = format!(
+                    "EXISTS (SELECT 1 FROM {} {i} WHERE {} AND {i}.param = {param} AND {test})",
+                    table(*t),
+                    d.row_of_resource(&i, res)
+                );
+                negated(exists, *negate)
+            }
+            Condition::Present {
+                table: t,
+                param,
+                present,
+            } => {
+                let i = self.alias("p");
+                let param = self.text(param);
+                let exists = format!(
+                    "EXISTS (SELECT 1 FROM {} {i} WHERE {} AND {i}.param = {param})",
+                    table(*t),
+                    d.row_of_resource(&i, res)
+                );
+                negated(exists, !present)
+            }
+            Condition::Any(list) if !list.is_empty() => {
+                let parts: Vec<String> = list.iter().map(|c| self.probe(level, res, c)).collect();
+                format!("({})", parts.join(" OR "))
+            }
+            Condition::All(list) if !list.is_empty() => {
+                let parts: Vec<String> = list.iter().map(|c| self.probe(level, res, c)).collect();
+                format!("({})", parts.join(" AND "))
+            }
+            Condition::Not(inner) => format!("NOT ({})", self.probe(level, res, inner)),
+            other => self.condition(level, other),
+        }
+    }
+
+    fn condition(&mut self, level: &Level<'_>, c: &Condition) -> String {
+        match c {
+            Condition::Id(ids) if ids.is_empty() => "1 = 0".to_string(),
+            Condition::Id(ids) => format!("{} IN ({})", level.id_col, self.text_list(ids)),
+            Condition::LastUpdated(test) => {
+                let col = level.id_col.replace(".id", ".last_updated");
+                self.test(&|_| col.clone(), &|_| false, test)
+            }
+            Condition::Row {
+                table: t,
+                param,
+                test,
+                negate,
+            } => {
+                let i = self.alias("i");
+                let mut w = self.index_where(&i, *t, level.types, param);
+                w.push(self.row_test(*t, &i, test));
+                let member = self.member(level, &i, table(*t), w);
+                negated(member, *negate)
+            }
+            Condition::Present {
+                table: t,
+                param,
+                present,
+            } => {
+                let i = self.alias("i");
+                let w = self.index_where(&i, *t, level.types, param);
+                negated(self.member(level, &i, table(*t), w), !present)
+            }
+            Condition::Chain {
+                param,
+                target_types,
+                inner,
+            } => {
+                let r = self.alias("ref");
+                let mut w = self.index_where(&r, IndexTable::Reference, level.types, param);
+                // The reference must point at one of the chain's target types:
+                // with a single target type the membership test below compares
+                // ids only, so `target:Procedure.…` would otherwise follow a
+                // reference to `MolecularSequence/x` when `Procedure/x` matches.
+                if let Some(f) = self.type_filter(&format!("{r}.target_type"), target_types) {
+                    w.push(f);
+                }
+                let target = Level {
+                    type_col: format!("{r}.target_type"),
+                    id_col: format!("{r}.target_id"),
+                    types: target_types,
+                    res: None,
+                };
+                w.push(self.level_member(&target, inner));
+                self.member(level, &r, "idx_reference", w)
+            }
+            Condition::Has {
+                source_type,
+                param,
+                inner,
+            } => {
+                let r = self.alias("ref");
+                let sources = [source_type.clone()];
+                let mut w = if self.dialect.links_by_rid() {
+                    // The sources' reference rows by their owner key.
+                    let rids = self.rids_matching(&sources, inner);
+                    vec![
+                        format!("{r}.rid IN ({rids})"),
+                        format!("{r}.param = {}", self.text(param)),
+                    ]
+                } else {
+                    let mut w = self.index_where(&r, IndexTable::Reference, &sources, param);
+                    let source = Level {
+                        type_col: format!("{r}.type"),
+                        id_col: format!("{r}.id"),
+                        types: &sources,
+                        res: None,
+                    };
+                    w.push(self.level_member(&source, inner));
+                    w
+                };
+                if let Some(f) = self.type_filter(&format!("{r}.target_type"), level.types) {
+                    w.push(f);
+                }
+                let targets = Level {
+                    type_col: level.type_col.clone(),
+                    id_col: level.id_col.clone(),
+                    types: level.types,
+                    res: None,
+                };
+                self.member_cols(
+                    &targets,
+                    &format!("{r}.target_type"),
+                    &format!("{r}.target_id"),
+                    &format!("FROM idx_reference {r} WHERE {}", and(w)),
+                )
+            }
+            Condition::ReferencedBy { param, sources } => {
+                let r = self.alias("ref");
+                let mut w = Vec::new();
+                if let Some(p) = param {
+                    w.push(format!("{r}.param = {}", self.text(p)));
+                }
+                if let Some(f) = self.type_filter(&format!("{r}.target_type"), level.types) {
+                    w.push(f);
+                }
+                w.push(self.owned_by_any(&r, sources));
+                self.member_cols(
+                    level,
+                    &format!("{r}.target_type"),
+                    &format!("{r}.target_id"),
+                    &format!("FROM idx_reference {r} WHERE {}", and(w)),
+                )
+            }
+            Condition::References { param, targets } => {
+                let r = self.alias("ref");
+                let mut w = vec![format!("{r}.tenant = {}", self.tenant())];
+                if let Some(f) = self.type_filter(&format!("{r}.type"), level.types) {
+                    w.push(f);
+                }
+                if let Some(p) = param {
+                    w.push(format!("{r}.param = {}", self.text(p)));
+                }
+                w.push(self.targets_any(&r, targets));
+                self.member(level, &r, "idx_reference", w)
+            }
+            Condition::FullText { narrative, words } => {
+                let d = self.dialect;
+                let (from, f, predicate) = d.fulltext(*narrative, words, &mut |s| self.text(&s));
+                let mut w = vec![format!("{f}.tenant = {}", self.tenant())];
+                if let Some(t) = self.type_filter(&format!("{f}.type"), level.types) {
+                    w.push(t);
+                }
+                w.push(predicate);
+                self.member_cols(
+                    level,
+                    &format!("{f}.type"),
+                    &format!("{f}.id"),
+                    &format!("FROM {from} WHERE {}", and(w)),
+                )
+            }
+            Condition::Not(inner) => format!("NOT ({})", self.condition(level, inner)),
+            Condition::Compartment {
+                compartment_type,
+                compartment_id,
+            } => {
+                let c = self.alias("c");
+                let mut w = vec![
+                    format!("{c}.tenant = {}", self.tenant()),
+                    format!("{c}.compartment_type = {}", self.text(compartment_type)),
+                    format!("{c}.compartment_id = {}", self.text(compartment_id)),
+                ];
+                if let Some(f) = self.type_filter(&format!("{c}.type"), level.types) {
+                    w.push(f);
+                }
+                self.member(level, &c, "compartment", w)
+            }
+            Condition::Any(list) if list.is_empty() => "1 = 0".to_string(),
+            Condition::Any(list) => {
+                let parts: Vec<String> = list.iter().map(|c| self.condition(level, c)).collect();
+                format!("({})", parts.join(" OR "))
+            }
+            Condition::All(list) if list.is_empty() => "1 = 1".to_string(),
+            Condition::All(list) => {
+                let parts: Vec<String> = list.iter().map(|c| self.condition(level, c)).collect();
+                format!("({})", parts.join(" AND "))
+            }
+            Condition::Never => "1 = 0".to_string(),
+            Condition::Always => "1 = 1".to_string(),
+        }
+    }
+
+    /// `alias.tenant = ? AND alias.type … AND alias.param = ?`.
+    fn index_where(
+        &mut self,
+        alias: &str,
+        _t: IndexTable,
+        types: &[String],
+        param: &str,
+    ) -> Vec<String> {
+        let mut w = vec![format!("{alias}.tenant = {}", self.tenant())];
+        if let Some(f) = self.type_filter(&format!("{alias}.type"), types) {
+            w.push(f);
+        }
+        w.push(format!("{alias}.param = {}", self.text(param)));
+        w
+    }
+
+    /// `level` is among the (type, id) of the rows of `tbl alias WHERE w`.
+    fn member(&mut self, level: &Level<'_>, alias: &str, tbl: &str, w: Vec<String>) -> String {
+        self.member_cols(
+            level,
+            &format!("{alias}.type"),
+            &format!("{alias}.id"),
+            &format!("FROM {tbl} {alias} WHERE {}", and(w)),
+        )
+    }
+
+    fn member_cols(
+        &mut self,
+        level: &Level<'_>,
+        type_col: &str,
+        id_col: &str,
+        from: &str,
+    ) -> String {
+        if level.types.len() == 1 {
+            format!("{} IN (SELECT {id_col} {from})", level.id_col)
+        } else {
+            format!(
+                "({}, {}) IN (SELECT {type_col}, {id_col} {from})",
+                level.type_col, level.id_col
+            )
+        }
+    }
+
+    /// `level` is a live resource of its types meeting every condition.
+    fn level_member(&mut self, level: &Level<'_>, inner: &[Condition]) -> String {
+        // One plain index condition: the index rows alone say it (rows
+        // exist only for live resources).
+        if let [Condition::Row {
+            table: t,
+            param,
+            test,
+            negate: false,
+        }] = inner
+        {
+            if !level.types.is_empty() {
+                let i = self.alias("i");
+                let mut w = self.index_where(&i, *t, level.types, param);
+                w.push(self.row_test(*t, &i, test));
+                return self.member(level, &i, table(*t), w);
+            }
+        }
+        let r = self.alias("r");
+        let inner_level = Level {
+            type_col: format!("{r}.type"),
+            id_col: format!("{r}.id"),
+            types: level.types,
+            res: Some(r.clone()),
+        };
+        let mut w = vec![format!("{r}.tenant = {}", self.tenant())];
+        if let Some(f) = self.type_filter(&format!("{r}.type"), level.types) {
+            w.push(f);
+        }
+        w.push(format!("{r}.kind <> 'delete'"));
+        w.extend(self.conditions(&inner_level, inner));
+        self.member(level, &r, "resources", w)
+    }
+
+    /// `SELECT rid` of the live resources of `types` meeting every condition
+    /// (dialects that link index rows by `rid`).
+    fn rids_matching(&mut self, types: &[String], inner: &[Condition]) -> String {
+        if let [Condition::Row {
+            table: t,
+            param,
+            test,
+            negate: false,
+        }] = inner
+        {
+            let i = self.alias("i");
+            let mut w = self.index_where(&i, *t, types, param);
+            w.push(self.row_test(*t, &i, test));
+            return format!("SELECT {i}.rid FROM {} {i} WHERE {}", table(*t), and(w));
+        }
+        let r = self.alias("r");
+        let level = Level {
+            type_col: format!("{r}.type"),
+            id_col: format!("{r}.id"),
+            types,
+            res: Some(r.clone()),
+        };
+        let mut w = vec![format!("{r}.tenant = {}", self.tenant())];
+        if let Some(f) = self.type_filter(&format!("{r}.type"), types) {
+            w.push(f);
+        }
+        w.push(format!("{r}.kind <> 'delete'"));
+        w.extend(self.conditions(&level, inner));
+        format!("SELECT {r}.rid FROM resources {r} WHERE {}", and(w))
+    }
+
+    /// Index row `r` belongs to one of `owners` (grouped by type).
+    fn owned_by_any(&mut self, r: &str, owners: &[(String, String)]) -> String {
+        let groups = group_by_type(owners);
+        if groups.is_empty() {
+            return "1 = 0".to_string();
+        }
+        let d = self.dialect;
+        let bound: Vec<(String, String)> = groups
+            .iter()
+            .map(|(t, ids)| (self.text(t), self.text_list(ids)))
+            .collect();
+        d.rows_owned_by(r, &bound)
+    }
+
+    /// Reference row `r` points at one of `targets` (grouped by type).
+    fn targets_any(&mut self, r: &str, targets: &[(String, String)]) -> String {
+        let groups = group_by_type(targets);
+        if groups.is_empty() {
+            return "1 = 0".to_string();
+        }
+        let parts: Vec<String> = groups
+            .iter()
+            .map(|(t, ids)| {
+                format!(
+                    "({r}.target_type = {} AND {r}.target_id IN ({}))",
+                    self.text(t),
+                    self.text_list(ids)
+                )
+            })
+            .collect();
+        format!("({})", parts.join(" OR "))
+    }
+
+    pub(crate) fn row_test(&mut self, t: IndexTable, alias: &str, test: &RowTest) -> String {
+        let col = |c: Column| format!("{alias}.{}", column(c));
+        let numeric = |c: Column| is_numeric(t, c);
+        self.test(&col, &numeric, test)
+    }
+
+    fn test(
+        &mut self,
+        col: &dyn Fn(Column) -> String,
+        numeric: &dyn Fn(Column) -> bool,
+        test: &RowTest,
+    ) -> String {
+        let d = self.dialect;
+        match test {
+            RowTest::Cmp(c, op, v) => {
+                let ph = self.bind(v.clone());
+                let rhs = if numeric(*c) && matches!(v, SqlValue::Real(_)) {
+                    d.real_param(&ph)
+                } else {
+                    ph
+                };
+                format!("{} {} {rhs}", col(*c), op_text(*op))
+            }
+            RowTest::IsNull(c) => format!("{} IS NULL", col(*c)),
+            RowTest::StartsWith(c, prefix) => {
+                d.starts_with(&col(*c), prefix, &mut |s| self.text(&s))
+            }
+            RowTest::Contains(c, needle) => {
+                let ph = self.text(needle);
+                d.contains(&col(*c), &ph)
+            }
+            RowTest::Like(c, parts) => d.like(&col(*c), parts, &mut |s| self.text(&s)),
+            RowTest::In(_, values) if values.is_empty() => "1 = 0".to_string(),
+            RowTest::In(c, values) => {
+                let list: Vec<String> = values.iter().map(|v| self.bind(v.clone())).collect();
+                format!("{} IN ({})", col(*c), list.join(", "))
+            }
+            RowTest::And(list) if list.is_empty() => "1 = 1".to_string(),
+            RowTest::And(list) => {
+                let parts: Vec<String> = list.iter().map(|t| self.test(col, numeric, t)).collect();
+                format!("({})", parts.join(" AND "))
+            }
+            RowTest::Or(list) if list.is_empty() => "1 = 0".to_string(),
+            RowTest::Or(list) => {
+                let parts: Vec<String> = list.iter().map(|t| self.test(col, numeric, t)).collect();
+                format!("({})", parts.join(" OR "))
+            }
+            RowTest::Not(inner) => format!("NOT ({})", self.test(col, numeric, inner)),
+        }
+    }
+}
+
+fn negated(sql: String, negate: bool) -> String {
+    if negate {
+        format!("NOT ({sql})")
+    } else {
+        sql
+    }
+}
+
+fn op_text(op: concord_store::search::CmpOp) -> &'static str {
+    use concord_store::search::CmpOp::*;
+    match op {
+        Eq => "=",
+        Ne => "<>",
+        Lt => "<",
+        Le => "<=",
+        Gt => ">",
+        Ge => ">=",
+    }
+}
+
+/// `(type, [ids])` in first-seen order of type.
+fn group_by_type(keys: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for (t, id) in keys {
+        match groups.iter_mut().find(|(g, _)| g == t) {
+            Some((_, ids)) => ids.push(id.clone()),
+            None => groups.push((t.clone(), vec![id.clone()])),
+        }
+    }
+    groups
+}

@@ -1,0 +1,256 @@
+//! The page query and the count query of a plan.
+
+use concord_store::search::{PageKey, PageStart, SearchPlan, SortBy, SortKind, SortSpec, SqlValue};
+
+use crate::builder::{and, Builder};
+use crate::conditions::Level;
+use crate::tables::{column, table};
+use crate::{Dialect, Sql};
+
+/// The columns of each result row: type, id, then one per sort key. At most
+/// `plan.count + 1` rows come back (the extra one says another page follows);
+/// for [`PageStart::Before`] they come in reverse order.
+pub fn search_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan) -> Sql {
+    search_sql_with(dialect, tenant, plan, false)
+}
+
+/// [`search_sql`]; with `scan`, no top-level condition drives: resources are
+/// read in page order and every condition is probed per row (for a driver
+/// [`driver_estimate_sql`] found broad).
+pub fn search_sql_with(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, scan: bool) -> Sql {
+    let mut b = Builder::new(dialect, tenant);
+    b.scan = scan;
+    let filter = base_where(&mut b, plan);
+    let backwards = matches!(plan.start, PageStart::Before(_));
+    let keys: Vec<String> = plan.sort.iter().map(|s| sort_expr(&mut b, s)).collect();
+    // Without sort keys the page is read straight off `resources` in
+    // (type, id) order; sort keys are computed columns, so the page is then
+    // filtered and ordered one level out.
+    let wrapped = !plan.sort.is_empty();
+    let (t, i) = if wrapped {
+        ("s.t", "s.i")
+    } else {
+        ("r.type", "r.id")
+    };
+    let mut order: Vec<(String, bool)> = plan
+        .sort
+        .iter()
+        .enumerate()
+        .map(|(n, s)| (ordered(dialect, s.kind(), &format!("s.k{n}")), s.descending))
+        .collect();
+    order.push((dialect.text_ordered(t), false));
+    order.push((dialect.text_ordered(i), false));
+    let mut page_where = Vec::new();
+    match &plan.start {
+        PageStart::First => {}
+        PageStart::After(key) => page_where.push(keyset(&mut b, plan, &order, key, false)),
+        PageStart::Before(key) => page_where.push(keyset(&mut b, plan, &order, key, true)),
+    }
+    let order_by: Vec<String> = order
+        .iter()
+        .map(|(e, desc)| {
+            let desc = *desc != backwards;
+            format!("{e} {}", if desc { "DESC" } else { "ASC" })
+        })
+        .collect();
+    let limit = b.bind(SqlValue::Int(
+        i64::try_from(plan.count)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1),
+    ));
+    let text = if wrapped {
+        let mut cols = vec!["r.type AS t".to_string(), "r.id AS i".to_string()];
+        cols.extend(keys.iter().enumerate().map(|(n, k)| format!("{k} AS k{n}")));
+        format!(
+            "SELECT s.* FROM (SELECT {} FROM resources r WHERE {filter}) s WHERE {} ORDER BY {} LIMIT {limit}",
+            cols.join(", "),
+            and(page_where),
+            order_by.join(", ")
+        )
+    } else {
+        page_where.insert(0, filter);
+        format!(
+            "SELECT r.type AS t, r.id AS i FROM resources r WHERE {} ORDER BY {} LIMIT {limit}",
+            and(page_where),
+            order_by.join(", ")
+        )
+    };
+    Sql {
+        text,
+        params: b.params,
+    }
+}
+
+/// When the plan's driving condition is a plain token that may match much
+/// of a type and other conditions could narrow instead: `SELECT COUNT(*)`
+/// of at most `limit` of its index rows. At `limit`, reading resources in
+/// page order and probing finds a page sooner than building the list.
+pub fn driver_estimate_sql(
+    dialect: &dyn Dialect,
+    tenant: &str,
+    plan: &SearchPlan,
+    limit: usize,
+) -> Option<Sql> {
+    let at = crate::conditions::driver(&plan.conditions)?;
+    let condition = &plan.conditions[at];
+    if plan.conditions.len() < 2 || !crate::conditions::maybe_broad(condition) {
+        return None;
+    }
+    let concord_store::search::Condition::Row {
+        table: t,
+        param,
+        test,
+        ..
+    } = condition
+    else {
+        return None;
+    };
+    let mut b = Builder::new(dialect, tenant);
+    let i = b.alias("e");
+    let mut w = vec![format!("{i}.tenant = {}", b.tenant())];
+    if let Some(f) = b.type_filter(&format!("{i}.type"), &plan.types) {
+        w.push(f);
+    }
+    w.push(format!("{i}.param = {}", b.text(param)));
+    w.push(b.row_test(*t, &i, test));
+    let limit = b.bind(SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+    Some(Sql {
+        text: format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {} {i} WHERE {} LIMIT {limit}) e",
+            table(*t),
+            and(w)
+        ),
+        params: b.params,
+    })
+}
+
+/// `SELECT COUNT(*)` of the plan's matches.
+pub fn count_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan) -> Sql {
+    let mut b = Builder::new(dialect, tenant);
+    let filter = base_where(&mut b, plan);
+    Sql {
+        text: format!("SELECT COUNT(*) FROM resources r WHERE {filter}"),
+        params: b.params,
+    }
+}
+
+fn base_where(b: &mut Builder<'_>, plan: &SearchPlan) -> String {
+    let mut w = vec![format!("r.tenant = {}", b.tenant())];
+    if let Some(f) = b.type_filter("r.type", &plan.types) {
+        w.push(f);
+    }
+    w.push("r.kind <> 'delete'".to_string());
+    let level = Level {
+        type_col: "r.type".into(),
+        id_col: "r.id".into(),
+        types: &plan.types,
+        res: Some("r".into()),
+    };
+    w.extend(b.conditions(&level, &plan.conditions));
+    and(w)
+}
+
+/// A sort key's value for resources row `r`; a missing value becomes the
+/// spec's sentinel so it sorts last.
+fn sort_expr(b: &mut Builder<'_>, s: &SortSpec) -> String {
+    let d = b.dialect;
+    let raw = match &s.by {
+        SortBy::Id => return "r.id".to_string(),
+        SortBy::LastUpdated => return "r.last_updated".to_string(),
+        SortBy::Index {
+            table: t,
+            param,
+            column: asc,
+            column_desc,
+            preferred,
+        } => {
+            let (agg, c) = if s.descending {
+                ("MAX", *column_desc)
+            } else {
+                ("MIN", *asc)
+            };
+            let mut one = |param: &str| {
+                let i = b.alias("k");
+                let param = b.text(param);
+                format!(
+                    "(SELECT {agg}({i}.{}) FROM {} {i} WHERE {} AND {i}.param = {param})",
+                    column(c),
+                    table(*t),
+                    d.row_of_resource(&i, "r")
+                )
+            };
+            match preferred {
+                Some(p) => {
+                    let first = one(p);
+                    format!("COALESCE({first}, {})", one(param))
+                }
+                None => one(param),
+            }
+        }
+    };
+    let raw = if s.kind() == SortKind::Real {
+        d.real_expr(&raw)
+    } else {
+        raw
+    };
+    format!("COALESCE({raw}, {})", literal(&s.missing_value()))
+}
+
+fn ordered(d: &dyn Dialect, kind: SortKind, expr: &str) -> String {
+    match kind {
+        SortKind::Text => d.text_ordered(expr),
+        _ => expr.to_string(),
+    }
+}
+
+fn literal(v: &SqlValue) -> String {
+    match v {
+        SqlValue::Int(i) => i.to_string(),
+        SqlValue::Real(r) => format!("{r:e}"),
+        SqlValue::Text(t) => format!("'{}'", t.replace('\'', "''")),
+    }
+}
+
+/// Rows strictly after `key` in the page order (before it, for a previous
+/// page): `k0 > v0 OR (k0 = v0 AND k1 > v1) OR …`, each `>` turned round for
+/// descending keys.
+fn keyset(
+    b: &mut Builder<'_>,
+    plan: &SearchPlan,
+    order: &[(String, bool)],
+    key: &PageKey,
+    backwards: bool,
+) -> String {
+    let mut values: Vec<SqlValue> = key.sort.clone();
+    values.resize(plan.sort.len(), SqlValue::Int(0));
+    values.push(SqlValue::Text(key.resource_type.clone()));
+    values.push(SqlValue::Text(key.id.clone()));
+    let phs: Vec<String> = values
+        .into_iter()
+        .enumerate()
+        .map(|(n, v)| {
+            let ph = b.bind(v);
+            let kind = plan
+                .sort
+                .get(n)
+                .map(SortSpec::kind)
+                .unwrap_or(SortKind::Text);
+            ordered(b.dialect, kind, &ph)
+        })
+        .collect();
+    let mut alternatives = Vec::new();
+    for n in 0..order.len() {
+        let mut parts: Vec<String> = (0..n)
+            .map(|m| format!("{} = {}", order[m].0, phs[m]))
+            .collect();
+        let greater = order[n].1 == backwards;
+        parts.push(format!(
+            "{} {} {}",
+            order[n].0,
+            if greater { ">" } else { "<" },
+            phs[n]
+        ));
+        alternatives.push(format!("({})", parts.join(" AND ")));
+    }
+    format!("({})", alternatives.join(" OR "))
+}

@@ -131,6 +131,7 @@ pub fn capability_statement(base: &str, backend: &str) -> Value {
 
 pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let base = base_url(&state, &headers);
-    let cs = capability_statement(&base, state.engine.store().backend_name());
+    let mut cs = capability_statement(&base, state.engine.store().backend_name());
+    crate::auth::add_security(&state, &base, &mut cs);
     json_response(StatusCode::OK, cs.to_string())
 }

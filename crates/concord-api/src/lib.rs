@@ -1,6 +1,7 @@
 //! Concord's FHIR R4 REST API over HTTP, JSON only (`application/fhir+json`).
 #![forbid(unsafe_code)]
 
+pub mod auth;
 mod body;
 mod bundle;
 mod capability;
@@ -20,6 +21,7 @@ use axum::Router;
 use concord_core::Engine;
 use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
 
+pub use auth::AuthMode;
 pub use error::ApiError;
 
 /// Settings of the HTTP layer.
@@ -32,6 +34,9 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// The tenant every request works in (one per deployment for now).
     pub tenant: String,
+    /// Whether FHIR requests need an access token (and the SMART
+    /// authorization server is served).
+    pub auth: AuthMode,
     /// UTC offset assumed for HL7 v2 times without one when a message of
     /// the error queue is reprocessed (the MLLP listener's setting).
     pub hl7v2_default_offset: Option<String>,
@@ -43,6 +48,7 @@ impl Default for ApiConfig {
             base_url: None,
             max_body_bytes: 32 * 1024 * 1024,
             tenant: DEFAULT_TENANT.to_string(),
+            auth: AuthMode::Disabled,
             hl7v2_default_offset: None,
         }
     }
@@ -93,8 +99,13 @@ pub fn router(state: AppState) -> Router {
             get(search::compartment_get).post(hl7v2::instance_operation),
         )
         .route("/{rtype}/{id}/_history/{vid}", get(crud::vread))
+        .merge(auth::routes(&state))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             negotiate::check_format,

@@ -5,6 +5,7 @@
 //! semantics as every other backend (checked by `concord_store::conformance`).
 #![forbid(unsafe_code)]
 
+mod auth;
 mod changes;
 mod commit;
 mod dialect;
@@ -86,6 +87,12 @@ impl PostgresStore {
     /// The highest schema version this build knows (and has applied).
     pub fn schema_version() -> i64 {
         migrate::MIGRATIONS.last().map_or(0, |m| m.version)
+    }
+
+    /// Every migration version this build applies, in order (numbers may
+    /// have gaps while concurrent branches land).
+    pub fn schema_versions() -> Vec<i64> {
+        migrate::MIGRATIONS.iter().map(|m| m.version).collect()
     }
 }
 

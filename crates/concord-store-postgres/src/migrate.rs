@@ -33,6 +33,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "search_lookup",
         sql: include_str!("../migrations/0003_search_lookup.sql"),
     },
+    Migration {
+        version: 4,
+        name: "auth",
+        sql: include_str!("../migrations/0004_auth.sql"),
+    },
 ];
 
 /// Advisory lock key for migrations ("concord\0" as an integer).

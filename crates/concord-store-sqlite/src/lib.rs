@@ -2,6 +2,7 @@
 //! All SQL for SQLite lives in this crate.
 #![forbid(unsafe_code)]
 
+mod auth;
 mod commit;
 mod dialect;
 mod error;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "search_lookup",
         include_str!("../migrations/0003_search_lookup.sql"),
     ),
+    (4, "auth", include_str!("../migrations/0004_auth.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

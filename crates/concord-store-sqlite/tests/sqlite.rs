@@ -121,3 +121,10 @@ async fn migration_v2_keys_existing_index_rows() {
         vec!["old"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_the_auth_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("concord.db")).unwrap();
+    concord_store::conformance_auth::run_all(&store).await;
+}

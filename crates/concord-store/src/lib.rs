@@ -2,6 +2,7 @@
 //! every caller passes a [`TenantContext`] so tenant and actor travel with each call.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 mod context;
 mod error;
 pub mod ledger;
@@ -13,7 +14,10 @@ mod traits;
 
 #[cfg(feature = "testing")]
 pub mod conformance;
+#[cfg(feature = "testing")]
+pub mod conformance_auth;
 
+pub use auth::{AuthStore, ClientRecord, GrantRecord, SigningKeyRecord, UserRecord};
 pub use context::{Actor, TenantContext, DEFAULT_TENANT};
 pub use error::{StoreError, StoreResult};
 pub use model::{

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use concord_api::{router, ApiConfig, AppState};
+use concord_api::{router, ApiConfig, AppState, AuthMode};
+use concord_auth::{AuthConfig, AuthServer};
 use concord_core::Engine;
-use concord_store::{Store, TenantContext};
+use concord_store::{AuthStore, Store, TenantContext};
 use concord_store_postgres::PostgresStore;
 use concord_store_sqlite::SqliteStore;
 
@@ -13,6 +14,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub engine: Engine,
+    /// The authorization server, when spawned with [`TestApp::spawn_with_auth`].
+    pub auth: Option<AuthServer>,
     state: AppState,
     _dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -24,11 +27,33 @@ impl TestApp {
         TestApp::spawn_with(ApiConfig::default()).await
     }
 
-    pub async fn spawn_with(mut config: ApiConfig) -> TestApp {
+    pub async fn spawn_with(config: ApiConfig) -> TestApp {
+        TestApp::start(config, false).await
+    }
+
+    /// The production router with `AuthMode::Required`: every FHIR request
+    /// needs a token, and the SMART authorization server is served.
+    pub async fn spawn_with_auth() -> TestApp {
+        TestApp::start(ApiConfig::default(), true).await
+    }
+
+    async fn start(mut config: ApiConfig, with_auth: bool) -> TestApp {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (store, tenant) = test_store(&dir).await;
+        let (store, auth_store, tenant) = test_store(&dir).await;
         if let Some(tenant) = tenant {
             config.tenant = tenant;
+        }
+        let auth = with_auth.then(|| {
+            AuthServer::new(
+                auth_store,
+                AuthConfig {
+                    tenant: config.tenant.clone(),
+                    ..AuthConfig::default()
+                },
+            )
+        });
+        if let Some(server) = &auth {
+            config.auth = AuthMode::Required(server.clone());
         }
         let engine = Engine::new(store);
         let state = AppState {
@@ -47,6 +72,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             engine,
+            auth,
             state,
             _dir: dir,
             server,
@@ -72,7 +98,9 @@ impl Drop for TestApp {
 
 /// A fresh SQLite file, or (with `CONCORD_TEST_BACKEND=postgres`) the shared
 /// test database with a tenant of this app's own, so tests never see each other.
-async fn test_store(dir: &tempfile::TempDir) -> (Arc<dyn Store>, Option<String>) {
+async fn test_store(
+    dir: &tempfile::TempDir,
+) -> (Arc<dyn Store>, Arc<dyn AuthStore>, Option<String>) {
     if std::env::var("CONCORD_TEST_BACKEND").as_deref() == Ok("postgres") {
         let url = std::env::var("CONCORD_TEST_POSTGRES_URL")
             .expect("CONCORD_TEST_BACKEND=postgres needs CONCORD_TEST_POSTGRES_URL");
@@ -80,8 +108,10 @@ async fn test_store(dir: &tempfile::TempDir) -> (Arc<dyn Store>, Option<String>)
             .await
             .expect("connect to the PostgreSQL test database");
         let tenant = format!("test-{}", uuid::Uuid::new_v4().simple());
-        return (Arc::new(store), Some(tenant));
+        let store = Arc::new(store);
+        return (store.clone(), store, Some(tenant));
     }
-    let store = SqliteStore::open(dir.path().join("concord.db")).expect("open SQLite store");
-    (Arc::new(store), None)
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("concord.db")).expect("open SQLite store"));
+    (store.clone(), store, None)
 }

@@ -37,6 +37,87 @@ pub enum Command {
     /// Measure Concord and print the figures.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Accounts and operator tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print a short-lived operator access token (system/ scopes) for scripts and benchmarks.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account. The password is read from CONCORD_NEW_PASSWORD or the
+    /// first line of standard input (never from the command line). Staff get
+    /// a TOTP secret, printed once as an otpauth:// URI.
+    Add(UserAddArgs),
+    /// List accounts (no secrets).
+    List(StorageArgs),
+    /// Deactivate an account: sign-in refused, sessions and tokens revoked.
+    Disable(UserNameArgs),
+    /// Re-activate an account.
+    Enable(UserNameArgs),
+    /// Set a temporary password (from CONCORD_NEW_PASSWORD or standard input)
+    /// that the user must change at next sign-in; revokes sessions and tokens.
+    ResetPassword(UserNameArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserAddArgs {
+    pub username: String,
+    /// staff, patient or proxy.
+    #[arg(long, default_value = "staff")]
+    pub kind: String,
+    /// Staff role: physician, nurse, medical-assistant, front-desk, billing,
+    /// practice-admin, security-officer, system-admin.
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Linked Patient id (once for a patient, one or more for a proxy).
+    #[arg(long = "patient")]
+    pub patients: Vec<String>,
+    /// Display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// FHIR reference of the person, e.g. Practitioner/123.
+    #[arg(long)]
+    pub fhir_user: Option<String>,
+    /// Enrol TOTP for a patient or proxy too (always for staff).
+    #[arg(long)]
+    pub totp: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserNameArgs {
+    pub username: String,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Space-separated system/ scopes, e.g. 'system/*.*' or 'system/Patient.rs'.
+    #[arg(long, default_value = "system/*.rs")]
+    pub scope: String,
+    /// Who the token is for (recorded as the subject).
+    #[arg(long, default_value = "operator")]
+    pub operator: String,
+    /// Issuer to put in the token (the server's base URL).
+    #[arg(
+        long,
+        env = "CONCORD_BASE_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub base_url: String,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// Where the data lives.
@@ -69,6 +150,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
           default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
+    /// Require SMART on FHIR access tokens and serve the authorization server
+    /// (`/auth/*`, `/.well-known/smart-configuration`). Off by default until
+    /// every interaction is guarded (see docs/security.md).
+    #[arg(long, env = "CONCORD_AUTH", num_args = 0..=1, default_missing_value = "true",
+          default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub auth: bool,
     #[command(flatten)]
     pub mllp: MllpArgs,
 }

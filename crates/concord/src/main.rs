@@ -2,6 +2,7 @@
 //! lives in the library crates.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod bench;
 mod cli;
 mod demo;
@@ -51,6 +52,7 @@ fn main() -> std::process::ExitCode {
             Command::Fhirpath(args) => fhirpath::run(args),
             Command::Bench(BenchCommand::Ingest(args)) => bench::ingest::run(args).await,
             Command::Bench(BenchCommand::Read(args)) => bench::read::run(args).await,
+            Command::Admin(cmd) => admin::run(cmd).await,
             Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
             Command::Bench(BenchCommand::Search(args)) => bench::search::run(args).await,
         }

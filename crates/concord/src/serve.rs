@@ -2,20 +2,32 @@
 
 use std::net::SocketAddr;
 
-use concord_api::{router, ApiConfig, AppState};
+use concord_api::{router, ApiConfig, AppState, AuthMode};
+use concord_auth::{AuthConfig, AuthServer};
 use concord_core::{Engine, IndexPolicy};
 
 use crate::cli::ServeArgs;
 use crate::storage;
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let (store, description) = storage::open(&args.storage).await?;
-    let config = ApiConfig {
+    let (store, auth_store, description) = storage::open_with_auth(&args.storage).await?;
+    let mut config = ApiConfig {
         base_url: args.base_url.clone(),
         max_body_bytes: args.max_body_mb.saturating_mul(1024 * 1024),
         hl7v2_default_offset: args.mllp.hl7v2_default_offset.clone(),
         ..ApiConfig::default()
     };
+    if args.auth {
+        let auth = AuthServer::new(
+            auth_store,
+            AuthConfig {
+                tenant: config.tenant.clone(),
+                issuer: args.base_url.clone(),
+                ..AuthConfig::default()
+            },
+        );
+        config.auth = AuthMode::Required(auth);
+    }
     let policy = if args.search_index {
         IndexPolicy::AllSearchParameters
     } else {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use concord_store::Store;
+use concord_store::{AuthStore, Store};
 use concord_store_postgres::PostgresStore;
 use concord_store_sqlite::SqliteStore;
 
@@ -10,12 +10,22 @@ use crate::cli::StorageArgs;
 
 /// Opens the configured store (running migrations) and describes it for humans.
 pub async fn open(args: &StorageArgs) -> Result<(Arc<dyn Store>, String), String> {
+    let (store, _, description) = open_with_auth(args).await?;
+    Ok((store, description))
+}
+
+/// The store, the same backend as the security layer's [`AuthStore`], and a description.
+pub async fn open_with_auth(
+    args: &StorageArgs,
+) -> Result<(Arc<dyn Store>, Arc<dyn AuthStore>, String), String> {
     match &args.database_url {
         Some(url) => {
-            let store = PostgresStore::connect(url)
-                .await
-                .map_err(|e| format!("cannot open PostgreSQL: {e}"))?;
-            Ok((Arc::new(store), "PostgreSQL".to_string()))
+            let store = Arc::new(
+                PostgresStore::connect(url)
+                    .await
+                    .map_err(|e| format!("cannot open PostgreSQL: {e}"))?,
+            );
+            Ok((store.clone(), store, "PostgreSQL".to_string()))
         }
         None => {
             std::fs::create_dir_all(&args.data_dir).map_err(|e| {
@@ -25,9 +35,12 @@ pub async fn open(args: &StorageArgs) -> Result<(Arc<dyn Store>, String), String
                 )
             })?;
             let path = args.data_dir.join("concord.db");
-            let store = SqliteStore::open(&path)
-                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-            Ok((Arc::new(store), format!("SQLite at {}", path.display())))
+            let store = Arc::new(
+                SqliteStore::open(&path)
+                    .map_err(|e| format!("cannot open {}: {e}", path.display()))?,
+            );
+            let description = format!("SQLite at {}", path.display());
+            Ok((store.clone(), store, description))
         }
     }
 }

@@ -1,0 +1,18 @@
+//! SMART on FHIR end to end: the authorization server and the bearer guard
+//! over a real spawned server (`TestApp::spawn_with_auth`).
+
+#[path = "smart/common.rs"]
+mod common;
+
+#[path = "smart/backend.rs"]
+mod backend;
+#[path = "smart/discovery.rs"]
+mod discovery;
+#[path = "smart/errors.rs"]
+mod errors;
+#[path = "smart/flow.rs"]
+mod flow;
+#[path = "smart/guard.rs"]
+mod guard;
+#[path = "smart/python.rs"]
+mod python;

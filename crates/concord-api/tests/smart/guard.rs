@@ -1,0 +1,154 @@
+//! The guard end to end: role × scopes on read and create, granular scopes,
+//! and interactions not yet guarded per resource refused to patient-confined tokens.
+
+use concord_auth::{AccountKind, NewUser, Role};
+use serde_json::json;
+
+use crate::common::*;
+
+async fn staff_token(w: &World, username: &str, role: Role, scope: &str) -> String {
+    let secret = w.staff(username, role).await;
+    let client = format!("app-{username}");
+    w.public_client(&client, scope).await;
+    let mut flow = Flow::new(&client, scope, username);
+    flow.totp_secret = Some(secret);
+    let done = authorize(w, &flow).await;
+    let t = json(exchange(w, &client, &done.code, &done.verifier).await).await;
+    t["access_token"].as_str().unwrap().to_string()
+}
+
+async fn create(w: &World, token: &str, resource: serde_json::Value) -> u16 {
+    let rtype = resource["resourceType"].as_str().unwrap().to_string();
+    w.http
+        .post(format!("{}/{rtype}", w.base()))
+        .bearer_auth(token)
+        .header("content-type", "application/fhir+json")
+        .body(resource.to_string())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_limit_what_user_scopes_reach() {
+    let w = World::new().await;
+    w.seed(json!({"resourceType": "Patient", "id": "p1"})).await;
+    w.seed(
+        json!({"resourceType": "Observation", "id": "o1", "status": "final",
+        "code": {"text": "bp"}, "subject": {"reference": "Patient/p1"}}),
+    )
+    .await;
+    let doc = staff_token(&w, "doc", Role::Physician, "user/*.cruds").await;
+    let desk = staff_token(&w, "desk", Role::FrontDesk, "user/*.cruds").await;
+    assert_eq!(get(&w, "/Observation/o1", &doc).await.status(), 200);
+    assert_eq!(get(&w, "/Observation/o1", &desk).await.status(), 403);
+    assert_eq!(get(&w, "/Patient/p1", &desk).await.status(), 200);
+    let obs = json!({"resourceType": "Observation", "status": "final", "code": {"text": "hr"},
+        "subject": {"reference": "Patient/p1"}});
+    assert_eq!(create(&w, &doc, obs.clone()).await, 201);
+    assert_eq!(create(&w, &desk, obs).await, 403);
+    let appt = json!({"resourceType": "Appointment", "status": "booked",
+        "start": "2026-01-05T10:00:00Z", "end": "2026-01-05T10:30:00Z",
+        "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}]});
+    assert_eq!(create(&w, &desk, appt).await, 201);
+    // Searches follow s: the front desk may search Appointments, not Observations.
+    assert_eq!(get(&w, "/Appointment", &desk).await.status(), 200);
+    assert_eq!(get(&w, "/Observation", &desk).await.status(), 403);
+    assert_eq!(
+        get(&w, "/Observation?subject=Patient/p1", &doc)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        get(&w, "/Patient/p1/Observation", &desk).await.status(),
+        403
+    );
+    // History of the instance follows read; deletes need d.
+    assert_eq!(
+        get(&w, "/Observation/o1/_history", &doc).await.status(),
+        200
+    );
+    let del = w
+        .http
+        .delete(format!("{}/Patient/p1", w.base()))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn granular_scopes_filter_by_category() {
+    let w = World::new().await;
+    w.seed(json!({"resourceType": "Patient", "id": "p1"})).await;
+    for (id, cat) in [("lab", "laboratory"), ("vs", "vital-signs")] {
+        w.seed(json!({"resourceType": "Observation", "id": id, "status": "final",
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": cat}]}],
+            "code": {"text": "x"}, "subject": {"reference": "Patient/p1"}}))
+            .await;
+    }
+    w.auth()
+        .add_user(NewUser {
+            username: "gina".into(),
+            display_name: "Gina".into(),
+            kind: AccountKind::Patient {
+                patient: "p1".into(),
+            },
+            password: PASSWORD.into(),
+            fhir_user: None,
+            with_totp: false,
+        })
+        .await
+        .unwrap();
+    let scope = "patient/Observation.rs?category=laboratory";
+    w.public_client("labapp", scope).await;
+    let done = authorize(&w, &Flow::new("labapp", scope, "gina")).await;
+    let t = json(exchange(&w, "labapp", &done.code, &done.verifier).await).await;
+    assert_eq!(t["scope"], scope);
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(get(&w, "/Observation/lab", access).await.status(), 200);
+    assert_eq!(get(&w, "/Observation/vs", access).await.status(), 403);
+    assert_eq!(
+        get(&w, "/Patient/p1", access).await.status(),
+        403,
+        "no Patient scope"
+    );
+    // Type-level interactions are refused to patient-confined tokens until
+    // the search guard lands (they could otherwise reach other patients).
+    assert_eq!(get(&w, "/Observation/_history", access).await.status(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_tokens_reach_system_level_interactions() {
+    let w = World::new().await;
+    let all = w.operator("system/*.cruds").await;
+    let read_only = w.operator("system/*.rs").await;
+    assert_eq!(get(&w, "/_history", &all).await.status(), 200);
+    let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": []});
+    let post = |token: String| {
+        let w = &w;
+        let body = bundle.to_string();
+        async move {
+            w.http
+                .post(format!("{}/", w.base()))
+                .bearer_auth(token)
+                .header("content-type", "application/fhir+json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(post(all.clone()).await, 200);
+    assert_eq!(post(read_only).await, 403);
+    assert!(w
+        .auth()
+        .operator_token(&w.base(), "x", "user/*.rs")
+        .await
+        .is_err());
+}

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::bundle::{deterministic_id, Builder};
 use super::datatypes::{cwe, cx, token, xpn_all};
 use super::patient::{self, encounter, related_person};
-use super::values::{date, text};
+use super::values::{code, date, text};
 use super::{finish, Ctx, MapError, Mapped, Merge, PatientKey};
 use crate::ack::ErrorCode;
 use crate::message::SegmentView;
@@ -220,7 +220,7 @@ fn coverage(
         );
     }
     c.insert("status".into(), json!("active"));
-    if let Some(t) = text(in1, "15-1") {
+    if let Some(t) = code(in1, "15-1") {
         c.insert(
             "type".into(),
             json!({"coding": [{"system": super::tables::v2_table("0086"), "code": t}]}),

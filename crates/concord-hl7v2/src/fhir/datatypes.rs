@@ -257,6 +257,8 @@ pub fn cwe(seg: &SegmentView<'_>, field: &str) -> Option<Value> {
 }
 
 /// A code from table `nnnn` (an ID/IS field) → CodeableConcept.
+/// The code's whitespace is collapsed so it is always a valid FHIR `code`.
 pub fn coded(code: &str, table: &str) -> Value {
+    let code = code.split_whitespace().collect::<Vec<_>>().join(" ");
     json!({"coding": [{"system": tables::v2_table(table), "code": code}]})
 }

@@ -195,7 +195,7 @@ fn map_order(
     r.insert("status".into(), json!(report_status));
     r.insert(
         "category".into(),
-        json!([{"coding": [{"system": tables::v2_table("0074"), "code": text(obr, "24").unwrap_or_else(|| "LAB".into())}]}]),
+        json!([{"coding": [{"system": tables::v2_table("0074"), "code": super::values::code(obr, "24").unwrap_or_else(|| "LAB".into())}]}]),
     );
     r.insert("code".into(), code);
     r.insert("subject".into(), json!({"reference": patient_ref}));

@@ -212,7 +212,7 @@ pub fn encounter(
         e.insert("identifier".into(), json!([v]));
     }
     e.insert("status".into(), json!(encounter_status(&ctx.event, pv1)));
-    let class = text(pv1, "2");
+    let class = super::values::code(pv1, "2");
     let class_coding = match class.as_deref().and_then(tables::encounter_class) {
         Some((code, display)) => json!({
             "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
@@ -228,10 +228,10 @@ pub fn encounter(
         },
     };
     e.insert("class".into(), class_coding);
-    if let Some(t) = text(pv1, "4") {
+    if let Some(t) = super::values::code(pv1, "4") {
         e.insert("type".into(), json!([coded(&t, "0007")]));
     }
-    if let Some(s) = text(pv1, "10") {
+    if let Some(s) = super::values::code(pv1, "10") {
         e.insert("serviceType".into(), coded(&s, "0069"));
     }
     e.insert("subject".into(), json!({"reference": patient_ref}));

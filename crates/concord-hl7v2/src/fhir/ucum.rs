@@ -91,7 +91,8 @@ pub fn to_ucum(code: &str, system: Option<&str>) -> Option<String> {
         return None;
     }
     if system.is_some_and(|s| s.eq_ignore_ascii_case("UCUM")) {
-        return Some(code.to_string());
+        // UCUM expressions never contain whitespace (UCUM §3).
+        return (!code.contains(char::is_whitespace)).then(|| code.to_string());
     }
     if let Some((_, u)) = TABLE.iter().find(|(k, _)| *k == code) {
         return Some((*u).to_string());

@@ -117,3 +117,28 @@ fn results_reference_the_patient_conditionally_and_need_an_identifier() {
     let err = map_message(&Message::parse(unknown.as_bytes()).unwrap(), &opts()).unwrap_err();
     assert_eq!(err.code, ErrorCode::UnsupportedEventCode);
 }
+
+/// Found by the mapping property test: a table code with inner runs of
+/// spaces (PV1-4 `<  -`) must still become a valid FHIR `code`.
+#[test]
+fn table_codes_with_repeated_spaces_stay_valid_codes() {
+    let text = "MSH|^~\\&|A|F|||20240101||ADT^A01|C1|P|2.5.1\rPID|1||X1^^^AA&1.2.3&ISO^MR||N^G\rPV1||||<  -||||||a   b\r";
+    let msg = Message::parse(text.as_bytes()).expect("parse");
+    let out = map_message(&msg, &opts()).expect("map");
+    let encounter = out.bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Encounter")
+        .expect("an Encounter")
+        .clone();
+    assert_eq!(encounter["type"][0]["coding"][0]["code"], "< -");
+    assert_eq!(encounter["serviceType"]["coding"][0]["code"], "a b");
+    let failures: Vec<_> = concord_validation::validate_resource(&encounter)
+        .into_iter()
+        .filter(|i| i.severity.is_failure())
+        .map(|i| i.diagnostics)
+        .collect();
+    assert!(failures.is_empty(), "{failures:?}");
+}

@@ -117,6 +117,25 @@ impl SearchParamDef {
     pub fn is_indexed(&self) -> bool {
         !self.from_resource_row && !self.branches.is_empty()
     }
+
+    /// A composite whose node is the resource itself (R4: Observation's
+    /// `code-value-concept|date|quantity`): its components are parameters of
+    /// the same resource with the same expressions, so "one node has both
+    /// values" is "the resource has both", and search tests the components
+    /// as separate conditions — no composite rows are stored for it. Not for
+    /// `code-value-string`, whose `value-string` parameter also reads
+    /// `CodeableConcept.text`, which its component does not.
+    pub fn splits_into_components(&self) -> bool {
+        self.kind == ParamType::Composite
+            && self.branches.len() == 1
+            && self.branches[0].guard.is_none()
+            && !self.branches[0].expression.source().contains('.')
+            && !self.components.is_empty()
+            && self
+                .components
+                .iter()
+                .all(|c| !c.code.is_empty() && c.kind != ParamType::String)
+    }
 }
 
 /// An expression branch that failed to compile.

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+mod checkpoint;
 mod commit;
 mod dialect;
 mod error;

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use concord_store::{ledger, StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags};
 
+use crate::checkpoint::Checkpointer;
 use crate::error::backend;
 use crate::migrate;
 
@@ -17,6 +18,8 @@ pub struct Writer {
 
 pub struct Pool {
     path: PathBuf,
+    /// Dropped first: its last checkpoint runs while the writer still exists.
+    _checkpointer: Option<Checkpointer>,
     writer: Mutex<Writer>,
     readers: Mutex<Vec<Connection>>,
 }
@@ -44,6 +47,13 @@ impl Pool {
         conn.execute_batch("PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 16384;")
             .map_err(backend)?;
         migrate::run(&mut conn)?;
+        // Checkpoints move to their own thread (see `checkpoint`); without
+        // it the writer keeps SQLite's automatic ones.
+        let checkpointer = Checkpointer::start(path.clone());
+        if checkpointer.is_some() {
+            conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")
+                .map_err(backend)?;
+        }
         let ledger_head = conn
             .query_row(
                 "SELECT entry_hash FROM ledger ORDER BY seq DESC LIMIT 1",
@@ -55,6 +65,7 @@ impl Pool {
             .unwrap_or(ledger::GENESIS);
         Ok(Pool {
             path,
+            _checkpointer: checkpointer,
             writer: Mutex::new(Writer { conn, ledger_head }),
             readers: Mutex::new(Vec::new()),
         })

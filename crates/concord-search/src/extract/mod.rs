@@ -65,7 +65,11 @@ pub fn extract(resource: &Value) -> Extraction {
         return out;
     };
     let ctx = EvalContext::new(resource);
-    for p in params.params().iter().filter(|p| p.is_indexed()) {
+    for p in params
+        .params()
+        .iter()
+        .filter(|p| p.is_indexed() && !p.splits_into_components())
+    {
         for b in p.branches.iter().filter(|b| b.may_match(resource)) {
             match b.expression.evaluate_with(&ctx) {
                 Ok(items) => {

@@ -190,10 +190,16 @@ fn observation_rows() {
         composites.contains(&"http://loinc.org|8480-6$120|http://unitsofmeasure.org|mm[Hg]"),
         "{composites:?}"
     );
+    // `code-value-quantity` is searched through its components (`code`,
+    // `value-quantity`): no rows of its own. `combo-…` reads components too.
+    assert!(!rows
+        .composites
+        .iter()
+        .any(|c| c.param == "code-value-quantity"));
     assert!(rows
         .composites
         .iter()
-        .any(|c| c.param == "code-value-quantity"
+        .any(|c| c.param == "combo-code-value-quantity"
             && c.value == "2339-0$5000|http://unitsofmeasure.org|mg"));
     let compartments: Vec<(&str, &str)> = rows
         .compartments

@@ -53,6 +53,8 @@ pub fn lower(
     };
     for f in &query.filters {
         match condition_in(f, rt, cx) {
+            // Top-level ANDs flatten, so each part can drive the query.
+            Ok(Condition::All(parts)) => conditions.extend(parts),
             Ok(c) => conditions.push(c),
             Err(issue) => problems.push(issue),
         }

@@ -159,19 +159,57 @@ fn missing_on_id_is_always_or_never() {
 }
 
 #[test]
+fn composite_on_the_resource_splits_into_components() {
+    for q in [
+        "code-value-quantity=http://loinc.org|29463-7$185",
+        "code-value-concept=http://loinc.org|72166-2$http://snomed.info/sct|266919005",
+    ] {
+        // One value: its components become top-level conditions (each may drive).
+        let p = plan("Observation", q);
+        assert_eq!(p.conditions.len(), 2, "{q}: {:?}", p.conditions);
+        assert!(
+            matches!(&p.conditions[0], Condition::Row { param, .. } if param == "code"),
+            "{q}"
+        );
+    }
+    let two = plan(
+        "Observation",
+        "code-value-quantity=http://loinc.org|1-1$5,http://loinc.org|2-2$6",
+    );
+    assert!(
+        matches!(two.conditions.as_slice(), [Condition::Any(alts)] if alts.len() == 2),
+        "{:?}",
+        two.conditions
+    );
+    let missing = plan("Observation", "code-value-quantity:missing=false");
+    assert!(
+        matches!(
+            missing.conditions.as_slice(),
+            [
+                Condition::Present { present: true, .. },
+                Condition::Present { present: true, .. }
+            ]
+        ),
+        "{:?}",
+        missing.conditions
+    );
+    // `code-value-string` keeps its rows: `value-string` also reads text.
+    let string = plan("Observation", "code-value-string=http://loinc.org|1-1$abc");
+    assert!(
+        matches!(string.conditions.as_slice(), [Condition::Row { param, .. }] if param == "code-value-string"),
+        "{:?}",
+        string.conditions
+    );
+}
+
+#[test]
 fn prefixed_composite_on_the_resource_splits_into_components() {
     let p = plan(
         "Observation",
         "code-value-quantity=http://loinc.org|29463-7$gt80",
     );
-    let [Condition::Any(alts)] = p.conditions.as_slice() else {
-        panic!("{:?}", p.conditions)
-    };
-    let Condition::All(parts) = &alts[0] else {
-        panic!()
-    };
-    assert_eq!(parts.len(), 2);
-    assert!(matches!(&parts[0], Condition::Row { param, .. } if param == "code"));
+    assert_eq!(p.conditions.len(), 2, "{:?}", p.conditions);
+    assert!(matches!(&p.conditions[0], Condition::Row { param, .. } if param == "code"));
     let query = parse(
         Some("Observation"),
         "component-code-value-quantity=http://loinc.org|8480-6$gt120",

@@ -31,8 +31,19 @@ pub(super) fn param_condition(
     rt: Option<&str>,
     cx: &PlanContext,
 ) -> Result<Condition, Issue> {
-    if p.kind == ParamType::Composite && p.modifier.is_none() && has_component_prefix(p) {
-        return root_composite_condition(p, rt, cx);
+    if p.kind == ParamType::Composite {
+        let def = rt.and_then(|t| crate::registry::param(t, &p.code));
+        if let Some(def) = def.filter(|d| d.splits_into_components()) {
+            return split_composite_condition(p, def, rt, cx);
+        }
+        if p.modifier.is_none() && has_component_prefix(p) {
+            // Stored as `$`-joined text within one repeating node: numbers
+            // cannot be compared there.
+            return Err(not_supported(
+                p,
+                "a prefix on a component of a composite over repeating elements",
+            ));
+        }
     }
     if p.modifier == Some(Modifier::Missing) {
         let missing = matches!(p.values.first(), Some(SearchValue::Missing(true)));
@@ -455,29 +466,40 @@ fn has_component_prefix(p: &ParamFilter) -> bool {
     })
 }
 
-/// A composite with a prefixed component (`code-value-quantity=X$gt5`) on
-/// a composite whose node is the resource itself: each component is a
-/// condition of its own on the same resource, so prefixes compare numbers.
-/// (On a repeating node such as `Observation.component` the components
-/// would have to match within one node: not supported with a prefix.)
-fn root_composite_condition(
+/// A composite stored as its components (see
+/// `SearchParamDef::splits_into_components`): each value is the AND of its
+/// component conditions on the same resource; `:missing=false` means every
+/// component has a value.
+fn split_composite_condition(
     p: &ParamFilter,
+    def: &crate::registry::SearchParamDef,
     rt: Option<&str>,
     cx: &PlanContext,
 ) -> Result<Condition, Issue> {
-    let def = rt.and_then(|t| crate::registry::param(t, &p.code));
-    let root = match (def, rt) {
-        (Some(d), Some(t)) => {
-            d.branches.len() == 1 && d.branches[0].expression.source().trim() == t
+    match &p.modifier {
+        None => {}
+        Some(Modifier::Missing) => {
+            let missing = matches!(p.values.first(), Some(SearchValue::Missing(true)));
+            let all = def
+                .components
+                .iter()
+                .map(|c| {
+                    Ok(Condition::Present {
+                        table: table_of(c.kind).ok_or_else(|| not_supported(p, ":missing"))?,
+                        param: c.code.clone(),
+                        present: true,
+                    })
+                })
+                .collect::<Result<Vec<_>, Issue>>()?;
+            let all = Condition::All(all);
+            return Ok(if missing {
+                Condition::Not(Box::new(all))
+            } else {
+                all
+            });
         }
-        _ => false,
-    };
-    let Some(def) = def.filter(|_| root) else {
-        return Err(not_supported(
-            p,
-            "a prefix on a component of a composite over repeating elements",
-        ));
-    };
+        Some(_) => return Err(not_supported(p, "this modifier on a composite")),
+    }
     let mut alternatives = Vec::new();
     for v in &p.values {
         let SearchValue::Composite(parts) = v else {
@@ -495,7 +517,11 @@ fn root_composite_condition(
         }
         alternatives.push(Condition::All(all));
     }
-    Ok(Condition::Any(alternatives))
+    Ok(if alternatives.len() == 1 {
+        alternatives.remove(0)
+    } else {
+        Condition::Any(alternatives)
+    })
 }
 
 /// Composite values are stored as their components' text joined by `$`; a

@@ -209,7 +209,8 @@ async fn unsupported_types_are_rejected_and_merges_link_patients() {
     assert_eq!(ack_code(&handle(&h, &adt("A2", "NEW1", "DOE")).await), "AA");
     let merge = "MSH|^~\\&|REG|HOSP|||20240103||ADT^A40^ADT_A39|M1|P|2.5.1\rEVN|A40\r\
                  PID|1||NEW1^^^HOSP&1.2.3.4&ISO^MR||DOE^ANA\rMRG|OLD1^^^HOSP&1.2.3.4&ISO^MR\r";
-    assert_eq!(ack_code(&handle(&h, merge).await), "AA");
+    let ack = handle(&h, merge).await;
+    assert_eq!(ack_code(&ack), "AA", "{:?}", ack.get("ERR-8"));
     let old = h
         .engine()
         .find_ids(&ctx(), "Patient", "identifier=urn:oid:1.2.3.4|OLD1", 5)

@@ -6,14 +6,20 @@
 //!   `PUT /Binary/{id}`);
 //! * `POST /Task/{id}/$reprocess`: maps and applies the stored message again;
 //!   answers the Task as it now stands (`completed`, or `failed` with the
-//!   new error).
+//!   new error);
+//! * `GET /$hl7v2-monitor`: per interface message counts, errors, queue
+//!   depth, last ACK (JSON; `concord_interfaces::Monitor`);
+//! * `GET /{type}/{id}/$hl7v2-status`: a searchset Bundle of the outbound
+//!   records (Tasks) of a ServiceRequest or Immunization, one per endpoint.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use concord_fhir::IssueType;
-use concord_interfaces::{failed_tasks, reprocess, Hl7Inbound, InboundConfig, ReprocessError};
+use concord_interfaces::{
+    failed_tasks, reprocess, Hl7Inbound, Hl7Outbound, InboundConfig, ReprocessError,
+};
 use serde_json::{json, Value};
 
 use crate::request_id::RequestId;
@@ -62,13 +68,7 @@ pub async fn instance_operation(
         ));
     }
     let ctx = state.context(&rid.0);
-    let inbound = Hl7Inbound::new(
-        state.engine.clone(),
-        InboundConfig {
-            tenant: state.config.tenant.clone(),
-            default_offset: state.config.hl7v2_default_offset.clone(),
-        },
-    );
+    let inbound = inbound(&state);
     match reprocess(&inbound, &ctx, &id).await {
         Ok(_) => {}
         Err(ReprocessError::NotFound) => {
@@ -106,4 +106,83 @@ pub async fn instance_operation(
         task.last_updated,
         None,
     ))
+}
+
+/// The inbound interface as the API uses it (reprocessing).
+pub fn inbound(state: &AppState) -> std::sync::Arc<Hl7Inbound> {
+    Hl7Inbound::new(
+        state.engine.clone(),
+        InboundConfig {
+            tenant: state.config.tenant.clone(),
+            default_offset: state.config.hl7v2_default_offset.clone(),
+            monitor: state.config.hl7v2_monitor.clone(),
+        },
+    )
+}
+
+/// `GET /$hl7v2-monitor`.
+pub async fn monitor(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+) -> Result<Response, ApiError> {
+    let ctx = state.context(&rid.0);
+    let doc = state
+        .config
+        .hl7v2_monitor
+        .snapshot(&state.engine, &ctx)
+        .await
+        .map_err(|e| ApiError::from_core(e, &rid.0))?;
+    Ok((
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        doc.to_string(),
+    )
+        .into_response())
+}
+
+/// `GET /{ctype}/{cid}/{rtype}`: `$hl7v2-status`, else a compartment search.
+pub async fn instance_get(
+    state: State<AppState>,
+    rid: Extension<RequestId>,
+    Path((ctype, cid, rtype)): Path<(String, String, String)>,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if rtype == "$hl7v2-status" {
+        return status(state, rid, ctype, cid, headers).await;
+    }
+    crate::search::compartment_get(state, rid, Path((ctype, cid, rtype)), query, headers).await
+}
+
+async fn status(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    rtype: String,
+    id: String,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let ctx = state.context(&rid.0);
+    // 404/410 for an unknown resource, like a read.
+    state
+        .engine
+        .read(&ctx, &rtype, &id)
+        .await
+        .map_err(|e| ApiError::from_core(e, &rid.0))?;
+    let records = Hl7Outbound::records_for(&state.engine, &ctx, &format!("{rtype}/{id}"))
+        .await
+        .map_err(|e| ApiError::from_core(e, &rid.0))?;
+    let base = base_url(&state, &headers);
+    let entries: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            json!({"fullUrl": format!("{base}/Task/{}", r.id), "resource": r.to_task(), "search": {"mode": "match"}})
+        })
+        .collect();
+    let bundle = json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": entries.len(),
+        "entry": entries
+    });
+    Ok(json_response(StatusCode::OK, bundle.to_string()))
 }

@@ -11,6 +11,9 @@ use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
 use concord_store_sqlite::SqliteStore;
 use serde_json::Value;
 
+#[path = "inbound/outbound.rs"]
+mod outbound;
+
 fn inbound(dir: &tempfile::TempDir) -> Arc<Hl7Inbound> {
     let store = SqliteStore::open(dir.path().join("concord.db")).unwrap();
     Hl7Inbound::new(Engine::new(Arc::new(store)), InboundConfig::default())

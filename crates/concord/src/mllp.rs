@@ -23,14 +23,14 @@ pub fn load_config(args: &MllpArgs) -> Result<InterfacesConfig, String> {
 }
 
 /// Starts the outbound service when endpoints are configured; prints them.
-pub fn start_outbound(
+pub async fn start_outbound(
     engine: Engine,
     tenant: String,
     monitor: &Arc<Monitor>,
-) -> Option<OutboundHandle> {
+) -> Result<Option<OutboundHandle>, String> {
     let config = monitor.config().clone();
     if config.endpoints.is_empty() {
-        return None;
+        return Ok(None);
     }
     for e in &config.endpoints {
         println!(
@@ -40,7 +40,11 @@ pub fn start_outbound(
             e.address
         );
     }
-    Some(Hl7Outbound::new(engine, tenant, config, monitor.clone()).spawn())
+    Hl7Outbound::new(engine, tenant, config, monitor.clone())
+        .start()
+        .await
+        .map(Some)
+        .map_err(|e| format!("cannot start the HL7 v2 outbound service: {e}"))
 }
 
 /// Starts the listener when `--mllp-listen` is set; prints its address.

@@ -86,15 +86,20 @@ impl Hl7Outbound {
         Duration::from_millis(self.config.poll_interval_ms.max(10))
     }
 
-    /// Starts the feed loop and one sender per endpoint (nothing when no
-    /// endpoint is configured).
-    pub fn spawn(self: &Arc<Self>) -> OutboundHandle {
+    /// Reads (or, on first start, sets) the change-feed cursor, then starts
+    /// the feed loop and one sender per endpoint (nothing when no endpoint
+    /// is configured). Everything committed after this returns is sent.
+    pub async fn start(self: &Arc<Self>) -> Result<OutboundHandle, CoreError> {
         let (stop, watcher) = watch::channel(false);
         let mut tasks = Vec::new();
         if !self.config.endpoints.is_empty() {
+            let ctx = self.context("hl7v2-outbound-feed");
+            let cursor = self.load_cursor(&ctx).await?;
             let me = self.clone();
             let mut w = watcher.clone();
-            tasks.push(tokio::spawn(async move { me.feed_loop(&mut w).await }));
+            tasks.push(tokio::spawn(
+                async move { me.feed_loop(cursor, &mut w).await },
+            ));
             for e in &self.config.endpoints {
                 let me = self.clone();
                 let name = e.name.clone();
@@ -104,7 +109,7 @@ impl Hl7Outbound {
                 ));
             }
         }
-        OutboundHandle { stop, tasks }
+        Ok(OutboundHandle { stop, tasks })
     }
 
     /// Waits `d`, or less when woken or stopped; `false` when stopped.
@@ -120,15 +125,8 @@ impl Hl7Outbound {
         !*stop.borrow()
     }
 
-    async fn feed_loop(&self, stop: &mut watch::Receiver<bool>) {
+    async fn feed_loop(&self, mut cursor: feed::Cursor, stop: &mut watch::Receiver<bool>) {
         let ctx = self.context("hl7v2-outbound-feed");
-        let mut cursor = match self.load_cursor(&ctx).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e.to_string(), "outbound: cannot read the change-feed cursor; outbound sending is off");
-                return;
-            }
-        };
         loop {
             match self.queue_changes(&ctx, &mut cursor).await {
                 Ok(true) => continue,

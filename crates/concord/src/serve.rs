@@ -50,7 +50,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     )
     .await?;
     let outbound =
-        crate::mllp::start_outbound(state.engine.clone(), state.config.tenant.clone(), &monitor);
+        crate::mllp::start_outbound(state.engine.clone(), state.config.tenant.clone(), &monitor)
+            .await?;
     let result = serve(state, args.listen, &description).await;
     if let Some(outbound) = outbound {
         // Stops between messages; un-ACKed ones are sent after the restart.

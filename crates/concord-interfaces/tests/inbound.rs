@@ -7,20 +7,47 @@ use concord_core::Engine;
 use concord_hl7v2::{Message, MessageHandler};
 use concord_interfaces::inbound::TaskState;
 use concord_interfaces::{failed_tasks, message_id, reprocess, Hl7Inbound, InboundConfig, Outcome};
-use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
+use concord_store::{Actor, TenantContext};
 use concord_store_sqlite::SqliteStore;
 use serde_json::Value;
 
 #[path = "inbound/outbound.rs"]
 mod outbound;
 
-fn inbound(dir: &tempfile::TempDir) -> Arc<Hl7Inbound> {
+/// A fresh SQLite file, or (with `CONCORD_TEST_BACKEND=postgres`) the shared
+/// test database with a tenant of this test's own.
+async fn inbound(dir: &tempfile::TempDir) -> Arc<Hl7Inbound> {
+    if std::env::var("CONCORD_TEST_BACKEND").as_deref() == Ok("postgres") {
+        let url = std::env::var("CONCORD_TEST_POSTGRES_URL")
+            .expect("CONCORD_TEST_BACKEND=postgres needs CONCORD_TEST_POSTGRES_URL");
+        let store = concord_store_postgres::PostgresStore::connect(&url)
+            .await
+            .expect("connect to the PostgreSQL test database");
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let tenant = format!(
+            "hl7-{}-{nanos}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        return Hl7Inbound::new(
+            Engine::new(Arc::new(store)),
+            InboundConfig {
+                tenant,
+                ..InboundConfig::default()
+            },
+        );
+    }
     let store = SqliteStore::open(dir.path().join("concord.db")).unwrap();
     Hl7Inbound::new(Engine::new(Arc::new(store)), InboundConfig::default())
 }
 
-fn ctx() -> TenantContext {
-    TenantContext::new(DEFAULT_TENANT, Actor::System, "test")
+/// The store context of `h`'s tenant.
+fn ctx(h: &Hl7Inbound) -> TenantContext {
+    TenantContext::new(h.config().tenant.clone(), Actor::System, "test")
 }
 
 fn adt(control: &str, mrn: &str, family: &str) -> String {
@@ -54,7 +81,7 @@ fn ack_code(ack: &Message) -> String {
 }
 
 async fn read(h: &Hl7Inbound, rt: &str, id: &str) -> (Value, i64) {
-    let v = h.engine().read(&ctx(), rt, id).await.unwrap();
+    let v = h.engine().read(&ctx(&h), rt, id).await.unwrap();
     (
         serde_json::from_str(v.content.as_deref().unwrap()).unwrap(),
         v.version,
@@ -64,7 +91,7 @@ async fn read(h: &Hl7Inbound, rt: &str, id: &str) -> (Value, i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_patient_goes_to_the_queue_and_reprocesses_after_registration() {
     let dir = tempfile::tempdir().unwrap();
-    let h = inbound(&dir);
+    let h = inbound(&dir).await;
     let lab = oru("L1", "MRN1", "F", "120");
     let ack = handle(&h, &lab).await;
     assert_eq!(ack_code(&ack), "AE");
@@ -78,13 +105,13 @@ async fn unknown_patient_goes_to_the_queue_and_reprocesses_after_registration() 
     let (state, failure) = h.state(&id).await.unwrap();
     assert_eq!(state, TaskState::Failed);
     assert_eq!(failure.unwrap().location, "PID-3");
-    let queue = failed_tasks(h.engine(), &ctx(), 100).await.unwrap();
+    let queue = failed_tasks(h.engine(), &ctx(&h), 100).await.unwrap();
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0]["id"], id.as_str());
     // No Patient was created by the lab result.
     assert!(h
         .engine()
-        .find_ids(&ctx(), "Patient", "identifier=urn:oid:1.2.3.4|MRN1", 5)
+        .find_ids(&ctx(&h), "Patient", "identifier=urn:oid:1.2.3.4|MRN1", 5)
         .await
         .unwrap()
         .is_empty());
@@ -96,26 +123,26 @@ async fn unknown_patient_goes_to_the_queue_and_reprocesses_after_registration() 
     assert_eq!(ack_code(&handle(&h, &adt("A1", "MRN1", "DOE")).await), "AA");
     let patients = h
         .engine()
-        .find_ids(&ctx(), "Patient", "identifier=urn:oid:1.2.3.4|MRN1", 5)
+        .find_ids(&ctx(&h), "Patient", "identifier=urn:oid:1.2.3.4|MRN1", 5)
         .await
         .unwrap();
     assert_eq!(patients.len(), 1);
-    let outcome = reprocess(&h, &ctx(), &id).await.unwrap();
+    let outcome = reprocess(&h, &ctx(&h), &id).await.unwrap();
     assert_eq!(outcome, Outcome::Applied { id: id.clone() });
     assert_eq!(h.state(&id).await.unwrap().0, TaskState::Completed);
-    assert!(failed_tasks(h.engine(), &ctx(), 100)
+    assert!(failed_tasks(h.engine(), &ctx(&h), 100)
         .await
         .unwrap()
         .is_empty());
     assert!(matches!(
-        reprocess(&h, &ctx(), &id).await,
+        reprocess(&h, &ctx(&h), &id).await,
         Err(concord_interfaces::ReprocessError::AlreadyCompleted)
     ));
     // The result is linked to the patient, with UCUM units and interpretation.
     let reports = h
         .engine()
         .find_ids(
-            &ctx(),
+            &ctx(&h),
             "DiagnosticReport",
             "identifier=urn:concord:hl7v2:aa:LAB|FL1",
             5,
@@ -155,12 +182,12 @@ async fn unknown_patient_goes_to_the_queue_and_reprocesses_after_registration() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retransmissions_are_applied_once() {
     let dir = tempfile::tempdir().unwrap();
-    let h = inbound(&dir);
+    let h = inbound(&dir).await;
     let reg = adt("A1", "MRN2", "ROE");
     assert_eq!(ack_code(&handle(&h, &reg).await), "AA");
     let ids = h
         .engine()
-        .find_ids(&ctx(), "Patient", "identifier=urn:oid:1.2.3.4|MRN2", 5)
+        .find_ids(&ctx(&h), "Patient", "identifier=urn:oid:1.2.3.4|MRN2", 5)
         .await
         .unwrap();
     let (_, v) = read(&h, "Patient", &ids[0]).await;
@@ -173,9 +200,10 @@ async fn retransmissions_are_applied_once() {
     let page = h
         .engine()
         .history(
-            &ctx(),
+            &ctx(&h),
             &concord_store::HistoryQuery {
                 resource_type: Some("Provenance".into()),
+                count: 10,
                 ..Default::default()
             },
         )
@@ -202,7 +230,7 @@ async fn retransmissions_are_applied_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsupported_types_are_rejected_and_merges_link_patients() {
     let dir = tempfile::tempdir().unwrap();
-    let h = inbound(&dir);
+    let h = inbound(&dir).await;
     let a02 = "MSH|^~\\&|REG|HOSP|||20240101||ADT^A02|X1|P|2.5\rEVN|A02\rPID|1||M9^^^HOSP^MR\r";
     let ack = handle(&h, a02).await;
     assert_eq!(ack_code(&ack), "AR");
@@ -218,7 +246,7 @@ async fn unsupported_types_are_rejected_and_merges_link_patients() {
     );
     let prior_id = h
         .engine()
-        .find_ids(&ctx(), "Patient", "identifier=urn:oid:1.2.3.4|OLD1", 5)
+        .find_ids(&ctx(&h), "Patient", "identifier=urn:oid:1.2.3.4|OLD1", 5)
         .await
         .unwrap()
         .remove(0);
@@ -230,12 +258,12 @@ async fn unsupported_types_are_rejected_and_merges_link_patients() {
     assert_eq!(ack_code(&ack), "AA", "{:?}", ack.get("ERR-8"));
     let old = h
         .engine()
-        .find_ids(&ctx(), "Patient", "identifier=urn:oid:1.2.3.4|OLD1", 5)
+        .find_ids(&ctx(&h), "Patient", "identifier=urn:oid:1.2.3.4|OLD1", 5)
         .await
         .unwrap();
     let new = h
         .engine()
-        .find_ids(&ctx(), "Patient", "identifier=urn:oid:1.2.3.4|NEW1", 5)
+        .find_ids(&ctx(&h), "Patient", "identifier=urn:oid:1.2.3.4|NEW1", 5)
         .await
         .unwrap();
     let (old_p, _) = read(&h, "Patient", &old[0]).await;
@@ -290,7 +318,7 @@ async fn compartment(h: &Hl7Inbound, patient: &str) -> Vec<(String, String)> {
         handling: concord_core::Handling::Strict,
         base_url: String::new(),
     };
-    let page = h.engine().search(&ctx(), &req).await.unwrap();
+    let page = h.engine().search(&ctx(&h), &req).await.unwrap();
     page.matches
         .iter()
         .map(|v| (v.resource_type.clone(), v.id.clone()))
@@ -300,7 +328,7 @@ async fn compartment(h: &Hl7Inbound, patient: &str) -> Vec<(String, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unparsable_messages_are_stored_in_the_error_queue() {
     let dir = tempfile::tempdir().unwrap();
-    let h = inbound(&dir);
+    let h = inbound(&dir).await;
     let garbage = b"PID|1||X\rOBX|1|NM|x||1\r";
     let ack = h.handle(garbage, Message::parse(garbage)).await;
     let ack = Message::parse(&ack).unwrap();
@@ -316,7 +344,7 @@ async fn unparsable_messages_are_stored_in_the_error_queue() {
     // The same bytes again: the same answer, stored once.
     let again = h.handle(garbage, Message::parse(garbage)).await;
     assert_eq!(ack_code(&Message::parse(&again).unwrap()), "AR");
-    let queue = failed_tasks(h.engine(), &ctx(), 100).await.unwrap();
+    let queue = failed_tasks(h.engine(), &ctx(&h), 100).await.unwrap();
     assert_eq!(queue.len(), 1);
     let (_, task_version) = read(&h, "Task", &id).await;
     assert_eq!(task_version, 1);
@@ -327,20 +355,20 @@ async fn unparsable_messages_are_stored_in_the_error_queue() {
     binary["data"] = Value::String(base64_encode(fixed.as_bytes()));
     binary.as_object_mut().unwrap().remove("meta");
     h.engine()
-        .update(&ctx(), "Binary", &id, binary, None)
+        .update(&ctx(&h), "Binary", &id, binary, None)
         .await
         .unwrap();
     assert_eq!(
-        reprocess(&h, &ctx(), &id).await.unwrap(),
+        reprocess(&h, &ctx(&h), &id).await.unwrap(),
         Outcome::Applied { id: id.clone() }
     );
-    assert!(failed_tasks(h.engine(), &ctx(), 100)
+    assert!(failed_tasks(h.engine(), &ctx(&h), 100)
         .await
         .unwrap()
         .is_empty());
     let ids = h
         .engine()
-        .find_ids(&ctx(), "Patient", "identifier=urn:oid:1.2.3.4|MRN5", 5)
+        .find_ids(&ctx(&h), "Patient", "identifier=urn:oid:1.2.3.4|MRN5", 5)
         .await
         .unwrap();
     let (patient, _) = read(&h, "Patient", &ids[0]).await;
@@ -371,7 +399,7 @@ fn base64_encode(bytes: &[u8]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concept_maps_add_loinc_and_cvx_to_local_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let h = inbound(&dir);
+    let h = inbound(&dir).await;
     assert_eq!(ack_code(&handle(&h, &adt("A1", "CM1", "DOE")).await), "AA");
     let map = serde_json::json!({
         "resourceType": "ConceptMap", "status": "active", "url": "http://example.org/lab-codes",
@@ -383,7 +411,7 @@ async fn concept_maps_add_loinc_and_cvx_to_local_codes() {
         ]
     });
     h.engine()
-        .create(&ctx(), "ConceptMap", map, None)
+        .create(&ctx(&h), "ConceptMap", map, None)
         .await
         .unwrap();
     let lab =
@@ -396,7 +424,7 @@ async fn concept_maps_add_loinc_and_cvx_to_local_codes() {
     let page = h
         .engine()
         .history(
-            &ctx(),
+            &ctx(&h),
             &concord_store::HistoryQuery {
                 resource_type: Some("Observation".into()),
                 count: 50,
@@ -431,7 +459,7 @@ async fn concept_maps_add_loinc_and_cvx_to_local_codes() {
     let page = h
         .engine()
         .history(
-            &ctx(),
+            &ctx(&h),
             &concord_store::HistoryQuery {
                 resource_type: Some("Immunization".into()),
                 count: 50,

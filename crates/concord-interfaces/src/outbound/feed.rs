@@ -121,19 +121,32 @@ impl Hl7Outbound {
         for ev in &events {
             if watched_type(&ev.resource_type) && ev.kind != WriteKind::Delete {
                 for endpoint in &self.config.endpoints {
-                    if kind_type(endpoint.kind) == ev.resource_type
-                        && self
-                            .queue_one(
-                                ctx,
-                                endpoint,
-                                &ev.resource_type,
-                                &ev.id,
-                                ev.version,
-                                ev.sequence,
-                            )
-                            .await?
+                    if kind_type(endpoint.kind) != ev.resource_type {
+                        continue;
+                    }
+                    match self
+                        .queue_one(
+                            ctx,
+                            endpoint,
+                            &ev.resource_type,
+                            &ev.id,
+                            ev.version,
+                            ev.sequence,
+                        )
+                        .await
                     {
-                        queued += 1;
+                        Ok(true) => queued += 1,
+                        Ok(false) => {}
+                        // The database: try this event again next time.
+                        Err(e @ CoreError::Store(_)) => return Err(e),
+                        // Anything else would fail every time: skip the
+                        // event rather than stop the feed.
+                        Err(e) => tracing::error!(
+                            sequence = ev.sequence,
+                            endpoint = %endpoint.name,
+                            error = %super::kind(&e),
+                            "outbound: a change could not be queued; skipped"
+                        ),
                     }
                 }
             }

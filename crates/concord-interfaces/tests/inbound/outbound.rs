@@ -121,7 +121,7 @@ fn config(endpoints: Vec<Value>) -> InterfacesConfig {
 async fn start(h: &Hl7Inbound, config: &InterfacesConfig) -> (Arc<Hl7Outbound>, OutboundHandle) {
     let out = Hl7Outbound::new(
         h.engine().clone(),
-        concord_store::DEFAULT_TENANT.to_string(),
+        h.config().tenant.clone(),
         config.clone(),
         Arc::new(Monitor::new(config.clone())),
     );
@@ -136,7 +136,7 @@ async fn register(h: &Hl7Inbound, mrn: &str) -> String {
     );
     h.engine()
         .find_ids(
-            &ctx(),
+            &ctx(&h),
             "Patient",
             &format!("identifier=urn:oid:1.2.3.4|{mrn}"),
             2,
@@ -149,7 +149,7 @@ async fn register(h: &Hl7Inbound, mrn: &str) -> String {
 async fn create(h: &Hl7Inbound, resource: Value) -> String {
     let rt = resource["resourceType"].as_str().unwrap().to_string();
     h.engine()
-        .create(&ctx(), &rt, resource, None)
+        .create(&ctx(&h), &rt, resource, None)
         .await
         .unwrap()
         .id
@@ -185,7 +185,7 @@ async fn wait_for(
 ) -> OutboundRecord {
     let mut last = None;
     for _ in 0..1500 {
-        let records = Hl7Outbound::records_for(h.engine(), &ctx(), focus)
+        let records = Hl7Outbound::records_for(h.engine(), &ctx(&h), focus)
             .await
             .unwrap();
         if let Some(r) = records.into_iter().find(|r| r.endpoint == endpoint) {
@@ -206,7 +206,7 @@ fn acked(r: &OutboundRecord) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_lab_orders_and_new_immunizations_are_sent_once() {
     let dir = tempfile::tempdir().unwrap();
-    let h = inbound(&dir);
+    let h = inbound(&dir).await;
     let lab = Lab::start(Mode::Accept).await;
     let iis = Lab::start(Mode::Accept).await;
     let cfg = config(vec![
@@ -242,7 +242,7 @@ async fn signed_lab_orders_and_new_immunizations_are_sent_once() {
     assert_eq!(sent[0].get("OBR-4-1").as_deref(), Some("2345-7"));
     assert_eq!(sent[0].get("PID-3-1").as_deref(), Some("O1"));
     // The message as sent is kept beside its record.
-    let binary = h.engine().read(&ctx(), "Binary", &r1.id).await.unwrap();
+    let binary = h.engine().read(&ctx(&h), "Binary", &r1.id).await.unwrap();
     assert!(binary.content.unwrap().contains("hl7-v2"));
 
     // Drafts, other categories and later versions of a sent order are not sent.
@@ -252,15 +252,16 @@ async fn signed_lab_orders_and_new_immunizations_are_sent_once() {
     again["id"] = json!(sr1);
     again["note"] = json!([{"text": "fasting"}]);
     h.engine()
-        .update(&ctx(), "ServiceRequest", &sr1, again, None)
+        .update(&ctx(&h), "ServiceRequest", &sr1, again, None)
         .await
         .unwrap();
     let sr2 = create(&h, order(&pid, "active", LAB, "718-7")).await;
     wait_for(&h, &format!("ServiceRequest/{sr2}"), "lab1", acked).await;
     for other in [&draft, &imaging] {
-        let recs = Hl7Outbound::records_for(h.engine(), &ctx(), &format!("ServiceRequest/{other}"))
-            .await
-            .unwrap();
+        let recs =
+            Hl7Outbound::records_for(h.engine(), &ctx(&h), &format!("ServiceRequest/{other}"))
+                .await
+                .unwrap();
         assert!(recs.is_empty(), "{other}: {recs:?}");
     }
     assert_eq!(lab.messages().len(), 2);
@@ -312,7 +313,7 @@ async fn signed_lab_orders_and_new_immunizations_are_sent_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejections_are_kept_connection_errors_retried_and_restarts_resend() {
     let dir = tempfile::tempdir().unwrap();
-    let h = inbound(&dir);
+    let h = inbound(&dir).await;
     let refusing = Lab::start(Mode::Error).await;
     let flaky = Lab::start(Mode::CloseFirst(2)).await;
     // Nothing listens on `down`; `later` gets a listener after a restart.
@@ -374,7 +375,7 @@ async fn rejections_are_kept_connection_errors_retried_and_restarts_resend() {
     wait_for(&h, &focus2, "flaky", acked).await;
 
     // The status per order, as the API serves it.
-    let all = Hl7Outbound::records_for(h.engine(), &ctx(), &focus)
+    let all = Hl7Outbound::records_for(h.engine(), &ctx(&h), &focus)
         .await
         .unwrap();
     let states: Vec<(&str, &str)> = all
@@ -398,7 +399,7 @@ async fn rejections_are_kept_connection_errors_retried_and_restarts_resend() {
     let monitor_cfg = cfg.clone();
     let out = Hl7Outbound::new(
         h.engine().clone(),
-        concord_store::DEFAULT_TENANT.to_string(),
+        h.config().tenant.clone(),
         cfg.clone(),
         Arc::new(Monitor::new(monitor_cfg)),
     );
@@ -417,7 +418,7 @@ async fn rejections_are_kept_connection_errors_retried_and_restarts_resend() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn monitor_counts_stored_messages_and_queue_depth() {
     let dir = tempfile::tempdir().unwrap();
-    let h = inbound(&dir);
+    let h = inbound(&dir).await;
     let lab = Lab::start(Mode::Accept).await;
     let down = TcpListener::bind("127.0.0.1:0")
         .await
@@ -437,7 +438,7 @@ async fn monitor_counts_stored_messages_and_queue_depth() {
     let monitor = Arc::new(Monitor::new(cfg.clone()));
     let out = Hl7Outbound::new(
         h.engine().clone(),
-        concord_store::DEFAULT_TENANT.to_string(),
+        h.config().tenant.clone(),
         cfg.clone(),
         monitor.clone(),
     );
@@ -448,7 +449,7 @@ async fn monitor_counts_stored_messages_and_queue_depth() {
         r.attempts >= 1
     })
     .await;
-    let doc = monitor.snapshot(h.engine(), &ctx()).await.unwrap();
+    let doc = monitor.snapshot(h.engine(), &ctx(&h)).await.unwrap();
     let lab1 = &doc["outbound"][0];
     assert_eq!(lab1["name"], "lab1");
     assert_eq!(lab1["messages"]["acked"], 1);

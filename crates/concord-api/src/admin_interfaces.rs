@@ -1,14 +1,19 @@
 //! `/admin/interfaces`: a server-rendered page (no JavaScript) with the
-//! interface monitor and the error queue, each queued message with a
-//! Reprocess button (a plain form POST to `/admin/interfaces/reprocess`,
-//! answered with a redirect back to the page).
+//! interface monitor, the error queue (each message with a Reprocess
+//! button: a plain form POST to `/admin/interfaces/reprocess`) and the
+//! rejected/failed outbound messages (each with a Resend button, POST
+//! `/admin/interfaces/resend`); both answer with a redirect back to the
+//! page and a status line.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use concord_interfaces::{failed_tasks, reprocess as reprocess_task, Outcome, ReprocessError};
+use concord_interfaces::{
+    failed_tasks, reprocess as reprocess_task, Hl7Outbound, OutState, OutboundRecord, Outcome,
+    ReprocessError, ResendError,
+};
 use serde_json::Value;
 
 use crate::request_id::RequestId;
@@ -133,6 +138,42 @@ fn queue_table(tasks: &[Value]) -> String {
     )
 }
 
+fn outbound_table(records: &[OutboundRecord]) -> String {
+    if records.is_empty() {
+        return "<h2>Outbound problems</h2><p>No rejected or failed outbound messages.</p>".into();
+    }
+    let mut rows = String::new();
+    for r in records {
+        rows.push_str(&format!(
+            "<tr><th scope=\"row\"><a href=\"/Task/{id}\">{id}</a></th>{}{}{}{}{}{}{}\
+             <td><form method=\"post\" action=\"/admin/interfaces/resend\">\
+             <input type=\"hidden\" name=\"task\" value=\"{id}\">\
+             <button type=\"submit\" aria-label=\"Resend outbound message {id}\">Resend</button></form></td></tr>",
+            cell(&r.endpoint),
+            cell(&format!("{} {}", r.message_type, r.control_id)),
+            format!("<td><a href=\"/{0}\">{0}</a></td>", esc(&r.focus)),
+            cell(r.state.code()),
+            cell(r.ack_code.as_deref().unwrap_or("")),
+            cell(
+                r.ack_text
+                    .as_deref()
+                    .or(r.last_error.as_deref())
+                    .unwrap_or("")
+            ),
+            cell(&r.attempts.to_string()),
+            id = esc(&r.id),
+        ));
+    }
+    format!(
+        "<table><caption>Outbound problems ({} messages, not retried)</caption><thead><tr>\
+         <th scope=\"col\">Record</th><th scope=\"col\">Endpoint</th><th scope=\"col\">Message</th>\
+         <th scope=\"col\">Resource</th><th scope=\"col\">State</th><th scope=\"col\">ACK</th>\
+         <th scope=\"col\">Error</th><th scope=\"col\">Attempts</th><th scope=\"col\">Action</th></tr></thead>\
+         <tbody>{rows}</tbody></table>",
+        records.len()
+    )
+}
+
 fn html(body: String) -> Response {
     (
         StatusCode::OK,
@@ -158,6 +199,16 @@ pub async fn page(
     let tasks = failed_tasks(&state.engine, &ctx, QUEUE_LIMIT)
         .await
         .map_err(|e| ApiError::from_core(e, &rid.0))?;
+    let mut problems = Vec::new();
+    for e in &state.config.hl7v2_monitor.config().endpoints {
+        for st in [OutState::Rejected, OutState::Failed] {
+            problems.extend(
+                Hl7Outbound::records_in(&state.engine, &ctx, &e.name, st, QUEUE_LIMIT)
+                    .await
+                    .map_err(|e| ApiError::from_core(e, &rid.0))?,
+            );
+        }
+    }
     let notice = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "done")
         .map(|(_, v)| {
@@ -172,10 +223,11 @@ pub async fn page(
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>HL7 v2 interfaces — Concord</title><style>{STYLE}</style></head><body><main>\
          <h1>HL7 v2 interfaces</h1>{notice}<p>Generated {}. <a href=\"/admin/interfaces\">Refresh</a> · \
-         <a href=\"/$hl7v2-monitor\">JSON</a></p>{}{}</main></body></html>",
+         <a href=\"/$hl7v2-monitor\">JSON</a></p>{}{}{}</main></body></html>",
         esc(&text(&monitor, "/generated")),
         interfaces_table(&monitor),
-        queue_table(&tasks)
+        queue_table(&tasks),
+        outbound_table(&problems)
     )))
 }
 
@@ -208,18 +260,69 @@ pub async fn reprocess(
         Err(ReprocessError::BadMessage(_)) => format!("{id}: the stored message cannot be read."),
         Err(ReprocessError::Core(e)) => return Err(ApiError::from_core(e, &rid.0)),
     };
+    Ok(back_to_page(&done))
+}
+
+/// `POST /admin/interfaces/resend` (form field `task`).
+pub async fn resend(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "task")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let ctx = state.context(&rid.0);
+    let config = state.config.hl7v2_monitor.config();
+    let done = match Hl7Outbound::resend(&state.engine, &ctx, config, &id).await {
+        Ok(r) if r.state == OutState::Queued => format!("{id}: queued again."),
+        Ok(_) => format!("{id}: the message still cannot be built; see the table."),
+        Err(ResendError::NotFound) => format!("{id}: no such outbound message."),
+        Err(ResendError::Acked) => format!("{id}: acknowledged; never sent again."),
+        Err(ResendError::Pending) => format!("{id}: queued already."),
+        Err(ResendError::NoEndpoint(n)) => format!("{id}: endpoint {n} is not configured."),
+        Err(ResendError::Core(e)) => return Err(ApiError::from_core(e, &rid.0)),
+    };
+    Ok(back_to_page(&done))
+}
+
+fn back_to_page(done: &str) -> Response {
     let location = format!(
         "/admin/interfaces?{}",
         form_urlencoded::Serializer::new(String::new())
-            .append_pair("done", &done)
+            .append_pair("done", done)
             .finish()
     );
-    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outbound_problems_have_a_labelled_resend_button() {
+        let task = serde_json::json!({
+            "resourceType": "Task", "id": "hl7out-1", "status": "rejected",
+            "businessStatus": {"coding": [{"system": "urn:concord:hl7v2:outbound-status", "code": "rejected"}]},
+            "code": {"coding": [{"system": "urn:concord:hl7v2:task", "code": "outbound-message"}]},
+            "focus": {"reference": "ServiceRequest/7"},
+            "identifier": [{"system": "urn:concord:hl7v2:control-id", "value": "C1"}],
+            "output": [
+                {"type": {"coding": [{"code": "endpoint"}]}, "valueString": "lab1"},
+                {"type": {"coding": [{"code": "message-type"}]}, "valueString": "OML^O21"},
+                {"type": {"coding": [{"code": "ack-code"}]}, "valueCode": "AE"},
+                {"type": {"coding": [{"code": "ack-text"}]}, "valueString": "unknown <test>"}
+            ]
+        });
+        let record = OutboundRecord::from_task(&task).unwrap();
+        let html = outbound_table(&[record]);
+        assert!(html.contains("<caption>Outbound problems (1 messages, not retried)</caption>"));
+        assert!(html.contains("unknown &lt;test&gt;"));
+        assert!(html.contains("aria-label=\"Resend outbound message hl7out-1\">Resend</button>"));
+        assert!(html.contains("action=\"/admin/interfaces/resend\""));
+    }
 
     #[test]
     fn escapes_markup() {

@@ -7,6 +7,9 @@
 //! * `POST /Task/{id}/$reprocess`: maps and applies the stored message again;
 //!   answers the Task as it now stands (`completed`, or `failed` with the
 //!   new error);
+//! * `POST /Task/{id}/$resend`: an outbound message that was rejected
+//!   (AE/AR) or failed is built again from the current resource, with a
+//!   new MSH-10, and queued (409 for an acknowledged or pending one);
 //! * `GET /$hl7v2-monitor`: per interface message counts, errors, queue
 //!   depth, last ACK (JSON; `concord_interfaces::Monitor`);
 //! * `GET /{type}/{id}/$hl7v2-status`: a searchset Bundle of the outbound
@@ -18,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use concord_fhir::IssueType;
 use concord_interfaces::{
-    failed_tasks, reprocess, Hl7Inbound, Hl7Outbound, InboundConfig, ReprocessError,
+    failed_tasks, reprocess, Hl7Inbound, Hl7Outbound, InboundConfig, ReprocessError, ResendError,
 };
 use serde_json::{json, Value};
 
@@ -60,6 +63,9 @@ pub async fn instance_operation(
     Extension(rid): Extension<RequestId>,
     Path((rtype, id, operation)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
+    if rtype == "Task" && operation == "$resend" {
+        return resend(&state, &rid.0, &id).await;
+    }
     if rtype != "Task" || operation != "$reprocess" {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -185,4 +191,54 @@ async fn status(
         "entry": entries
     });
     Ok(json_response(StatusCode::OK, bundle.to_string()))
+}
+
+/// `POST /Task/{id}/$resend`: answers the record Task as it now stands.
+async fn resend(state: &AppState, rid: &str, id: &str) -> Result<Response, ApiError> {
+    let ctx = state.context(rid);
+    let config = state.config.hl7v2_monitor.config();
+    match Hl7Outbound::resend(&state.engine, &ctx, config, id).await {
+        Ok(_) => {}
+        Err(ResendError::NotFound) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                IssueType::NotFound,
+                format!("Task/{id} is not an outbound HL7 v2 message"),
+            ))
+        }
+        Err(ResendError::Acked) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                IssueType::Conflict,
+                format!("Task/{id} was acknowledged (AA); it is never sent again"),
+            ))
+        }
+        Err(ResendError::Pending) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                IssueType::Conflict,
+                format!("Task/{id} is queued already"),
+            ))
+        }
+        Err(ResendError::NoEndpoint(name)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                IssueType::NotSupported,
+                format!("the endpoint '{name}' of Task/{id} is not configured"),
+            ))
+        }
+        Err(ResendError::Core(e)) => return Err(ApiError::from_core(e, rid)),
+    }
+    let task = state
+        .engine
+        .read(&ctx, "Task", id)
+        .await
+        .map_err(|e| ApiError::from_core(e, rid))?;
+    Ok(resource_response(
+        StatusCode::OK,
+        task.content.unwrap_or_default(),
+        task.version,
+        task.last_updated,
+        None,
+    ))
 }

@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/interfaces/reprocess",
             post(admin_interfaces::reprocess),
         )
+        .route("/admin/interfaces/resend", post(admin_interfaces::resend))
         .route(
             "/{rtype}",
             get(search::type_get)

@@ -665,6 +665,14 @@ async fn lab_orders_go_out_and_the_monitor_page_and_concept_maps_work() {
         "{html}"
     );
     assert!(html.contains("Reprocess</button>"));
+    assert!(html.contains("No rejected or failed outbound messages."));
+    // An acknowledged order is never resent.
+    let r = http
+        .post(format!("{base}/Task/{tid}/$resend"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
     let queue = get_json(&http, format!("{base}/$hl7v2-errors")).await;
     let qid = queue["entry"][0]["resource"]["id"]
         .as_str()

@@ -9,7 +9,8 @@
 //! * `sender`: one loop per endpoint sends pending records in queue order
 //!   over one kept-open MLLP connection, records every ACK and retries
 //!   connection errors and timeouts with exponential backoff;
-//! * `record`: the Task of a record; `trigger`: what is sent where.
+//! * `record`: the Task of a record; `trigger`: what is sent where;
+//! * `resend`: a rejected or failed message built again and queued.
 //!
 //! Restart-safe: the queue is in the database; a record is `acked` only
 //! after an AA, so un-ACKed messages are sent again (with the same MSH-10,
@@ -17,6 +18,7 @@
 
 mod feed;
 pub mod record;
+mod resend;
 mod sender;
 pub mod trigger;
 
@@ -32,6 +34,7 @@ use tokio::task::JoinHandle;
 use crate::config::InterfacesConfig;
 use crate::monitor::Monitor;
 pub use record::{OutState, OutboundRecord};
+pub use resend::ResendError;
 
 /// The outbound service; cheap to share.
 pub struct Hl7Outbound {
@@ -157,6 +160,31 @@ impl Hl7Outbound {
             }
         }
         out.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+        Ok(out)
+    }
+}
+
+impl Hl7Outbound {
+    /// The records of `endpoint` in `state` (at most `limit`), oldest first.
+    pub async fn records_in(
+        engine: &Engine,
+        ctx: &TenantContext,
+        endpoint: &str,
+        state: OutState,
+        limit: usize,
+    ) -> Result<Vec<OutboundRecord>, CoreError> {
+        let query = format!(
+            "identifier={}|{}",
+            record::OUTBOUND_QUEUE_SYSTEM,
+            OutboundRecord::queue_value(endpoint, state)
+        );
+        let mut out = Vec::new();
+        for id in engine.find_ids(ctx, "Task", &query, limit).await? {
+            if let Some((r, _)) = read_record(engine, ctx, &id).await? {
+                out.push(r);
+            }
+        }
+        out.sort_by(|a, b| (a.sequence, &a.id).cmp(&(b.sequence, &b.id)));
         Ok(out)
     }
 }

@@ -374,6 +374,39 @@ async fn rejections_are_kept_connection_errors_retried_and_restarts_resend() {
     assert_eq!(refusing.messages().len(), 2);
     wait_for(&h, &focus2, "flaky", acked).await;
 
+    // Staff resend the rejected order: built again with a new MSH-10 and
+    // sent (rejected again by this lab); acknowledged or queued records are
+    // not resent.
+    let first = wait_for(&h, &focus, "ae", |r| r.state == OutState::Rejected).await;
+    let again = Hl7Outbound::resend(h.engine(), &ctx(&h), &cfg, &first.id)
+        .await
+        .unwrap();
+    assert_eq!(again.state, OutState::Queued);
+    assert_ne!(again.control_id, first.control_id);
+    let after = wait_for(&h, &focus, "ae", |r| {
+        r.state == OutState::Rejected && r.control_id != first.control_id
+    })
+    .await;
+    assert_eq!(after.attempts, 1);
+    let sent = refusing.messages();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(
+        sent[2].get("MSH-10").as_deref(),
+        Some(after.control_id.as_str())
+    );
+    let flaky_id = wait_for(&h, &focus, "flaky", acked).await.id;
+    assert!(matches!(
+        Hl7Outbound::resend(h.engine(), &ctx(&h), &cfg, &flaky_id).await,
+        Err(concord_interfaces::ResendError::Acked)
+    ));
+    let later_id = wait_for(&h, &focus, "later", |r| r.state.pending())
+        .await
+        .id;
+    assert!(matches!(
+        Hl7Outbound::resend(h.engine(), &ctx(&h), &cfg, &later_id).await,
+        Err(concord_interfaces::ResendError::Pending)
+    ));
+
     // The status per order, as the API serves it.
     let all = Hl7Outbound::records_for(h.engine(), &ctx(&h), &focus)
         .await

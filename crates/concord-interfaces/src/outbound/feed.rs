@@ -14,7 +14,7 @@ use concord_store::{TenantContext, WriteKind};
 use serde_json::{json, Value};
 
 use super::record::{control_id, record_id, OutState, OutboundRecord};
-use super::trigger::{build, hl7_now, patient_reference, wants, watched_type};
+use super::trigger::{build, hl7_now, patient_reference, wants, wants_cancel, watched_type};
 use super::{read_record, Hl7Outbound};
 use crate::config::{EndpointConfig, EndpointKind};
 use crate::message_store::{binary, now_instant};
@@ -173,14 +173,32 @@ impl Hl7Outbound {
         sequence: i64,
     ) -> Result<bool, CoreError> {
         let focus = format!("{rtype}/{id}");
-        let record_id = record_id(&endpoint.name, &focus);
-        if read_record(&self.engine, ctx, &record_id).await?.is_some() {
+        let order_id = record_id(&endpoint.name, &focus);
+        let cancel_id = record_id(&endpoint.name, &format!("{focus}#cancel"));
+        let order = read_record(&self.engine, ctx, &order_id).await?;
+        let record_id = match &order {
+            None => order_id,
+            // A sent (or to-be-sent) order that is revoked later: a cancel.
+            Some((o, _))
+                if matches!(o.state, OutState::Acked | OutState::Queued | OutState::Sent) =>
+            {
+                cancel_id
+            }
+            Some(_) => return Ok(false),
+        };
+        let cancel = order.is_some();
+        if cancel && read_record(&self.engine, ctx, &record_id).await?.is_some() {
             return Ok(false);
         }
         let Some(resource) = read_json(&self.engine, ctx, rtype, id).await? else {
             return Ok(false);
         };
-        if !wants(endpoint, &resource, version == 1) {
+        let wanted = if cancel {
+            wants_cancel(endpoint, &resource)
+        } else {
+            wants(endpoint, &resource, version == 1)
+        };
+        if !wanted {
             return Ok(false);
         }
         let now = now_instant();
@@ -200,6 +218,7 @@ impl Hl7Outbound {
             None => Err("the patient (subject) cannot be read".to_string()),
         };
         let (state, message_type, last_error, message) = match built {
+            Ok((t, text)) if cancel => (OutState::Queued, format!("{t} cancel"), None, Some(text)),
             Ok((t, text)) => (OutState::Queued, t.to_string(), None, Some(text)),
             Err(e) => (
                 OutState::Failed,

@@ -159,7 +159,7 @@ impl Hl7Outbound {
                 out.push(r);
             }
         }
-        out.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+        out.sort_by(|a, b| (&a.endpoint, a.sequence).cmp(&(&b.endpoint, b.sequence)));
         Ok(out)
     }
 }

@@ -70,6 +70,18 @@ pub fn wants(endpoint: &EndpointConfig, resource: &Value, first_version: bool) -
     }
 }
 
+/// Whether a lab order sent to `endpoint` earlier is now cancelled
+/// (`revoked` or `entered-in-error`): an OML^O21 with ORC-1 `CA` follows.
+pub fn wants_cancel(endpoint: &EndpointConfig, resource: &Value) -> bool {
+    endpoint.kind == EndpointKind::Lab
+        && !from_inbound(resource)
+        && str_at(resource, "/resourceType") == Some("ServiceRequest")
+        && matches!(
+            str_at(resource, "/status"),
+            Some("revoked" | "entered-in-error")
+        )
+}
+
 /// The reference of the patient a resource is about (`Patient/123`).
 pub fn patient_reference(resource: &Value) -> Option<&str> {
     let r = str_at(resource, "/subject/reference")

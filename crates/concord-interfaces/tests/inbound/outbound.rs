@@ -188,11 +188,15 @@ async fn wait_for(
         let records = Hl7Outbound::records_for(h.engine(), &ctx(&h), focus)
             .await
             .unwrap();
-        if let Some(r) = records.into_iter().find(|r| r.endpoint == endpoint) {
-            if done(&r) {
-                return r;
-            }
-            last = Some(r);
+        let mine: Vec<OutboundRecord> = records
+            .into_iter()
+            .filter(|r| r.endpoint == endpoint)
+            .collect();
+        if let Some(r) = mine.iter().find(|r| done(r)) {
+            return r.clone();
+        }
+        if !mine.is_empty() {
+            last = Some(mine);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -266,6 +270,34 @@ async fn signed_lab_orders_and_new_immunizations_are_sent_once() {
     }
     assert_eq!(lab.messages().len(), 2);
 
+    // Revoking a sent order sends its cancellation (ORC-1 CA), once.
+    let mut revoked = order(&pid, "revoked", LAB, "2345-7");
+    revoked["id"] = json!(sr1);
+    h.engine()
+        .update(&ctx(&h), "ServiceRequest", &sr1, revoked.clone(), None)
+        .await
+        .unwrap();
+    let cancel = wait_for(&h, &format!("ServiceRequest/{sr1}"), "lab1", |r| {
+        r.message_type == "OML^O21 cancel" && acked(r)
+    })
+    .await;
+    let sent = lab.messages();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[2].get("ORC-1").as_deref(), Some("CA"));
+    assert_eq!(sent[2].get("ORC-2"), sent[0].get("ORC-2"));
+    assert_eq!(
+        sent[2].get("MSH-10").as_deref(),
+        Some(cancel.control_id.as_str())
+    );
+    let both = Hl7Outbound::records_for(h.engine(), &ctx(&h), &format!("ServiceRequest/{sr1}"))
+        .await
+        .unwrap();
+    assert_eq!(both.len(), 2);
+    h.engine()
+        .update(&ctx(&h), "ServiceRequest", &sr1, revoked, None)
+        .await
+        .unwrap();
+
     // A new Immunization goes to the registry; one received over HL7 v2 does not.
     let im1 = create(&h, vaccine(&pid)).await;
     let v1 = wait_for(&h, &format!("Immunization/{im1}"), "iis", acked).await;
@@ -301,11 +333,11 @@ async fn signed_lab_orders_and_new_immunizations_are_sent_once() {
         .iter()
         .map(|m| m.get("MSH-10").unwrap_or_default().to_string())
         .collect();
-    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(ids.len(), 4, "{ids:?}");
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 3);
+    assert_eq!(unique.len(), 4);
     let _ = out;
     running.shutdown().await;
 }

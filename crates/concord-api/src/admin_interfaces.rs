@@ -145,13 +145,12 @@ fn outbound_table(records: &[OutboundRecord]) -> String {
     let mut rows = String::new();
     for r in records {
         rows.push_str(&format!(
-            "<tr><th scope=\"row\"><a href=\"/Task/{id}\">{id}</a></th>{}{}{}{}{}{}{}\
+            "<tr><th scope=\"row\"><a href=\"/Task/{id}\">{id}</a></th>{}{}<td><a href=\"/{focus}\">{focus}</a></td>{}{}{}{}\
              <td><form method=\"post\" action=\"/admin/interfaces/resend\">\
              <input type=\"hidden\" name=\"task\" value=\"{id}\">\
              <button type=\"submit\" aria-label=\"Resend outbound message {id}\">Resend</button></form></td></tr>",
             cell(&r.endpoint),
             cell(&format!("{} {}", r.message_type, r.control_id)),
-            format!("<td><a href=\"/{0}\">{0}</a></td>", esc(&r.focus)),
             cell(r.state.code()),
             cell(r.ack_code.as_deref().unwrap_or("")),
             cell(
@@ -162,6 +161,7 @@ fn outbound_table(records: &[OutboundRecord]) -> String {
             ),
             cell(&r.attempts.to_string()),
             id = esc(&r.id),
+            focus = esc(&r.focus),
         ));
     }
     format!(

@@ -81,7 +81,7 @@ fn ack_code(ack: &Message) -> String {
 }
 
 async fn read(h: &Hl7Inbound, rt: &str, id: &str) -> (Value, i64) {
-    let v = h.engine().read(&ctx(&h), rt, id).await.unwrap();
+    let v = h.engine().read(&ctx(h), rt, id).await.unwrap();
     (
         serde_json::from_str(v.content.as_deref().unwrap()).unwrap(),
         v.version,
@@ -318,7 +318,7 @@ async fn compartment(h: &Hl7Inbound, patient: &str) -> Vec<(String, String)> {
         handling: concord_core::Handling::Strict,
         base_url: String::new(),
     };
-    let page = h.engine().search(&ctx(&h), &req).await.unwrap();
+    let page = h.engine().search(&ctx(h), &req).await.unwrap();
     page.matches
         .iter()
         .map(|v| (v.resource_type.clone(), v.id.clone()))

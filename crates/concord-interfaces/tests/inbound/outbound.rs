@@ -136,7 +136,7 @@ async fn register(h: &Hl7Inbound, mrn: &str) -> String {
     );
     h.engine()
         .find_ids(
-            &ctx(&h),
+            &ctx(h),
             "Patient",
             &format!("identifier=urn:oid:1.2.3.4|{mrn}"),
             2,
@@ -149,7 +149,7 @@ async fn register(h: &Hl7Inbound, mrn: &str) -> String {
 async fn create(h: &Hl7Inbound, resource: Value) -> String {
     let rt = resource["resourceType"].as_str().unwrap().to_string();
     h.engine()
-        .create(&ctx(&h), &rt, resource, None)
+        .create(&ctx(h), &rt, resource, None)
         .await
         .unwrap()
         .id
@@ -185,7 +185,7 @@ async fn wait_for(
 ) -> OutboundRecord {
     let mut last = None;
     for _ in 0..1500 {
-        let records = Hl7Outbound::records_for(h.engine(), &ctx(&h), focus)
+        let records = Hl7Outbound::records_for(h.engine(), &ctx(h), focus)
             .await
             .unwrap();
         let mine: Vec<OutboundRecord> = records

@@ -6,14 +6,23 @@
 //!   `PUT /Binary/{id}`);
 //! * `POST /Task/{id}/$reprocess`: maps and applies the stored message again;
 //!   answers the Task as it now stands (`completed`, or `failed` with the
-//!   new error).
+//!   new error);
+//! * `POST /Task/{id}/$resend`: an outbound message that was rejected
+//!   (AE/AR) or failed is built again from the current resource, with a
+//!   new MSH-10, and queued (409 for an acknowledged or pending one);
+//! * `GET /$hl7v2-monitor`: per interface message counts, errors, queue
+//!   depth, last ACK (JSON; `concord_interfaces::Monitor`);
+//! * `GET /{type}/{id}/$hl7v2-status`: a searchset Bundle of the outbound
+//!   records (Tasks) of a ServiceRequest or Immunization, one per endpoint.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use concord_fhir::IssueType;
-use concord_interfaces::{failed_tasks, reprocess, Hl7Inbound, InboundConfig, ReprocessError};
+use concord_interfaces::{
+    failed_tasks, reprocess, Hl7Inbound, Hl7Outbound, InboundConfig, ReprocessError, ResendError,
+};
 use serde_json::{json, Value};
 
 use crate::request_id::RequestId;
@@ -54,6 +63,9 @@ pub async fn instance_operation(
     Extension(rid): Extension<RequestId>,
     Path((rtype, id, operation)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
+    if rtype == "Task" && operation == "$resend" {
+        return resend(&state, &rid.0, &id).await;
+    }
     if rtype != "Task" || operation != "$reprocess" {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -62,13 +74,7 @@ pub async fn instance_operation(
         ));
     }
     let ctx = state.context(&rid.0);
-    let inbound = Hl7Inbound::new(
-        state.engine.clone(),
-        InboundConfig {
-            tenant: state.config.tenant.clone(),
-            default_offset: state.config.hl7v2_default_offset.clone(),
-        },
-    );
+    let inbound = inbound(&state);
     match reprocess(&inbound, &ctx, &id).await {
         Ok(_) => {}
         Err(ReprocessError::NotFound) => {
@@ -99,6 +105,135 @@ pub async fn instance_operation(
         .read(&ctx, "Task", &id)
         .await
         .map_err(|e| ApiError::from_core(e, &rid.0))?;
+    Ok(resource_response(
+        StatusCode::OK,
+        task.content.unwrap_or_default(),
+        task.version,
+        task.last_updated,
+        None,
+    ))
+}
+
+/// The inbound interface as the API uses it (reprocessing).
+pub fn inbound(state: &AppState) -> std::sync::Arc<Hl7Inbound> {
+    Hl7Inbound::new(
+        state.engine.clone(),
+        InboundConfig {
+            tenant: state.config.tenant.clone(),
+            default_offset: state.config.hl7v2_default_offset.clone(),
+            monitor: state.config.hl7v2_monitor.clone(),
+        },
+    )
+}
+
+/// `GET /$hl7v2-monitor`.
+pub async fn monitor(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+) -> Result<Response, ApiError> {
+    let ctx = state.context(&rid.0);
+    let doc = state
+        .config
+        .hl7v2_monitor
+        .snapshot(&state.engine, &ctx)
+        .await
+        .map_err(|e| ApiError::from_core(e, &rid.0))?;
+    Ok((
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        doc.to_string(),
+    )
+        .into_response())
+}
+
+/// `GET /{ctype}/{cid}/{rtype}`: `$hl7v2-status`, else a compartment search.
+pub async fn instance_get(
+    state: State<AppState>,
+    rid: Extension<RequestId>,
+    Path((ctype, cid, rtype)): Path<(String, String, String)>,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if rtype == "$hl7v2-status" {
+        return status(state, rid, ctype, cid, headers).await;
+    }
+    crate::search::compartment_get(state, rid, Path((ctype, cid, rtype)), query, headers).await
+}
+
+async fn status(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    rtype: String,
+    id: String,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let ctx = state.context(&rid.0);
+    // 404/410 for an unknown resource, like a read.
+    state
+        .engine
+        .read(&ctx, &rtype, &id)
+        .await
+        .map_err(|e| ApiError::from_core(e, &rid.0))?;
+    let records = Hl7Outbound::records_for(&state.engine, &ctx, &format!("{rtype}/{id}"))
+        .await
+        .map_err(|e| ApiError::from_core(e, &rid.0))?;
+    let base = base_url(&state, &headers);
+    let entries: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            json!({"fullUrl": format!("{base}/Task/{}", r.id), "resource": r.to_task(), "search": {"mode": "match"}})
+        })
+        .collect();
+    let bundle = json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": entries.len(),
+        "entry": entries
+    });
+    Ok(json_response(StatusCode::OK, bundle.to_string()))
+}
+
+/// `POST /Task/{id}/$resend`: answers the record Task as it now stands.
+async fn resend(state: &AppState, rid: &str, id: &str) -> Result<Response, ApiError> {
+    let ctx = state.context(rid);
+    let config = state.config.hl7v2_monitor.config();
+    match Hl7Outbound::resend(&state.engine, &ctx, config, id).await {
+        Ok(_) => {}
+        Err(ResendError::NotFound) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                IssueType::NotFound,
+                format!("Task/{id} is not an outbound HL7 v2 message"),
+            ))
+        }
+        Err(ResendError::Acked) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                IssueType::Conflict,
+                format!("Task/{id} was acknowledged (AA); it is never sent again"),
+            ))
+        }
+        Err(ResendError::Pending) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                IssueType::Conflict,
+                format!("Task/{id} is queued already"),
+            ))
+        }
+        Err(ResendError::NoEndpoint(name)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                IssueType::NotSupported,
+                format!("the endpoint '{name}' of Task/{id} is not configured"),
+            ))
+        }
+        Err(ResendError::Core(e)) => return Err(ApiError::from_core(e, rid)),
+    }
+    let task = state
+        .engine
+        .read(&ctx, "Task", id)
+        .await
+        .map_err(|e| ApiError::from_core(e, rid))?;
     Ok(resource_response(
         StatusCode::OK,
         task.content.unwrap_or_default(),

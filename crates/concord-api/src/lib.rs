@@ -1,6 +1,7 @@
 //! Concord's FHIR R4 REST API over HTTP, JSON only (`application/fhir+json`).
 #![forbid(unsafe_code)]
 
+mod admin_interfaces;
 pub mod auth;
 mod body;
 mod bundle;
@@ -16,9 +17,12 @@ mod request_id;
 mod response;
 mod search;
 
+use std::sync::Arc;
+
 use axum::routing::{get, post};
 use axum::Router;
 use concord_core::Engine;
+use concord_interfaces::Monitor;
 use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
 
 pub use auth::AuthMode;
@@ -40,6 +44,10 @@ pub struct ApiConfig {
     /// UTC offset assumed for HL7 v2 times without one when a message of
     /// the error queue is reprocessed (the MLLP listener's setting).
     pub hl7v2_default_offset: Option<String>,
+    /// HL7 v2 interface counters and configured endpoints (shared with the
+    /// MLLP listener and the outbound service), for `GET /$hl7v2-monitor`
+    /// and `/admin/interfaces`.
+    pub hl7v2_monitor: Arc<Monitor>,
 }
 
 impl Default for ApiConfig {
@@ -50,6 +58,7 @@ impl Default for ApiConfig {
             tenant: DEFAULT_TENANT.to_string(),
             auth: AuthMode::Disabled,
             hl7v2_default_offset: None,
+            hl7v2_monitor: Arc::new(Monitor::default()),
         }
     }
 }
@@ -77,6 +86,13 @@ pub fn router(state: AppState) -> Router {
         .route("/_search", post(search::system_post))
         .route("/_history", get(history::system))
         .route("/$hl7v2-errors", get(hl7v2::errors))
+        .route("/$hl7v2-monitor", get(hl7v2::monitor))
+        .route("/admin/interfaces", get(admin_interfaces::page))
+        .route(
+            "/admin/interfaces/reprocess",
+            post(admin_interfaces::reprocess),
+        )
+        .route("/admin/interfaces/resend", post(admin_interfaces::resend))
         .route(
             "/{rtype}",
             get(search::type_get)
@@ -96,7 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{rtype}/{id}/_history", get(history::instance))
         .route(
             "/{ctype}/{cid}/{rtype}",
-            get(search::compartment_get).post(hl7v2::instance_operation),
+            get(hl7v2::instance_get).post(hl7v2::instance_operation),
         )
         .route("/{rtype}/{id}/_history/{vid}", get(crud::vread))
         .merge(auth::routes(&state))

@@ -25,9 +25,15 @@ use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
 use crate::ack;
+use crate::concept_map::apply_stored_maps;
+use crate::merge;
 use crate::message_store::{
     self, binary, describe, message_id, now_instant, task, task_state, Failure, State,
 };
+use crate::monitor::Monitor;
+
+/// `meta.source` of resources written from inbound messages.
+pub const INBOUND_SOURCE: &str = "urn:concord:hl7v2:inbound";
 
 /// Settings of the inbound interface.
 #[derive(Debug, Clone)]
@@ -37,6 +43,8 @@ pub struct InboundConfig {
     /// UTC offset (`+hh:mm`) assumed for message times without one; `None`
     /// keeps only their date.
     pub default_offset: Option<String>,
+    /// Where received messages are counted.
+    pub monitor: Arc<Monitor>,
 }
 
 impl Default for InboundConfig {
@@ -44,6 +52,7 @@ impl Default for InboundConfig {
         InboundConfig {
             tenant: DEFAULT_TENANT.to_string(),
             default_offset: None,
+            monitor: Arc::new(Monitor::default()),
         }
     }
 }
@@ -260,58 +269,41 @@ impl Hl7Inbound {
                 }
             }
         }
+        let (app, _) = msg.sender();
+        apply_stored_maps(&self.engine, ctx, &mut bundle, app.as_deref().unwrap_or(""))
+            .await
+            .map_err(|e| core_failure(&e))?;
+        mark_inbound(&mut bundle);
         if let Some(merge) = &mapped.merge {
-            let entry = self.merge_entry(ctx, merge).await?;
+            let mut more = merge::merge_entries(&self.engine, ctx, merge, core_failure).await?;
             if let Some(Value::Array(entries)) = bundle.get_mut("entry") {
-                entries.push(entry);
+                entries.append(&mut more);
             }
         }
         Ok(bundle)
     }
+}
 
-    /// A40: the prior Patient, inactive and linked `replaced-by` the survivor.
-    async fn merge_entry(
-        &self,
-        ctx: &TenantContext,
-        merge: &concord_hl7v2::fhir::Merge,
-    ) -> Result<Value, Failure> {
-        let unknown = || Failure {
-            ack_code: "AE".into(),
-            error_code: ErrorCode::UnknownKeyIdentifier.code(),
-            location: "MRG-1".into(),
-            message: format!("unknown prior patient (system {})", merge.prior.system),
+/// `meta.source` of every mapped resource: written by the inbound
+/// interface (the outbound interface does not send such resources back).
+fn mark_inbound(bundle: &mut Value) {
+    let Some(entries) = bundle.get_mut("entry").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for e in entries {
+        let Some(r) = e.get_mut("resource").and_then(Value::as_object_mut) else {
+            continue;
         };
-        let ids = self
-            .engine
-            .find_ids(ctx, "Patient", &merge.prior.query(), 2)
-            .await
-            .map_err(|e| core_failure(&e))?;
-        let [prior_id] = ids.as_slice() else {
-            return Err(unknown());
-        };
-        let current = self
-            .engine
-            .read(ctx, "Patient", prior_id)
-            .await
-            .map_err(|e| core_failure(&e))?;
-        let mut prior: Value = current
-            .content
-            .as_deref()
-            .and_then(|c| serde_json::from_str(c).ok())
-            .ok_or_else(unknown)?;
-        if let Some(obj) = prior.as_object_mut() {
-            obj.remove("meta");
-            obj.insert("active".into(), json!(false));
-            let survivor = format!("urn:uuid:{}", merge.survivor.new_patient_id());
-            obj.insert(
-                "link".into(),
-                json!([{"other": {"reference": survivor}, "type": "replaced-by"}]),
-            );
+        if matches!(
+            r.get("resourceType").and_then(Value::as_str),
+            Some("Provenance" | "Patient" | "Binary" | "Task")
+        ) {
+            continue;
         }
-        Ok(json!({
-            "resource": prior,
-            "request": {"method": "PUT", "url": format!("Patient/{prior_id}"), "ifMatch": format!("W/\"{}\"", current.version)}
-        }))
+        let meta = r.entry("meta").or_insert_with(|| json!({}));
+        if let Some(m) = meta.as_object_mut() {
+            m.entry("source").or_insert_with(|| json!(INBOUND_SOURCE));
+        }
     }
 }
 
@@ -414,21 +406,23 @@ impl MessageHandler for Hl7Inbound {
         let msg = match parsed {
             Ok(m) => m,
             Err(e) => {
-                tracing::warn!(
-                    bytes = raw.len(),
-                    "unparsable message rejected (AR), not stored"
-                );
+                self.store_unparsable(raw, &e).await;
+                self.config.monitor.inbound("AR");
                 return AckBuilder::unparsable(raw, &e).to_bytes();
             }
         };
-        match self.receive(raw, &msg).await {
-            Outcome::Applied { .. } | Outcome::Duplicate { failure: None, .. } => ack::accept(&msg),
+        let (code, ack) = match self.receive(raw, &msg).await {
+            Outcome::Applied { .. } | Outcome::Duplicate { failure: None, .. } => {
+                ("AA".to_string(), ack::accept(&msg))
+            }
             Outcome::Duplicate {
                 failure: Some(f), ..
             }
             | Outcome::Failed { failure: f, .. }
-            | Outcome::NotStored { failure: f } => ack::failure(&msg, &f),
-        }
+            | Outcome::NotStored { failure: f } => (f.ack_code.clone(), ack::failure(&msg, &f)),
+        };
+        self.config.monitor.inbound(&code);
+        ack
     }
 }
 
@@ -445,3 +439,51 @@ impl Hl7Inbound {
 }
 
 pub use message_store::State as TaskState;
+
+impl Hl7Inbound {
+    /// Keeps bytes that do not parse as `Binary` + a failed `Task` (the
+    /// error queue; staff may correct the Binary and reprocess). The same
+    /// bytes again are stored once. Empty messages are not stored.
+    pub async fn store_unparsable(&self, raw: &[u8], e: &ParseError) -> Option<String> {
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            tracing::warn!(bytes = raw.len(), "empty message rejected (AR), not stored");
+            return None;
+        }
+        let id = message_store::unparsable_id(raw);
+        let _guard = self.lock_for(&id).lock().await;
+        let ctx = self.context(&id);
+        match self.engine.read(&ctx, "Task", &id).await {
+            Ok(_) => {
+                tracing::info!(message = %id, "retransmission of an unparsable message");
+                return Some(id);
+            }
+            Err(CoreError::NotFound { .. }) | Err(CoreError::Gone { .. }) => {}
+            Err(err) => {
+                not_stored(&id, &err);
+                return None;
+            }
+        }
+        let (segment, field) = e.location();
+        let failure = Failure {
+            ack_code: "AR".into(),
+            error_code: e.error_code().code(),
+            location: if field > 0 {
+                format!("{segment}-{field}")
+            } else {
+                segment.to_string()
+            },
+            message: e.to_string(),
+        };
+        let description = format!("unparsable message ({} bytes)", raw.len());
+        match self
+            .store_failure(&ctx, &id, Some(raw), &description, failure, &now_instant())
+            .await
+        {
+            Outcome::Failed { .. } => {
+                tracing::warn!(message = %id, bytes = raw.len(), "unparsable message rejected (AR) and put in the error queue");
+                Some(id)
+            }
+            _ => None,
+        }
+    }
+}

@@ -8,17 +8,28 @@
 //! * `inbound`: [`Hl7Inbound`], the `MessageHandler` that stores, detects
 //!   retransmissions, maps (`concord_hl7v2::fhir`), applies the transaction
 //!   through `concord_core::Engine` and answers AA/AE/AR;
-//! * `queue`: the error queue (failed Tasks) and reprocessing.
+//! * `queue`: the error queue (failed Tasks) and reprocessing;
+//! * `outbound`: [`Hl7Outbound`], lab orders and immunizations sent over
+//!   MLLP from the change feed, one `Task` record per message;
+//! * `config`: the endpoints; `monitor`: counters and queue depths.
 //!
 //! Nothing here logs patient data: only message ids, control ids, types,
 //! sizes and error kinds.
 #![forbid(unsafe_code)]
 
 mod ack;
+pub mod concept_map;
+pub mod config;
 pub mod inbound;
+mod merge;
 pub mod message_store;
+pub mod monitor;
+pub mod outbound;
 pub mod queue;
 
+pub use config::{EndpointConfig, EndpointKind, InterfacesConfig};
 pub use inbound::{Hl7Inbound, InboundConfig, Outcome};
-pub use message_store::{message_id, MESSAGE_CONTENT_TYPE};
+pub use message_store::{message_id, unparsable_id, MESSAGE_CONTENT_TYPE};
+pub use monitor::Monitor;
+pub use outbound::{Hl7Outbound, OutState, OutboundHandle, OutboundRecord, ResendError};
 pub use queue::{failed_tasks, reprocess, ReprocessError};

@@ -47,6 +47,23 @@ pub fn message_id(msg: &Message) -> String {
     format!("hl7v2-{hex}")
 }
 
+/// The store id of bytes that do not parse: `hl7v2-` + 48 hex digits of
+/// SHA-256(`unparsable` ‖ 0x1F ‖ the bytes) — the same bytes sent again
+/// are recognised.
+pub fn unparsable_id(raw: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"unparsable");
+    h.update([0x1f]);
+    h.update(raw);
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(24)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("hl7v2-{hex}")
+}
+
 /// The Binary holding the message exactly as received.
 pub fn binary(id: &str, raw: &[u8]) -> Value {
     json!({

@@ -176,6 +176,10 @@ pub struct MllpArgs {
     /// (default: such times keep only their date).
     #[arg(long, env = "CONCORD_HL7V2_DEFAULT_OFFSET", value_parser = parse_offset)]
     pub hl7v2_default_offset: Option<String>,
+    /// HL7 v2 interface configuration (JSON): the outbound endpoints that
+    /// receive lab orders and immunizations. See docs/hl7v2.md.
+    #[arg(long, env = "CONCORD_HL7V2_CONFIG")]
+    pub hl7v2_config: Option<PathBuf>,
 }
 
 fn parse_offset(s: &str) -> Result<String, String> {

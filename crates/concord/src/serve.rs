@@ -1,20 +1,25 @@
 //! `concord serve`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use concord_api::{router, ApiConfig, AppState, AuthMode};
 use concord_auth::{AuthConfig, AuthServer};
 use concord_core::{Engine, IndexPolicy};
+use concord_interfaces::Monitor;
 
 use crate::cli::ServeArgs;
 use crate::storage;
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
+    let interfaces = crate::mllp::load_config(&args.mllp)?;
+    let monitor = Arc::new(Monitor::new(interfaces));
     let (store, auth_store, description) = storage::open_with_auth(&args.storage).await?;
     let mut config = ApiConfig {
         base_url: args.base_url.clone(),
         max_body_bytes: args.max_body_mb.saturating_mul(1024 * 1024),
         hl7v2_default_offset: args.mllp.hl7v2_default_offset.clone(),
+        hl7v2_monitor: monitor.clone(),
         ..ApiConfig::default()
     };
     if args.auth {
@@ -41,9 +46,17 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         &args.mllp,
         state.engine.clone(),
         state.config.tenant.clone(),
+        monitor.clone(),
     )
     .await?;
+    let outbound =
+        crate::mllp::start_outbound(state.engine.clone(), state.config.tenant.clone(), &monitor)
+            .await?;
     let result = serve(state, args.listen, &description).await;
+    if let Some(outbound) = outbound {
+        // Stops between messages; un-ACKed ones are sent after the restart.
+        outbound.shutdown().await;
+    }
     if let Some(server) = mllp {
         // Lets each connection finish the message it is on.
         if let Err(e) = server.shutdown().await {

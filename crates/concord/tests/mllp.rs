@@ -1,6 +1,8 @@
 //! `concord serve --mllp-listen` over real sockets: 1,000 ORU^R01 over 4
 //! connections stored once, retransmissions applied once, a SIGKILL in the
-//! middle of a stream, and hostile input. SQLite (a fresh data directory
+//! middle of a stream, hostile input (unparsable messages kept in the error
+//! queue), outbound lab orders to a test lab with their status, the
+//! monitor, the admin page and ConceptMaps. SQLite (a fresh data directory
 //! per test).
 
 use std::io::{BufRead, BufReader};
@@ -20,6 +22,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_concord");
 /// Starts `concord serve` with an MLLP listener; returns the child, the
 /// HTTP base URL and the MLLP address.
 fn serve(data_dir: &Path) -> (Child, String, SocketAddr) {
+    serve_with(data_dir, &[])
+}
+
+fn serve_with(data_dir: &Path, extra: &[&str]) -> (Child, String, SocketAddr) {
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -28,6 +34,7 @@ fn serve(data_dir: &Path) -> (Child, String, SocketAddr) {
             "--mllp-listen",
             "127.0.0.1:0",
         ])
+        .args(extra)
         .env("CONCORD_DATA_DIR", data_dir)
         .env_remove("CONCORD_DATABASE_URL")
         .env_remove("CONCORD_MLLP_MAX_MESSAGE_KB")
@@ -308,12 +315,12 @@ async fn hostile_input_is_refused_and_nothing_is_half_stored() {
     // Truncated frame: the connection closes, nothing answered or stored.
     let cut = &frame(ok.as_bytes())[..ok.len() / 2];
     assert_eq!(raw_exchange(addr, cut, true).await, None);
-    // No MSH: AR.
+    // No MSH: AR, kept in the error queue.
     let ack = raw_exchange(addr, &frame(b"PID|1||X\rOBX|1|NM|x||1\r"), false)
         .await
         .expect("an ACK");
     assert_eq!(ack_code(&ack), "AR");
-    // Bad delimiters (MSH-2 repeats a character): AR, not stored.
+    // Bad delimiters (MSH-2 repeats a character): AR, kept in the error queue.
     let ack = raw_exchange(
         addr,
         &frame(b"MSH|^^~&|LAB|F|||20240101||ORU^R01|Z0|P|2.5\r"),
@@ -354,9 +361,11 @@ async fn hostile_input_is_refused_and_nothing_is_half_stored() {
         .expect("an ACK");
     assert_eq!(ack_code(&ack), "AR");
 
-    // The server is still up; stored: the ADT, the two queued messages and the result.
+    // The server is still up; stored: the ADT, the two queued messages, the
+    // three unparsable ones (no MSH, bad delimiters, garbage in a frame) and
+    // the result. Truncated, oversize and unframed bytes are never stored.
     assert_eq!(send_all(addr, vec![ok]).await, ["AA"]);
-    assert_eq!(total(&http, &base, "Binary").await, 4);
+    assert_eq!(total(&http, &base, "Binary").await, 7);
     assert_eq!(total(&http, &base, "DiagnosticReport").await, 1);
     let queue: Value = http
         .get(format!("{base}/$hl7v2-errors"))
@@ -366,7 +375,7 @@ async fn hostile_input_is_refused_and_nothing_is_half_stored() {
         .json()
         .await
         .unwrap();
-    assert_eq!(queue["total"], 2);
+    assert_eq!(queue["total"], 5);
     let locations: Vec<&str> = queue["entry"]
         .as_array()
         .unwrap()
@@ -374,7 +383,9 @@ async fn hostile_input_is_refused_and_nothing_is_half_stored() {
         .filter_map(|e| e["resource"]["statusReason"]["coding"][1]["code"].as_str())
         .collect();
     assert!(
-        locations.contains(&"PID-3") && locations.contains(&"MSH-9"),
+        locations.contains(&"PID-3")
+            && locations.contains(&"MSH-9")
+            && locations.contains(&"MSH-2"),
         "{locations:?}"
     );
     child.kill().unwrap();
@@ -461,6 +472,228 @@ async fn error_queue_api_reprocesses_after_registration() {
             .status(),
         200
     );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// A test lab: ACKs every message AA and keeps what it received.
+async fn test_lab() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let log = received.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = sock.read(&mut chunk).await {
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    while let Some(end) = buf.windows(2).position(|w| w == [0x1c, 0x0d]) {
+                        let f: Vec<u8> = buf.drain(..end + 2).collect();
+                        let payload = &f[1..f.len() - 2];
+                        log.lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(payload).into_owned());
+                        let msg = Message::parse(payload).unwrap();
+                        let ack = concord_hl7v2::AckBuilder::new(&msg).to_bytes();
+                        if sock.write_all(&frame(&ack)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (addr, received)
+}
+
+async fn get_json(http: &reqwest::Client, url: String) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lab_orders_go_out_and_the_monitor_page_and_concept_maps_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, received) = test_lab().await;
+    let config = dir.path().join("interfaces.json");
+    std::fs::write(
+        &config,
+        serde_json::json!({
+            "poll_interval_ms": 50,
+            "endpoints": [{"name": "lab1", "address": lab.to_string(), "kind": "lab",
+                "receiving_application": "LIS", "receiving_facility": "LABFAC"}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (mut child, base, addr) =
+        serve_with(dir.path(), &["--hl7v2-config", config.to_str().unwrap()]);
+    let http = reqwest::Client::new();
+    assert_eq!(send_all(addr, vec![adt("OUT1")]).await, ["AA"]);
+    let found = get_json(
+        &http,
+        format!("{base}/Patient?identifier=urn:oid:1.2.3.4|OUT1"),
+    )
+    .await;
+    let pid = found["entry"][0]["resource"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A signed lab order goes to the lab; its status is visible per order.
+    let sr: Value = http
+        .post(format!("{base}/ServiceRequest"))
+        .header("content-type", "application/fhir+json")
+        .body(
+            serde_json::json!({
+                "resourceType": "ServiceRequest", "status": "active", "intent": "order",
+                "category": [{"coding": [{"system": "http://snomed.info/sct", "code": "108252007"}]}],
+                "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7", "display": "Glucose"}]},
+                "subject": {"reference": format!("Patient/{pid}")}
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sr_id = sr["id"].as_str().unwrap().to_string();
+    let mut status = Value::Null;
+    for _ in 0..600 {
+        status = get_json(
+            &http,
+            format!("{base}/ServiceRequest/{sr_id}/$hl7v2-status"),
+        )
+        .await;
+        if status["entry"][0]["resource"]["businessStatus"]["coding"][0]["code"] == "acked" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let task = &status["entry"][0]["resource"];
+    assert_eq!(task["status"], "completed", "{status}");
+    assert_eq!(
+        task["focus"]["reference"],
+        format!("ServiceRequest/{sr_id}")
+    );
+    let sent = received.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    let oml = Message::parse(sent[0].as_bytes()).unwrap();
+    assert_eq!(oml.get("MSH-9-1").as_deref(), Some("OML"));
+    assert_eq!(oml.get("MSH-5").as_deref(), Some("LIS"));
+    // The record is a Task (a normal read) and the status of an unknown order is 404.
+    let tid = task["id"].as_str().unwrap();
+    assert_eq!(
+        http.get(format!("{base}/Task/{tid}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let r = http
+        .get(format!("{base}/ServiceRequest/nope/$hl7v2-status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    // A ConceptMap created over the API maps the lab's local code to LOINC.
+    let r = http
+        .post(format!("{base}/ConceptMap"))
+        .header("content-type", "application/fhir+json")
+        .body(
+            serde_json::json!({
+                "resourceType": "ConceptMap", "status": "active",
+                "group": [{"source": "urn:concord:hl7v2:local:LAB", "target": "http://loinc.org",
+                    "element": [{"code": "GLU", "target": [{"code": "2345-7", "equivalence": "equivalent"}]}]}]
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let local =
+        "MSH|^~\\&|LAB|LABFAC|CONCORD|HOSP|20240102080000+0000||ORU^R01^ORU_R01|LOC1|P|2.5.1\r\
+        PID|1||OUT1^^^HOSP&1.2.3.4&ISO^MR||DOE^ANA\r\
+        OBR|1|PL-LOC1^CONCORD|FL-LOC1^LAB|PANEL^Panel^L|||20240102070000+0000||||||||||||||||||F\r\
+        OBX|1|NM|GLU^Glucose^L||98|mg/dl|70-99|N|||F\r";
+    assert_eq!(send_all(addr, vec![local.to_string()]).await, ["AA"]);
+    let hits = get_json(
+        &http,
+        format!("{base}/Observation?code=http://loinc.org|2345-7"),
+    )
+    .await;
+    assert_eq!(hits["total"], 1, "{hits}");
+
+    // An unparsable message lands in the error queue; the monitor and the
+    // admin page show it.
+    let ack = raw_exchange(addr, &frame(b"NOT HL7 AT ALL"), false)
+        .await
+        .expect("an ACK");
+    assert_eq!(ack_code(&ack), "AR");
+    let monitor = get_json(&http, format!("{base}/$hl7v2-monitor")).await;
+    assert_eq!(monitor["outbound"][0]["name"], "lab1");
+    assert_eq!(monitor["outbound"][0]["messages"]["acked"], 1);
+    assert_eq!(monitor["outbound"][0]["queueDepth"], 0);
+    assert_eq!(monitor["outbound"][0]["lastAck"]["code"], "AA");
+    assert_eq!(monitor["inbound"][0]["errorQueueDepth"], 1);
+    assert_eq!(monitor["inbound"][0]["messages"]["completed"], 2);
+    assert_eq!(monitor["inbound"][0]["sinceStart"]["rejected"], 1);
+    let page = http
+        .get(format!("{base}/admin/interfaces"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<caption>Interfaces</caption>") && html.contains("lab1"));
+    assert!(
+        html.contains("<caption>Error queue (1 messages)</caption>"),
+        "{html}"
+    );
+    assert!(html.contains("Reprocess</button>"));
+    assert!(html.contains("No rejected or failed outbound messages."));
+    // An acknowledged order is never resent.
+    let r = http
+        .post(format!("{base}/Task/{tid}/$resend"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let queue = get_json(&http, format!("{base}/$hl7v2-errors")).await;
+    let qid = queue["entry"][0]["resource"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(html.contains(&qid));
+    // The button: a form POST, answered with a redirect back to the page.
+    let after = http
+        .post(format!("{base}/admin/interfaces/reprocess"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("task={qid}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 200);
+    assert!(after.url().path().ends_with("/admin/interfaces"));
+    let html = after.text().await.unwrap();
+    // Bytes that still do not parse stay in the queue (staff correct the
+    // Binary first); the page says so.
+    assert!(html.contains("cannot be read"), "{html}");
+    assert!(html.contains("Error queue (1 messages)"));
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -3,7 +3,7 @@
 //! Immunization, both v2.5.1 and checked against PyPI `hl7apy`'s strict
 //! validation in the tests. (ORM^O01 is not offered: hl7apy's 2.5.1
 //! ORM_O01 table demands an RQD segment in every order.) Sending,
-//! retries and ACK tracking come with the outbound service.
+//! retries and ACK tracking are `concord-interfaces`' outbound service.
 
 mod fields;
 mod oml;

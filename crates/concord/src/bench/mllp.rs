@@ -46,6 +46,7 @@ pub async fn run(args: BenchMllpArgs) -> Result<(), String> {
         InboundConfig {
             tenant: server.tenant.clone(),
             default_offset: None,
+            ..InboundConfig::default()
         },
     );
     let mllp = MllpServer::bind("127.0.0.1:0", MllpConfig::default(), inbound)

@@ -8,6 +8,7 @@
 //!   answers the Task as it now stands (`completed`, or `failed` with the
 //!   new error).
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -16,6 +17,7 @@ use concord_fhir::IssueType;
 use concord_interfaces::{failed_tasks, reprocess, Hl7Inbound, InboundConfig, ReprocessError};
 use serde_json::{json, Value};
 
+use crate::auth::{break_glass, CurrentPrincipal};
 use crate::request_id::RequestId;
 use crate::response::{base_url, json_response, resource_response};
 use crate::{ApiError, AppState};
@@ -27,7 +29,7 @@ pub async fn errors(
     Extension(rid): Extension<RequestId>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let tasks = failed_tasks(&state.engine, &ctx, QUEUE_LIMIT)
         .await
         .map_err(|e| ApiError::from_core(e, &rid.0))?;
@@ -48,12 +50,20 @@ pub async fn errors(
     Ok(json_response(StatusCode::OK, bundle.to_string()))
 }
 
-/// `POST /{type}/{id}/{operation}`: only `Task/{id}/$reprocess` exists.
+/// `POST /{type}/{id}/{operation}`: `Task/{id}/$reprocess` and
+/// `Patient/{id}/$break-glass`.
 pub async fn instance_operation(
     State(state): State<AppState>,
     Extension(rid): Extension<RequestId>,
+    principal: Option<Extension<CurrentPrincipal>>,
     Path((rtype, id, operation)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
+    if rtype == "Patient" && operation == "$break-glass" {
+        let principal = principal.map(|Extension(p)| p.0);
+        return break_glass(&state, &rid, principal.as_ref(), &id, &headers, &body).await;
+    }
     if rtype != "Task" || operation != "$reprocess" {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -61,7 +71,7 @@ pub async fn instance_operation(
             format!("unknown operation {operation} on {rtype}"),
         ));
     }
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let inbound = Hl7Inbound::new(
         state.engine.clone(),
         InboundConfig {

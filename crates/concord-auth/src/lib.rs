@@ -9,10 +9,12 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod apps;
 mod clients;
 mod config;
 mod decision;
 mod error;
+mod glass;
 mod interaction;
 mod keys;
 pub mod matrix;
@@ -28,6 +30,8 @@ mod sessions;
 pub mod token;
 pub mod totp;
 
+pub use apps::AuthorizedApp;
+pub use glass::GlassAccess;
 pub use accounts::{CreatedUser, LoginError, NewUser};
 pub use clients::{ClientCredentials, ClientType, NewClient, RegisteredClient, JWT_BEARER};
 pub use config::AuthConfig;

@@ -4,6 +4,8 @@
 #[path = "smart/common.rs"]
 mod common;
 
+#[path = "smart/access.rs"]
+mod access;
 #[path = "smart/backend.rs"]
 mod backend;
 #[path = "smart/discovery.rs"]

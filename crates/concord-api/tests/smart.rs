@@ -4,6 +4,9 @@
 #[path = "smart/common.rs"]
 mod common;
 
+#[path = "smart/care.rs"]
+mod care;
+
 #[path = "smart/access.rs"]
 mod access;
 #[path = "smart/backend.rs"]

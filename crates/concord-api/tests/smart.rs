@@ -6,6 +6,8 @@ mod common;
 
 #[path = "smart/care.rs"]
 mod care;
+#[path = "smart/consent.rs"]
+mod consent;
 
 #[path = "smart/access.rs"]
 mod access;

@@ -21,5 +21,7 @@ mod errors;
 mod flow;
 #[path = "smart/guard.rs"]
 mod guard;
+#[path = "smart/matrix.rs"]
+mod matrix;
 #[path = "smart/python.rs"]
 mod python;

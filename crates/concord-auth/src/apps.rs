@@ -77,7 +77,9 @@ impl AuthServer {
             .await?;
         let now = timestamp::now_millis();
         let key = app_key(user_id, client_id);
-        self.store().take_grant(&ctx, APP_REVOKED, &key, now).await?;
+        self.store()
+            .take_grant(&ctx, APP_REVOKED, &key, now)
+            .await?;
         let ttl = self.config().access_token_ttl;
         self.store()
             .put_grant(

@@ -30,13 +30,13 @@ mod sessions;
 pub mod token;
 pub mod totp;
 
-pub use apps::AuthorizedApp;
-pub use glass::GlassAccess;
 pub use accounts::{CreatedUser, LoginError, NewUser};
+pub use apps::AuthorizedApp;
 pub use clients::{ClientCredentials, ClientType, NewClient, RegisteredClient, JWT_BEARER};
 pub use config::AuthConfig;
 pub use decision::{may, Decision, DenyReason};
 pub use error::AuthError;
+pub use glass::GlassAccess;
 pub use interaction::Interaction;
 pub use oauth::{
     Approval, AuthorizeParams, AuthorizeRejection, OAuthError, PendingAuthorization, TokenRequest,

@@ -55,8 +55,10 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
         Ok(apps) => {
             let list: Vec<_> = apps
                 .iter()
-                .map(|a| json!({"client_id": a.client_id, "name": a.name, "scope": a.scope,
-                    "since": concord_store::timestamp::format_instant(a.since)}))
+                .map(|a| {
+                    json!({"client_id": a.client_id, "name": a.name, "scope": a.scope,
+                    "since": concord_store::timestamp::format_instant(a.since)})
+                })
                 .collect();
             no_store_json(StatusCode::OK, &json!({ "apps": list }))
         }
@@ -108,7 +110,8 @@ async fn page_handler(state: &AppState, headers: &HeaderMap) -> Response {
     let Ok(apps) = auth.authorized_apps(&user).await else {
         return internal();
     };
-    let mut body = String::from("<p>These apps may use your record. Revoking one ends its access now.</p>");
+    let mut body =
+        String::from("<p>These apps may use your record. Revoking one ends its access now.</p>");
     if apps.is_empty() {
         body.push_str("<p data-apps=\"0\">No app has access.</p>");
     } else {

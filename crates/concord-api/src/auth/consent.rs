@@ -170,13 +170,13 @@ mod tests {
     #[test]
     fn deny_provisions_and_labels() {
         let c = json!({"resourceType": "Consent", "status": "active",
-            "scope": {"coding": [{"code": "patient-privacy"}]},
-            "patient": {"reference": "Patient/p1"},
-            "provision": {"type": "permit", "provision": [
-                {"type": "deny", "actor": [{"reference": {"reference": "Organization/o2"}}]},
-                {"type": "deny", "actor": [{"reference": {"identifier": {"system": CLIENT_SYSTEM, "value": "app9"}}}],
-                 "securityLabel": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"}]}
-            ]}});
+        "scope": {"coding": [{"code": "patient-privacy"}]},
+        "patient": {"reference": "Patient/p1"},
+        "provision": {"type": "permit", "provision": [
+            {"type": "deny", "actor": [{"reference": {"reference": "Organization/o2"}}]},
+            {"type": "deny", "actor": [{"reference": {"identifier": {"system": CLIENT_SYSTEM, "value": "app9"}}}],
+             "securityLabel": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"}]}
+        ]}});
         let d = denials(&c);
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].actors, vec![ConsentActor::Organization("o2".into())]);

@@ -68,7 +68,10 @@ pub(crate) fn unauthorized(error: Option<&str>, message: &str) -> Response {
 }
 
 /// The principal of a request's bearer token, or the 401 to answer.
-pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response> {
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Principal, Response> {
     let Some(auth) = state.config.auth.server() else {
         return Err(unauthorized(None, "authentication is not configured"));
     };

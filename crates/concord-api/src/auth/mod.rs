@@ -24,8 +24,8 @@ use concord_auth::AuthServer;
 
 use crate::AppState;
 
-pub use guard::{guard, CurrentPolicy, CurrentPrincipal};
 pub(crate) use glass::break_glass;
+pub use guard::{guard, CurrentPolicy, CurrentPrincipal};
 
 /// Whether the FHIR API requires an access token.
 #[derive(Debug, Clone, Default)]

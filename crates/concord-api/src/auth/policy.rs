@@ -22,10 +22,7 @@ use super::consent::ConsentRule;
 
 /// Roles whose access to patient data is limited to their care team.
 pub fn is_clinical(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Physician | Role::Nurse | Role::MedicalAssistant
-    )
+    matches!(role, Role::Physician | Role::Nurse | Role::MedicalAssistant)
 }
 
 /// The caller and everything its decisions depend on.
@@ -54,7 +51,8 @@ impl Verdict {
     }
 }
 
-const CARE_TEAM: &str = "the patient is not in the user's care team (break-the-glass gives emergency access)";
+const CARE_TEAM: &str =
+    "the patient is not in the user's care team (break-the-glass gives emergency access)";
 const CONSENT: &str = "the patient's consent does not permit sharing this with the caller";
 
 /// Whether `resource_type` can be in a Patient compartment.
@@ -165,8 +163,8 @@ impl RequestPolicy {
 
     /// Consent rules that bind the caller for `patient`.
     fn consents_for<'a>(&'a self, patient: &'a str) -> impl Iterator<Item = &'a ConsentRule> {
-        let exempt = self.clinical() && self.care_team.contains(patient)
-            || self.glass.contains(patient);
+        let exempt =
+            self.clinical() && self.care_team.contains(patient) || self.glass.contains(patient);
         self.consents
             .iter()
             .filter(move |r| !exempt && r.patient == patient)
@@ -228,9 +226,10 @@ impl RequestPolicy {
                 Decision::Deny(r) => Some(*r),
                 _ => None,
             });
-            return Verdict::Deny(
-                reason.map_or("the access token's scopes allow only resources matching their filters", DenyReason::message),
-            );
+            return Verdict::Deny(reason.map_or(
+                "the access token's scopes allow only resources matching their filters",
+                DenyReason::message,
+            ));
         }
         // 2. Care team (clinical roles): reads need one treated patient,
         //    writes every patient touched. Registering a new Patient is free.
@@ -268,7 +267,12 @@ impl RequestPolicy {
         };
         if in_patient_compartment(resource_type) {
             // Unconfined: allowed for a patient who is nobody in particular.
-            let anyone = may(&self.principal, Interaction::Search, resource_type, Some(""));
+            let anyone = may(
+                &self.principal,
+                Interaction::Search,
+                resource_type,
+                Some(""),
+            );
             match decision_condition(resource_type, &anyone) {
                 Some(c) => parts.extend(c),
                 None => {
@@ -276,7 +280,8 @@ impl RequestPolicy {
                         .candidate_patients()
                         .iter()
                         .filter_map(|p| {
-                            let d = may(&self.principal, Interaction::Search, resource_type, Some(p));
+                            let d =
+                                may(&self.principal, Interaction::Search, resource_type, Some(p));
                             decision_condition(resource_type, &d).map(|c| match c {
                                 None => compartment(p),
                                 Some(f) => Condition::All(vec![compartment(p), f]),

@@ -45,8 +45,7 @@ pub async fn load(state: &AppState, principal: Principal, rid: &str) -> CoreResu
         }
     }
     let mut glass = BTreeSet::new();
-    if let (Some(auth), Subject::User { id, .. }) =
-        (state.config.auth.server(), &principal.subject)
+    if let (Some(auth), Subject::User { id, .. }) = (state.config.auth.server(), &principal.subject)
     {
         let patients = auth
             .glass_patients(id)
@@ -99,13 +98,20 @@ async fn binding_consents(
         } => kind.patients(),
         _ => Vec::new(),
     };
-    let names_org = all
-        .iter()
-        .any(|d| d.actors.iter().any(|a| matches!(a, ConsentActor::Organization(_))));
+    let names_org = all.iter().any(|d| {
+        d.actors
+            .iter()
+            .any(|a| matches!(a, ConsentActor::Organization(_)))
+    });
     let mut orgs = BTreeSet::new();
     if let (true, Some(pr)) = (names_org, practitioner) {
         for id in engine
-            .find_ids(&ctx, "PractitionerRole", &format!("practitioner={pr}"), LIMIT)
+            .find_ids(
+                &ctx,
+                "PractitionerRole",
+                &format!("practitioner={pr}"),
+                LIMIT,
+            )
             .await?
         {
             let role = engine.read(&ctx, "PractitionerRole", &id).await?;

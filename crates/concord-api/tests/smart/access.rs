@@ -11,22 +11,29 @@ use crate::common::*;
 /// p1 (treated by doc) and p2, each with a weight Observation; `o1f` is
 /// p1's Observation whose `focus` names p2 (an include must not leak p2).
 async fn seed(w: &World) {
-    w.seed(json!({"resourceType": "Practitioner", "id": "doc"})).await;
-    w.seed(json!({"resourceType": "Patient", "id": "p1", "name": [{"family": "One"}],
-        "generalPractitioner": [{"reference": "Practitioner/doc"}]}))
+    w.seed(json!({"resourceType": "Practitioner", "id": "doc"}))
         .await;
+    w.seed(
+        json!({"resourceType": "Patient", "id": "p1", "name": [{"family": "One"}],
+        "generalPractitioner": [{"reference": "Practitioner/doc"}]}),
+    )
+    .await;
     w.seed(json!({"resourceType": "Patient", "id": "p2", "name": [{"family": "Two"}]}))
         .await;
     for (id, p) in [("o1", "p1"), ("o2", "p2")] {
-        w.seed(json!({"resourceType": "Observation", "id": id, "status": "final",
+        w.seed(
+            json!({"resourceType": "Observation", "id": id, "status": "final",
             "code": {"text": "weight"}, "subject": {"reference": format!("Patient/{p}")},
-            "performer": [{"reference": "Practitioner/doc"}]}))
-            .await;
-    }
-    w.seed(json!({"resourceType": "Observation", "id": "o1f", "status": "final",
-        "code": {"text": "weight"}, "subject": {"reference": "Patient/p1"},
-        "focus": [{"reference": "Patient/p2"}]}))
+            "performer": [{"reference": "Practitioner/doc"}]}),
+        )
         .await;
+    }
+    w.seed(
+        json!({"resourceType": "Observation", "id": "o1f", "status": "final",
+        "code": {"text": "weight"}, "subject": {"reference": "Patient/p1"},
+        "focus": [{"reference": "Patient/p2"}]}),
+    )
+    .await;
 }
 
 async fn bundle(w: &World, path: &str, token: &str) -> Value {
@@ -41,10 +48,16 @@ async fn patient_searches_stay_in_the_compartment() {
     seed(&w).await;
     let alice = patient_token(&w, "alice", "p1").await;
     let b = bundle(&w, "/Observation?_total=accurate", &alice).await;
-    assert_eq!(ids_of(&b, "match"), vec!["Observation/o1", "Observation/o1f"]);
+    assert_eq!(
+        ids_of(&b, "match"),
+        vec!["Observation/o1", "Observation/o1f"]
+    );
     assert_eq!(b["total"], 2);
     // _summary=count counts only the compartment.
-    assert_eq!(bundle(&w, "/Observation?_summary=count", &alice).await["total"], 2);
+    assert_eq!(
+        bundle(&w, "/Observation?_summary=count", &alice).await["total"],
+        2
+    );
     // Paging never reaches p2: two pages of one.
     let first = bundle(&w, "/Observation?_count=1&_total=accurate", &alice).await;
     assert_eq!(first["total"], 2);
@@ -57,15 +70,7 @@ async fn patient_searches_stay_in_the_compartment() {
         .as_str()
         .unwrap()
         .to_string();
-    let second = json(
-        w.http
-            .get(next)
-            .bearer_auth(&alice)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let second = json(w.http.get(next).bearer_auth(&alice).send().await.unwrap()).await;
     let mut seen = ids_of(&first, "match");
     seen.extend(ids_of(&second, "match"));
     seen.sort();
@@ -88,7 +93,12 @@ async fn patient_searches_stay_in_the_compartment() {
     // Chains and _has cannot reach into p2's data.
     let b = bundle(&w, "/Observation?subject:Patient.name=Two", &alice).await;
     assert!(ids_of(&b, "match").is_empty());
-    let b = bundle(&w, "/Patient?_has:Observation:subject:code:text=weight", &alice).await;
+    let b = bundle(
+        &w,
+        "/Patient?_has:Observation:subject:code:text=weight",
+        &alice,
+    )
+    .await;
     assert_eq!(ids_of(&b, "match"), vec!["Patient/p1"]);
     // System search, POST _search and another patient's compartment.
     let b = bundle(&w, "/?_id=o1,o2,p2", &alice).await;
@@ -109,13 +119,26 @@ async fn patient_searches_stay_in_the_compartment() {
     let b = bundle(&w, "/Patient/p1/$everything", &alice).await;
     let all: Vec<String> = [ids_of(&b, "match"), ids_of(&b, "include")].concat();
     assert!(all.contains(&"Observation/o1f".to_string()), "{all:?}");
-    assert!(!all.iter().any(|i| i == "Patient/p2" || i == "Observation/o2"), "{all:?}");
-    assert_eq!(get(&w, "/Patient/p2/$everything", &alice).await.status(), 404);
+    assert!(
+        !all.iter()
+            .any(|i| i == "Patient/p2" || i == "Observation/o2"),
+        "{all:?}"
+    );
+    assert_eq!(
+        get(&w, "/Patient/p2/$everything", &alice).await.status(),
+        404
+    );
     // History: type history hides p2; instance history and vread are 404.
     let h = bundle(&w, "/Observation/_history", &alice).await;
     assert!(!h.to_string().contains("\"o2\""));
-    assert_eq!(get(&w, "/Observation/o2/_history", &alice).await.status(), 404);
-    assert_eq!(get(&w, "/Observation/o2/_history/1", &alice).await.status(), 404);
+    assert_eq!(
+        get(&w, "/Observation/o2/_history", &alice).await.status(),
+        404
+    );
+    assert_eq!(
+        get(&w, "/Observation/o2/_history/1", &alice).await.status(),
+        404
+    );
     assert_eq!(get(&w, "/_history", &alice).await.status(), 200);
 }
 
@@ -125,11 +148,18 @@ async fn chains_to_types_the_role_cannot_search_are_refused() {
     seed(&w).await;
     let desk = staff_token(&w, "desk", "front-desk").await;
     assert_eq!(get(&w, "/Patient?name=One", &desk).await.status(), 200);
-    let r = get(&w, "/Patient?_has:Observation:subject:code:text=weight", &desk).await;
+    let r = get(
+        &w,
+        "/Patient?_has:Observation:subject:code:text=weight",
+        &desk,
+    )
+    .await;
     assert_eq!(r.status(), 403);
     assert_eq!(json(r).await["resourceType"], "OperationOutcome");
     assert_eq!(
-        get(&w, "/Appointment?patient.name=One", &desk).await.status(),
+        get(&w, "/Appointment?patient.name=One", &desk)
+            .await
+            .status(),
         200
     );
     assert_eq!(
@@ -158,7 +188,12 @@ async fn bundles_and_patches_are_decided_per_entry() {
                       "subject": {"reference": "Patient/p1"}}}
     ]});
     let r = json(send(&w, Method::POST, "/", &alice, Some(&batch)).await).await;
-    let status = |i: usize| r["entry"][i]["response"]["status"].as_str().unwrap().to_string();
+    let status = |i: usize| {
+        r["entry"][i]["response"]["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     assert!(status(0).starts_with("200"), "{r}");
     assert!(status(1).starts_with("404"), "{r}");
     assert!(status(2).starts_with("403"), "read-only: {r}");
@@ -179,7 +214,14 @@ async fn bundles_and_patches_are_decided_per_entry() {
     let b = bundle(&w, "/Observation?code:text=tx&_total=accurate", &op).await;
     assert_eq!(b["total"], 0);
     // Patch: decided on the patched result (a patient-context write token).
-    let mut c = user_claims(&w, "doc", "staff", Some("physician"), &[], "patient/*.cruds");
+    let mut c = user_claims(
+        &w,
+        "doc",
+        "staff",
+        Some("physician"),
+        &[],
+        "patient/*.cruds",
+    );
     c.patient = Some("p1".into());
     c.fhir_user = Some("Practitioner/doc".into());
     let ctx_token = mint(&w, &c).await;
@@ -221,7 +263,11 @@ async fn hostile_tokens_get_401_with_an_operation_outcome() {
     hostile.push(("three empty parts", "..".into()));
     hostile.push((
         "alg none, valid claims",
-        format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&base_claims)),
+        format!(
+            "{}.{}.",
+            b64(&json!({"alg": "none", "typ": "JWT"})),
+            b64(&base_claims)
+        ),
     ));
     // HS256 "signed" with the public JWK text as the secret (key confusion).
     let jwks = w.auth().jwks().await.unwrap();
@@ -267,7 +313,10 @@ async fn hostile_tokens_get_401_with_an_operation_outcome() {
     for (name, token) in &hostile {
         let r = get(&w, "/Patient/p1", token).await;
         assert_eq!(r.status(), 401, "{name}");
-        let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_string();
+        let challenge = r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_string();
         assert!(challenge.contains("invalid_token"), "{name}: {challenge}");
         assert_eq!(json(r).await["resourceType"], "OperationOutcome", "{name}");
     }

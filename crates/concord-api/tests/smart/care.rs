@@ -12,19 +12,28 @@ async fn seed(w: &World) {
     w.seed(json!({"resourceType": "Patient", "id": "p2"})).await;
     w.seed(json!({"resourceType": "Patient", "id": "p3"})).await;
     for (id, p) in [("o1", "p1"), ("o2", "p2"), ("o3", "p3")] {
-        w.seed(json!({"resourceType": "Observation", "id": id, "status": "final",
-            "code": {"text": "weight"}, "subject": {"reference": format!("Patient/{p}")}}))
-            .await;
+        w.seed(
+            json!({"resourceType": "Observation", "id": id, "status": "final",
+            "code": {"text": "weight"}, "subject": {"reference": format!("Patient/{p}")}}),
+        )
+        .await;
     }
     // The nurse is on p3's CareTeam.
-    w.seed(json!({"resourceType": "CareTeam", "id": "ct3", "subject": {"reference": "Patient/p3"},
-        "participant": [{"member": {"reference": "Practitioner/nurse"}}]}))
-        .await;
+    w.seed(
+        json!({"resourceType": "CareTeam", "id": "ct3", "subject": {"reference": "Patient/p3"},
+        "participant": [{"member": {"reference": "Practitioner/nurse"}}]}),
+    )
+    .await;
 }
 
 async fn glass(w: &World, token: &str, patient: &str, reason: Option<&str>) -> reqwest::Response {
     let body = reason
-        .map(|r| format!("reason={}", form_urlencoded::byte_serialize(r.as_bytes()).collect::<String>()))
+        .map(|r| {
+            format!(
+                "reason={}",
+                form_urlencoded::byte_serialize(r.as_bytes()).collect::<String>()
+            )
+        })
         .unwrap_or_default();
     w.http
         .post(format!("{}/Patient/{patient}/$break-glass", w.base()))
@@ -58,7 +67,10 @@ async fn care_team_limits_clinicians_until_they_break_the_glass() {
     assert_eq!(get(&w, "/Patient/p2", &other).await.status(), 404);
     assert_eq!(glass(&w, &other, "p2", None).await.status(), 400);
     assert_eq!(glass(&w, &other, "p2", Some("  ")).await.status(), 400);
-    assert_eq!(glass(&w, &billing, "p2", Some("curious")).await.status(), 403);
+    assert_eq!(
+        glass(&w, &billing, "p2", Some("curious")).await.status(),
+        403
+    );
     assert_eq!(glass(&w, &other, "nobody", Some("x")).await.status(), 404);
     let r = glass(&w, &other, "p2", Some("unconscious in the ED")).await;
     assert_eq!(r.status(), 200);
@@ -82,7 +94,10 @@ async fn care_team_limits_clinicians_until_they_break_the_glass() {
     assert_eq!(list[0]["patient"], "p2");
     assert_eq!(list[0]["reason"], "unconscious in the ED");
     assert!(list[0]["until"].as_i64().unwrap() > list[0]["at"].as_i64().unwrap());
-    assert_eq!(get(&w, "/auth/break-glass/alerts", &other).await.status(), 403);
+    assert_eq!(
+        get(&w, "/auth/break-glass/alerts", &other).await.status(),
+        403
+    );
     let anonymous = w
         .http
         .get(format!("{}/auth/break-glass/alerts", w.base()))
@@ -93,12 +108,24 @@ async fn care_team_limits_clinicians_until_they_break_the_glass() {
     // Writing outside the care team is refused too (treatment needs the team).
     let obs = json!({"resourceType": "Observation", "status": "final", "code": {"text": "hr"},
         "subject": {"reference": "Patient/p3"}});
-    assert_eq!(send(&w, Method::POST, "/Observation", &doc, Some(&obs)).await.status(), 403);
-    assert_eq!(send(&w, Method::POST, "/Observation", &nurse, Some(&obs)).await.status(), 201);
+    assert_eq!(
+        send(&w, Method::POST, "/Observation", &doc, Some(&obs))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        send(&w, Method::POST, "/Observation", &nurse, Some(&obs))
+            .await
+            .status(),
+        201
+    );
     // Registering a new patient is not limited by care team.
     let new_patient = json!({"resourceType": "Patient", "name": [{"family": "New"}]});
     assert_eq!(
-        send(&w, Method::POST, "/Patient", &doc, Some(&new_patient)).await.status(),
+        send(&w, Method::POST, "/Patient", &doc, Some(&new_patient))
+            .await
+            .status(),
         201
     );
 }
@@ -138,7 +165,10 @@ async fn patients_list_and_revoke_their_apps() {
         .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("data-apps=\"2\"") && html.contains("Revoke App app2"), "{html}");
+    assert!(
+        html.contains("data-apps=\"2\"") && html.contains("Revoke App app2"),
+        "{html}"
+    );
     // Revoking app by API: its refresh token and access token die.
     let r = w
         .http

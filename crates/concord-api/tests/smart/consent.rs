@@ -26,41 +26,59 @@ fn actor(reference: Value) -> Value {
 
 async fn seed(w: &World) {
     for org in ["o1", "o2"] {
-        w.seed(json!({"resourceType": "Organization", "id": org, "name": org})).await;
+        w.seed(json!({"resourceType": "Organization", "id": org, "name": org}))
+            .await;
     }
     for (who, org) in [("bill1", "o1"), ("bill2", "o2")] {
-        w.seed(json!({"resourceType": "Practitioner", "id": who})).await;
-        w.seed(json!({"resourceType": "PractitionerRole", "id": format!("role-{who}"),
-            "practitioner": {"reference": format!("Practitioner/{who}")},
-            "organization": {"reference": format!("Organization/{org}")}}))
+        w.seed(json!({"resourceType": "Practitioner", "id": who}))
             .await;
+        w.seed(
+            json!({"resourceType": "PractitionerRole", "id": format!("role-{who}"),
+            "practitioner": {"reference": format!("Practitioner/{who}")},
+            "organization": {"reference": format!("Organization/{org}")}}),
+        )
+        .await;
     }
     for p in ["p1", "p2", "p3"] {
         w.seed(json!({"resourceType": "Patient", "id": p,
             "generalPractitioner": [{"reference": "Practitioner/doc"}]}))
             .await;
-        w.seed(json!({"resourceType": "Observation", "id": format!("o-{p}"), "status": "final",
-            "code": {"text": "weight"}, "subject": {"reference": format!("Patient/{p}")}}))
-            .await;
+        w.seed(
+            json!({"resourceType": "Observation", "id": format!("o-{p}"), "status": "final",
+            "code": {"text": "weight"}, "subject": {"reference": format!("Patient/{p}")}}),
+        )
+        .await;
     }
-    w.seed(json!({"resourceType": "Condition", "id": "c-psy", "code": {"text": "depression"},
+    w.seed(
+        json!({"resourceType": "Condition", "id": "c-psy", "code": {"text": "depression"},
         "meta": {"security": [{"system": ACT_CODE, "code": "PSY"}]},
-        "subject": {"reference": "Patient/p3"}}))
-        .await;
-    w.seed(json!({"resourceType": "Condition", "id": "c-flu", "code": {"text": "influenza"},
-        "subject": {"reference": "Patient/p3"}}))
-        .await;
+        "subject": {"reference": "Patient/p3"}}),
+    )
+    .await;
+    w.seed(
+        json!({"resourceType": "Condition", "id": "c-flu", "code": {"text": "influenza"},
+        "subject": {"reference": "Patient/p3"}}),
+    )
+    .await;
     // p1: nothing to organization o2. p2: nothing to the app "snoop".
     // p3: nothing labelled PSY to anyone (but the care team).
-    w.seed(consent("k1", "p1", json!({"type": "deny",
-        "actor": [actor(json!({"reference": "Organization/o2"}))]})))
-        .await;
+    w.seed(consent(
+        "k1",
+        "p1",
+        json!({"type": "deny",
+        "actor": [actor(json!({"reference": "Organization/o2"}))]}),
+    ))
+    .await;
     w.seed(consent("k2", "p2", json!({"type": "permit", "provision": [{"type": "deny",
         "actor": [actor(json!({"identifier": {"system": "urn:concord:oauth-client", "value": "snoop"}}))]}]})))
         .await;
-    w.seed(consent("k3", "p3", json!({"type": "deny",
-        "securityLabel": [{"system": ACT_CODE, "code": "PSY"}]})))
-        .await;
+    w.seed(consent(
+        "k3",
+        "p3",
+        json!({"type": "deny",
+        "securityLabel": [{"system": ACT_CODE, "code": "PSY"}]}),
+    ))
+    .await;
 }
 
 async fn billing(w: &World, who: &str, client: &str) -> String {

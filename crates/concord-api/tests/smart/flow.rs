@@ -105,10 +105,12 @@ async fn ehr_launch_with_context_and_trimmed_scopes() {
     let w = World::new().await;
     seed_two_patients(&w).await;
     // drx treats p1 (a participant of the launch encounter): the care team.
-    w.seed(json!({"resourceType": "Encounter", "id": "enc-1", "status": "in-progress",
+    w.seed(
+        json!({"resourceType": "Encounter", "id": "enc-1", "status": "in-progress",
         "class": {"code": "AMB"}, "subject": {"reference": "Patient/p1"},
-        "participant": [{"individual": {"reference": "Practitioner/drx"}}]}))
-        .await;
+        "participant": [{"individual": {"reference": "Practitioner/drx"}}]}),
+    )
+    .await;
     let secret = w.staff("drx", Role::Physician).await;
     w.public_client("ehrapp", "launch openid fhirUser patient/*.cruds user/*.rs")
         .await;

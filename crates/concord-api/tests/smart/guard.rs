@@ -164,7 +164,10 @@ async fn operator_tokens_reach_system_level_interactions() {
     // Each entry is decided on its own: the read-only token's create is 403.
     let ok = post(all.clone()).await;
     assert_eq!(ok.status(), 200);
-    assert_eq!(json(ok).await["entry"][0]["response"]["status"], "201 Created");
+    assert_eq!(
+        json(ok).await["entry"][0]["response"]["status"],
+        "201 Created"
+    );
     let refused = post(read_only).await;
     assert_eq!(refused.status(), 200);
     let refused = json(refused).await;

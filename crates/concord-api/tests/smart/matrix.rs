@@ -74,11 +74,13 @@ fn resource(rtype: &str, id: Option<&str>, patient: &str) -> Value {
             "participant": [{"actor": subject, "status": "accepted"}]}),
         "Coverage" => json!({"status": "active", "beneficiary": subject,
             "payor": [{"reference": "Organization/payer"}]}),
-        "AuditEvent" => json!({"type": {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110110"},
+        "AuditEvent" => {
+            json!({"type": {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110110"},
             "recorded": "2026-01-01T00:00:00Z",
             "agent": [{"requestor": true, "who": {"reference": "Device/ehr"}}],
             "source": {"observer": {"reference": "Device/ehr"}},
-            "entity": [{"what": subject}]}),
+            "entity": [{"what": subject}]})
+        }
         "ValueSet" => json!({"status": "draft"}),
         _ => json!({}),
     };
@@ -98,7 +100,8 @@ impl Cells {
     fn check(&mut self, what: String, got: u16, want: u16) {
         self.checked += 1;
         if got != want {
-            self.failures.push(format!("{what}: got {got}, documented {want}"));
+            self.failures
+                .push(format!("{what}: got {got}, documented {want}"));
         }
     }
 }
@@ -136,7 +139,8 @@ async fn every_cell_of_the_documented_matrix_over_http() {
                 mint(&w, &c).await
             }
             "proxy" => {
-                let mut c = user_claims(&w, "prox", "proxy", None, &["pm", "pk"], "patient/*.cruds");
+                let mut c =
+                    user_claims(&w, "prox", "proxy", None, &["pm", "pk"], "patient/*.cruds");
                 c.patient = Some("pm".into());
                 mint(&w, &c).await
             }
@@ -150,7 +154,11 @@ async fn every_cell_of_the_documented_matrix_over_http() {
             let cell = |op: &str| format!("{role} × {op} × {t} ({category}: {letters})");
             // read
             let r = send(&w, Method::GET, &format!("/{t}/{target}"), &token, None).await;
-            cells.check(cell("read"), r.status().as_u16(), if has('r') { 200 } else { 404 });
+            cells.check(
+                cell("read"),
+                r.status().as_u16(),
+                if has('r') { 200 } else { 404 },
+            );
             // search
             let r = send(&w, Method::GET, &format!("/{t}?_id={target}"), &token, None).await;
             let status = r.status().as_u16();
@@ -162,20 +170,32 @@ async fn every_cell_of_the_documented_matrix_over_http() {
             // create
             let body = resource(t, None, "pm");
             let r = send(&w, Method::POST, &format!("/{t}"), &token, Some(&body)).await;
-            cells.check(cell("create"), r.status().as_u16(), if has('c') { 201 } else { 403 });
+            cells.check(
+                cell("create"),
+                r.status().as_u16(),
+                if has('c') { 201 } else { 403 },
+            );
             // update and delete, each on a resource of its own (accounts
             // have no write letters: their own record is the target).
             let refused = if has('r') { 403 } else { 404 };
             for (op, method, want) in [
                 ("update", Method::PUT, if has('u') { 200 } else { refused }),
-                ("delete", Method::DELETE, if has('d') { 200 } else { refused }),
+                (
+                    "delete",
+                    Method::DELETE,
+                    if has('d') { 200 } else { refused },
+                ),
             ] {
                 let id = if account {
                     target.clone()
                 } else {
                     let id = format!("{op}-{role}-{}", t.to_lowercase());
-                    w.seed(resource(t, Some(&id), if t == "Patient" { &id } else { "pm" }))
-                        .await;
+                    w.seed(resource(
+                        t,
+                        Some(&id),
+                        if t == "Patient" { &id } else { "pm" },
+                    ))
+                    .await;
                     id
                 };
                 let body = resource(t, Some(&id), if t == "Patient" { &id } else { "pm" });
@@ -192,7 +212,10 @@ async fn every_cell_of_the_documented_matrix_over_http() {
         mint(&w, &c).await
     };
     for (_, t) in TYPES {
-        if !matches!(t, "Patient" | "Observation" | "Appointment" | "Coverage" | "AuditEvent") {
+        if !matches!(
+            t,
+            "Patient" | "Observation" | "Appointment" | "Coverage" | "AuditEvent"
+        ) {
             continue;
         }
         let id = if t == "Patient" {
@@ -203,8 +226,19 @@ async fn every_cell_of_the_documented_matrix_over_http() {
             id
         };
         let r = send(&w, Method::GET, &format!("/{t}/{id}"), &alice, None).await;
-        cells.check(format!("patient × read other's {t}"), r.status().as_u16(), 404);
-        let r = send(&w, Method::GET, &format!("/{t}?_id={id}&_total=accurate"), &alice, None).await;
+        cells.check(
+            format!("patient × read other's {t}"),
+            r.status().as_u16(),
+            404,
+        );
+        let r = send(
+            &w,
+            Method::GET,
+            &format!("/{t}?_id={id}&_total=accurate"),
+            &alice,
+            None,
+        )
+        .await;
         let b = json(r).await;
         cells.check(
             format!("patient × search other's {t} (total)"),

@@ -176,8 +176,7 @@ impl Engine {
                 "conditional operation without criteria",
             ));
         }
-        let mut plan =
-            plan::lower(&parsed, limit, &context("")).map_err(CoreError::BadRequest)?;
+        let mut plan = plan::lower(&parsed, limit, &context("")).map_err(CoreError::BadRequest)?;
         confine_plan(ctx, &mut plan)?;
         let page = self.store().search(ctx, &plan).await?;
         Ok(page.hits.into_iter().map(|h| h.id).collect())

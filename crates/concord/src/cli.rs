@@ -151,11 +151,15 @@ pub struct ServeArgs {
           default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
     /// Require SMART on FHIR access tokens and serve the authorization server
-    /// (`/auth/*`, `/.well-known/smart-configuration`). Off by default until
-    /// every interaction is guarded (see docs/security.md).
+    /// (`/auth/*`, `/.well-known/smart-configuration`); every interaction then
+    /// goes through the read and write guards (see docs/security.md).
+    /// Off by default (local demos).
     #[arg(long, env = "CONCORD_AUTH", num_args = 0..=1, default_missing_value = "true",
           default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
     pub auth: bool,
+    /// How long break-the-glass emergency access lasts, in minutes.
+    #[arg(long, env = "CONCORD_BREAK_GLASS_MINUTES", default_value_t = 60)]
+    pub break_glass_minutes: i64,
     #[command(flatten)]
     pub mllp: MllpArgs,
 }

@@ -72,7 +72,11 @@ impl AppState {
     pub(crate) fn request_context(&self, rid: &request_id::RequestId) -> TenantContext {
         let ctx = self.context(&rid.0);
         match &rid.1 {
-            Some(policy) => ctx.with_access(policy.clone()),
+            Some(policy) => {
+                let mut ctx = ctx.with_access(policy.clone());
+                ctx.actor = policy.actor();
+                ctx
+            }
             None => ctx,
         }
     }

@@ -62,4 +62,7 @@ pub trait AccessPolicy: Send + Sync + Debug {
 
     /// Whether totals over unfiltered data (history) may be shown.
     fn sees_everything(&self) -> bool;
+
+    /// Who is acting, for the store context (logs, audit).
+    fn actor(&self) -> crate::Actor;
 }

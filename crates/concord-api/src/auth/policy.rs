@@ -14,7 +14,7 @@ use concord_fhir::compartments::compartment_params;
 use concord_search::plan::{self, PlanContext};
 use concord_search::query::{parse_pairs, Handling};
 use concord_store::search::Condition;
-use concord_store::{AccessPolicy, Confinement, Denied, WriteAccess};
+use concord_store::{AccessPolicy, Actor, Confinement, Denied, WriteAccess};
 use serde_json::Value;
 
 use super::compartment::{matches_filter, patients_of};
@@ -416,4 +416,15 @@ impl AccessPolicy for RequestPolicy {
     fn sees_everything(&self) -> bool {
         self.everything
     }
+
+    fn actor(&self) -> Actor {
+        match &self.principal.subject {
+            Subject::Operator { name } => Actor::Operator(name.clone()),
+            _ => Actor::User(self.principal.actor_id()),
+        }
+    }
 }
+
+#[cfg(test)]
+#[path = "policy_tests.rs"]
+mod tests;

@@ -109,7 +109,8 @@ pub struct TokenArgs {
     /// Who the token is for (recorded as the subject).
     #[arg(long, default_value = "operator")]
     pub operator: String,
-    /// Issuer to put in the token (the server's base URL).
+    /// Issuer and audience to put in the token: the server's base URL (the
+    /// server refuses tokens issued for another base URL).
     #[arg(
         long,
         env = "CONCORD_BASE_URL",

@@ -17,7 +17,7 @@ use concord_store::search::Condition;
 use concord_store::{AccessPolicy, Actor, Confinement, Denied, WriteAccess};
 use serde_json::Value;
 
-use super::compartment::{matches_filter, patients_of};
+use super::compartment::{matches_filter, patients_of, UNDERSTOOD};
 use super::consent::ConsentRule;
 
 /// Roles whose access to patient data is limited to their care team.
@@ -106,7 +106,15 @@ fn decision_condition(resource_type: &str, d: &Decision) -> Option<Option<Condit
         Decision::Allow => Some(None),
         Decision::AllowIf(filters) => Some(Some(or(filters
             .iter()
-            .map(|f| lowered(resource_type, f))
+            .map(|f| {
+                // Only what reads understand (`matches_filter`), so a search
+                // never counts what a read would refuse.
+                if f.iter().all(|(p, _)| UNDERSTOOD.contains(&p.as_str())) {
+                    lowered(resource_type, f)
+                } else {
+                    Condition::Never
+                }
+            })
             .collect()))),
         Decision::Deny(_) => None,
     }

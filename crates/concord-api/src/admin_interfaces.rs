@@ -189,7 +189,7 @@ pub async fn page(
     Extension(rid): Extension<RequestId>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let monitor = state
         .config
         .hl7v2_monitor
@@ -242,7 +242,7 @@ pub async fn reprocess(
         .find(|(k, _)| k == "task")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let inbound = crate::hl7v2::inbound(&state);
     let done = match reprocess_task(&inbound, &ctx, &id).await {
         Ok(Outcome::Applied { .. }) => format!("{id}: reprocessed and applied."),
@@ -273,7 +273,7 @@ pub async fn resend(
         .find(|(k, _)| k == "task")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let config = state.config.hl7v2_monitor.config();
     let done = match Hl7Outbound::resend(&state.engine, &ctx, config, &id).await {
         Ok(r) if r.state == OutState::Queued => format!("{id}: queued again."),

@@ -29,7 +29,7 @@ pub async fn process(
         BodyKind::Resource,
     )
     .await?;
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let (kind, results) = state
         .engine
         .process_bundle(&ctx, bundle)

@@ -71,7 +71,7 @@ pub async fn create(
 ) -> ApiResult {
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
     let resource = body_json(&state, &headers, body, BodyKind::Resource).await?;
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let result = state
         .engine
         .create(&ctx, &rtype, resource, if_none_exist(&headers))
@@ -86,7 +86,7 @@ pub async fn read(
     Path((rtype, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let v = state
         .engine
         .read(&ctx, &rtype, &id)
@@ -118,7 +118,7 @@ pub async fn vread(
         .ok()
         .filter(|v| *v > 0)
         .ok_or_else(|| ApiError::bad_request(format!("'{vid}' is not a version id")))?;
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let v = state
         .engine
         .vread(&ctx, &rtype, &id, version)
@@ -143,7 +143,7 @@ pub async fn update(
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
     let precondition = if_match(&headers)?;
     let resource = body_json(&state, &headers, body, BodyKind::Resource).await?;
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let result = state
         .engine
         .update(&ctx, &rtype, &id, resource, precondition)
@@ -164,7 +164,7 @@ pub async fn conditional_update(
     let criteria = criteria(query)?;
     let precondition = if_match(&headers)?;
     let resource = body_json(&state, &headers, body, BodyKind::Resource).await?;
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let result = state
         .engine
         .conditional_update(&ctx, &rtype, &criteria, resource, precondition)
@@ -183,7 +183,7 @@ pub async fn patch(
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
     let precondition = if_match(&headers)?;
     let document = body_json(&state, &headers, body, BodyKind::JsonPatch).await?;
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let result = state
         .engine
         .patch(&ctx, &rtype, &id, &document, precondition)
@@ -214,7 +214,7 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> ApiResult {
     let precondition = if_match(&headers)?;
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let result = state
         .engine
         .delete(&ctx, &rtype, &id, precondition)
@@ -231,7 +231,7 @@ pub async fn conditional_delete(
 ) -> ApiResult {
     concord_core::Engine::check_type(&rtype).map_err(fail(&rid))?;
     let criteria = criteria(query)?;
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let result = state
         .engine
         .conditional_delete(&ctx, &rtype, &criteria)

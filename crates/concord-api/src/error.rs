@@ -36,6 +36,7 @@ impl ApiError {
             CoreError::Gone { .. } => StatusCode::GONE,
             CoreError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             CoreError::Conflict(_) => StatusCode::CONFLICT,
+            CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
             CoreError::NotSupported(_) => StatusCode::BAD_REQUEST,
             CoreError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             CoreError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,

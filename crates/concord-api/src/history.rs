@@ -94,7 +94,8 @@ async fn history(
     let mut query = parse_query(&raw)?;
     query.resource_type = rtype.clone();
     query.id = id.clone();
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
+    let sees_everything = ctx.access.as_ref().is_none_or(|a| a.sees_everything());
     let page = state
         .engine
         .history(&ctx, &query)
@@ -160,7 +161,7 @@ async fn history(
         );
         entries.push(Value::Object(entry));
     }
-    let bundle = json!({
+    let mut bundle = json!({
         "resourceType": "Bundle",
         "id": uuid::Uuid::new_v4().to_string(),
         "meta": {"lastUpdated": timestamp::format_instant(timestamp::now_millis())},
@@ -169,5 +170,11 @@ async fn history(
         "link": links,
         "entry": entries,
     });
+    // The store's total counts versions the caller may not see: leave it out.
+    if !sees_everything {
+        if let Some(b) = bundle.as_object_mut() {
+            b.remove("total");
+        }
+    }
     Ok(json_response(StatusCode::OK, bundle.to_string()))
 }

@@ -15,6 +15,7 @@
 //! * `GET /{type}/{id}/$hl7v2-status`: a searchset Bundle of the outbound
 //!   records (Tasks) of a ServiceRequest or Immunization, one per endpoint.
 
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +26,7 @@ use concord_interfaces::{
 };
 use serde_json::{json, Value};
 
+use crate::auth::{break_glass, CurrentPrincipal};
 use crate::request_id::RequestId;
 use crate::response::{base_url, json_response, resource_response};
 use crate::{ApiError, AppState};
@@ -36,7 +38,7 @@ pub async fn errors(
     Extension(rid): Extension<RequestId>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let tasks = failed_tasks(&state.engine, &ctx, QUEUE_LIMIT)
         .await
         .map_err(|e| ApiError::from_core(e, &rid.0))?;
@@ -57,14 +59,22 @@ pub async fn errors(
     Ok(json_response(StatusCode::OK, bundle.to_string()))
 }
 
-/// `POST /{type}/{id}/{operation}`: only `Task/{id}/$reprocess` exists.
+/// `POST /{type}/{id}/{operation}`: `Task/{id}/$reprocess` and
+/// `Patient/{id}/$break-glass`.
 pub async fn instance_operation(
     State(state): State<AppState>,
     Extension(rid): Extension<RequestId>,
+    principal: Option<Extension<CurrentPrincipal>>,
     Path((rtype, id, operation)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
     if rtype == "Task" && operation == "$resend" {
-        return resend(&state, &rid.0, &id).await;
+        return resend(&state, &rid, &id).await;
+    }
+    if rtype == "Patient" && operation == "$break-glass" {
+        let principal = principal.map(|Extension(p)| p.0);
+        return break_glass(&state, &rid, principal.as_ref(), &id, &headers, &body).await;
     }
     if rtype != "Task" || operation != "$reprocess" {
         return Err(ApiError::new(
@@ -73,7 +83,7 @@ pub async fn instance_operation(
             format!("unknown operation {operation} on {rtype}"),
         ));
     }
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let inbound = inbound(&state);
     match reprocess(&inbound, &ctx, &id).await {
         Ok(_) => {}
@@ -131,7 +141,7 @@ pub async fn monitor(
     State(state): State<AppState>,
     Extension(rid): Extension<RequestId>,
 ) -> Result<Response, ApiError> {
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let doc = state
         .config
         .hl7v2_monitor
@@ -167,7 +177,7 @@ async fn status(
     id: String,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     // 404/410 for an unknown resource, like a read.
     state
         .engine
@@ -194,8 +204,8 @@ async fn status(
 }
 
 /// `POST /Task/{id}/$resend`: answers the record Task as it now stands.
-async fn resend(state: &AppState, rid: &str, id: &str) -> Result<Response, ApiError> {
-    let ctx = state.context(rid);
+async fn resend(state: &AppState, rid: &RequestId, id: &str) -> Result<Response, ApiError> {
+    let ctx = state.request_context(rid);
     let config = state.config.hl7v2_monitor.config();
     match Hl7Outbound::resend(&state.engine, &ctx, config, id).await {
         Ok(_) => {}
@@ -227,13 +237,13 @@ async fn resend(state: &AppState, rid: &str, id: &str) -> Result<Response, ApiEr
                 format!("the endpoint '{name}' of Task/{id} is not configured"),
             ))
         }
-        Err(ResendError::Core(e)) => return Err(ApiError::from_core(e, rid)),
+        Err(ResendError::Core(e)) => return Err(ApiError::from_core(e, &rid.0)),
     }
     let task = state
         .engine
         .read(&ctx, "Task", id)
         .await
-        .map_err(|e| ApiError::from_core(e, rid))?;
+        .map_err(|e| ApiError::from_core(e, &rid.0))?;
     Ok(resource_response(
         StatusCode::OK,
         task.content.unwrap_or_default(),

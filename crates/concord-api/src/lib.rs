@@ -75,6 +75,20 @@ impl AppState {
     pub fn context(&self, request_id: &str) -> TenantContext {
         TenantContext::new(self.config.tenant.clone(), Actor::Anonymous, request_id)
     }
+
+    /// The store context of a request, confined by the caller's access
+    /// policy when the guard set one.
+    pub(crate) fn request_context(&self, rid: &request_id::RequestId) -> TenantContext {
+        let ctx = self.context(&rid.0);
+        match &rid.1 {
+            Some(policy) => {
+                let mut ctx = ctx.with_access(policy.clone());
+                ctx.actor = policy.actor();
+                ctx
+            }
+            None => ctx,
+        }
+    }
 }
 
 /// The FHIR REST router, the same in production and tests.

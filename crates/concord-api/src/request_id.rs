@@ -6,11 +6,15 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use std::sync::Arc;
+
+use concord_store::AccessPolicy;
 use tracing::Instrument;
 
-/// The request id, available to handlers as an extension.
+/// The request id, available to handlers as an extension, with the
+/// caller's access policy once the guard has established it.
 #[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub struct RequestId(pub String, pub Option<Arc<dyn AccessPolicy>>);
 
 pub async fn tag(mut req: Request, next: Next) -> Response {
     let id = req
@@ -27,7 +31,7 @@ pub async fn tag(mut req: Request, next: Next) -> Response {
         .unwrap_or_default();
     let span =
         tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
-    req.extensions_mut().insert(RequestId(id.clone()));
+    req.extensions_mut().insert(RequestId(id.clone(), None));
     let mut response = next.run(req).instrument(span.clone()).await;
     span.in_scope(|| tracing::debug!(status = response.status().as_u16(), "done"));
     if let Ok(v) = HeaderValue::from_str(&id) {

@@ -84,7 +84,7 @@ pub async fn compartment_get(
                 format!("$everything is offered on Patient, not {ctype}"),
             ));
         }
-        let ctx = state.context(&rid.0);
+        let ctx = state.request_context(&rid);
         let outcome = state
             .engine
             .patient_everything(&ctx, &cid, &params)
@@ -144,7 +144,7 @@ async fn search(
     params: Vec<(String, String)>,
 ) -> Result<Response, ApiError> {
     let base = base_url(&state, &headers);
-    let ctx = state.context(&rid.0);
+    let ctx = state.request_context(&rid);
     let request = SearchRequest {
         resource_type: rtype.clone(),
         compartment: compartment.clone(),

@@ -4,6 +4,13 @@
 #[path = "smart/common.rs"]
 mod common;
 
+#[path = "smart/care.rs"]
+mod care;
+#[path = "smart/consent.rs"]
+mod consent;
+
+#[path = "smart/access.rs"]
+mod access;
 #[path = "smart/backend.rs"]
 mod backend;
 #[path = "smart/discovery.rs"]
@@ -14,5 +21,7 @@ mod errors;
 mod flow;
 #[path = "smart/guard.rs"]
 mod guard;
+#[path = "smart/matrix.rs"]
+mod matrix;
 #[path = "smart/python.rs"]
 mod python;

@@ -21,6 +21,10 @@ pub struct AuthConfig {
     pub lockout_seconds: i64,
     /// Longest lifetime accepted for a client assertion (SMART: 5 minutes).
     pub assertion_max_age: i64,
+    /// How long a break-the-glass access lasts.
+    pub break_glass_ttl: i64,
+    /// How long break-the-glass alerts are kept for security officers.
+    pub break_glass_alert_retention: i64,
 }
 
 impl Default for AuthConfig {
@@ -38,6 +42,8 @@ impl Default for AuthConfig {
             lockout_threshold: 5,
             lockout_seconds: 15 * 60,
             assertion_max_age: 300,
+            break_glass_ttl: 3600,
+            break_glass_alert_retention: 400 * 24 * 3600,
         }
     }
 }

@@ -9,10 +9,12 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod apps;
 mod clients;
 mod config;
 mod decision;
 mod error;
+mod glass;
 mod interaction;
 mod keys;
 pub mod matrix;
@@ -29,10 +31,12 @@ pub mod token;
 pub mod totp;
 
 pub use accounts::{CreatedUser, LoginError, NewUser};
+pub use apps::AuthorizedApp;
 pub use clients::{ClientCredentials, ClientType, NewClient, RegisteredClient, JWT_BEARER};
 pub use config::AuthConfig;
 pub use decision::{may, Decision, DenyReason};
 pub use error::AuthError;
+pub use glass::GlassAccess;
 pub use interaction::Interaction;
 pub use oauth::{
     Approval, AuthorizeParams, AuthorizeRejection, OAuthError, PendingAuthorization, TokenRequest,

@@ -425,6 +425,7 @@ impl Engine {
                 other => plans[i] = other,
             }
         }
+        self.authorize_writes(ctx, &writes).await?;
         let committed = self.store().commit(ctx, writes).await?;
         let mut responses: Vec<Option<EntryResponse>> = (0..entries.len()).map(|_| None).collect();
         for ((i, method), w) in write_slots.into_iter().zip(committed) {

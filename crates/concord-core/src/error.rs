@@ -31,6 +31,9 @@ pub enum CoreError {
     /// A create collided with an existing id, or a concurrent change won (409).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The caller's access policy refuses it (403); the reason is safe to show.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// A feature the server does not offer (yet) (501 or 400 depending on context).
     #[error("not supported: {0}")]
     NotSupported(String),
@@ -69,6 +72,7 @@ impl CoreError {
                 vec![Issue::error(IssueType::Conflict, msg.clone())]
             }
             CoreError::Conflict(msg) => vec![Issue::error(IssueType::Conflict, msg.clone())],
+            CoreError::Forbidden(msg) => vec![Issue::error(IssueType::Forbidden, msg.clone())],
             CoreError::NotSupported(msg) => {
                 vec![Issue::error(IssueType::NotSupported, msg.clone())]
             }

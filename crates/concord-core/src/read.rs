@@ -2,6 +2,7 @@
 
 use concord_store::{HistoryPage, HistoryQuery, StoredVersion, TenantContext};
 
+use crate::access::readable;
 use crate::{CoreError, CoreResult, Engine};
 
 impl Engine {
@@ -14,7 +15,11 @@ impl Engine {
     ) -> CoreResult<StoredVersion> {
         Engine::check_type(resource_type)?;
         Engine::check_id(id)?;
-        match self.store().read(ctx, resource_type, id).await? {
+        let found = self.store().read(ctx, resource_type, id).await?;
+        if let Some(v) = &found {
+            self.guard_read(ctx, v).await?;
+        }
+        match found {
             None => Err(CoreError::NotFound {
                 resource_type: resource_type.into(),
                 id: id.into(),
@@ -38,7 +43,11 @@ impl Engine {
     ) -> CoreResult<StoredVersion> {
         Engine::check_type(resource_type)?;
         Engine::check_id(id)?;
-        match self.store().vread(ctx, resource_type, id, version).await? {
+        let found = self.store().vread(ctx, resource_type, id, version).await?;
+        if let Some(v) = &found {
+            self.guard_read(ctx, v).await?;
+        }
+        match found {
             None => Err(CoreError::NotFound {
                 resource_type: resource_type.into(),
                 id: format!("{id}/_history/{version}"),
@@ -61,9 +70,25 @@ impl Engine {
         if let Some(rt) = &query.resource_type {
             Engine::check_type(rt)?;
         }
-        if let Some(id) = &query.id {
+        if let (Some(rt), Some(id)) = (&query.resource_type, &query.id) {
             Engine::check_id(id)?;
+            // Instance history follows read: hidden unless the resource is readable.
+            if ctx.access.is_some() {
+                match self.store().read(ctx, rt, id).await? {
+                    Some(v) => self.guard_read(ctx, &v).await?,
+                    None => {
+                        return Err(CoreError::NotFound {
+                            resource_type: rt.clone(),
+                            id: id.clone(),
+                        })
+                    }
+                }
+            }
         }
-        Ok(self.store().history(ctx, query).await?)
+        let mut page = self.store().history(ctx, query).await?;
+        if ctx.access.is_some() {
+            page.entries.retain(|e| readable(ctx, &e.version));
+        }
+        Ok(page)
     }
 }

@@ -64,6 +64,8 @@ impl Engine {
         write: PendingWrite,
         warnings: Vec<Issue>,
     ) -> CoreResult<WriteResult> {
+        self.authorize_writes(ctx, std::slice::from_ref(&write))
+            .await?;
         let mut done = self.store().commit(ctx, vec![write]).await?;
         let w = done
             .pop()

@@ -386,6 +386,7 @@ fn not_stored(id: &str, e: &CoreError) -> Outcome {
         CoreError::Gone { .. } => "gone",
         CoreError::PreconditionFailed(_) => "precondition failed",
         CoreError::Conflict(_) => "conflict",
+        CoreError::Forbidden(_) => "forbidden",
         CoreError::NotSupported(_) => "not supported",
         CoreError::Store(_) => "storage error",
     };

@@ -310,6 +310,10 @@ impl Builder<'_> {
                 }
                 self.member(level, &c, "compartment", w)
             }
+            Condition::Types(types) if types.is_empty() => "1 = 0".to_string(),
+            Condition::Types(types) => {
+                format!("{} IN ({})", level.type_col, self.text_list(types))
+            }
             Condition::Any(list) if list.is_empty() => "1 = 0".to_string(),
             Condition::Any(list) => {
                 let parts: Vec<String> = list.iter().map(|c| self.condition(level, c)).collect();

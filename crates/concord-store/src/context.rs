@@ -1,5 +1,9 @@
 //! Who is calling and for which tenant. Every store call carries one.
 
+use std::sync::Arc;
+
+use crate::access::AccessPolicy;
+
 /// The tenant used when none is configured.
 pub const DEFAULT_TENANT: &str = "default";
 
@@ -22,6 +26,9 @@ pub struct TenantContext {
     pub tenant: String,
     pub actor: Actor,
     pub request_id: String,
+    /// The caller's access policy; `None` is unrestricted (the system,
+    /// operators at the command line, a server without authentication).
+    pub access: Option<Arc<dyn AccessPolicy>>,
 }
 
 impl TenantContext {
@@ -30,7 +37,14 @@ impl TenantContext {
             tenant: tenant.into(),
             actor,
             request_id: request_id.into(),
+            access: None,
         }
+    }
+
+    /// The same context confined by `policy`.
+    pub fn with_access(mut self, policy: Arc<dyn AccessPolicy>) -> Self {
+        self.access = Some(policy);
+        self
     }
 
     /// The default tenant, acting as Concord itself.

@@ -2,6 +2,7 @@
 //! every caller passes a [`TenantContext`] so tenant and actor travel with each call.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod auth;
 mod context;
 mod error;
@@ -17,6 +18,7 @@ pub mod conformance;
 #[cfg(feature = "testing")]
 pub mod conformance_auth;
 
+pub use access::{AccessPolicy, Confinement, Denied, WriteAccess};
 pub use auth::{AuthStore, ClientRecord, GrantRecord, SigningKeyRecord, UserRecord};
 pub use context::{Actor, TenantContext, DEFAULT_TENANT};
 pub use error::{StoreError, StoreResult};

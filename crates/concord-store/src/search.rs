@@ -136,6 +136,9 @@ pub enum Condition {
         compartment_type: String,
         compartment_id: String,
     },
+    /// The resource is of one of these types (access confinement of a
+    /// search over several types).
+    Types(Vec<String>),
     /// Any of these holds.
     Any(Vec<Condition>),
     /// All of these hold.

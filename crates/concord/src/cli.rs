@@ -109,7 +109,8 @@ pub struct TokenArgs {
     /// Who the token is for (recorded as the subject).
     #[arg(long, default_value = "operator")]
     pub operator: String,
-    /// Issuer to put in the token (the server's base URL).
+    /// Issuer and audience to put in the token: the server's base URL (the
+    /// server refuses tokens issued for another base URL).
     #[arg(
         long,
         env = "CONCORD_BASE_URL",
@@ -151,11 +152,15 @@ pub struct ServeArgs {
           default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
     /// Require SMART on FHIR access tokens and serve the authorization server
-    /// (`/auth/*`, `/.well-known/smart-configuration`). Off by default until
-    /// every interaction is guarded (see docs/security.md).
+    /// (`/auth/*`, `/.well-known/smart-configuration`); every interaction then
+    /// goes through the read and write guards (see docs/security.md).
+    /// Off by default (local demos).
     #[arg(long, env = "CONCORD_AUTH", num_args = 0..=1, default_missing_value = "true",
           default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
     pub auth: bool,
+    /// How long break-the-glass emergency access lasts, in minutes.
+    #[arg(long, env = "CONCORD_BREAK_GLASS_MINUTES", default_value_t = 60)]
+    pub break_glass_minutes: i64,
     #[command(flatten)]
     pub mllp: MllpArgs,
 }

@@ -28,6 +28,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             AuthConfig {
                 tenant: config.tenant.clone(),
                 issuer: args.base_url.clone(),
+                break_glass_ttl: args.break_glass_minutes.max(1) * 60,
                 ..AuthConfig::default()
             },
         );

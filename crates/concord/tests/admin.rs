@@ -135,14 +135,15 @@ async fn operator_token_works_against_serve_with_auth() {
     let d = dir.path();
     let bad = concord(d, &["admin", "token", "--scope", "user/*.rs"], None);
     assert!(!bad.status.success());
+    // A token for another server (the default base URL) is refused: aud.
     let out = concord(d, &["admin", "token", "--scope", "system/*.*"], None);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let token = stdout(&out).trim().to_string();
-    assert_eq!(token.split('.').count(), 3, "a JWT");
+    let elsewhere = stdout(&out).trim().to_string();
+    assert_eq!(elsewhere.split('.').count(), 3, "a JWT");
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--auth"])
         .env("CONCORD_DATA_DIR", d)
@@ -162,8 +163,32 @@ async fn operator_token_works_against_serve_with_auth() {
         .unwrap()
         .trim_end_matches("/metadata")
         .to_string();
+    let out = concord(
+        d,
+        &[
+            "admin",
+            "token",
+            "--scope",
+            "system/*.*",
+            "--base-url",
+            &base,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = stdout(&out).trim().to_string();
     let client = reqwest::Client::new();
     let anon = client.get(format!("{base}/_history")).send().await.unwrap();
+    let wrong_aud = client
+        .get(format!("{base}/_history"))
+        .bearer_auth(&elsewhere)
+        .send()
+        .await
+        .unwrap();
     let with = client
         .get(format!("{base}/_history"))
         .bearer_auth(&token)
@@ -178,6 +203,7 @@ async fn operator_token_works_against_serve_with_auth() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(anon.status(), 401);
+    assert_eq!(wrong_aud.status(), 401);
     assert_eq!(with.status(), 200);
     assert_eq!(smart.status(), 200);
 }

@@ -19,7 +19,7 @@ use crate::AppState;
 
 const COOKIE: &str = "concord_session";
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+pub(super) fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

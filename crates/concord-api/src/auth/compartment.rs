@@ -43,15 +43,15 @@ fn tokens(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// The granular-scope parameters the guard understands.
+pub const UNDERSTOOD: [&str; 5] = ["category", "code", "status", "type", "class"];
+
 /// Whether `resource` matches every `param=value` of a granular scope. Only
 /// token parameters named like their element (`category`, `code`, `status`,
 /// `type`, `class`) are understood; anything else does not match (fail closed).
 pub fn matches_filter(resource: &Value, filter: &[(String, String)]) -> bool {
     filter.iter().all(|(param, wanted)| {
-        if !matches!(
-            param.as_str(),
-            "category" | "code" | "status" | "type" | "class"
-        ) {
+        if !UNDERSTOOD.contains(&param.as_str()) {
             return false;
         }
         let mut found = Vec::new();

@@ -5,12 +5,17 @@
 #![allow(clippy::result_large_err)]
 
 mod admin;
+mod apps;
 mod authorize;
 mod compartment;
+mod consent;
 mod discovery;
 mod form;
+mod glass;
 mod guard;
 mod pages;
+mod policy;
+mod snapshot;
 mod token;
 
 use axum::routing::{get, post};
@@ -19,7 +24,8 @@ use concord_auth::AuthServer;
 
 use crate::AppState;
 
-pub use guard::{guard, CurrentPrincipal};
+pub(crate) use glass::break_glass;
+pub use guard::{guard, CurrentPolicy, CurrentPrincipal};
 
 /// Whether the FHIR API requires an access token.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +70,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/auth/revoke", post(token::revoke))
         .route("/auth/launch", post(admin::launch))
         .route("/auth/clients", post(admin::register_client))
+        .route("/auth/apps", get(apps::list))
+        .route("/auth/apps/page", get(apps::page))
+        .route("/auth/apps/{client}/revoke", post(apps::revoke))
+        .route("/auth/break-glass/alerts", get(glass::alerts))
 }
 
 /// The auth server of a state whose routes exist only when it is configured.

@@ -366,3 +366,97 @@ pub async fn json(r: reqwest::Response) -> Value {
     let text = r.text().await.unwrap();
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON body, got: {text}"))
 }
+
+/// Claims of a user token as the authorization server would issue them
+/// (`iss` and `aud` = the FHIR base, one hour).
+pub fn user_claims(
+    w: &World,
+    sub: &str,
+    acct: &str,
+    role: Option<&str>,
+    patients: &[&str],
+    scope: &str,
+) -> concord_auth::token::AccessClaims {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    concord_auth::token::AccessClaims {
+        iss: w.base(),
+        sub: sub.into(),
+        aud: w.base(),
+        exp: now + 3600,
+        iat: now,
+        jti: format!("jti-{sub}-{}", uuid_like()),
+        scope: scope.into(),
+        client_id: Some("test-app".into()),
+        kind: "user".into(),
+        acct: Some(acct.into()),
+        role: role.map(str::to_string),
+        patients: patients.iter().map(|p| p.to_string()).collect(),
+        patient: None,
+        encounter: None,
+        fhir_user: None,
+    }
+}
+
+/// Signs claims with the server's own key (what `/auth/token` does).
+pub async fn mint(w: &World, claims: &concord_auth::token::AccessClaims) -> String {
+    concord_auth::token::sign(w.auth().keys().await.unwrap(), claims).unwrap()
+}
+
+/// A staff token (role code as in the matrix, `user/*.cruds`), the user's
+/// Practitioner being `Practitioner/{sub}`.
+pub async fn staff_token(w: &World, sub: &str, role: &str) -> String {
+    let mut c = user_claims(w, sub, "staff", Some(role), &[], "user/*.cruds");
+    c.fhir_user = Some(format!("Practitioner/{sub}"));
+    mint(w, &c).await
+}
+
+/// A patient account's token for `patient`, `patient/*.rs` in its context.
+pub async fn patient_token(w: &World, sub: &str, patient: &str) -> String {
+    let mut c = user_claims(w, sub, "patient", None, &[patient], "patient/*.rs");
+    c.patient = Some(patient.into());
+    c.fhir_user = Some(format!("Patient/{patient}"));
+    mint(w, &c).await
+}
+
+/// Sends a request with a bearer token and an optional JSON body.
+pub async fn send(
+    w: &World,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    let mut req = w
+        .http
+        .request(method, format!("{}{path}", w.base()))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req
+            .header("content-type", "application/fhir+json")
+            .body(b.to_string());
+    }
+    req.send().await.unwrap()
+}
+
+/// The `Type/id`s of a Bundle's entries with `search.mode` = `mode`.
+pub fn ids_of(bundle: &Value, mode: &str) -> Vec<String> {
+    let mut out: Vec<String> = bundle["entry"]
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| e["search"]["mode"] == mode)
+        .map(|e| {
+            format!(
+                "{}/{}",
+                e["resource"]["resourceType"].as_str().unwrap_or(""),
+                e["resource"]["id"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -36,5 +36,6 @@ mine = requests.get(base + "/Patient/" + own, headers={"Authorization": "Bearer 
 assert mine.status_code == 200, mine.status_code
 print("OK read own Patient via fhirclient token")
 theirs = requests.get(base + "/Patient/" + other, headers={"Authorization": "Bearer " + token})
-assert theirs.status_code == 403, theirs.status_code
-print("OK other patient refused")
+# Denied reads answer 404 (never 403): existence is not revealed.
+assert theirs.status_code == 404, theirs.status_code
+print("OK other patient refused (404)")

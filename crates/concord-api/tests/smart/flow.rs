@@ -73,11 +73,13 @@ async fn standalone_patient_launch_reads_own_record_only() {
 
     assert_eq!(get(&w, "/Patient/p1", access).await.status(), 200);
     assert_eq!(get(&w, "/Observation/obs-p1", access).await.status(), 200);
+    // Another patient's data is answered as not found (404), never 403,
+    // so a caller cannot learn that it exists.
     let other = get(&w, "/Observation/obs-p2", access).await;
-    assert_eq!(other.status(), 403);
+    assert_eq!(other.status(), 404);
     let outcome = json(other).await;
     assert_eq!(outcome["resourceType"], "OperationOutcome");
-    assert_eq!(get(&w, "/Patient/p2", access).await.status(), 403);
+    assert_eq!(get(&w, "/Patient/p2", access).await.status(), 404);
     // Read-only scopes: no writes, even to the own record.
     let write = w
         .http
@@ -102,6 +104,13 @@ async fn standalone_patient_launch_reads_own_record_only() {
 async fn ehr_launch_with_context_and_trimmed_scopes() {
     let w = World::new().await;
     seed_two_patients(&w).await;
+    // drx treats p1 (a participant of the launch encounter): the care team.
+    w.seed(
+        json!({"resourceType": "Encounter", "id": "enc-1", "status": "in-progress",
+        "class": {"code": "AMB"}, "subject": {"reference": "Patient/p1"},
+        "participant": [{"individual": {"reference": "Practitioner/drx"}}]}),
+    )
+    .await;
     let secret = w.staff("drx", Role::Physician).await;
     w.public_client("ehrapp", "launch openid fhirUser patient/*.cruds user/*.rs")
         .await;
@@ -153,7 +162,7 @@ async fn ehr_launch_with_context_and_trimmed_scopes() {
     assert_eq!(create("Patient/p1").await.unwrap().status(), 201);
     assert_eq!(create("Patient/p2").await.unwrap().status(), 403);
     assert_eq!(get(&w, "/Observation/obs-p1", access).await.status(), 200);
-    assert_eq!(get(&w, "/Observation/obs-p2", access).await.status(), 403);
+    assert_eq!(get(&w, "/Observation/obs-p2", access).await.status(), 404);
     // An update may not move a resource into another patient's record.
     let put = |subject: &'static str| {
         w.http
@@ -360,5 +369,5 @@ async fn proxy_chooses_a_linked_child() {
     assert_eq!(t["patient"], "p2");
     let access = t["access_token"].as_str().unwrap();
     assert_eq!(get(&w, "/Observation/obs-p2", access).await.status(), 200);
-    assert_eq!(get(&w, "/Observation/obs-p1", access).await.status(), 403);
+    assert_eq!(get(&w, "/Observation/obs-p1", access).await.status(), 404);
 }

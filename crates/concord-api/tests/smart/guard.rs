@@ -1,5 +1,5 @@
-//! The guard end to end: role × scopes on read and create, granular scopes,
-//! and interactions not yet guarded per resource refused to patient-confined tokens.
+//! The guard end to end: role × scopes on read and create, granular scopes
+//! on reads, searches and history, and per-entry decisions in batches.
 
 use concord_auth::{AccountKind, NewUser, Role};
 use serde_json::json;
@@ -34,7 +34,10 @@ async fn create(w: &World, token: &str, resource: serde_json::Value) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_limit_what_user_scopes_reach() {
     let w = World::new().await;
-    w.seed(json!({"resourceType": "Patient", "id": "p1"})).await;
+    // doc is p1's general practitioner: p1's care team.
+    w.seed(json!({"resourceType": "Patient", "id": "p1",
+        "generalPractitioner": [{"reference": "Practitioner/doc"}]}))
+        .await;
     w.seed(
         json!({"resourceType": "Observation", "id": "o1", "status": "final",
         "code": {"text": "bp"}, "subject": {"reference": "Patient/p1"}}),
@@ -43,7 +46,8 @@ async fn roles_limit_what_user_scopes_reach() {
     let doc = staff_token(&w, "doc", Role::Physician, "user/*.cruds").await;
     let desk = staff_token(&w, "desk", Role::FrontDesk, "user/*.cruds").await;
     assert_eq!(get(&w, "/Observation/o1", &doc).await.status(), 200);
-    assert_eq!(get(&w, "/Observation/o1", &desk).await.status(), 403);
+    // A read the role does not permit is answered 404 (existence is not revealed).
+    assert_eq!(get(&w, "/Observation/o1", &desk).await.status(), 404);
     assert_eq!(get(&w, "/Patient/p1", &desk).await.status(), 200);
     let obs = json!({"resourceType": "Observation", "status": "final", "code": {"text": "hr"},
         "subject": {"reference": "Patient/p1"}});
@@ -111,15 +115,27 @@ async fn granular_scopes_filter_by_category() {
     assert_eq!(t["scope"], scope);
     let access = t["access_token"].as_str().unwrap();
     assert_eq!(get(&w, "/Observation/lab", access).await.status(), 200);
-    assert_eq!(get(&w, "/Observation/vs", access).await.status(), 403);
+    assert_eq!(get(&w, "/Observation/vs", access).await.status(), 404);
     assert_eq!(
         get(&w, "/Patient/p1", access).await.status(),
-        403,
+        404,
         "no Patient scope"
     );
-    // Type-level interactions are refused to patient-confined tokens until
-    // the search guard lands (they could otherwise reach other patients).
-    assert_eq!(get(&w, "/Observation/_history", access).await.status(), 403);
+    // Searches carry the filter in the query: total and entries agree.
+    let found = json(get(&w, "/Observation?_total=accurate", access).await).await;
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["entry"][0]["resource"]["id"], "lab");
+    // History shows only what the token may read, and no store-wide total.
+    let history = json(get(&w, "/Observation/_history", access).await).await;
+    let ids: Vec<&str> = history["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["lab"]);
+    assert!(history.get("total").is_none());
+    assert_eq!(get(&w, "/Patient", access).await.status(), 403);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,7 +144,9 @@ async fn operator_tokens_reach_system_level_interactions() {
     let all = w.operator("system/*.cruds").await;
     let read_only = w.operator("system/*.rs").await;
     assert_eq!(get(&w, "/_history", &all).await.status(), 200);
-    let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": []});
+    let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "POST", "url": "Patient"},
+         "resource": {"resourceType": "Patient", "name": [{"family": "Batch"}]}}]});
     let post = |token: String| {
         let w = &w;
         let body = bundle.to_string();
@@ -141,11 +159,22 @@ async fn operator_tokens_reach_system_level_interactions() {
                 .send()
                 .await
                 .unwrap()
-                .status()
         }
     };
-    assert_eq!(post(all.clone()).await, 200);
-    assert_eq!(post(read_only).await, 403);
+    // Each entry is decided on its own: the read-only token's create is 403.
+    let ok = post(all.clone()).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        json(ok).await["entry"][0]["response"]["status"],
+        "201 Created"
+    );
+    let refused = post(read_only).await;
+    assert_eq!(refused.status(), 200);
+    let refused = json(refused).await;
+    assert!(refused["entry"][0]["response"]["status"]
+        .as_str()
+        .unwrap()
+        .starts_with("403"));
     assert!(w
         .auth()
         .operator_token(&w.base(), "x", "user/*.rs")

@@ -1,7 +1,8 @@
 //! The Python SMART client (PyPI `fhirclient`) completes a standalone launch
-//! with PKCE. Needs a venv at `.venv-smart` (git-ignored):
-//! `python3 -m venv .venv-smart && .venv-smart/bin/pip install fhirclient requests`.
-//! Without it the test prints a loud SKIPPED line and passes.
+//! with PKCE. The interpreter is `$CONCORD_SMART_PYTHON` (CI: `.ci/run`
+//! creates `.cache/smart-venv`), else `.venv-smart/bin/python` (git-ignored):
+//! `python3 -m venv .venv-smart && .venv-smart/bin/pip install fhirclient==4.4.0`.
+//! Without either the test prints a loud SKIPPED line and passes.
 
 use serde_json::json;
 
@@ -10,10 +11,13 @@ use crate::common::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_fhirclient_standalone_launch() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let python = root.join(".venv-smart/bin/python");
+    let python = match std::env::var_os("CONCORD_SMART_PYTHON") {
+        Some(p) if !p.is_empty() => std::path::PathBuf::from(p),
+        _ => root.join(".venv-smart/bin/python"),
+    };
     if !python.exists() {
-        eprintln!("\n*** SKIPPED: python fhirclient test: no .venv-smart (see tests/smart/python.rs) ***\n");
-        println!("SKIPPED: python fhirclient test: no .venv-smart");
+        eprintln!("\n*** SKIPPED: python fhirclient test: no CONCORD_SMART_PYTHON or .venv-smart (see tests/smart/python.rs) ***\n");
+        println!("SKIPPED: python fhirclient test: no CONCORD_SMART_PYTHON or .venv-smart");
         return;
     }
     let w = World::new().await;

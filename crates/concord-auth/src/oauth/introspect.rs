@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::{OAuthError, REFRESH, REVOKED_JTI};
 use crate::accounts::USER_REVOKED;
+use crate::apps::{app_key, APP_REVOKED};
 use crate::principal::Principal;
 use crate::random;
 use crate::server::AuthServer;
@@ -35,6 +36,18 @@ impl AuthServer {
         {
             return Err(TokenRejected("token revoked"));
         }
+        if let (true, Some(client)) = (claims.kind == "user", &claims.client_id) {
+            let revoked = self
+                .store()
+                .grant(&self.ctx(), APP_REVOKED, &app_key(&claims.sub, client), now)
+                .await
+                .map_err(store_err)?;
+            if let Some(r) = revoked {
+                if claims.iat < r.data["before"].as_i64().unwrap_or(0) {
+                    return Err(TokenRejected("token revoked"));
+                }
+            }
+        }
         if claims.kind == "user" {
             let revoked = self
                 .store()
@@ -55,7 +68,25 @@ impl AuthServer {
         Ok(claims)
     }
 
-    /// The principal of a valid bearer token.
+    /// The principal of a valid bearer token presented to the FHIR server
+    /// at `base`: besides signature, algorithm, expiry and revocation, the
+    /// token must have been issued by this server (`iss`) for this FHIR
+    /// base URL (`aud`).
+    pub async fn validate_for(&self, bearer: &str, base: &str) -> Result<Principal, TokenRejected> {
+        let claims = self.validate_claims(bearer).await?;
+        let base = base.trim_end_matches('/');
+        if claims.iss.trim_end_matches('/') != self.issuer(base) {
+            return Err(TokenRejected("token issued by another server"));
+        }
+        if claims.aud.trim_end_matches('/') != base {
+            return Err(TokenRejected("token issued for another audience"));
+        }
+        claims
+            .principal()
+            .map_err(|_| TokenRejected("token claims are not usable"))
+    }
+
+    /// The principal of a valid bearer token (any audience of this issuer's keys).
     pub async fn validate(&self, bearer: &str) -> Result<Principal, TokenRejected> {
         let claims = self.validate_claims(bearer).await?;
         claims

@@ -8,6 +8,7 @@ use concord_store::search::{CmpOp, Column, Condition, RowTest, SearchPlan, SqlVa
 use concord_store::TenantContext;
 
 use super::{page_size, take_cursor, SearchOutcome};
+use crate::access::confine_plan;
 use crate::{CoreError, CoreResult, Engine};
 
 /// `$everything` page size when `_count` is not given.
@@ -63,6 +64,7 @@ impl Engine {
             )));
         }
         plan.start = start;
+        confine_plan(ctx, &mut plan)?;
         // What the compartment's resources reference comes along.
         query.includes.push(Include {
             source_type: None,

@@ -7,6 +7,7 @@ use concord_search::query::SearchQuery;
 use concord_store::search::{Condition, SearchPlan};
 use concord_store::{StoredVersion, TenantContext};
 
+use crate::access::readable;
 use crate::{CoreResult, Engine};
 
 /// Most included resources per page.
@@ -69,7 +70,8 @@ impl Engine {
                 let k = (hit.resource_type.clone(), hit.id.clone());
                 if included.len() < MAX_INCLUDED && seen.insert(k.clone()) {
                     if let Some(v) = self.store().read(ctx, &k.0, &k.1).await? {
-                        if !v.is_deleted() {
+                        // Included resources pass the same read decision as reads.
+                        if !v.is_deleted() && readable(ctx, &v) {
                             included.push(v);
                             frontier.push(k);
                         }

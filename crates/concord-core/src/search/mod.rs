@@ -15,6 +15,7 @@ pub use concord_search::query::{Handling, Summary};
 use concord_store::search::{Condition, PageStart, SearchHit, SearchPlan};
 use concord_store::{timestamp, StoredVersion, TenantContext};
 
+use crate::access::{confine_plan, readable};
 use crate::{CoreError, CoreResult, Engine};
 
 /// Page size when `_count` is not given.
@@ -77,6 +78,7 @@ impl Engine {
                 .push(compartment(ctype, cid, req.resource_type.as_deref())?);
         }
         plan.start = start;
+        confine_plan(ctx, &mut plan)?;
         self.run(ctx, query, plan).await
     }
 
@@ -149,7 +151,7 @@ impl Engine {
         let mut out = Vec::with_capacity(hits.len());
         for h in hits {
             if let Some(v) = self.store().read(ctx, &h.resource_type, &h.id).await? {
-                if !v.is_deleted() {
+                if !v.is_deleted() && readable(ctx, &v) {
                     out.push(v);
                 }
             }
@@ -174,7 +176,8 @@ impl Engine {
                 "conditional operation without criteria",
             ));
         }
-        let plan = plan::lower(&parsed, limit, &context("")).map_err(CoreError::BadRequest)?;
+        let mut plan = plan::lower(&parsed, limit, &context("")).map_err(CoreError::BadRequest)?;
+        confine_plan(ctx, &mut plan)?;
         let page = self.store().search(ctx, &plan).await?;
         Ok(page.hits.into_iter().map(|h| h.id).collect())
     }

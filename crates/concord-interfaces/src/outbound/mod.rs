@@ -221,6 +221,7 @@ pub(crate) fn kind(e: &CoreError) -> &'static str {
         CoreError::Gone { .. } => "gone",
         CoreError::PreconditionFailed(_) => "precondition failed",
         CoreError::Conflict(_) => "conflict",
+        CoreError::Forbidden(_) => "forbidden",
         CoreError::NotSupported(_) => "not supported",
         CoreError::Store(_) => "storage error",
     }

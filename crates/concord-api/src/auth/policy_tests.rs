@@ -1,0 +1,112 @@
+use std::collections::BTreeSet;
+
+use concord_auth::{AccountKind, Principal, Role, ScopeSet, Subject};
+use concord_store::search::Condition;
+use concord_store::{AccessPolicy, Denied, WriteAccess};
+use serde_json::json;
+
+use super::RequestPolicy;
+use crate::auth::consent::ConsentRule;
+
+fn principal(kind: AccountKind, scope: &str, patient: Option<&str>) -> Principal {
+    Principal {
+        subject: Subject::User {
+            id: "u".into(),
+            kind,
+        },
+        scopes: ScopeSet::parse(scope).unwrap(),
+        client_id: Some("app".into()),
+        patient: patient.map(str::to_string),
+        encounter: None,
+        fhir_user: Some("Practitioner/u".into()),
+        token_id: None,
+    }
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn compartment(p: &str) -> Condition {
+    Condition::Compartment {
+        compartment_type: "Patient".into(),
+        compartment_id: p.into(),
+    }
+}
+
+#[test]
+fn patient_searches_are_confined_in_the_query() {
+    let p = RequestPolicy::new(
+        principal(
+            AccountKind::Patient {
+                patient: "p1".into(),
+            },
+            "patient/*.rs",
+            Some("p1"),
+        ),
+        BTreeSet::new(),
+        BTreeSet::new(),
+        Vec::new(),
+    );
+    assert!(!p.sees_everything());
+    let c = p.confine(&["Observation".into()]).unwrap();
+    assert_eq!(c.condition, Some(compartment("p1")));
+    assert_eq!(c.types, None);
+    // Not in any compartment: readable, no condition.
+    let c = p.confine(&["Practitioner".into()]).unwrap();
+    assert_eq!(c.condition, None);
+    // Every type: narrowed, grouped by restriction with Types conditions.
+    let c = p.confine(&[]).unwrap();
+    assert!(c.types.as_ref().is_some_and(|t| t.len() > 100));
+    assert!(matches!(c.condition, Some(Condition::Any(_))));
+    // Reads and writes.
+    let own = json!({"resourceType": "Observation", "subject": {"reference": "Patient/p1"}});
+    let other = json!({"resourceType": "Observation", "subject": {"reference": "Patient/p2"}});
+    assert!(p.may_read("Observation", &own));
+    assert!(!p.may_read("Observation", &other));
+    assert_eq!(
+        p.may_write(WriteAccess::Update, "Observation", Some(&other), Some(&own)),
+        Err(Denied::Hidden)
+    );
+    assert!(matches!(
+        p.may_write(WriteAccess::Update, "Observation", Some(&own), Some(&own)),
+        Err(Denied::Forbidden(_))
+    ));
+}
+
+#[test]
+fn clinicians_are_confined_to_their_care_team_and_consent_binds_others() {
+    let doc = RequestPolicy::new(
+        principal(AccountKind::Staff(Role::Physician), "user/*.cruds", None),
+        set(&["p1"]),
+        set(&["p9"]),
+        Vec::new(),
+    );
+    let c = doc.confine(&["Observation".into()]).unwrap();
+    assert_eq!(
+        c.condition,
+        Some(Condition::Any(vec![compartment("p1"), compartment("p9")]))
+    );
+    // Outside the care team, even the role's permitted type is refused.
+    let p3 = json!({"resourceType": "Condition", "subject": {"reference": "Patient/p3"}});
+    assert!(!doc.may_read("Condition", &p3));
+    assert!(
+        doc.confine(&["AuditEvent".into()]).is_err(),
+        "no s on audit"
+    );
+    let billing = RequestPolicy::new(
+        principal(AccountKind::Staff(Role::Billing), "user/*.rs", None),
+        BTreeSet::new(),
+        BTreeSet::new(),
+        vec![ConsentRule {
+            patient: "p3".into(),
+            labels: Vec::new(),
+        }],
+    );
+    assert!(!billing.may_read("Condition", &p3));
+    let c = billing.confine(&["Condition".into()]).unwrap();
+    assert_eq!(
+        c.condition,
+        Some(Condition::Not(Box::new(compartment("p3"))))
+    );
+}

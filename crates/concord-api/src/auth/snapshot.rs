@@ -1,0 +1,143 @@
+//! Loads what a request's access decisions depend on — the user's care
+//! team, live break-the-glass grants, consents naming the caller — so the
+//! decisions themselves ([`super::policy`]) need no I/O.
+//!
+//! Care team (clinical roles only): the patients whose `generalPractitioner`
+//! is the user's Practitioner (`fhirUser`), or who are the subject of a
+//! `CareTeam` or an `Encounter` with that Practitioner as participant.
+
+use std::collections::BTreeSet;
+
+use concord_auth::{AccountKind, Principal, Subject};
+use concord_core::{CoreError, CoreResult};
+use serde_json::Value;
+
+use super::consent::{denials, ConsentActor, ConsentRule, Denial};
+use super::policy::RequestPolicy;
+use crate::AppState;
+
+/// Most patients, consents or roles looked at per question.
+const LIMIT: usize = 5000;
+
+/// The access policy of `principal` for one request.
+pub async fn load(state: &AppState, principal: Principal, rid: &str) -> CoreResult<RequestPolicy> {
+    // The lookups themselves are the server's own, unconfined reads.
+    let ctx = state.context(rid);
+    let engine = &state.engine;
+    let practitioner = principal
+        .fhir_user
+        .as_deref()
+        .filter(|r| r.starts_with("Practitioner/") && r.len() > "Practitioner/".len());
+    let probe = RequestPolicy::new(
+        principal.clone(),
+        BTreeSet::new(),
+        BTreeSet::new(),
+        Vec::new(),
+    );
+    let mut care_team = BTreeSet::new();
+    if let (true, Some(pr)) = (probe.clinical(), practitioner) {
+        for query in [
+            format!("general-practitioner={pr}"),
+            format!("_has:CareTeam:patient:participant={pr}"),
+            format!("_has:Encounter:patient:participant={pr}"),
+        ] {
+            care_team.extend(engine.find_ids(&ctx, "Patient", &query, LIMIT).await?);
+        }
+    }
+    let mut glass = BTreeSet::new();
+    if let (Some(auth), Subject::User { id, .. }) = (state.config.auth.server(), &principal.subject)
+    {
+        let patients = auth
+            .glass_patients(id)
+            .await
+            .map_err(|e| CoreError::Store(concord_store::StoreError::Backend(e.to_string())))?;
+        glass.extend(patients);
+    }
+    let consents = binding_consents(state, &principal, practitioner, rid).await?;
+    Ok(RequestPolicy::new(principal, care_team, glass, consents))
+}
+
+/// The consent denials that name this caller.
+async fn binding_consents(
+    state: &AppState,
+    principal: &Principal,
+    practitioner: Option<&str>,
+    rid: &str,
+) -> CoreResult<Vec<ConsentRule>> {
+    if matches!(principal.subject, Subject::Operator { .. }) {
+        return Ok(Vec::new());
+    }
+    let ctx = state.context(rid);
+    let engine = &state.engine;
+    let ids = engine
+        .find_ids(
+            &ctx,
+            "Consent",
+            "scope=patient-privacy&status=active",
+            LIMIT,
+        )
+        .await?;
+    let mut all: Vec<Denial> = Vec::new();
+    for id in ids {
+        let v = engine.read(&ctx, "Consent", &id).await?;
+        if let Some(c) = v
+            .content
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        {
+            all.extend(denials(&c));
+        }
+    }
+    if all.is_empty() {
+        return Ok(Vec::new());
+    }
+    let own: Vec<String> = match &principal.subject {
+        Subject::User {
+            kind: kind @ (AccountKind::Patient { .. } | AccountKind::Proxy { .. }),
+            ..
+        } => kind.patients(),
+        _ => Vec::new(),
+    };
+    let names_org = all.iter().any(|d| {
+        d.actors
+            .iter()
+            .any(|a| matches!(a, ConsentActor::Organization(_)))
+    });
+    let mut orgs = BTreeSet::new();
+    if let (true, Some(pr)) = (names_org, practitioner) {
+        for id in engine
+            .find_ids(
+                &ctx,
+                "PractitionerRole",
+                &format!("practitioner={pr}"),
+                LIMIT,
+            )
+            .await?
+        {
+            let role = engine.read(&ctx, "PractitionerRole", &id).await?;
+            if let Some(org) = role
+                .content
+                .as_deref()
+                .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                .and_then(|r| r["organization"]["reference"].as_str().map(str::to_string))
+                .and_then(|r| r.strip_prefix("Organization/").map(str::to_string))
+            {
+                orgs.insert(org);
+            }
+        }
+    }
+    let names_caller = |a: &ConsentActor| match a {
+        ConsentActor::Organization(o) => orgs.contains(o),
+        ConsentActor::Client(c) => principal.client_id.as_deref() == Some(c.as_str()),
+        ConsentActor::Person(r) => principal.fhir_user.as_deref() == Some(r.as_str()),
+    };
+    Ok(all
+        .into_iter()
+        .filter(|d| !own.contains(&d.patient))
+        .filter(|d| d.actors.is_empty() || d.actors.iter().any(names_caller))
+        .map(|d| ConsentRule {
+            patient: d.patient,
+            labels: d.labels,
+        })
+        .collect())
+}

@@ -6,6 +6,8 @@ pub mod auth;
 mod context;
 mod error;
 pub mod ledger;
+mod ledger_store;
+pub mod merkle;
 pub mod meta;
 mod model;
 pub mod search;
@@ -20,6 +22,7 @@ pub mod conformance_auth;
 pub use auth::{AuthStore, ClientRecord, GrantRecord, SigningKeyRecord, UserRecord};
 pub use context::{Actor, TenantContext, DEFAULT_TENANT};
 pub use error::{StoreError, StoreResult};
+pub use ledger_store::{LedgerRow, LedgerStore, TreeHead, VersionRow};
 pub use model::{
     ChangeEvent, CommittedWrite, CompartmentIndex, CompositeIndex, Criterion, DateIndex,
     FullTextIndex, HistoryEntry, HistoryPage, HistoryQuery, IndexRows, NumberIndex, PendingWrite,

@@ -8,6 +8,7 @@ mod bundle;
 mod engine;
 mod error;
 mod index;
+pub mod ledger;
 mod read;
 mod references;
 mod reindex;

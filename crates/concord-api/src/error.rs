@@ -37,6 +37,7 @@ impl ApiError {
             CoreError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             CoreError::Conflict(_) => StatusCode::CONFLICT,
             CoreError::NotSupported(_) => StatusCode::BAD_REQUEST,
+            CoreError::ReadOnly(_) => StatusCode::METHOD_NOT_ALLOWED,
             CoreError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             CoreError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -425,6 +425,9 @@ impl Engine {
                 other => plans[i] = other,
             }
         }
+        for w in &writes {
+            Engine::check_writable(&w.resource_type)?;
+        }
         let committed = self.store().commit(ctx, writes).await?;
         let mut responses: Vec<Option<EntryResponse>> = (0..entries.len()).map(|_| None).collect();
         for ((i, method), w) in write_slots.into_iter().zip(committed) {

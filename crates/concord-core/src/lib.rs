@@ -4,6 +4,7 @@
 //! audit) have one place to stand.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 mod bundle;
 mod engine;
 mod error;

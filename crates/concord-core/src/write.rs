@@ -58,12 +58,22 @@ pub(crate) fn set_id(body: &mut Value, id: &str) {
 }
 
 impl Engine {
+    /// Fails with `ReadOnly` for types only the server writes (AuditEvent).
+    pub fn check_writable(resource_type: &str) -> CoreResult<()> {
+        if resource_type == "AuditEvent" {
+            Err(CoreError::ReadOnly(resource_type.to_string()))
+        } else {
+            Ok(())
+        }
+    }
+
     async fn commit_one(
         &self,
         ctx: &TenantContext,
         write: PendingWrite,
         warnings: Vec<Issue>,
     ) -> CoreResult<WriteResult> {
+        Engine::check_writable(&write.resource_type)?;
         let mut done = self.store().commit(ctx, vec![write]).await?;
         let w = done
             .pop()

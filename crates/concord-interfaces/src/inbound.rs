@@ -395,6 +395,7 @@ fn not_stored(id: &str, e: &CoreError) -> Outcome {
         CoreError::PreconditionFailed(_) => "precondition failed",
         CoreError::Conflict(_) => "conflict",
         CoreError::NotSupported(_) => "not supported",
+        CoreError::ReadOnly(_) => "read only",
         CoreError::Store(_) => "storage error",
     };
     tracing::error!(message = %id, error = kind, "message not stored");

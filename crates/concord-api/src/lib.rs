@@ -1,6 +1,7 @@
 //! Concord's FHIR R4 REST API over HTTP, JSON only (`application/fhir+json`).
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod auth;
 mod body;
 mod bundle;
@@ -11,6 +12,7 @@ mod error;
 mod headers;
 mod history;
 mod hl7v2;
+mod ledger;
 mod negotiate;
 mod request_id;
 mod response;
@@ -18,6 +20,8 @@ mod search;
 
 use axum::routing::{get, post};
 use axum::Router;
+use concord_core::audit::AuditWriter;
+use concord_core::ledger::MerkleLog;
 use concord_core::Engine;
 use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
 
@@ -59,6 +63,10 @@ impl Default for ApiConfig {
 pub struct AppState {
     pub engine: Engine,
     pub config: ApiConfig,
+    /// The buffered audit writer every request reports to.
+    pub audit: AuditWriter,
+    /// The Merkle log and its signing key (`None`: no tree heads, no proofs).
+    pub ledger: Option<MerkleLog>,
 }
 
 impl AppState {
@@ -77,6 +85,17 @@ pub fn router(state: AppState) -> Router {
         .route("/_search", post(search::system_post))
         .route("/_history", get(history::system))
         .route("/$hl7v2-errors", get(hl7v2::errors))
+        .route("/$ledger-public-key", get(ledger::public_key))
+        .route("/.well-known/concord-ledger-key", get(ledger::public_key))
+        .route(
+            "/$ledger-tree-head",
+            get(ledger::latest_head).post(ledger::issue_head),
+        )
+        .route(
+            "/{rtype}/{id}/_history/{vid}/$ledger-proof",
+            get(ledger::proof),
+        )
+        .route("/Patient/{id}/$access-log", get(audit::access_log))
         .route(
             "/{rtype}",
             get(search::type_get)
@@ -105,6 +124,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::layer,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

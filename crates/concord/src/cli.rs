@@ -156,6 +156,10 @@ pub struct ServeArgs {
     #[arg(long, env = "CONCORD_AUTH", num_args = 0..=1, default_missing_value = "true",
           default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
     pub auth: bool,
+    /// Sign a tree head of the ledger's Merkle log this often (seconds),
+    /// when it grew; also on demand (`POST /$ledger-tree-head`) and at shutdown.
+    #[arg(long, env = "CONCORD_TREE_HEAD_INTERVAL_SECS", default_value_t = 60)]
+    pub tree_head_interval_secs: u64,
     #[command(flatten)]
     pub mllp: MllpArgs,
 }

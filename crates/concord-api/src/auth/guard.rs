@@ -141,6 +141,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         Ok(p) => p,
         Err(rejected) => return unauthorized(Some("invalid_token"), rejected.0),
     };
+    crate::audit::note_principal(&req, &principal);
     let route = req
         .extensions()
         .get::<MatchedPath>()

@@ -10,7 +10,7 @@ mod compartment;
 mod discovery;
 mod form;
 mod guard;
-mod pages;
+pub(crate) mod pages;
 mod token;
 
 use axum::routing::{get, post};

@@ -59,6 +59,22 @@ impl AuditWriter {
         AuditWriter { tx }
     }
 
+    /// A writer that drops every record: only for `concord bench --compare`,
+    /// to measure the baseline that auditing is compared against. Nothing
+    /// that serves requests constructs it (`concord serve` and `demo` always
+    /// spawn the real writer; there is no setting to turn auditing off).
+    pub fn discard_for_benchmark() -> AuditWriter {
+        let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE);
+        tokio::spawn(async move {
+            while let Some(msg) = rx.recv().await {
+                if let Msg::Flush(done) = msg {
+                    let _ = done.send(());
+                }
+            }
+        });
+        AuditWriter { tx }
+    }
+
     /// Queues one record (waits only when the queue is full).
     pub async fn record(&self, record: AuditRecord, evidence: Evidence) {
         if self

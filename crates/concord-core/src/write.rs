@@ -109,6 +109,7 @@ impl Engine {
         if_none_exist: Option<&str>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         let id = new_id();
         set_id(&mut body, &id);
         let warnings = Engine::validate(resource_type, &body)?;
@@ -163,6 +164,7 @@ impl Engine {
         if_match: Option<i64>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         Engine::check_id(id)?;
         match body.get("id").and_then(Value::as_str) {
             Some(body_id) if body_id == id => {}
@@ -203,6 +205,7 @@ impl Engine {
         if_match: Option<i64>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         let matches = self.match_criteria(ctx, resource_type, query).await?;
         let body_id = body.get("id").and_then(Value::as_str).map(str::to_string);
         let id = match (matches.as_slice(), body_id) {
@@ -240,6 +243,7 @@ impl Engine {
         if_match: Option<i64>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         Engine::check_id(id)?;
         let ops: json_patch::Patch = serde_json::from_value(patch.clone())
             .map_err(|e| CoreError::bad_request(format!("not a JSON Patch document: {e}")))?;
@@ -295,6 +299,7 @@ impl Engine {
         if_match: Option<i64>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         Engine::check_id(id)?;
         let write = pending(
             self.index_policy(),
@@ -315,6 +320,7 @@ impl Engine {
         query: &str,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         let matches = self.match_criteria(ctx, resource_type, query).await?;
         match matches.as_slice() {
             [] => Ok(WriteResult {

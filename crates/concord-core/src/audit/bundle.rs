@@ -25,6 +25,15 @@ fn resource_path(url: &str) -> Option<String> {
     (rest.len() >= 2 && !rest[1].starts_with('$')).then(|| rest.join("/"))
 }
 
+/// `batch` or `transaction`, from the request Bundle's type.
+pub fn bundle_kind(request: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(request).ok()?;
+    match v.get("type").and_then(Value::as_str)? {
+        k @ ("batch" | "transaction") => Some(k.to_string()),
+        _ => None,
+    }
+}
+
 /// The records of each entry, agent and request id taken from the Bundle's.
 pub fn entry_records(parent: &AuditRecord, request: &[u8], response: &[u8]) -> Vec<AuditRecord> {
     let requests = entries(request);

@@ -16,7 +16,7 @@ use concord_store::{Actor, PendingWrite, Precondition, Store, TenantContext, Wri
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use super::bundle::entry_records;
+use super::bundle::{bundle_kind, entry_records};
 use super::patients::patients_of;
 use super::record::AuditRecord;
 use crate::new_id;
@@ -133,6 +133,10 @@ fn finish(record: AuditRecord, evidence: Evidence) -> Vec<AuditRecord> {
             vec![record]
         }
         Evidence::Bundle { request, response } => {
+            let mut record = record;
+            if let Some(kind) = bundle_kind(&request) {
+                record.interaction = kind;
+            }
             let mut out = entry_records(&record, &request, &response);
             out.insert(0, record);
             out

@@ -4,6 +4,8 @@
 #[path = "smart/common.rs"]
 mod common;
 
+#[path = "smart/audit.rs"]
+mod audit;
 #[path = "smart/backend.rs"]
 mod backend;
 #[path = "smart/discovery.rs"]

@@ -256,18 +256,10 @@ impl AuditRecord {
                 ));
             }
         }
-        rows.tokens.push(token(
-            "action",
-            Some("http://hl7.org/fhir/audit-event-action"),
-            self.action.code(),
-        ));
-        rows.tokens.push(token(
-            "outcome",
-            Some("http://hl7.org/fhir/audit-event-outcome"),
-            self.outcome(),
-        ));
-        rows.tokens
-            .push(token("altid", Some(ACTOR), &self.agent.who));
+        // `code` elements index without a system.
+        rows.tokens.push(token("action", None, self.action.code()));
+        rows.tokens.push(token("outcome", None, self.outcome()));
+        rows.tokens.push(token("altid", None, &self.agent.who));
         rows.dates.push(DateIndex {
             param: "date".into(),
             low: self.recorded,

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use concord_auth::{AccountKind, Principal, Subject};
 use concord_core::audit::{Agent, AuditRecord, Evidence};
 use concord_store::timestamp;
@@ -106,18 +106,47 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     let slot = AuditSlot::default();
     req.extensions_mut().insert(slot.clone());
     let limit = state.config.max_body_bytes;
-    // Bundles and forms: keep the request body for the writer.
+    // Bundles and forms: keep the request body for the writer. A body
+    // declared too large is left to the handler (which drains it and answers
+    // 413); one that turns out too large while read is answered 413 here.
     let mut request_body = None;
-    if matches!(c.capture, Capture::Bundle | Capture::Form) {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut early = None;
+    if matches!(c.capture, Capture::Bundle | Capture::Form) && declared.is_none_or(|n| n <= limit)
+    {
         let (parts, body) = req.into_parts();
-        let bytes = buffer(body, limit).await.unwrap_or_default();
+        let bytes = match crate::body::read_limited(body, limit).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                early = Some(
+                    crate::ApiError::new(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        concord_fhir::IssueType::TooLong,
+                        format!("the request body is larger than {limit} bytes"),
+                    )
+                    .into_response(),
+                );
+                Bytes::new()
+            }
+            Err(e) => {
+                early = Some(e.into_response());
+                Bytes::new()
+            }
+        };
         request_body = Some(bytes.clone());
         req = Request::from_parts(parts, Body::from(bytes));
     }
     if segments.first() == Some(&"AuditEvent") || path.ends_with("/$access-log") {
         state.audit.flush().await;
     }
-    let response = next.run(req).await;
+    let response = match early {
+        Some(r) => r,
+        None => next.run(req).await,
+    };
     let status = response.status().as_u16();
     let principal = slot.0.lock().ok().and_then(|p| p.clone());
     let mut agent = principal.as_ref().map(agent_of).unwrap_or_else(Agent::anonymous);

@@ -34,8 +34,13 @@ impl Target {
             };
         };
         let client = pg(&admin_url).await;
+        // One statement per call: multi-statement strings run as one transaction.
         client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {db_name}; CREATE DATABASE {db_name}"))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {db_name}"))
+            .await
+            .unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE {db_name}"))
             .await
             .unwrap();
         let (base, _) = admin_url.rsplit_once('/').unwrap();

@@ -56,7 +56,10 @@ pub async fn latest_head(
         Some(h) => h,
         None => log.issue_tree_head().await.map_err(store_error(&rid))?,
     };
-    Ok(json_response(StatusCode::OK, tree_head_json(&head).to_string()))
+    Ok(json_response(
+        StatusCode::OK,
+        tree_head_json(&head).to_string(),
+    ))
 }
 
 /// `POST /$ledger-tree-head`: sign a tree head over everything committed now.
@@ -68,7 +71,10 @@ pub async fn issue_head(
         .issue_tree_head()
         .await
         .map_err(store_error(&rid))?;
-    Ok(json_response(StatusCode::OK, tree_head_json(&head).to_string()))
+    Ok(json_response(
+        StatusCode::OK,
+        tree_head_json(&head).to_string(),
+    ))
 }
 
 /// `GET /{type}/{id}/_history/{vid}/$ledger-proof`.

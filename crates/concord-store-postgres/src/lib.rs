@@ -210,11 +210,7 @@ impl LedgerStore for PostgresStore {
         merkle::row_of(&self.pool, tenant, resource_type, id, version).await
     }
 
-    async fn version_rows(
-        &self,
-        after: i64,
-        limit: usize,
-    ) -> StoreResult<(Vec<VersionRow>, i64)> {
+    async fn version_rows(&self, after: i64, limit: usize) -> StoreResult<(Vec<VersionRow>, i64)> {
         merkle::versions(&self.pool, after, limit).await
     }
 

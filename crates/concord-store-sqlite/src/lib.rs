@@ -207,7 +207,8 @@ impl ChangeFeed for SqliteStore {
 #[async_trait]
 impl LedgerStore for SqliteStore {
     async fn ledger_rows(&self, from: i64, limit: usize) -> StoreResult<Vec<LedgerRow>> {
-        self.with_reader(move |c| ledger::rows(c, from, limit)).await
+        self.with_reader(move |c| ledger::rows(c, from, limit))
+            .await
     }
 
     async fn ledger_row_of(
@@ -220,11 +221,7 @@ impl LedgerStore for SqliteStore {
         self.read_inline(|c| ledger::row_of(c, tenant, resource_type, id, version))
     }
 
-    async fn version_rows(
-        &self,
-        after: i64,
-        limit: usize,
-    ) -> StoreResult<(Vec<VersionRow>, i64)> {
+    async fn version_rows(&self, after: i64, limit: usize) -> StoreResult<(Vec<VersionRow>, i64)> {
         self.with_reader(move |c| ledger::versions(c, after, limit))
             .await
     }
@@ -232,11 +229,9 @@ impl LedgerStore for SqliteStore {
     async fn save_tree_head(&self, head: &TreeHead) -> StoreResult<()> {
         let pool = self.pool.clone();
         let head = head.clone();
-        tokio::task::spawn_blocking(move || {
-            pool.with_writer(|w| ledger::save_head(&w.conn, &head))
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?
+        tokio::task::spawn_blocking(move || pool.with_writer(|w| ledger::save_head(&w.conn, &head)))
+            .await
+            .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?
     }
 
     async fn tree_heads(&self) -> StoreResult<Vec<TreeHead>> {

@@ -59,8 +59,7 @@ pub trait LedgerStore: Send + Sync {
 
     /// Stored resource versions of every tenant, in storage order, after the
     /// cursor `after` (0 for the start); returns the rows and the next cursor.
-    async fn version_rows(&self, after: i64, limit: usize)
-        -> StoreResult<(Vec<VersionRow>, i64)>;
+    async fn version_rows(&self, after: i64, limit: usize) -> StoreResult<(Vec<VersionRow>, i64)>;
 
     /// Stores a signed tree head.
     async fn save_tree_head(&self, head: &TreeHead) -> StoreResult<()>;

@@ -267,10 +267,7 @@ mod tests {
         let ef = node_hash(&l[4], &l[5]);
         let efg = node_hash(&ef, &l[6]);
         let abcd = node_hash(&ab, &cd);
-        assert_eq!(
-            consistency_proof(3, &l),
-            Some(vec![l[2], l[3], ab, efg])
-        );
+        assert_eq!(consistency_proof(3, &l), Some(vec![l[2], l[3], ab, efg]));
         assert_eq!(consistency_proof(4, &l), Some(vec![efg]));
         assert_eq!(consistency_proof(6, &l), Some(vec![ef, l[6], abcd]));
         assert_eq!(consistency_proof(7, &l), Some(vec![]));

@@ -32,7 +32,9 @@ pub async fn run(args: VerifyArgs) -> Result<(), String> {
         ));
     }
     if report.is_clean() {
-        println!("OK: the ledger, the Merkle tree and every signed tree head agree with the stored data");
+        println!(
+            "OK: the ledger, the Merkle tree and every signed tree head agree with the stored data"
+        );
         Ok(())
     } else {
         Err(format!(
@@ -52,8 +54,14 @@ pub fn run_proof(args: VerifyProofArgs) -> Result<(), String> {
     check_proof(&proof, &key)?;
     println!(
         "OK: {} is leaf {} of the tree of {} entries signed by this key",
-        proof.get("resource").and_then(|v| v.as_str()).unwrap_or("?"),
-        proof.get("leaf_index").and_then(|v| v.as_i64()).unwrap_or(-1),
+        proof
+            .get("resource")
+            .and_then(|v| v.as_str())
+            .unwrap_or("?"),
+        proof
+            .get("leaf_index")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(-1),
         proof
             .pointer("/tree_head/tree_size")
             .and_then(|v| v.as_i64())

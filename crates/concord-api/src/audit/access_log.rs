@@ -206,14 +206,17 @@ pub async fn access_log(
         else {
             continue;
         };
-        let who = text(&event, "/agent/0/altId").unwrap_or("anonymous").to_string();
+        let who = text(&event, "/agent/0/altId")
+            .unwrap_or("anonymous")
+            .to_string();
         if !names.contains_key(&who) {
             let resolved =
                 resolve(&state, &ctx, &who, text(&event, "/agent/0/who/reference")).await;
             names.insert(who.clone(), resolved);
         }
         let (name, role) = names.get(&who).cloned().unwrap_or_default();
-        let role = role.or_else(|| text(&event, "/agent/0/role/0/coding/0/code").map(str::to_string));
+        let role =
+            role.or_else(|| text(&event, "/agent/0/role/0/coding/0/code").map(str::to_string));
         lines.push(Line {
             who: name,
             role,
@@ -252,7 +255,11 @@ fn sentence(l: &Line) -> String {
         Some(r) => format!("{} ({r})", l.who),
         None => l.who.clone(),
     };
-    let tried = if l.outcome == "0" { "" } else { "tried but was not allowed to " };
+    let tried = if l.outcome == "0" {
+        ""
+    } else {
+        "tried but was not allowed to "
+    };
     let verb = if tried.is_empty() {
         l.verb.to_string()
     } else {
@@ -266,7 +273,11 @@ fn sentence(l: &Line) -> String {
             _ => "run an operation on".into(),
         }
     };
-    format!("{who} {tried}{verb} your {} on {}", l.what, when(&l.recorded))
+    format!(
+        "{who} {tried}{verb} your {} on {}",
+        l.what,
+        when(&l.recorded)
+    )
 }
 
 fn html(lines: &[Line]) -> Response {

@@ -116,8 +116,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     let mut early = None;
-    if matches!(c.capture, Capture::Bundle | Capture::Form) && declared.is_none_or(|n| n <= limit)
-    {
+    if matches!(c.capture, Capture::Bundle | Capture::Form) && declared.is_none_or(|n| n <= limit) {
         let (parts, body) = req.into_parts();
         let bytes = match crate::body::read_limited(body, limit).await {
             Ok(Some(bytes)) => bytes,
@@ -149,7 +148,10 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     };
     let status = response.status().as_u16();
     let principal = slot.0.lock().ok().and_then(|p| p.clone());
-    let mut agent = principal.as_ref().map(agent_of).unwrap_or_else(Agent::anonymous);
+    let mut agent = principal
+        .as_ref()
+        .map(agent_of)
+        .unwrap_or_else(Agent::anonymous);
     if principal.is_none() && c.capture == Capture::Form {
         if let Some(a) = request_body
             .as_deref()

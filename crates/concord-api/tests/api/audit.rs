@@ -14,9 +14,7 @@ use crate::common::*;
 async fn call(app: &TestApp, method: Method, path: &str, body: Option<&Value>, rid: &str) -> Resp {
     let mut rb = req(app, method, path).header("x-request-id", rid);
     if let Some(b) = body {
-        rb = rb
-            .header("content-type", FHIR_JSON)
-            .body(b.to_string());
+        rb = rb.header("content-type", FHIR_JSON).body(b.to_string());
     }
     send(rb).await
 }
@@ -73,7 +71,11 @@ fn one<'a>(
     patient: Option<&str>,
 ) -> &'a Value {
     let found = events_of(events, rid);
-    assert_eq!(found.len(), 1, "{rid}: expected one AuditEvent, got {found:?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "{rid}: expected one AuditEvent, got {found:?}"
+    );
     let e = found[0];
     assert_eq!(e["subtype"][0]["code"], subtype, "{rid}: {e}");
     assert_eq!(e["action"], action, "{rid}: {e}");
@@ -96,12 +98,25 @@ async fn every_call_leaves_one_matching_audit_event() {
     let pid = r.json["id"].as_str().unwrap().to_string();
     let obs = json!({"resourceType": "Observation", "status": "final",
         "code": {"text": "weight"}, "subject": {"reference": format!("Patient/{pid}")}});
-    let r = call(&app, Method::POST, "/Observation", Some(&obs), "a-create-obs").await;
+    let r = call(
+        &app,
+        Method::POST,
+        "/Observation",
+        Some(&obs),
+        "a-create-obs",
+    )
+    .await;
     assert_eq!(r.status, 201);
     let oid = r.json["id"].as_str().unwrap().to_string();
     let steps: Vec<(Method, String, Option<Value>, &str, u16)> = vec![
         (Method::GET, format!("/Patient/{pid}"), None, "a-read", 200),
-        (Method::GET, format!("/Patient/{pid}/_history/1"), None, "a-vread", 200),
+        (
+            Method::GET,
+            format!("/Patient/{pid}/_history/1"),
+            None,
+            "a-vread",
+            200,
+        ),
         (
             Method::PUT,
             format!("/Patient/{pid}"),
@@ -109,11 +124,41 @@ async fn every_call_leaves_one_matching_audit_event() {
             "a-update",
             200,
         ),
-        (Method::GET, format!("/Observation/{oid}"), None, "a-read-obs", 200),
-        (Method::GET, format!("/Observation?subject=Patient/{pid}"), None, "a-search", 200),
-        (Method::GET, format!("/Patient/{pid}/_history"), None, "a-history", 200),
-        (Method::GET, format!("/Patient/{pid}/$everything"), None, "a-everything", 200),
-        (Method::GET, "/Patient/does-not-exist".into(), None, "a-missing", 404),
+        (
+            Method::GET,
+            format!("/Observation/{oid}"),
+            None,
+            "a-read-obs",
+            200,
+        ),
+        (
+            Method::GET,
+            format!("/Observation?subject=Patient/{pid}"),
+            None,
+            "a-search",
+            200,
+        ),
+        (
+            Method::GET,
+            format!("/Patient/{pid}/_history"),
+            None,
+            "a-history",
+            200,
+        ),
+        (
+            Method::GET,
+            format!("/Patient/{pid}/$everything"),
+            None,
+            "a-everything",
+            200,
+        ),
+        (
+            Method::GET,
+            "/Patient/does-not-exist".into(),
+            None,
+            "a-missing",
+            404,
+        ),
         (
             Method::PUT,
             "/AuditEvent/forged".into(),
@@ -121,7 +166,13 @@ async fn every_call_leaves_one_matching_audit_event() {
             "a-forge",
             405,
         ),
-        (Method::DELETE, format!("/Observation/{oid}"), None, "a-delete", 200),
+        (
+            Method::DELETE,
+            format!("/Observation/{oid}"),
+            None,
+            "a-delete",
+            200,
+        ),
     ];
     for (method, path, body, rid, status) in &steps {
         let r = call(&app, method.clone(), path, body.as_ref(), rid).await;
@@ -149,7 +200,9 @@ async fn every_call_leaves_one_matching_audit_event() {
         .iter()
         .find_map(|e| e["query"].as_str())
         .expect("the search's query entity");
-    let query = base64::engine::general_purpose::STANDARD.decode(query).unwrap();
+    let query = base64::engine::general_purpose::STANDARD
+        .decode(query)
+        .unwrap();
     assert_eq!(
         String::from_utf8(query).unwrap(),
         format!("Observation?subject=Patient/{pid}")
@@ -168,7 +221,11 @@ async fn every_call_leaves_one_matching_audit_event() {
         .filter_map(|e| e["subtype"][0]["code"].as_str())
         .collect();
     subtypes.sort();
-    assert_eq!(subtypes, vec!["batch", "create", "read"], "{batch_events:?}");
+    assert_eq!(
+        subtypes,
+        vec!["batch", "create", "read"],
+        "{batch_events:?}"
+    );
     // The forged AuditEvent was never stored.
     assert!(events.iter().all(|e| e["id"] != "forged"));
 }
@@ -178,10 +235,19 @@ async fn audit_events_are_searchable_and_cannot_be_changed() {
     let app = TestApp::spawn().await;
     let pid = create(&app, &json!({"resourceType": "Patient"})).await;
     assert_eq!(get(&app, &format!("/Patient/{pid}")).await.status, 200);
-    let r = get(&app, &format!("/AuditEvent?patient=Patient/{pid}&date=ge2020-01-01&action=R")).await;
+    let r = get(
+        &app,
+        &format!("/AuditEvent?patient=Patient/{pid}&date=ge2020-01-01&action=R"),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", short(&r.text));
     let found = r.json["entry"].as_array().cloned().unwrap_or_default();
-    assert_eq!(found.len(), 1, "one read of the patient: {}", short(&r.text));
+    assert_eq!(
+        found.len(),
+        1,
+        "one read of the patient: {}",
+        short(&r.text)
+    );
     let event = &found[0]["resource"];
     let id = event["id"].as_str().unwrap();
     // Neither changed nor deleted nor created over the API.
@@ -193,7 +259,10 @@ async fn audit_events_are_searchable_and_cannot_be_changed() {
         {"resource": event, "request": {"method": "PUT", "url": format!("AuditEvent/{id}")}}]});
     assert!(post(&app, "/", &tx).await.status >= 400);
     let again = get(&app, &format!("/AuditEvent/{id}")).await;
-    assert_eq!(again.json["meta"]["versionId"], "1", "still the first version");
+    assert_eq!(
+        again.json["meta"]["versionId"], "1",
+        "still the first version"
+    );
 }
 
 #[tokio::test]
@@ -208,8 +277,9 @@ async fn patient_access_log_in_json_and_plain_words() {
     assert_eq!(log.status, 200, "{}", short(&log.text));
     let entries = log.json["entries"].as_array().unwrap();
     assert!(
-        entries.iter().any(|e| e["action"] == "viewed"
-            && e["what"] == "lab results and measurements"),
+        entries
+            .iter()
+            .any(|e| e["action"] == "viewed" && e["what"] == "lab results and measurements"),
         "{}",
         log.text
     );
@@ -219,9 +289,13 @@ async fn patient_access_log_in_json_and_plain_words() {
     )
     .await;
     assert_eq!(html.status, 200);
-    assert!(html.header("content-type").unwrap().starts_with("text/html"));
+    assert!(html
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
     assert!(
-        html.text.contains("Someone without signing in viewed your lab results and measurements on "),
+        html.text
+            .contains("Someone without signing in viewed your lab results and measurements on "),
         "{}",
         html.text
     );

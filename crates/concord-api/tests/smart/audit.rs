@@ -29,12 +29,18 @@ async fn logins_tokens_and_reads_are_audited_with_the_caller() {
     w.patient_user("erin", "p9").await;
     w.seed(serde_json::json!({"resourceType": "Patient", "id": "p9"}))
         .await;
-    w.public_client("portal", "patient/*.rs openid fhirUser").await;
+    w.public_client("portal", "patient/*.rs openid fhirUser")
+        .await;
     // A failed sign-in.
     let (_, challenge) = pkce();
     let html = w
         .http
-        .get(authorize_url(&w, &Flow::new("portal", "patient/*.rs", "-"), &challenge, "s"))
+        .get(authorize_url(
+            &w,
+            &Flow::new("portal", "patient/*.rs", "-"),
+            &challenge,
+            "s",
+        ))
         .send()
         .await
         .unwrap()
@@ -45,7 +51,11 @@ async fn logins_tokens_and_reads_are_audited_with_the_caller() {
     let failed = w
         .post_form(
             "/auth/login",
-            &[("request", &request), ("username", "erin"), ("password", "wrong password!!")],
+            &[
+                ("request", &request),
+                ("username", "erin"),
+                ("password", "wrong password!!"),
+            ],
             None,
         )
         .await;
@@ -55,7 +65,10 @@ async fn logins_tokens_and_reads_are_audited_with_the_caller() {
     let done = authorize(&w, &flow).await;
     let token = exchange(&w, "portal", &done.code, &done.verifier).await;
     assert_eq!(token.status(), 200);
-    let access = json(token).await["access_token"].as_str().unwrap().to_string();
+    let access = json(token).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(get(&w, "/Patient/p9", &access).await.status(), 200);
 
     let events = audit_events(&w).await;
@@ -78,10 +91,19 @@ async fn logins_tokens_and_reads_are_audited_with_the_caller() {
     assert_eq!(tokens[0]["agent"][0]["altId"], "client:portal");
     let reads: Vec<&Value> = events
         .iter()
-        .filter(|e| subtype(e) == "read" && e["agent"][0]["altId"].as_str().unwrap_or("").starts_with("user:"))
+        .filter(|e| {
+            subtype(e) == "read"
+                && e["agent"][0]["altId"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("user:")
+        })
         .collect();
     assert_eq!(reads.len(), 1, "{reads:?}");
-    assert_eq!(reads[0]["agent"][0]["role"][0]["coding"][0]["code"], "patient");
+    assert_eq!(
+        reads[0]["agent"][0]["role"][0]["coding"][0]["code"],
+        "patient"
+    );
     assert_eq!(reads[0]["entity"][0]["what"]["reference"], "Patient/p9");
 
     // The access log names the account's display name.

@@ -55,7 +55,11 @@ pub fn entry_records(parent: &AuditRecord, request: &[u8], response: &[u8]) -> V
             .and_then(Value::as_str)
             .and_then(|s| s.split_whitespace().next())
             .and_then(|s| s.parse().ok())
-            .unwrap_or(if parent.status < 300 { 200 } else { parent.status });
+            .unwrap_or(if parent.status < 300 {
+                200
+            } else {
+                parent.status
+            });
         let location = answer
             .and_then(|r| r.get("location"))
             .and_then(Value::as_str);
@@ -70,7 +74,10 @@ pub fn entry_records(parent: &AuditRecord, request: &[u8], response: &[u8]) -> V
             _ => ("read", Action::Read),
         };
         let mut patients = entry.get("resource").map(patients_of).unwrap_or_default();
-        if let Some(r) = answer.and_then(|_| responses.get(i)).and_then(|e| e.get("resource")) {
+        if let Some(r) = answer
+            .and_then(|_| responses.get(i))
+            .and_then(|e| e.get("resource"))
+        {
             patients.extend(patients_of(r));
             patients.sort();
             patients.dedup();

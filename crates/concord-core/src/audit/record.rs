@@ -116,16 +116,14 @@ impl AuditRecord {
     }
 
     fn event_type(&self) -> (Value, Value) {
-        let dcm = |code: &str, display: &str| json!({"system": DCM, "code": code, "display": display});
+        let dcm =
+            |code: &str, display: &str| json!({"system": DCM, "code": code, "display": display});
         match self.category {
             Category::Rest => (
                 json!({"system": EVENT_TYPE, "code": "rest", "display": "RESTful Operation"}),
                 json!({"system": RESTFUL, "code": self.interaction}),
             ),
-            Category::Login => (
-                dcm("110114", "User Authentication"),
-                dcm("110122", "Login"),
-            ),
+            Category::Login => (dcm("110114", "User Authentication"), dcm("110122", "Login")),
             Category::Logout => (
                 dcm("110114", "User Authentication"),
                 dcm("110123", "Logout"),
@@ -329,7 +327,9 @@ mod tests {
         let resource = r.to_resource("e1");
         let extracted = concord_search::index_rows(&resource);
         let direct = r.index_rows();
-        let params = ["date", "action", "outcome", "type", "subtype", "altid", "entity", "agent"];
+        let params = [
+            "date", "action", "outcome", "type", "subtype", "altid", "entity", "agent",
+        ];
         for p in params {
             let mut a: Vec<String> = direct
                 .tokens

@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::key::PublicKey;
 
 fn field<'a>(v: &'a Value, name: &str) -> Result<&'a Value, String> {
-    v.get(name).ok_or_else(|| format!("the proof has no '{name}'"))
+    v.get(name)
+        .ok_or_else(|| format!("the proof has no '{name}'"))
 }
 
 fn hash(text: &str) -> Result<Hash, String> {
@@ -54,7 +55,11 @@ pub fn check_proof(proof: &Value, key: &PublicKey) -> Result<(), String> {
         .as_array()
         .ok_or("'audit_path' is not an array")?
         .iter()
-        .map(|h| h.as_str().ok_or("a path entry is not a string".to_string()).and_then(hash))
+        .map(|h| {
+            h.as_str()
+                .ok_or("a path entry is not a string".to_string())
+                .and_then(hash)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let (Ok(index), Ok(size)) = (u64::try_from(index), u64::try_from(size)) else {
         return Err("negative leaf index or tree size".into());

@@ -113,8 +113,9 @@ pub async fn verify(store: &dyn Store, key: Option<&PublicKey>) -> StoreResult<R
             if well_formed {
                 content.copy_from_slice(&row.content_hash);
             }
-            let recomputed = <[u8; 32]>::try_from(row.prev_hash.as_slice())
-                .map(|p| ledger::entry_hash(&p, &row.resource_type, &row.id, row.version, &content));
+            let recomputed = <[u8; 32]>::try_from(row.prev_hash.as_slice()).map(|p| {
+                ledger::entry_hash(&p, &row.resource_type, &row.id, row.version, &content)
+            });
             if !well_formed || recomputed.ok().map(|h| h.to_vec()) != Some(row.entry_hash.clone()) {
                 report.findings.push(Finding::LedgerAltered {
                     entry: entry.clone(),
@@ -153,7 +154,9 @@ pub async fn verify(store: &dyn Store, key: Option<&PublicKey>) -> StoreResult<R
                 Some((hash, leaf, seen)) => {
                     *seen = true;
                     if ledger::content_hash(v.content.as_deref()).as_slice() != hash.as_slice() {
-                        report.findings.push(Finding::Modified { entry, leaf: *leaf });
+                        report
+                            .findings
+                            .push(Finding::Modified { entry, leaf: *leaf });
                     }
                 }
             }

@@ -81,7 +81,10 @@ impl Target {
         if let Some(admin) = &self.admin_url {
             let client = pg(admin).await;
             let _ = client
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name))
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.db_name
+                ))
                 .await;
         }
     }
@@ -124,7 +127,9 @@ async fn put(http: &reqwest::Client, base: &str, id: &str, family: &str) {
     let r = http
         .put(format!("{base}/Patient/{id}"))
         .header("content-type", "application/fhir+json")
-        .body(json!({"resourceType": "Patient", "id": id, "name": [{"family": family}]}).to_string())
+        .body(
+            json!({"resourceType": "Patient", "id": id, "name": [{"family": family}]}).to_string(),
+        )
         .send()
         .await
         .unwrap();
@@ -196,7 +201,11 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
 
     // Untouched: clean.
     let clean = target.verify();
-    assert!(clean.status.success(), "untouched database: {}", text(&clean));
+    assert!(
+        clean.status.success(),
+        "untouched database: {}",
+        text(&clean)
+    );
     assert!(text(&clean).contains("OK:"), "{}", text(&clean));
 
     // The proof, with only the public key.
@@ -243,7 +252,10 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
         .await;
     let tampered = target.verify();
     let out = text(&tampered);
-    assert!(!tampered.status.success(), "tampering must fail verify: {out}");
+    assert!(
+        !tampered.status.success(),
+        "tampering must fail verify: {out}"
+    );
     for expected in [
         "MODIFIED Patient/pa/1",
         "DELETED Patient/pb/1",
@@ -252,10 +264,16 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
         "REORDERED Patient/pd/1",
         "ROOT MISMATCH",
     ] {
-        assert!(out.contains(expected), "verify should report '{expected}':\n{out}");
+        assert!(
+            out.contains(expected),
+            "verify should report '{expected}':\n{out}"
+        );
     }
     for name in ["Alpha", "Omega", "Bravo", "Charlie", "Delta"] {
-        assert!(!out.contains(name), "verify printed patient data ({name}):\n{out}");
+        assert!(
+            !out.contains(name),
+            "verify printed patient data ({name}):\n{out}"
+        );
     }
     assert!(
         !out.contains("MODIFIED Patient/pa/2"),

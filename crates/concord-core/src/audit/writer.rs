@@ -23,8 +23,9 @@ use crate::new_id;
 
 /// Most events in one batch.
 const MAX_BATCH: usize = 2_000;
-/// Events queued before senders wait (back-pressure instead of unbounded memory).
-const QUEUE: usize = 100_000;
+/// Events queued before senders wait: back-pressure instead of unbounded
+/// memory, and a bound on what a crash can lose (see the module docs).
+const QUEUE: usize = 10_000;
 /// Attempts at committing a batch before it is given up (and logged).
 const ATTEMPTS: usize = 3;
 

@@ -36,7 +36,7 @@ fn content_type_ok(kind: BodyKind, media: &str) -> bool {
 
 /// Reads the whole body, or `None` once it passes `limit` bytes (the rest is
 /// then drained, see [`drain`]). `Err` when the connection fails mid-body.
-async fn read_limited(mut body: Body, limit: usize) -> Result<Option<Bytes>, ApiError> {
+pub(crate) async fn read_limited(mut body: Body, limit: usize) -> Result<Option<Bytes>, ApiError> {
     let mut buf = Vec::new();
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
         let frame = frame.map_err(|e| ApiError::bad_request(format!("reading the body: {e}")))?;

@@ -38,6 +38,7 @@ impl ApiError {
             CoreError::Conflict(_) => StatusCode::CONFLICT,
             CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
             CoreError::NotSupported(_) => StatusCode::BAD_REQUEST,
+            CoreError::ReadOnly(_) => StatusCode::METHOD_NOT_ALLOWED,
             CoreError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             CoreError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

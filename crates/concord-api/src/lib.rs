@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod admin_interfaces;
+pub mod audit;
 pub mod auth;
 mod body;
 mod bundle;
@@ -12,6 +13,7 @@ mod error;
 mod headers;
 mod history;
 mod hl7v2;
+mod ledger;
 mod negotiate;
 mod request_id;
 mod response;
@@ -21,6 +23,8 @@ use std::sync::Arc;
 
 use axum::routing::{get, post};
 use axum::Router;
+use concord_core::audit::AuditWriter;
+use concord_core::ledger::MerkleLog;
 use concord_core::Engine;
 use concord_interfaces::Monitor;
 use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
@@ -68,6 +72,10 @@ impl Default for ApiConfig {
 pub struct AppState {
     pub engine: Engine,
     pub config: ApiConfig,
+    /// The buffered audit writer every request reports to.
+    pub audit: AuditWriter,
+    /// The Merkle log and its signing key (`None`: no tree heads, no proofs).
+    pub ledger: Option<MerkleLog>,
 }
 
 impl AppState {
@@ -107,6 +115,17 @@ pub fn router(state: AppState) -> Router {
             post(admin_interfaces::reprocess),
         )
         .route("/admin/interfaces/resend", post(admin_interfaces::resend))
+        .route("/$ledger-public-key", get(ledger::public_key))
+        .route("/.well-known/concord-ledger-key", get(ledger::public_key))
+        .route(
+            "/$ledger-tree-head",
+            get(ledger::latest_head).post(ledger::issue_head),
+        )
+        .route(
+            "/{rtype}/{id}/_history/{vid}/$ledger-proof",
+            get(ledger::proof),
+        )
+        .route("/Patient/{id}/$access-log", get(audit::access_log))
         .route(
             "/{rtype}",
             get(search::type_get)
@@ -135,6 +154,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::layer,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

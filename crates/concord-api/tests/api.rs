@@ -8,6 +8,8 @@ mod common;
 #[path = "api/brute/mod.rs"]
 mod brute;
 
+#[path = "api/audit.rs"]
+mod audit;
 #[path = "api/bundles.rs"]
 mod bundles;
 #[path = "api/concurrency.rs"]

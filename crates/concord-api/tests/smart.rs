@@ -11,6 +11,8 @@ mod consent;
 
 #[path = "smart/access.rs"]
 mod access;
+#[path = "smart/audit.rs"]
+mod audit;
 #[path = "smart/backend.rs"]
 mod backend;
 #[path = "smart/discovery.rs"]

@@ -46,7 +46,7 @@ impl AuthServer {
         &self.inner.config
     }
 
-    pub(crate) fn store(&self) -> &dyn AuthStore {
+    pub fn store(&self) -> &dyn AuthStore {
         self.inner.store.as_ref()
     }
 

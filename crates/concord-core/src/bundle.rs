@@ -425,6 +425,9 @@ impl Engine {
                 other => plans[i] = other,
             }
         }
+        for w in &writes {
+            Engine::check_writable(&w.resource_type)?;
+        }
         self.authorize_writes(ctx, &writes).await?;
         let committed = self.store().commit(ctx, writes).await?;
         let mut responses: Vec<Option<EntryResponse>> = (0..entries.len()).map(|_| None).collect();

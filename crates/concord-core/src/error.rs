@@ -37,6 +37,10 @@ pub enum CoreError {
     /// A feature the server does not offer (yet) (501 or 400 depending on context).
     #[error("not supported: {0}")]
     NotSupported(String),
+    /// The resource type cannot be written through the API: AuditEvents are
+    /// written only by the audit trail (405).
+    #[error("read only: {0}")]
+    ReadOnly(String),
     /// The database failed (500 / 503).
     #[error(transparent)]
     Store(StoreError),
@@ -76,6 +80,10 @@ impl CoreError {
             CoreError::NotSupported(msg) => {
                 vec![Issue::error(IssueType::NotSupported, msg.clone())]
             }
+            CoreError::ReadOnly(t) => vec![Issue::error(
+                IssueType::Forbidden,
+                format!("{t} resources are written only by the server's audit trail"),
+            )],
             CoreError::Store(StoreError::Unavailable(_)) => vec![Issue::error(
                 IssueType::Transient,
                 "the database is busy; try again",

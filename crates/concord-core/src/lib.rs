@@ -5,10 +5,12 @@
 #![forbid(unsafe_code)]
 
 mod access;
+pub mod audit;
 mod bundle;
 mod engine;
 mod error;
 mod index;
+pub mod ledger;
 mod read;
 mod references;
 mod reindex;

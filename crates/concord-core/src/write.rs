@@ -58,12 +58,22 @@ pub(crate) fn set_id(body: &mut Value, id: &str) {
 }
 
 impl Engine {
+    /// Fails with `ReadOnly` for types only the server writes (AuditEvent).
+    pub fn check_writable(resource_type: &str) -> CoreResult<()> {
+        if resource_type == "AuditEvent" {
+            Err(CoreError::ReadOnly(resource_type.to_string()))
+        } else {
+            Ok(())
+        }
+    }
+
     async fn commit_one(
         &self,
         ctx: &TenantContext,
         write: PendingWrite,
         warnings: Vec<Issue>,
     ) -> CoreResult<WriteResult> {
+        Engine::check_writable(&write.resource_type)?;
         self.authorize_writes(ctx, std::slice::from_ref(&write))
             .await?;
         let mut done = self.store().commit(ctx, vec![write]).await?;
@@ -101,6 +111,7 @@ impl Engine {
         if_none_exist: Option<&str>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         let id = new_id();
         set_id(&mut body, &id);
         let warnings = Engine::validate(resource_type, &body)?;
@@ -155,6 +166,7 @@ impl Engine {
         if_match: Option<i64>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         Engine::check_id(id)?;
         match body.get("id").and_then(Value::as_str) {
             Some(body_id) if body_id == id => {}
@@ -195,6 +207,7 @@ impl Engine {
         if_match: Option<i64>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         let matches = self.match_criteria(ctx, resource_type, query).await?;
         let body_id = body.get("id").and_then(Value::as_str).map(str::to_string);
         let id = match (matches.as_slice(), body_id) {
@@ -232,6 +245,7 @@ impl Engine {
         if_match: Option<i64>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         Engine::check_id(id)?;
         let ops: json_patch::Patch = serde_json::from_value(patch.clone())
             .map_err(|e| CoreError::bad_request(format!("not a JSON Patch document: {e}")))?;
@@ -287,6 +301,7 @@ impl Engine {
         if_match: Option<i64>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         Engine::check_id(id)?;
         let write = pending(
             self.index_policy(),
@@ -307,6 +322,7 @@ impl Engine {
         query: &str,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
+        Engine::check_writable(resource_type)?;
         let matches = self.match_criteria(ctx, resource_type, query).await?;
         match matches.as_slice() {
             [] => Ok(WriteResult {

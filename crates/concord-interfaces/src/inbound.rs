@@ -388,6 +388,7 @@ fn not_stored(id: &str, e: &CoreError) -> Outcome {
         CoreError::Conflict(_) => "conflict",
         CoreError::Forbidden(_) => "forbidden",
         CoreError::NotSupported(_) => "not supported",
+        CoreError::ReadOnly(_) => "read only",
         CoreError::Store(_) => "storage error",
     };
     tracing::error!(message = %id, error = kind, "message not stored");

@@ -24,6 +24,9 @@ pub(crate) async fn history(
     if let Some(rt) = &query.resource_type {
         params.push(rt);
         filter.push_str(&format!(" AND type = ${}", params.len()));
+    } else {
+        // System history leaves the audit trail out (read it as AuditEvent).
+        filter.push_str(" AND type <> 'AuditEvent'");
     }
     if let Some(id) = &query.id {
         params.push(id);

@@ -9,7 +9,7 @@ use crate::ledger;
 
 type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
 
-const LOCK_HEAD: &str = "SELECT entry_hash FROM ledger_head WHERE singleton FOR UPDATE";
+const LOCK_HEAD: &str = "SELECT entry_hash, size FROM ledger_head WHERE singleton FOR UPDATE";
 
 const INSERT_HISTORY: &str =
     "INSERT INTO resource_history (tenant, type, id, version, last_updated, kind, content)
@@ -25,13 +25,14 @@ FROM unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::int8[])
 ORDER BY u.n";
 
 const INSERT_LEDGER: &str =
-    "INSERT INTO ledger (tenant, type, id, version, content_hash, prev_hash, entry_hash)
-SELECT $1, u.type, u.id, u.version, u.content_hash, u.prev_hash, u.entry_hash
+    "INSERT INTO ledger (tenant, type, id, version, content_hash, prev_hash, entry_hash,
+    leaf_index)
+SELECT $1, u.type, u.id, u.version, u.content_hash, u.prev_hash, u.entry_hash, $8 + u.n - 1
 FROM unnest($2::text[], $3::text[], $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[])
     WITH ORDINALITY AS u(type, id, version, content_hash, prev_hash, entry_hash, n)
 ORDER BY u.n";
 
-const UPDATE_HEAD: &str = "UPDATE ledger_head SET entry_hash = $1 WHERE singleton";
+const UPDATE_HEAD: &str = "UPDATE ledger_head SET entry_hash = $1, size = $2 WHERE singleton";
 
 /// Appends history, outbox and ledger rows for the written versions, in order.
 pub(crate) async fn append(
@@ -43,7 +44,10 @@ pub(crate) async fn append(
         return Ok(());
     }
     let lock = tx.prepare_cached(LOCK_HEAD).await?;
-    let head: Vec<u8> = tx.query_one(&lock, &[]).await?.try_get(0)?;
+    let head_row = tx.query_one(&lock, &[]).await?;
+    let head: Vec<u8> = head_row.try_get(0)?;
+    let size: i64 = head_row.try_get(1)?;
+    let new_size = size + i64::try_from(written.len()).unwrap_or(i64::MAX);
 
     let types: Vec<&str> = written
         .iter()
@@ -83,7 +87,7 @@ pub(crate) async fn append(
         &tenant, &types, &ids, &versions, &instants, &kinds, &contents,
     ];
     let outbox_params: [Param<'_>; 6] = [&tenant, &types, &ids, &versions, &kinds, &instants];
-    let ledger_params: [Param<'_>; 7] = [
+    let ledger_params: [Param<'_>; 8] = [
         &tenant,
         &types,
         &ids,
@@ -91,8 +95,9 @@ pub(crate) async fn append(
         &content_hashes,
         &prev_hashes,
         &entry_hashes,
+        &size,
     ];
-    let head_params: [Param<'_>; 1] = [&prev];
+    let head_params: [Param<'_>; 2] = [&prev, &new_size];
     // Pipelined: the four statements go out together, in this order.
     tokio::try_join!(
         tx.execute(&history, &history_params),

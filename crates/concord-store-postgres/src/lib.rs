@@ -15,6 +15,7 @@ mod history;
 mod index;
 mod journal;
 mod ledger;
+mod merkle;
 mod migrate;
 mod plan;
 mod read;
@@ -29,8 +30,8 @@ use async_trait::async_trait;
 use concord_store::search::{SearchPage, SearchPlan};
 use concord_store::{
     ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, IndexRows,
-    PendingWrite, ResourceStore, SearchStore, Store, StoreError, StoreResult, StoredVersion,
-    TenantContext,
+    LedgerRow, LedgerStore, PendingWrite, ResourceStore, SearchStore, Store, StoreError,
+    StoreResult, StoredVersion, TenantContext, TreeHead, VersionRow,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 use tokio_postgres::NoTls;
@@ -190,6 +191,39 @@ impl ChangeFeed for PostgresStore {
         limit: usize,
     ) -> StoreResult<Vec<ChangeEvent>> {
         changes::changes_after(&self.pool, &ctx.tenant, after, limit).await
+    }
+}
+
+#[async_trait]
+impl LedgerStore for PostgresStore {
+    async fn ledger_rows(&self, from: i64, limit: usize) -> StoreResult<Vec<LedgerRow>> {
+        merkle::rows(&self.pool, from, limit).await
+    }
+
+    async fn ledger_row_of(
+        &self,
+        tenant: &str,
+        resource_type: &str,
+        id: &str,
+        version: i64,
+    ) -> StoreResult<Option<LedgerRow>> {
+        merkle::row_of(&self.pool, tenant, resource_type, id, version).await
+    }
+
+    async fn version_rows(&self, after: i64, limit: usize) -> StoreResult<(Vec<VersionRow>, i64)> {
+        merkle::versions(&self.pool, after, limit).await
+    }
+
+    async fn save_tree_head(&self, head: &TreeHead) -> StoreResult<()> {
+        merkle::save_head(&self.pool, head).await
+    }
+
+    async fn tree_heads(&self) -> StoreResult<Vec<TreeHead>> {
+        merkle::heads(&self.pool, false).await
+    }
+
+    async fn latest_tree_head(&self) -> StoreResult<Option<TreeHead>> {
+        Ok(merkle::heads(&self.pool, true).await?.pop())
     }
 }
 

@@ -38,6 +38,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "auth",
         sql: include_str!("../migrations/0004_auth.sql"),
     },
+    Migration {
+        version: 5,
+        name: "merkle_log",
+        sql: include_str!("../migrations/0005_merkle_log.sql"),
+    },
 ];
 
 /// Advisory lock key for migrations ("concord\0" as an integer).

@@ -65,14 +65,24 @@ pub fn commit(
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
-    let mut head = w.ledger_head;
+    let mut head = Head {
+        hash: w.ledger_head,
+        size: w.ledger_size,
+    };
     let mut done = Vec::with_capacity(writes.len());
     for pw in writes {
         done.push(apply(&tx, tenant, pw, now, &mut head)?);
     }
     tx.commit().map_err(backend)?;
-    w.ledger_head = head;
+    w.ledger_head = head.hash;
+    w.ledger_size = head.size;
     Ok(done)
+}
+
+/// The ledger's head hash and leaf count, advanced by each entry.
+struct Head {
+    hash: [u8; 32],
+    size: i64,
 }
 
 fn apply(
@@ -80,7 +90,7 @@ fn apply(
     tenant: &str,
     pw: PendingWrite,
     now: i64,
-    head: &mut [u8; 32],
+    head: &mut Head,
 ) -> StoreResult<CommittedWrite> {
     let current: Option<(i64, String, Option<i64>)> = tx
         .prepare_cached(
@@ -183,22 +193,31 @@ fn apply(
         params![tenant, pw.resource_type, pw.id, version, kind, now],
     )?;
     let content_hash = ledger::content_hash(content.as_deref());
-    let entry = ledger::entry_hash(head, &pw.resource_type, &pw.id, version, &content_hash);
+    let entry = ledger::entry_hash(
+        &head.hash,
+        &pw.resource_type,
+        &pw.id,
+        version,
+        &content_hash,
+    );
     exec(
         tx,
-        "INSERT INTO ledger (tenant, type, id, version, content_hash, prev_hash, entry_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO ledger (tenant, type, id, version, content_hash, prev_hash, entry_hash,
+           leaf_index)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             tenant,
             pw.resource_type,
             pw.id,
             version,
             &content_hash[..],
-            &head[..],
-            &entry[..]
+            &head.hash[..],
+            &entry[..],
+            head.size
         ],
     )?;
-    *head = entry;
+    head.hash = entry;
+    head.size += 1;
     Ok(CommittedWrite {
         resource_type: pw.resource_type,
         id: pw.id,

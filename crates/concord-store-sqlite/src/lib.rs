@@ -8,6 +8,7 @@ mod commit;
 mod dialect;
 mod error;
 mod index;
+mod ledger;
 mod migrate;
 mod pool;
 mod read;
@@ -22,8 +23,8 @@ use async_trait::async_trait;
 use concord_store::search::{SearchPage, SearchPlan};
 use concord_store::{
     ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, IndexRows,
-    PendingWrite, ResourceStore, SearchStore, Store, StoreError, StoreResult, StoredVersion,
-    TenantContext,
+    LedgerRow, LedgerStore, PendingWrite, ResourceStore, SearchStore, Store, StoreError,
+    StoreResult, StoredVersion, TenantContext, TreeHead, VersionRow,
 };
 use rusqlite::Connection;
 
@@ -201,6 +202,45 @@ impl ChangeFeed for SqliteStore {
         let tenant = ctx.tenant.clone();
         self.with_reader(move |c| read::changes_after(c, &tenant, after, limit))
             .await
+    }
+}
+
+#[async_trait]
+impl LedgerStore for SqliteStore {
+    async fn ledger_rows(&self, from: i64, limit: usize) -> StoreResult<Vec<LedgerRow>> {
+        self.with_reader(move |c| ledger::rows(c, from, limit))
+            .await
+    }
+
+    async fn ledger_row_of(
+        &self,
+        tenant: &str,
+        resource_type: &str,
+        id: &str,
+        version: i64,
+    ) -> StoreResult<Option<LedgerRow>> {
+        self.read_inline(|c| ledger::row_of(c, tenant, resource_type, id, version))
+    }
+
+    async fn version_rows(&self, after: i64, limit: usize) -> StoreResult<(Vec<VersionRow>, i64)> {
+        self.with_reader(move |c| ledger::versions(c, after, limit))
+            .await
+    }
+
+    async fn save_tree_head(&self, head: &TreeHead) -> StoreResult<()> {
+        let pool = self.pool.clone();
+        let head = head.clone();
+        tokio::task::spawn_blocking(move || pool.with_writer(|w| ledger::save_head(&w.conn, &head)))
+            .await
+            .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?
+    }
+
+    async fn tree_heads(&self) -> StoreResult<Vec<TreeHead>> {
+        self.with_reader(ledger::heads).await
+    }
+
+    async fn latest_tree_head(&self) -> StoreResult<Option<TreeHead>> {
+        self.read_inline(ledger::latest_head)
     }
 }
 

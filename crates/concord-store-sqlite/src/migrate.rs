@@ -19,6 +19,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_search_lookup.sql"),
     ),
     (4, "auth", include_str!("../migrations/0004_auth.sql")),
+    (
+        5,
+        "merkle_log",
+        include_str!("../migrations/0005_merkle_log.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

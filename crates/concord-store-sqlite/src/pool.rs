@@ -14,6 +14,8 @@ use crate::migrate;
 pub struct Writer {
     pub conn: Connection,
     pub ledger_head: [u8; 32],
+    /// Leaves in the Merkle log: the next ledger row's `leaf_index`.
+    pub ledger_size: i64,
 }
 
 pub struct Pool {
@@ -63,10 +65,21 @@ impl Pool {
             .ok()
             .and_then(|h| <[u8; 32]>::try_from(h.as_slice()).ok())
             .unwrap_or(ledger::GENESIS);
+        let ledger_size: i64 = conn
+            .query_row(
+                "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM ledger",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
         Ok(Pool {
             path,
             _checkpointer: checkpointer,
-            writer: Mutex::new(Writer { conn, ledger_head }),
+            writer: Mutex::new(Writer {
+                conn,
+                ledger_head,
+                ledger_size,
+            }),
             readers: Mutex::new(Vec::new()),
         })
     }

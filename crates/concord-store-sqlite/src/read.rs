@@ -72,6 +72,9 @@ pub fn history(c: &Connection, tenant: &str, q: &HistoryQuery) -> StoreResult<Hi
     if let Some(rt) = &q.resource_type {
         filter.push_str(" AND type = ?");
         args.push(Sql::Text(rt.clone()));
+    } else {
+        // System history leaves the audit trail out (read it as AuditEvent).
+        filter.push_str(" AND type <> 'AuditEvent'");
     }
     if let Some(id) = &q.id {
         filter.push_str(" AND id = ?");

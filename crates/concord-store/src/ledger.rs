@@ -30,6 +30,31 @@ pub fn entry_hash(
     h.finalize().into()
 }
 
+/// The Merkle-log leaf of a ledger entry: `type "/" id "/" version` (UTF-8)
+/// followed by the 32-byte content hash. The hash is fixed-length and last,
+/// so the encoding is unambiguous.
+pub fn leaf(resource_type: &str, id: &str, version: i64, content_hash: &[u8; 32]) -> Vec<u8> {
+    let mut out = format!("{resource_type}/{id}/{version}").into_bytes();
+    out.extend_from_slice(content_hash);
+    out
+}
+
+/// The RFC 6962 leaf hash of a ledger entry's [`leaf`].
+pub fn leaf_hash(resource_type: &str, id: &str, version: i64, content_hash: &[u8; 32]) -> [u8; 32] {
+    crate::merkle::leaf_hash(&leaf(resource_type, id, version, content_hash))
+}
+
+/// The bytes a signed tree head signs: `"concord-tree-head-v1\n"`, the tree
+/// size (8 bytes, big-endian), the issue time in milliseconds since the epoch
+/// (8 bytes, big-endian, signed) and the 32-byte root hash.
+pub fn tree_head_message(tree_size: i64, issued_at: i64, root: &[u8]) -> Vec<u8> {
+    let mut m = b"concord-tree-head-v1\n".to_vec();
+    m.extend_from_slice(&tree_size.to_be_bytes());
+    m.extend_from_slice(&issued_at.to_be_bytes());
+    m.extend_from_slice(root);
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

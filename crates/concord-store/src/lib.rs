@@ -7,6 +7,8 @@ pub mod auth;
 mod context;
 mod error;
 pub mod ledger;
+mod ledger_store;
+pub mod merkle;
 pub mod meta;
 mod model;
 pub mod search;
@@ -22,6 +24,7 @@ pub use access::{AccessPolicy, Confinement, Denied, WriteAccess};
 pub use auth::{AuthStore, ClientRecord, GrantRecord, SigningKeyRecord, UserRecord};
 pub use context::{Actor, TenantContext, DEFAULT_TENANT};
 pub use error::{StoreError, StoreResult};
+pub use ledger_store::{LedgerRow, LedgerStore, TreeHead, VersionRow};
 pub use model::{
     ChangeEvent, CommittedWrite, CompartmentIndex, CompositeIndex, Criterion, DateIndex,
     FullTextIndex, HistoryEntry, HistoryPage, HistoryQuery, IndexRows, NumberIndex, PendingWrite,

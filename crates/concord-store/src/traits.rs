@@ -105,7 +105,7 @@ pub trait SearchStore: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: ResourceStore + SearchStore + ChangeFeed {
+pub trait Store: ResourceStore + SearchStore + ChangeFeed + crate::LedgerStore {
     /// A short name for logs and the CapabilityStatement ("sqlite", "postgresql").
     fn backend_name(&self) -> &'static str;
 }

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use concord_api::{router, ApiConfig, AppState, AuthMode};
 use concord_auth::{AuthConfig, AuthServer};
+use concord_core::audit::AuditWriter;
+use concord_core::ledger::{LedgerKey, MerkleLog};
 use concord_core::Engine;
 use concord_store::{AuthStore, Store, TenantContext};
 use concord_store_postgres::PostgresStore;
@@ -55,10 +57,14 @@ impl TestApp {
         if let Some(server) = &auth {
             config.auth = AuthMode::Required(server.clone());
         }
-        let engine = Engine::new(store);
+        let key = LedgerKey::load_or_create(&dir.path().join("keys")).expect("ledger key");
+        let ledger = MerkleLog::new(store.clone(), key);
+        let engine = Engine::new(store.clone());
         let state = AppState {
             engine: engine.clone(),
             config,
+            audit: AuditWriter::spawn(store),
+            ledger: Some(ledger),
         };
         let app = router(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -66,6 +72,7 @@ impl TestApp {
             .expect("bind port 0");
         let addr = listener.local_addr().expect("local address");
         let server = tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             let _ = axum::serve(listener, app).await;
         });
         TestApp {
@@ -77,6 +84,11 @@ impl TestApp {
             _dir: dir,
             server,
         }
+    }
+
+    /// The app's state (audit writer, Merkle log).
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// The store context the app's requests use (its tenant), for checking

@@ -40,6 +40,42 @@ pub enum Command {
     /// Accounts and operator tokens.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Check the tamper-evident ledger: recompute every entry from the stored
+    /// resource versions, the hash chain, the Merkle tree and each signed tree
+    /// head; name each modified, deleted, inserted or reordered entry (exit 1).
+    Verify(VerifyArgs),
+    /// Check an inclusion proof (the JSON of `GET …/_history/{vid}/$ledger-proof`)
+    /// with only the ledger's public key.
+    VerifyProof(VerifyProofArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// The ledger public key (base64), if not the key file in the data directory.
+    #[arg(long)]
+    pub public_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyProofArgs {
+    /// The ledger public key, base64 (from `/.well-known/concord-ledger-key`).
+    #[arg(long)]
+    pub public_key: String,
+    /// The proof file (JSON).
+    pub proof: PathBuf,
+}
+
+/// Whether a benchmark writes audit records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditBench {
+    /// Audit every request, as `concord serve` does.
+    On,
+    /// Drop the audit records (the baseline).
+    Off,
+    /// Run both and print the overhead.
+    Compare,
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,6 +197,11 @@ pub struct ServeArgs {
     /// How long break-the-glass emergency access lasts, in minutes.
     #[arg(long, env = "CONCORD_BREAK_GLASS_MINUTES", default_value_t = 60)]
     pub break_glass_minutes: i64,
+
+    /// Sign a tree head of the ledger's Merkle log this often (seconds),
+    /// when it grew; also on demand (`POST /$ledger-tree-head`) and at shutdown.
+    #[arg(long, env = "CONCORD_TREE_HEAD_INTERVAL_SECS", default_value_t = 60)]
+    pub tree_head_interval_secs: u64,
     #[command(flatten)]
     pub mllp: MllpArgs,
 }
@@ -285,6 +326,9 @@ pub struct BenchIngestArgs {
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Audit records: on (as served), off (baseline) or compare (both).
+    #[arg(long, value_enum, default_value = "on")]
+    pub audit: AuditBench,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -301,6 +345,9 @@ pub struct BenchReadArgs {
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Audit records: on (as served), off (baseline) or compare (both).
+    #[arg(long, value_enum, default_value = "on")]
+    pub audit: AuditBench,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -34,9 +34,15 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         println!("seeded {} demo resources", results.len());
     }
     println!("Try: curl http://{}/Patient/_history", args.listen);
+    let store = engine.store().clone();
+    let key = concord_core::ledger::LedgerKey::load_or_create(&args.data_dir)?;
     let state = AppState {
         engine,
         config: ApiConfig::default(),
+        audit: concord_core::audit::AuditWriter::spawn(store.clone()),
+        ledger: Some(concord_core::ledger::MerkleLog::new(store, key)),
     };
-    serve::serve(state, args.listen, &description).await
+    let result = serve::serve(state.clone(), args.listen, &description).await;
+    serve::finish(&state).await;
+    result
 }

@@ -12,6 +12,7 @@ mod mllp;
 mod reindex;
 mod serve;
 mod storage;
+mod verify;
 
 use clap::Parser;
 
@@ -53,6 +54,8 @@ fn main() -> std::process::ExitCode {
             Command::Bench(BenchCommand::Ingest(args)) => bench::ingest::run(args).await,
             Command::Bench(BenchCommand::Read(args)) => bench::read::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
+            Command::Verify(args) => verify::run(args).await,
+            Command::VerifyProof(args) => verify::run_proof(args),
             Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
             Command::Bench(BenchCommand::Search(args)) => bench::search::run(args).await,
         }

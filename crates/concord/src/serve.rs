@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use concord_api::{router, ApiConfig, AppState, AuthMode};
 use concord_auth::{AuthConfig, AuthServer};
+use concord_core::audit::AuditWriter;
+use concord_core::ledger::{LedgerKey, MerkleLog};
 use concord_core::{Engine, IndexPolicy};
 use concord_interfaces::Monitor;
 
@@ -39,9 +41,16 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     } else {
         IndexPolicy::Identifiers
     };
+    let key = LedgerKey::load_or_create(&args.storage.data_dir)?;
+    let ledger = MerkleLog::new(store.clone(), key);
+    let signer = ledger.spawn_signer(std::time::Duration::from_secs(
+        args.tree_head_interval_secs.max(1),
+    ));
     let state = AppState {
+        audit: AuditWriter::spawn(store.clone()),
         engine: Engine::new(store).with_index_policy(policy),
         config,
+        ledger: Some(ledger),
     };
     let mllp = crate::mllp::start(
         &args.mllp,
@@ -53,11 +62,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let outbound =
         crate::mllp::start_outbound(state.engine.clone(), state.config.tenant.clone(), &monitor)
             .await?;
-    let result = serve(state, args.listen, &description).await;
+    let result = serve(state.clone(), args.listen, &description).await;
+    signer.abort();
     if let Some(outbound) = outbound {
         // Stops between messages; un-ACKed ones are sent after the restart.
         outbound.shutdown().await;
     }
+    finish(&state).await;
     if let Some(server) = mllp {
         // Lets each connection finish the message it is on.
         if let Err(e) = server.shutdown().await {
@@ -65,6 +76,16 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         }
     }
     result
+}
+
+/// On shutdown: commit the buffered AuditEvents, then sign a last tree head.
+pub async fn finish(state: &AppState) {
+    state.audit.flush().await;
+    if let Some(log) = &state.ledger {
+        if let Err(e) = log.issue_if_grown().await {
+            tracing::warn!(error = %e, "no final tree head");
+        }
+    }
 }
 
 /// Binds, prints the URL, and serves until Ctrl-C / SIGTERM.
@@ -76,7 +97,8 @@ pub async fn serve(state: AppState, listen: SocketAddr, description: &str) -> Re
         .local_addr()
         .map_err(|e| format!("no local address: {e}"))?;
     println!("Concord FHIR R4 server: http://{addr}/metadata  (storage: {description})");
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await
         .map_err(|e| format!("server error: {e}"))

@@ -11,6 +11,9 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_concord");
 
+#[path = "cli/ledger.rs"]
+mod ledger;
+
 /// The PostgreSQL URL when the suite runs on PostgreSQL
 /// (`CONCORD_TEST_BACKEND=postgres`), else `None` (SQLite).
 fn postgres_url() -> Option<String> {

@@ -95,6 +95,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         Ok(p) => p,
         Err(r) => return r,
     };
+    crate::audit::note_principal(&req, &principal);
     let rid = req
         .extensions()
         .get::<RequestId>()

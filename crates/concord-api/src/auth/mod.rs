@@ -13,7 +13,7 @@ mod discovery;
 mod form;
 mod glass;
 mod guard;
-mod pages;
+pub(crate) mod pages;
 mod policy;
 mod snapshot;
 mod token;

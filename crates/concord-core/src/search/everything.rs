@@ -49,6 +49,21 @@ impl Engine {
                 }
             }
         }
+        if types.is_empty() {
+            // Every type of the Patient compartment but the audit trail
+            // (read through `$access-log` or `GET /AuditEvent?patient=`).
+            types = concord_fhir::RESOURCE_TYPES
+                .iter()
+                .filter(|t| {
+                    **t == "Patient"
+                        || (**t != "AuditEvent"
+                            && !concord_fhir::compartments::compartment_params("Patient", t)
+                                .is_empty())
+                })
+                .map(|t| t.to_string())
+                .collect();
+        }
+        types.retain(|t| t != "AuditEvent");
         let mut query =
             parse_pairs(None, &rest, Handling::Strict).map_err(CoreError::BadRequest)?;
         let mut plan = SearchPlan::new(types, page_size(&query, EVERYTHING_COUNT));

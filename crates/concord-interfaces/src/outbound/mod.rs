@@ -222,6 +222,7 @@ pub(crate) fn kind(e: &CoreError) -> &'static str {
         CoreError::PreconditionFailed(_) => "precondition failed",
         CoreError::Conflict(_) => "conflict",
         CoreError::Forbidden(_) => "forbidden",
+        CoreError::ReadOnly(_) => "read-only",
         CoreError::NotSupported(_) => "not supported",
         CoreError::Store(_) => "storage error",
     }

@@ -8,10 +8,27 @@ use serde_json::Value;
 
 use super::server::BenchServer;
 use super::stats::{ms, peak_rss_mib, percentile};
-use crate::cli::BenchIngestArgs;
+use crate::cli::{AuditBench, BenchIngestArgs};
 use crate::import::collect_files;
 
 pub async fn run(args: BenchIngestArgs) -> Result<(), String> {
+    match args.audit {
+        AuditBench::On => once(&args, true).await.map(|_| ()),
+        AuditBench::Off => once(&args, false).await.map(|_| ()),
+        AuditBench::Compare => {
+            let off = once(&args, false).await?;
+            let on = once(&args, true).await?;
+            println!(
+                "audit overhead: {off:.0} resources/s without audit records, {on:.0} with: {:+.1}%",
+                (on - off) / off * 100.0
+            );
+            Ok(())
+        }
+    }
+}
+
+/// One measurement; returns resources/s.
+async fn once(args: &BenchIngestArgs, audited: bool) -> Result<f64, String> {
     let mut files = collect_files(&args.path)?;
     files.retain(|f| f.extension().and_then(|e| e.to_str()) == Some("json"));
     if let Some(limit) = args.limit {
@@ -20,11 +37,13 @@ pub async fn run(args: BenchIngestArgs) -> Result<(), String> {
     if files.is_empty() {
         return Err(format!("no .json Bundles under {}", args.path.display()));
     }
-    let server = BenchServer::start(args.database_url.as_deref(), args.search_index).await?;
+    let server =
+        BenchServer::start_audited(args.database_url.as_deref(), args.search_index, audited)
+            .await?;
     let client = reqwest::Client::new();
     let url = format!("{}/", server.base);
     println!(
-        "bench ingest: {} bundle(s), {} in flight, storage {}, index {}",
+        "bench ingest: {} bundle(s), {} in flight, storage {}, index {}, audit {}",
         files.len(),
         args.concurrency,
         server.backend,
@@ -32,7 +51,8 @@ pub async fn run(args: BenchIngestArgs) -> Result<(), String> {
             "every search parameter"
         } else {
             "identifiers"
-        }
+        },
+        if audited { "on" } else { "off (baseline)" }
     );
     let started = Instant::now();
     let mut results = futures::stream::iter(files.iter())
@@ -82,6 +102,7 @@ pub async fn run(args: BenchIngestArgs) -> Result<(), String> {
             }
         }
     }
+    server.audit.flush().await;
     let wall = started.elapsed();
     latencies.sort();
     println!(
@@ -91,10 +112,8 @@ pub async fn run(args: BenchIngestArgs) -> Result<(), String> {
     );
     println!("resources stored:   {resources}");
     println!("wall time:          {:.2} s", wall.as_secs_f64());
-    println!(
-        "throughput:         {:.0} resources/s",
-        resources as f64 / wall.as_secs_f64()
-    );
+    let throughput = resources as f64 / wall.as_secs_f64();
+    println!("throughput:         {throughput:.0} resources/s");
     println!(
         "per-bundle latency: p50 {}  p99 {}  max {}",
         ms(percentile(&latencies, 50.0)),
@@ -108,6 +127,6 @@ pub async fn run(args: BenchIngestArgs) -> Result<(), String> {
     if failures > 0 {
         Err(format!("{failures} bundle(s) failed"))
     } else {
-        Ok(())
+        Ok(throughput)
     }
 }

@@ -9,15 +9,35 @@ use serde_json::json;
 use super::http1;
 use super::server::BenchServer;
 use super::stats::{ms, peak_rss_mib, percentile};
-use crate::cli::BenchReadArgs;
+use crate::cli::{AuditBench, BenchReadArgs};
 
 pub async fn run(args: BenchReadArgs) -> Result<(), String> {
-    let server = BenchServer::start(args.database_url.as_deref(), false).await?;
+    match args.audit {
+        AuditBench::On => once(&args, true).await.map(|_| ()),
+        AuditBench::Off => once(&args, false).await.map(|_| ()),
+        AuditBench::Compare => {
+            let off = once(&args, false).await?;
+            let on = once(&args, true).await?;
+            println!(
+                "audit overhead: {off:.0} reads/s without audit records, {on:.0} with: {:+.1}%",
+                (on - off) / off * 100.0
+            );
+            Ok(())
+        }
+    }
+}
+
+/// One measurement; returns reads/s.
+async fn once(args: &BenchReadArgs, audited: bool) -> Result<f64, String> {
+    let server = BenchServer::start_audited(args.database_url.as_deref(), false, audited).await?;
     let count = args.resources.max(1);
     let ids = seed(&server, count).await?;
     println!(
-        "bench read: {count} Patients, {} connection(s), {} s, storage {}",
-        args.connections, args.seconds, server.backend
+        "bench read: {count} Patients, {} connection(s), {} s, storage {}, audit {}",
+        args.connections,
+        args.seconds,
+        server.backend,
+        if audited { "on" } else { "off (baseline)" }
     );
     let deadline = Instant::now() + Duration::from_secs(args.seconds.max(1));
     let mut workers = Vec::new();
@@ -54,13 +74,13 @@ pub async fn run(args: BenchReadArgs) -> Result<(), String> {
         all.extend(l);
         errors += e;
     }
+    // Audit records still queued are part of the work measured.
+    server.audit.flush().await;
     let wall = started.elapsed();
     all.sort();
     println!("requests:   {} ok, {errors} failed", all.len());
-    println!(
-        "throughput: {:.0} reads/s",
-        all.len() as f64 / wall.as_secs_f64()
-    );
+    let throughput = all.len() as f64 / wall.as_secs_f64();
+    println!("throughput: {throughput:.0} reads/s");
     println!(
         "latency:    p50 {}  p99 {}  max {}",
         ms(percentile(&all, 50.0)),
@@ -70,7 +90,7 @@ pub async fn run(args: BenchReadArgs) -> Result<(), String> {
     if let Some(mib) = peak_rss_mib() {
         println!("peak resident memory (server and client in one process): {mib:.0} MiB");
     }
-    Ok(())
+    Ok(throughput)
 }
 
 async fn seed(server: &BenchServer, count: usize) -> Result<Vec<String>, String> {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use concord_api::{router, ApiConfig, AppState};
+use concord_core::audit::AuditWriter;
 use concord_core::{Engine, IndexPolicy};
 use concord_store::Store;
 use concord_store_postgres::PostgresStore;
@@ -13,6 +14,8 @@ pub struct BenchServer {
     pub engine: Engine,
     pub backend: String,
     pub tenant: String,
+    /// The audit writer (flushed before figures are final).
+    pub audit: AuditWriter,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
 }
@@ -22,7 +25,17 @@ impl BenchServer {
         database_url: Option<&str>,
         full_index: bool,
     ) -> Result<BenchServer, String> {
-        BenchServer::open(database_url, None, full_index, true).await
+        BenchServer::open(database_url, None, full_index, true, true).await
+    }
+
+    /// Like [`BenchServer::start`]; `audited = false` drops the audit
+    /// records instead of writing them (the baseline of `--audit compare`).
+    pub async fn start_audited(
+        database_url: Option<&str>,
+        full_index: bool,
+        audited: bool,
+    ) -> Result<BenchServer, String> {
+        BenchServer::open(database_url, None, full_index, true, audited).await
     }
 
     /// A server on a kept SQLite directory (or PostgreSQL), every search
@@ -31,7 +44,7 @@ impl BenchServer {
         database_url: Option<&str>,
         data_dir: Option<&std::path::Path>,
     ) -> Result<BenchServer, String> {
-        BenchServer::open(database_url, data_dir, true, false).await
+        BenchServer::open(database_url, data_dir, true, false, true).await
     }
 
     async fn open(
@@ -39,6 +52,7 @@ impl BenchServer {
         data_dir: Option<&std::path::Path>,
         full_index: bool,
         own_tenant: bool,
+        audited: bool,
     ) -> Result<BenchServer, String> {
         let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
         let db_dir = match data_dir {
@@ -71,6 +85,11 @@ impl BenchServer {
         } else {
             IndexPolicy::Identifiers
         };
+        let audit = if audited {
+            AuditWriter::spawn(store.clone())
+        } else {
+            AuditWriter::discard_for_benchmark()
+        };
         let engine = Engine::new(store).with_index_policy(policy);
         let mut config = ApiConfig {
             max_body_bytes: 256 * 1024 * 1024,
@@ -84,7 +103,10 @@ impl BenchServer {
         let app = router(AppState {
             engine: engine.clone(),
             config,
-        });
+            audit: audit.clone(),
+            ledger: None,
+        })
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| format!("bind: {e}"))?;
@@ -97,6 +119,7 @@ impl BenchServer {
             engine,
             backend,
             tenant,
+            audit,
             _dir: dir,
             task,
         })

@@ -1,0 +1,184 @@
+//! The buffered audit writer. Requests hand their [`AuditRecord`] to a
+//! channel and go on; one task commits whatever has gathered as one batch —
+//! one database transaction of AuditEvent creates, each appended to the
+//! ledger and so to the Merkle log. Under load, batches grow while the
+//! previous one commits; when idle, each event commits at once. `flush`
+//! waits until everything sent before it is committed (used on shutdown and
+//! before AuditEvents are searched). Durability window: events accepted but
+//! not yet committed — at most one batch in flight plus the queue — are lost
+//! if the process is killed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use concord_store::{Actor, PendingWrite, Precondition, Store, TenantContext, WriteKind};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::bundle::{bundle_kind, entry_records};
+use super::patients::patients_of;
+use super::record::AuditRecord;
+use crate::new_id;
+
+/// Most events in one batch.
+const MAX_BATCH: usize = 2_000;
+/// Events queued before senders wait: back-pressure instead of unbounded
+/// memory, and a bound on what a crash can lose (see the module docs).
+const QUEUE: usize = 10_000;
+/// Attempts at committing a batch before it is given up (and logged).
+const ATTEMPTS: usize = 3;
+
+/// What the request left for the writer to finish off the request path.
+#[derive(Debug, Clone, Default)]
+pub enum Evidence {
+    #[default]
+    None,
+    /// The resource returned or written (JSON): its patients are looked up.
+    Resource(Bytes),
+    /// A batch/transaction: request and response Bundles; each entry gets
+    /// its own AuditEvent besides the Bundle's.
+    Bundle { request: Bytes, response: Bytes },
+}
+
+enum Msg {
+    Event(Box<(AuditRecord, Evidence)>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Hands audit records to the batch committer. Cheap to clone.
+#[derive(Clone)]
+pub struct AuditWriter {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl AuditWriter {
+    /// Starts the committer task over `store`.
+    pub fn spawn(store: Arc<dyn Store>) -> AuditWriter {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(store, rx));
+        AuditWriter { tx }
+    }
+
+    /// A writer that drops every record: only for `concord bench --compare`,
+    /// to measure the baseline that auditing is compared against. Nothing
+    /// that serves requests constructs it (`concord serve` and `demo` always
+    /// spawn the real writer; there is no setting to turn auditing off).
+    pub fn discard_for_benchmark() -> AuditWriter {
+        let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE);
+        tokio::spawn(async move {
+            while let Some(msg) = rx.recv().await {
+                if let Msg::Flush(done) = msg {
+                    let _ = done.send(());
+                }
+            }
+        });
+        AuditWriter { tx }
+    }
+
+    /// Queues one record (waits only when the queue is full).
+    pub async fn record(&self, record: AuditRecord, evidence: Evidence) {
+        if self
+            .tx
+            .send(Msg::Event(Box::new((record, evidence))))
+            .await
+            .is_err()
+        {
+            tracing::error!("the audit writer has stopped; an audit event was lost");
+        }
+    }
+
+    /// Waits until every record queued before this call is committed.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Msg>) {
+    let mut batch: Vec<(AuditRecord, Evidence)> = Vec::new();
+    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Event(e) => batch.push(*e),
+                Msg::Flush(done) => waiting.push(done),
+            }
+            if batch.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            commit(&store, std::mem::take(&mut batch)).await;
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Expands evidence into final records (patients, bundle entries).
+fn finish(record: AuditRecord, evidence: Evidence) -> Vec<AuditRecord> {
+    match evidence {
+        Evidence::None => vec![record],
+        Evidence::Resource(body) => {
+            let mut record = record;
+            if record.patients.is_empty() {
+                if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                    record.patients = patients_of(&v);
+                }
+            }
+            vec![record]
+        }
+        Evidence::Bundle { request, response } => {
+            let mut record = record;
+            if let Some(kind) = bundle_kind(&request) {
+                record.interaction = kind;
+            }
+            let mut out = entry_records(&record, &request, &response);
+            out.insert(0, record);
+            out
+        }
+    }
+}
+
+async fn commit(store: &Arc<dyn Store>, batch: Vec<(AuditRecord, Evidence)>) {
+    let mut by_tenant: BTreeMap<String, Vec<PendingWrite>> = BTreeMap::new();
+    for (record, evidence) in batch {
+        for r in finish(record, evidence) {
+            let id = new_id();
+            by_tenant
+                .entry(r.tenant.clone())
+                .or_default()
+                .push(PendingWrite {
+                    resource_type: "AuditEvent".into(),
+                    id: id.clone(),
+                    kind: WriteKind::Create,
+                    precondition: Precondition::None,
+                    index: r.index_rows(),
+                    resource: Some(r.to_resource(&id)),
+                });
+        }
+    }
+    for (tenant, writes) in by_tenant {
+        let ctx = TenantContext::new(tenant, Actor::System, "audit");
+        let n = writes.len();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match store.commit(&ctx, writes.clone()).await {
+                Ok(_) => break,
+                Err(e) if attempt < ATTEMPTS => {
+                    tracing::warn!(error = %e, events = n, attempt, "retrying an audit batch");
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, events = n, "audit batch lost");
+                    break;
+                }
+            }
+        }
+    }
+}

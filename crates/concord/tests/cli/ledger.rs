@@ -1,0 +1,295 @@
+//! The tamper-evident ledger end to end, on the backend under test and on
+//! a database of its own: a served database verifies clean; an inclusion
+//! proof verifies with only the public key (`concord verify-proof`, and the
+//! Python script when `cryptography` is installed); then a stored version is
+//! modified, one deleted, one inserted and two ledger entries reordered, and
+//! `concord verify` names each and fails.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+use super::{postgres_url, run_tag, BIN};
+
+/// Where the test's data lives: a SQLite directory, or a fresh PostgreSQL
+/// database (the ledger spans all tenants, so it must not share one).
+struct Target {
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+    admin_url: Option<String>,
+    db_name: String,
+}
+
+impl Target {
+    async fn new() -> Target {
+        let dir = tempfile::tempdir().unwrap();
+        let db_name = format!("concord_ledger_{}", run_tag());
+        let Some(admin_url) = postgres_url() else {
+            return Target {
+                dir,
+                database_url: None,
+                admin_url: None,
+                db_name,
+            };
+        };
+        let client = pg(&admin_url).await;
+        // One statement per call: multi-statement strings run as one transaction.
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {db_name}"))
+            .await
+            .unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE {db_name}"))
+            .await
+            .unwrap();
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        Target {
+            dir,
+            database_url: Some(format!("{base}/{db_name}")),
+            admin_url: Some(admin_url),
+            db_name,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args).env("CONCORD_DATA_DIR", self.dir.path());
+        match &self.database_url {
+            Some(url) => c.env("CONCORD_DATABASE_URL", url),
+            None => c.env_remove("CONCORD_DATABASE_URL"),
+        };
+        c
+    }
+
+    fn verify(&self) -> Output {
+        self.command(&["verify"]).output().unwrap()
+    }
+
+    /// Runs tampering SQL (the same text on both backends).
+    async fn tamper(&self, sql: &str) {
+        match &self.database_url {
+            Some(url) => pg(url).await.batch_execute(sql).await.unwrap(),
+            None => {
+                let c = rusqlite::Connection::open(self.dir.path().join("concord.db")).unwrap();
+                c.execute_batch(sql).unwrap();
+            }
+        }
+    }
+
+    async fn drop_database(&self) {
+        if let Some(admin) = &self.admin_url {
+            let client = pg(admin).await;
+            let _ = client
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.db_name
+                ))
+                .await;
+        }
+    }
+}
+
+async fn pg(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+fn start(target: &Target) -> (Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = target
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let start = line.find("http://").expect("URL in banner");
+    let url = line[start..].split_whitespace().next().unwrap();
+    (child, url.trim_end_matches("/metadata").to_string())
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+async fn put(http: &reqwest::Client, base: &str, id: &str, family: &str) {
+    let r = http
+        .put(format!("{base}/Patient/{id}"))
+        .header("content-type", "application/fhir+json")
+        .body(
+            json!({"resourceType": "Patient", "id": id, "name": [{"family": family}]}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "PUT Patient/{id}: {}", r.status());
+}
+
+/// Runs `scripts/verify_ledger_proof.py` when Python has `cryptography`.
+fn python_check(key: &str, proof: &Path) {
+    let has = Command::new("python3")
+        .args(["-c", "import cryptography"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        eprintln!(
+            "SKIPPED: scripts/verify_ledger_proof.py not run: python3 with the `cryptography` \
+             package is not available (pip install cryptography)"
+        );
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/verify_ledger_proof.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(key)
+        .arg(proof)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "python proof check: {}", text(&out));
+    assert!(text(&out).contains("OK:"), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key() {
+    let target = Target::new().await;
+    let (mut server, base) = start(&target);
+    let http = reqwest::Client::new();
+    for (id, family) in [("pa", "Alpha"), ("pb", "Bravo"), ("pc", "Charlie")] {
+        put(&http, &base, id, family).await;
+    }
+    put(&http, &base, "pa", "Alpha-Two").await;
+    put(&http, &base, "pd", "Delta").await;
+    let head: Value = http
+        .post(format!("{base}/$ledger-tree-head"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(head["tree_size"].as_i64().unwrap() >= 5, "{head}");
+    let proof: Value = http
+        .get(format!("{base}/Patient/pa/_history/1/$ledger-proof"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key: Value = http
+        .get(format!("{base}/.well-known/concord-ledger-key"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = key["public_key"].as_str().unwrap().to_string();
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Untouched: clean.
+    let clean = target.verify();
+    assert!(
+        clean.status.success(),
+        "untouched database: {}",
+        text(&clean)
+    );
+    assert!(text(&clean).contains("OK:"), "{}", text(&clean));
+
+    // The proof, with only the public key.
+    let proof_file = target.dir.path().join("proof.json");
+    std::fs::write(&proof_file, proof.to_string()).unwrap();
+    let checked = Command::new(BIN)
+        .args(["verify-proof", "--public-key", &key])
+        .arg(&proof_file)
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "verify-proof: {}", text(&checked));
+    python_check(&key, &proof_file);
+    // A forged leaf does not verify.
+    let mut forged = proof.clone();
+    forged["leaf_index"] = json!(proof["leaf_index"].as_i64().unwrap() + 1);
+    std::fs::write(&proof_file, forged.to_string()).unwrap();
+    let refused = Command::new(BIN)
+        .args(["verify-proof", "--public-key", &key])
+        .arg(&proof_file)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "a moved leaf must not verify");
+
+    // Tamper: modify, delete, insert, reorder.
+    target
+        .tamper(
+            "UPDATE resource_history SET content = replace(content, 'Alpha', 'Omega')
+               WHERE type = 'Patient' AND id = 'pa' AND version = 1;
+             DELETE FROM resource_history WHERE type = 'Patient' AND id = 'pb';
+             INSERT INTO resource_history (tenant, type, id, version, last_updated, kind, content)
+               VALUES ('default', 'Patient', 'intruder', 1, 0, 'create',
+                 '{\"resourceType\":\"Patient\",\"id\":\"intruder\"}');
+             ",
+        )
+        .await;
+    // Reorder: swap the leaf positions of pc's and pd's ledger entries.
+    let (ic, id) = (leaf_of(&target, "pc").await, leaf_of(&target, "pd").await);
+    target
+        .tamper(&format!(
+            "UPDATE ledger SET leaf_index = -1 WHERE type = 'Patient' AND id = 'pc';
+             UPDATE ledger SET leaf_index = {ic} WHERE type = 'Patient' AND id = 'pd';
+             UPDATE ledger SET leaf_index = {id} WHERE type = 'Patient' AND id = 'pc';"
+        ))
+        .await;
+    let tampered = target.verify();
+    let out = text(&tampered);
+    assert!(
+        !tampered.status.success(),
+        "tampering must fail verify: {out}"
+    );
+    for expected in [
+        "MODIFIED Patient/pa/1",
+        "DELETED Patient/pb/1",
+        "INSERTED Patient/intruder/1",
+        "REORDERED Patient/pc/1",
+        "REORDERED Patient/pd/1",
+        "ROOT MISMATCH",
+    ] {
+        assert!(
+            out.contains(expected),
+            "verify should report '{expected}':\n{out}"
+        );
+    }
+    for name in ["Alpha", "Omega", "Bravo", "Charlie", "Delta"] {
+        assert!(
+            !out.contains(name),
+            "verify printed patient data ({name}):\n{out}"
+        );
+    }
+    assert!(
+        !out.contains("MODIFIED Patient/pa/2"),
+        "an untouched version was flagged:\n{out}"
+    );
+    target.drop_database().await;
+}
+
+/// The leaf index of a Patient's (only) ledger entry.
+async fn leaf_of(target: &Target, id: &str) -> i64 {
+    let sql = format!("SELECT leaf_index FROM ledger WHERE type = 'Patient' AND id = '{id}'");
+    match &target.database_url {
+        Some(url) => pg(url).await.query_one(&sql, &[]).await.unwrap().get(0),
+        None => rusqlite::Connection::open(target.dir.path().join("concord.db"))
+            .unwrap()
+            .query_row(&sql, [], |r| r.get(0))
+            .unwrap(),
+    }
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Check a Concord ledger inclusion proof with only the ledger's public key.
+
+Usage: verify_ledger_proof.py PUBLIC_KEY_BASE64 proof.json
+
+The proof is the JSON of GET /{type}/{id}/_history/{vid}/$ledger-proof.
+Needs PyPI `cryptography` (or `pynacl`). Exit 0 if the proof holds.
+"""
+import base64
+import hashlib
+import json
+import struct
+import sys
+
+
+def leaf_hash(leaf: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def verify_inclusion(index, size, leaf, path, root):
+    """RFC 9162 section 2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn = index, size - 1
+    r = leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+        from cryptography.exceptions import InvalidSignature
+
+        try:
+            Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+            return True
+        except InvalidSignature:
+            return False
+    except ImportError:
+        import nacl.signing
+        import nacl.exceptions
+
+        try:
+            nacl.signing.VerifyKey(public_key).verify(message, signature)
+            return True
+        except nacl.exceptions.BadSignatureError:
+            return False
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    public_key = base64.b64decode(argv[1])
+    with open(argv[2], encoding="utf-8") as f:
+        proof = json.load(f)
+    head = proof["tree_head"]
+    root = bytes.fromhex(head["root_hash"])
+    message = (
+        b"concord-tree-head-v1\n"
+        + struct.pack(">Q", head["tree_size"])
+        + struct.pack(">q", head["issued_at"])
+        + root
+    )
+    if not verify_signature(public_key, base64.b64decode(head["signature"]), message):
+        print("FAIL: the tree head is not signed by this key")
+        return 1
+    leaf = base64.b64decode(proof["leaf"])
+    path = [bytes.fromhex(h) for h in proof["audit_path"]]
+    if not verify_inclusion(proof["leaf_index"], head["tree_size"], leaf_hash(leaf), path, root):
+        print("FAIL: the audit path does not lead to the signed root")
+        return 1
+    print(
+        f"OK: {proof['resource']} is leaf {proof['leaf_index']} of the signed tree "
+        f"of {head['tree_size']} entries"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -425,8 +425,13 @@ impl Engine {
                 other => plans[i] = other,
             }
         }
-        for w in &writes {
-            Engine::check_writable(&w.resource_type)?;
+        for w in &mut writes {
+            // AuditEvents are append-only: a PUT may only add a new one (the
+            // store refuses the create if the id exists).
+            if w.resource_type == "AuditEvent" && w.kind == WriteKind::Update {
+                w.kind = WriteKind::Create;
+            }
+            Engine::check_write(w)?;
         }
         self.authorize_writes(ctx, &writes).await?;
         let committed = self.store().commit(ctx, writes).await?;

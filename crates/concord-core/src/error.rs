@@ -82,7 +82,9 @@ impl CoreError {
             }
             CoreError::ReadOnly(t) => vec![Issue::error(
                 IssueType::Forbidden,
-                format!("{t} resources are written only by the server's audit trail"),
+                format!(
+                    "{t} resources are append-only: they are never updated, patched or deleted"
+                ),
             )],
             CoreError::Store(StoreError::Unavailable(_)) => vec![Issue::error(
                 IssueType::Transient,

@@ -57,14 +57,27 @@ pub(crate) fn set_id(body: &mut Value, id: &str) {
     }
 }
 
+/// The one resource type clients may only append to.
+const AUDIT_EVENT: &str = "AuditEvent";
+
 impl Engine {
-    /// Fails with `ReadOnly` for types only the server writes (AuditEvent).
+    /// Fails with `ReadOnly` for AuditEvents (patch, delete, conditional writes).
     pub fn check_writable(resource_type: &str) -> CoreResult<()> {
-        if resource_type == "AuditEvent" {
+        if resource_type == AUDIT_EVENT {
             Err(CoreError::ReadOnly(resource_type.to_string()))
         } else {
             Ok(())
         }
+    }
+
+    /// AuditEvents are append-only: another system's audit source may add
+    /// one (IHE ATNA "record audit event": `POST`, or `PUT` to a new id),
+    /// but no AuditEvent is ever updated, patched or deleted.
+    pub fn check_write(write: &PendingWrite) -> CoreResult<()> {
+        if write.resource_type == AUDIT_EVENT && write.kind != WriteKind::Create {
+            return Err(CoreError::ReadOnly(write.resource_type.clone()));
+        }
+        Ok(())
     }
 
     async fn commit_one(
@@ -73,7 +86,7 @@ impl Engine {
         write: PendingWrite,
         warnings: Vec<Issue>,
     ) -> CoreResult<WriteResult> {
-        Engine::check_writable(&write.resource_type)?;
+        Engine::check_write(&write)?;
         self.authorize_writes(ctx, std::slice::from_ref(&write))
             .await?;
         let mut done = self.store().commit(ctx, vec![write]).await?;
@@ -111,7 +124,6 @@ impl Engine {
         if_none_exist: Option<&str>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
-        Engine::check_writable(resource_type)?;
         let id = new_id();
         set_id(&mut body, &id);
         let warnings = Engine::validate(resource_type, &body)?;
@@ -166,7 +178,6 @@ impl Engine {
         if_match: Option<i64>,
     ) -> CoreResult<WriteResult> {
         Engine::check_type(resource_type)?;
-        Engine::check_writable(resource_type)?;
         Engine::check_id(id)?;
         match body.get("id").and_then(Value::as_str) {
             Some(body_id) if body_id == id => {}
@@ -186,15 +197,38 @@ impl Engine {
             }
         }
         let warnings = Engine::validate(resource_type, &body)?;
+        // An AuditEvent may only be added under a new id (append-only).
+        let kind = if resource_type == AUDIT_EVENT {
+            if self.exists_any_version(ctx, resource_type, id).await? {
+                return Err(CoreError::ReadOnly(resource_type.to_string()));
+            }
+            WriteKind::Create
+        } else {
+            WriteKind::Update
+        };
         let write = pending(
             self.index_policy(),
-            WriteKind::Update,
+            kind,
             resource_type,
             id,
             Some(body),
             if_match,
         );
         self.commit_one(ctx, write, warnings).await
+    }
+
+    /// Whether `type/id` was ever stored (also when deleted).
+    async fn exists_any_version(
+        &self,
+        ctx: &TenantContext,
+        resource_type: &str,
+        id: &str,
+    ) -> CoreResult<bool> {
+        match self.read(ctx, resource_type, id).await {
+            Ok(_) | Err(CoreError::Gone { .. }) => Ok(true),
+            Err(CoreError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// `PUT Type?criteria`: no match creates, one match updates, several → 412.

@@ -164,7 +164,7 @@ async fn every_call_leaves_one_matching_audit_event() {
             "/AuditEvent/forged".into(),
             Some(json!({"resourceType": "AuditEvent", "id": "forged"})),
             "a-forge",
-            405,
+            422,
         ),
         (
             Method::DELETE,
@@ -250,11 +250,28 @@ async fn audit_events_are_searchable_and_cannot_be_changed() {
     );
     let event = &found[0]["resource"];
     let id = event["id"].as_str().unwrap();
-    // Neither changed nor deleted nor created over the API.
+    // Neither changed nor deleted over the API (append-only).
     let r = put(&app, &format!("/AuditEvent/{id}"), event).await;
     assert_eq!(r.status, 405, "{}", short(&r.text));
     assert_eq!(delete(&app, &format!("/AuditEvent/{id}")).await.status, 405);
-    assert_eq!(post(&app, "/AuditEvent", event).await.status, 405);
+    let patch_body = json!([{"op": "replace", "path": "/outcome", "value": "0"}]);
+    let r = app
+        .client
+        .patch(app.url(&format!("/AuditEvent/{id}")))
+        .header("content-type", "application/json-patch+json")
+        .body(patch_body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    // Another system's audit source may add events (IHE ATNA), which are
+    // then just as immutable.
+    let added = post(&app, "/AuditEvent", event).await;
+    assert_eq!(added.status, 201, "{}", short(&added.text));
+    let added_id = added.json["id"].as_str().unwrap().to_string();
+    assert_ne!(added_id, id);
+    let r = put(&app, &format!("/AuditEvent/{added_id}"), &added.json).await;
+    assert_eq!(r.status, 405, "{}", short(&r.text));
     let tx = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
         {"resource": event, "request": {"method": "PUT", "url": format!("AuditEvent/{id}")}}]});
     assert!(post(&app, "/", &tx).await.status >= 400);

@@ -231,6 +231,14 @@ pub async fn page(
     )))
 }
 
+/// The `task` field of a posted form (empty when absent).
+fn task_field(body: &[u8]) -> String {
+    form_urlencoded::parse(body)
+        .find(|(k, _)| k == "task")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
 /// `POST /admin/interfaces/reprocess` (form field `task`): reprocesses and
 /// redirects back to the page with the outcome.
 pub async fn reprocess(
@@ -238,10 +246,7 @@ pub async fn reprocess(
     Extension(rid): Extension<RequestId>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = form_urlencoded::parse(&body)
-        .find(|(k, _)| k == "task")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let id = task_field(&body);
     let ctx = state.request_context(&rid);
     let inbound = crate::hl7v2::inbound(&state);
     let done = match reprocess_task(&inbound, &ctx, &id).await {
@@ -269,10 +274,7 @@ pub async fn resend(
     Extension(rid): Extension<RequestId>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = form_urlencoded::parse(&body)
-        .find(|(k, _)| k == "task")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let id = task_field(&body);
     let ctx = state.request_context(&rid);
     let config = state.config.hl7v2_monitor.config();
     let done = match Hl7Outbound::resend(&state.engine, &ctx, config, &id).await {

@@ -110,9 +110,19 @@ pub async fn instance_operation(
         }
         Err(ReprocessError::Core(e)) => return Err(ApiError::from_core(e, &rid.0)),
     }
+    current_task(&state, &ctx, &rid, &id).await
+}
+
+/// The Task as it now stands, after an operation changed it.
+async fn current_task(
+    state: &AppState,
+    ctx: &concord_store::TenantContext,
+    rid: &RequestId,
+    id: &str,
+) -> Result<Response, ApiError> {
     let task = state
         .engine
-        .read(&ctx, "Task", &id)
+        .read(ctx, "Task", id)
         .await
         .map_err(|e| ApiError::from_core(e, &rid.0))?;
     Ok(resource_response(
@@ -239,16 +249,5 @@ async fn resend(state: &AppState, rid: &RequestId, id: &str) -> Result<Response,
         }
         Err(ResendError::Core(e)) => return Err(ApiError::from_core(e, &rid.0)),
     }
-    let task = state
-        .engine
-        .read(&ctx, "Task", id)
-        .await
-        .map_err(|e| ApiError::from_core(e, &rid.0))?;
-    Ok(resource_response(
-        StatusCode::OK,
-        task.content.unwrap_or_default(),
-        task.version,
-        task.last_updated,
-        None,
-    ))
+    current_task(state, &ctx, rid, id).await
 }

@@ -178,13 +178,22 @@ async fn every_cell_of_the_documented_matrix_over_http() {
             // update and delete, each on a resource of its own (accounts
             // have no write letters: their own record is the target).
             let refused = if has('r') { 403 } else { 404 };
-            for (op, method, want) in [
-                ("update", Method::PUT, if has('u') { 200 } else { refused }),
+            // AuditEvents are append-only (docs/security.md): a delete is
+            // refused for the type (405, whoever asks, existing or not);
+            // replacing one the caller can see is 405, one it cannot see
+            // stays hidden (404).
+            let append_only = t == "AuditEvent";
+            let (update_want, delete_want) = if append_only {
+                (if has('r') { 405 } else { refused }, 405)
+            } else {
                 (
-                    "delete",
-                    Method::DELETE,
+                    if has('u') { 200 } else { refused },
                     if has('d') { 200 } else { refused },
-                ),
+                )
+            };
+            for (op, method, want) in [
+                ("update", Method::PUT, update_want),
+                ("delete", Method::DELETE, delete_want),
             ] {
                 let id = if account {
                     target.clone()

@@ -81,7 +81,8 @@ pub fn map(ctx: &Ctx<'_>) -> Result<Mapped, MapError> {
         }
     }
     if let Some(d) = text(&sch, "9")
-        .and_then(|d| d.parse::<u32>().ok())
+        // FHIR positiveInt: 1 ..= 2^31 - 1.
+        .and_then(|d| d.parse::<i32>().ok())
         .filter(|d| *d > 0)
     {
         if text(&sch, "10-1")

@@ -142,3 +142,31 @@ fn table_codes_with_repeated_spaces_stay_valid_codes() {
         .collect();
     assert!(failures.is_empty(), "{failures:?}");
 }
+
+/// Found by the mapping property test: an SCH-9 duration beyond FHIR's
+/// positiveInt range is left out rather than making an invalid Appointment.
+#[test]
+fn appointment_durations_stay_in_the_positive_int_range() {
+    for (raw, want) in [("30", Some(30)), ("2150000000", None), ("0", None)] {
+        let text = format!(
+            "MSH|^~\\&|A|F|||20240101||SIU^S12|C1|P|2.5.1\rPID|1||X1^^^AA&1.2.3&ISO^MR||N^G\rSCH||0|||||||{raw}|\r"
+        );
+        let msg = Message::parse(text.as_bytes()).expect("parse");
+        let out = map_message(&msg, &opts()).expect("map");
+        let appointment = out.bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .find(|r| r["resourceType"] == "Appointment")
+            .expect("an Appointment")
+            .clone();
+        assert_eq!(appointment["minutesDuration"].as_i64(), want, "{raw}");
+        let failures: Vec<_> = concord_validation::validate_resource(&appointment)
+            .into_iter()
+            .filter(|i| i.severity.is_failure())
+            .map(|i| i.diagnostics)
+            .collect();
+        assert!(failures.is_empty(), "{raw}: {failures:?}");
+    }
+}

@@ -8,23 +8,11 @@ use serde_json::Value;
 
 use super::server::BenchServer;
 use super::stats::{ms, peak_rss_mib, percentile};
-use crate::cli::{AuditBench, BenchIngestArgs};
+use crate::cli::BenchIngestArgs;
 use crate::import::collect_files;
 
 pub async fn run(args: BenchIngestArgs) -> Result<(), String> {
-    match args.audit {
-        AuditBench::On => once(&args, true).await.map(|_| ()),
-        AuditBench::Off => once(&args, false).await.map(|_| ()),
-        AuditBench::Compare => {
-            let off = once(&args, false).await?;
-            let on = once(&args, true).await?;
-            println!(
-                "audit overhead: {off:.0} resources/s without audit records, {on:.0} with: {:+.1}%",
-                (on - off) / off * 100.0
-            );
-            Ok(())
-        }
-    }
+    super::audit_modes::run(args.audit, "resources/s", |audited| once(&args, audited)).await
 }
 
 /// One measurement; returns resources/s.

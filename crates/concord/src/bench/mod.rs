@@ -1,5 +1,6 @@
 //! `concord bench …`: figures, printed. Benchmarks are not tests.
 
+mod audit_modes;
 mod http1;
 pub mod ingest;
 pub mod mllp;

@@ -9,22 +9,10 @@ use serde_json::json;
 use super::http1;
 use super::server::BenchServer;
 use super::stats::{ms, peak_rss_mib, percentile};
-use crate::cli::{AuditBench, BenchReadArgs};
+use crate::cli::BenchReadArgs;
 
 pub async fn run(args: BenchReadArgs) -> Result<(), String> {
-    match args.audit {
-        AuditBench::On => once(&args, true).await.map(|_| ()),
-        AuditBench::Off => once(&args, false).await.map(|_| ()),
-        AuditBench::Compare => {
-            let off = once(&args, false).await?;
-            let on = once(&args, true).await?;
-            println!(
-                "audit overhead: {off:.0} reads/s without audit records, {on:.0} with: {:+.1}%",
-                (on - off) / off * 100.0
-            );
-            Ok(())
-        }
-    }
+    super::audit_modes::run(args.audit, "reads/s", |audited| once(&args, audited)).await
 }
 
 /// One measurement; returns reads/s.

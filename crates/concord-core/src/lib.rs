@@ -11,6 +11,7 @@ mod engine;
 mod error;
 mod index;
 pub mod ledger;
+pub mod policy;
 mod read;
 mod references;
 mod reindex;

@@ -66,7 +66,17 @@ impl TestApp {
             audit: AuditWriter::spawn(store),
             ledger: Some(ledger),
         };
-        let app = router(state.clone());
+        let web = concord_web::WebState {
+            engine: engine.clone(),
+            auth: auth.clone(),
+            audit: state.audit.clone(),
+            config: concord_web::WebConfig {
+                tenant: state.config.tenant.clone(),
+                secure_cookies: false,
+            },
+        };
+        // The production routers: the FHIR API and the web UI beside it.
+        let app = router(state.clone()).merge(concord_web::router(web));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");

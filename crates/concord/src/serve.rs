@@ -97,11 +97,29 @@ pub async fn serve(state: AppState, listen: SocketAddr, description: &str) -> Re
         .local_addr()
         .map_err(|e| format!("no local address: {e}"))?;
     println!("Concord FHIR R4 server: http://{addr}/metadata  (storage: {description})");
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    println!("Clinician workspace: http://{addr}/ui/");
+    let web = web_state(&state, false);
+    let app = router(state)
+        .merge(concord_web::router(web))
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await
         .map_err(|e| format!("server error: {e}"))
+}
+
+/// The web UI's state, sharing the API's engine, authorization server and
+/// audit writer. `secure_cookies`: the server speaks TLS.
+pub fn web_state(state: &AppState, secure_cookies: bool) -> concord_web::WebState {
+    concord_web::WebState {
+        engine: state.engine.clone(),
+        auth: state.config.auth.server().cloned(),
+        audit: state.audit.clone(),
+        config: concord_web::WebConfig {
+            tenant: state.config.tenant.clone(),
+            secure_cookies,
+        },
+    }
 }
 
 async fn shutdown() {

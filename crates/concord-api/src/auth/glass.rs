@@ -14,10 +14,10 @@ use serde_json::{json, Value};
 
 use super::form::{no_store_json, Form};
 use super::guard::{authenticate, unauthorized};
-use super::policy::is_clinical;
 use crate::request_id::RequestId;
 use crate::response::json_response;
 use crate::{ApiError, AppState};
+use concord_core::policy::is_clinical;
 
 /// The `reason` of a form body or a `Parameters` resource.
 fn reason_of(headers: &HeaderMap, body: &[u8]) -> Option<String> {

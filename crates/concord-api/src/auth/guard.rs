@@ -2,12 +2,12 @@
 //!
 //! It validates the token (signature, algorithm, expiry, revocation, `iss`
 //! and `aud` = this FHIR base URL), loads the caller's access policy
-//! ([`super::snapshot`]) and hands it to the core with the request
+//! ([`concord_core::policy::load`]) and hands it to the core with the request
 //! ([`crate::request_id::RequestId`]). The decisions are not made here:
 //! the core applies the policy at its one read path and one write path,
 //! so every interaction — reads, searches with chains, `_has` and
 //! includes, history, `$everything`, each entry of a batch or transaction,
-//! operations — is decided the same way ([`super::policy`]).
+//! operations — is decided the same way ([`concord_core::policy`]).
 
 use std::sync::Arc;
 
@@ -19,11 +19,10 @@ use concord_auth::Principal;
 use concord_fhir::{Issue, IssueType};
 
 use super::is_public_path;
-use super::policy::RequestPolicy;
-use super::snapshot;
 use crate::request_id::RequestId;
 use crate::response::base_url;
 use crate::{ApiError, AppState};
+use concord_core::policy::{self, RequestPolicy};
 
 /// The caller, for handlers that want it.
 #[derive(Debug, Clone)]
@@ -101,7 +100,14 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
-    let policy = match snapshot::load(&state, principal.clone(), &rid).await {
+    let policy = match policy::load(
+        &state.engine,
+        &state.context(&rid),
+        state.config.auth.server(),
+        principal.clone(),
+    )
+    .await
+    {
         Ok(p) => Arc::new(p),
         Err(e) => return ApiError::from_core(e, &rid).into_response(),
     };

@@ -7,15 +7,11 @@
 mod admin;
 mod apps;
 mod authorize;
-mod compartment;
-mod consent;
 mod discovery;
 mod form;
 mod glass;
 mod guard;
 pub(crate) mod pages;
-mod policy;
-mod snapshot;
 mod token;
 
 use axum::routing::{get, post};

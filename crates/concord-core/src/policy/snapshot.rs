@@ -1,6 +1,6 @@
 //! Loads what a request's access decisions depend on — the user's care
 //! team, live break-the-glass grants, consents naming the caller — so the
-//! decisions themselves ([`super::policy`]) need no I/O.
+//! decisions themselves ([`super::RequestPolicy`]) need no I/O.
 //!
 //! Care team (clinical roles only): the patients whose `generalPractitioner`
 //! is the user's Practitioner (`fhirUser`), or who are the subject of a
@@ -8,22 +8,27 @@
 
 use std::collections::BTreeSet;
 
-use concord_auth::{AccountKind, Principal, Subject};
-use concord_core::{CoreError, CoreResult};
+use concord_auth::{AccountKind, AuthServer, Principal, Subject};
+use concord_store::TenantContext;
 use serde_json::Value;
 
 use super::consent::{denials, ConsentActor, ConsentRule, Denial};
-use super::policy::RequestPolicy;
-use crate::AppState;
+use super::RequestPolicy;
+use crate::{CoreError, CoreResult, Engine};
 
 /// Most patients, consents or roles looked at per question.
 const LIMIT: usize = 5000;
 
-/// The access policy of `principal` for one request.
-pub async fn load(state: &AppState, principal: Principal, rid: &str) -> CoreResult<RequestPolicy> {
-    // The lookups themselves are the server's own, unconfined reads.
-    let ctx = state.context(rid);
-    let engine = &state.engine;
+/// The access policy of `principal` for one request. `ctx` must be the
+/// server's own, unconfined context (tenant and request id of the request):
+/// the lookups themselves are not the caller's reads. `auth` gives the
+/// live break-the-glass grants (none without an authorization server).
+pub async fn load(
+    engine: &Engine,
+    ctx: &TenantContext,
+    auth: Option<&AuthServer>,
+    principal: Principal,
+) -> CoreResult<RequestPolicy> {
     let practitioner = principal
         .fhir_user
         .as_deref()
@@ -41,45 +46,37 @@ pub async fn load(state: &AppState, principal: Principal, rid: &str) -> CoreResu
             format!("_has:CareTeam:patient:participant={pr}"),
             format!("_has:Encounter:patient:participant={pr}"),
         ] {
-            care_team.extend(engine.find_ids(&ctx, "Patient", &query, LIMIT).await?);
+            care_team.extend(engine.find_ids(ctx, "Patient", &query, LIMIT).await?);
         }
     }
     let mut glass = BTreeSet::new();
-    if let (Some(auth), Subject::User { id, .. }) = (state.config.auth.server(), &principal.subject)
-    {
+    if let (Some(auth), Subject::User { id, .. }) = (auth, &principal.subject) {
         let patients = auth
             .glass_patients(id)
             .await
             .map_err(|e| CoreError::Store(concord_store::StoreError::Backend(e.to_string())))?;
         glass.extend(patients);
     }
-    let consents = binding_consents(state, &principal, practitioner, rid).await?;
+    let consents = binding_consents(engine, ctx, &principal, practitioner).await?;
     Ok(RequestPolicy::new(principal, care_team, glass, consents))
 }
 
 /// The consent denials that name this caller.
 async fn binding_consents(
-    state: &AppState,
+    engine: &Engine,
+    ctx: &TenantContext,
     principal: &Principal,
     practitioner: Option<&str>,
-    rid: &str,
 ) -> CoreResult<Vec<ConsentRule>> {
     if matches!(principal.subject, Subject::Operator { .. }) {
         return Ok(Vec::new());
     }
-    let ctx = state.context(rid);
-    let engine = &state.engine;
     let ids = engine
-        .find_ids(
-            &ctx,
-            "Consent",
-            "scope=patient-privacy&status=active",
-            LIMIT,
-        )
+        .find_ids(ctx, "Consent", "scope=patient-privacy&status=active", LIMIT)
         .await?;
     let mut all: Vec<Denial> = Vec::new();
     for id in ids {
-        let v = engine.read(&ctx, "Consent", &id).await?;
+        let v = engine.read(ctx, "Consent", &id).await?;
         if let Some(c) = v
             .content
             .as_deref()
@@ -107,14 +104,14 @@ async fn binding_consents(
     if let (true, Some(pr)) = (names_org, practitioner) {
         for id in engine
             .find_ids(
-                &ctx,
+                ctx,
                 "PractitionerRole",
                 &format!("practitioner={pr}"),
                 LIMIT,
             )
             .await?
         {
-            let role = engine.read(&ctx, "PractitionerRole", &id).await?;
+            let role = engine.read(ctx, "PractitionerRole", &id).await?;
             if let Some(org) = role
                 .content
                 .as_deref()

@@ -1,7 +1,10 @@
 //! The access policy of one request: role permissions ∩ token scopes ∩
 //! patient compartment ∩ care team (clinical roles) ∩ consent. It answers
 //! the core's questions (confine a search, may read, may write) without
-//! I/O; [`super::snapshot`] loads what it needs first.
+//! I/O; [`load`] ([`snapshot`]) reads what it needs first.
+//!
+//! Shared by every front door — the FHIR API's bearer-token guard and the
+//! web UI's session — so both decide identically.
 //!
 //! Every decision goes through [`RequestPolicy::decide`]: the one place
 //! where allowed/denied, principal, patients and interaction meet (audit
@@ -17,8 +20,14 @@ use concord_store::search::Condition;
 use concord_store::{AccessPolicy, Actor, Confinement, Denied, WriteAccess};
 use serde_json::Value;
 
-use super::compartment::{matches_filter, patients_of, UNDERSTOOD};
-use super::consent::ConsentRule;
+mod compartment;
+mod consent;
+mod snapshot;
+
+pub use snapshot::load;
+
+use compartment::{matches_filter, patients_of, UNDERSTOOD};
+pub use consent::{denials, ConsentActor, ConsentRule, Denial, CLIENT_SYSTEM};
 
 /// Roles whose access to patient data is limited to their care team.
 pub fn is_clinical(role: Role) -> bool {
@@ -434,5 +443,4 @@ impl AccessPolicy for RequestPolicy {
 }
 
 #[cfg(test)]
-#[path = "policy_tests.rs"]
 mod tests;

@@ -5,8 +5,8 @@ use concord_store::search::Condition;
 use concord_store::{AccessPolicy, Denied, WriteAccess};
 use serde_json::json;
 
+use super::ConsentRule;
 use super::RequestPolicy;
-use crate::auth::consent::ConsentRule;
 
 fn principal(kind: AccountKind, scope: &str, patient: Option<&str>) -> Principal {
     Principal {

@@ -1,0 +1,58 @@
+//! Concord's clinician workspace: server-rendered HTML (maud templates,
+//! escaped by default), plain CSS compiled into the binary, SVG charts,
+//! no JavaScript build. Every page reads and writes through
+//! [`concord_core::Engine`] with a context carrying the signed-in user's
+//! access policy ([`concord_core::policy::RequestPolicy`], the same as the
+//! FHIR API's), and every request leaves an AuditEvent.
+//!
+//! The binary and `concord-testkit` merge [`router`] next to the FHIR API;
+//! every path is under `/ui`.
+#![forbid(unsafe_code)]
+
+mod audit;
+mod cookies;
+mod csrf;
+mod error;
+pub mod form;
+pub mod layout;
+pub mod nav;
+pub mod pages;
+pub mod paths;
+mod session;
+mod state;
+mod static_files;
+
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use audit::MAX_FORM_BYTES;
+pub use error::{WebError, WebResult};
+pub use form::{csrf_field, Field, Form};
+pub use layout::{bare_page, page, page_with};
+pub use session::{role_may, Staff};
+pub use state::{WebConfig, WebState};
+
+/// The web UI's router (all under `/ui`). Merge it with the FHIR router:
+/// it has no fallback of its own (unknown `/ui/…` paths get an HTML 404).
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/ui", get(|| async { Redirect::to(paths::HOME) }))
+        .route(paths::HOME, get(pages::home::show))
+        .route(
+            paths::LOGIN,
+            get(pages::login::show).post(pages::login::submit),
+        )
+        .route(paths::LOGOUT, post(pages::login::logout))
+        .route(paths::STATIC_CSS, get(static_files::css))
+        .route("/ui/{*rest}", get(not_found).post(not_found))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::layer,
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> impl IntoResponse {
+    WebError::NotFound
+}

@@ -1,0 +1,6 @@
+//! The pages, one module per area. Each handler takes [`crate::Staff`]
+//! (the session and its access policy), calls the engine with
+//! `staff.ctx`, and answers a [`maud::Markup`] page or a [`crate::WebError`].
+
+pub mod home;
+pub mod login;

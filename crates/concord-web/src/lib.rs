@@ -45,12 +45,38 @@ pub fn router(state: WebState) -> Router {
         )
         .route(paths::LOGOUT, post(pages::login::logout))
         .route(paths::STATIC_CSS, get(static_files::css))
+        .merge(clinical_routes())
         .route("/ui/{*rest}", get(not_found).post(not_found))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             audit::layer,
         ))
         .with_state(state)
+}
+
+/// The clinical workflow pages (visit notes, orders, inbox, schedule).
+fn clinical_routes() -> Router<WebState> {
+    use pages::{inbox, orders, schedule, visit};
+    Router::new()
+        .route(
+            "/ui/patients/{id}/visit",
+            get(visit::show).post(visit::start),
+        )
+        .route("/ui/notes/{id}", get(visit::editor).post(visit::save))
+        .route("/ui/notes/{id}/diagnosis", post(visit::add_diagnosis))
+        .route("/ui/notes/{id}/sign", post(visit::sign))
+        .route("/ui/notes/{id}/addendum", post(visit::addendum))
+        .route("/ui/patients/{id}/orders", get(orders::show))
+        .route("/ui/patients/{id}/orders/service", post(orders::order))
+        .route("/ui/patients/{id}/orders/rx", post(orders::prescribe))
+        .route(inbox::INBOX, get(inbox::show))
+        .route(inbox::SIGN_OFF, post(inbox::sign_off))
+        .route(schedule::SCHEDULE, get(schedule::show))
+        .route("/ui/schedule/setup", post(schedule::setup))
+        .route("/ui/schedule/book", post(schedule::book))
+        .route("/ui/schedule/cancel", post(schedule::cancel))
+        .route("/ui/schedule/reschedule", post(schedule::reschedule))
+        .route("/ui/schedule/check-in", post(schedule::check_in))
 }
 
 async fn not_found() -> impl IntoResponse {

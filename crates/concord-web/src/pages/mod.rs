@@ -4,3 +4,10 @@
 
 pub mod home;
 pub mod login;
+
+// Clinical workflows (issue 5): domain logic in `concord-clinical`.
+pub mod flows;
+pub mod inbox;
+pub mod orders;
+pub mod schedule;
+pub mod visit;

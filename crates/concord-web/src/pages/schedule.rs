@@ -49,14 +49,41 @@ pub async fn show(
         .get("date")
         .and_then(|d| parse_date(d))
         .unwrap_or_else(|| flows::now().date());
-    let schedules = flows::search(
+    let (day_start, day_end) = (
+        format!("{}T00:00:00Z", date_text(date)),
+        format!("{}T00:00:00Z", date_text(date + Duration::days(1))),
+    );
+    let (ge, lt) = (format!("ge{day_start}"), format!("lt{day_end}"));
+    // The day's slots, then their schedules read by id. (Schedules are in
+    // the Patient compartment definition, so a clinician's *search* for
+    // them is confined to care-team patients and finds none; reading one
+    // by id is allowed. Slots are not in the compartment.)
+    let mut day_slots = flows::search(
         &state,
         &staff,
-        "Schedule",
-        &[("active", "true"), ("_count", "200")],
+        "Slot",
+        &[("start", &ge), ("start", &lt), ("_count", "1000")],
     )
     .await?;
-    let mut actors: Vec<String> = Vec::new();
+    day_slots.sort_by(|a, b| a.json["start"].as_str().cmp(&b.json["start"].as_str()));
+    let mut schedules: Vec<Stored> = Vec::new();
+    for slot in &day_slots {
+        let Some(sid) = slot.json["schedule"]["reference"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("Schedule/"))
+        else {
+            continue;
+        };
+        if schedules.iter().any(|s| s.id == sid) {
+            continue;
+        }
+        if let Ok(s) = flows::read(&state, &staff, "Schedule", sid).await {
+            if s.json["active"] != false {
+                schedules.push(s);
+            }
+        }
+    }
+    let mut actors: Vec<String> = staff.fhir_user.iter().cloned().collect();
     for s in &schedules {
         for a in s.json["actor"].as_array().into_iter().flatten() {
             if let Some(r) = a["reference"].as_str() {
@@ -72,15 +99,9 @@ pub async fn show(
         .filter(|a| !a.is_empty())
         .or_else(|| staff.fhir_user.clone())
         .unwrap_or_default();
-    let (day_start, day_end) = (
-        format!("{}T00:00:00Z", date_text(date)),
-        format!("{}T00:00:00Z", date_text(date + Duration::days(1))),
-    );
     let mut appts: Vec<Stored> = Vec::new();
     let mut free: Vec<Stored> = Vec::new();
     if split_ref(&actor).is_some() {
-        let ge = format!("ge{day_start}");
-        let lt = format!("lt{day_end}");
         appts = flows::search(
             &state,
             &staff,
@@ -93,31 +114,26 @@ pub async fn show(
             ],
         )
         .await?;
-        for s in schedules.iter().filter(|s| {
-            s.json["actor"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|a| a["reference"] == actor.as_str())
-        }) {
-            let sref = format!("Schedule/{}", s.id);
-            free.extend(
-                flows::search(
-                    &state,
-                    &staff,
-                    "Slot",
-                    &[
-                        ("schedule", &sref),
-                        ("status", "free"),
-                        ("start", &ge),
-                        ("start", &lt),
-                        ("_count", "200"),
-                    ],
-                )
-                .await?,
-            );
-        }
-        free.sort_by(|a, b| a.json["start"].as_str().cmp(&b.json["start"].as_str()));
+        let mine: Vec<String> = schedules
+            .iter()
+            .filter(|s| {
+                s.json["actor"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|a| a["reference"] == actor.as_str())
+            })
+            .map(|s| format!("Schedule/{}", s.id))
+            .collect();
+        free = day_slots
+            .into_iter()
+            .filter(|s| s.json["status"] == "free")
+            .filter(|s| {
+                s.json["schedule"]["reference"]
+                    .as_str()
+                    .is_some_and(|r| mine.iter().any(|m| m == r))
+            })
+            .collect();
     }
     let jsons: Vec<Value> = appts
         .iter()

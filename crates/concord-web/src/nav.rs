@@ -28,6 +28,18 @@ pub const NAV: &[NavItem] = &[
         resource_type: "Patient",
         letter: 'c',
     },
+    NavItem {
+        href: "/ui/inbox",
+        label: "Results inbox",
+        resource_type: "Task",
+        letter: 'c',
+    },
+    NavItem {
+        href: "/ui/schedule",
+        label: "Schedule",
+        resource_type: "Appointment",
+        letter: 's',
+    },
 ];
 
 /// The entries `role` sees.

@@ -46,7 +46,7 @@ async fn render(
     errors: &[String],
     notice: Option<&str>,
 ) -> WebResult<Markup> {
-    let patient = flows::read(state, staff, "Patient", pid).await?;
+    let head = super::chart::head(state, staff, pid).await?;
     let subject = format!("Patient/{pid}");
     let srs = flows::search(
         state,
@@ -125,9 +125,10 @@ async fn render(
     };
     Ok(page_with(
         staff,
-        &format!("Orders — {}", flows::patient_name(&patient.json)),
+        "Orders",
         notice,
         html! {
+            (super::chart::banner(&head, "orders"))
             (error_summary(errors))
             div.grid-2 {
                 section.panel aria-labelledby="lab-h" {

@@ -42,7 +42,7 @@ pub async fn show(
     Path(pid): Path<String>,
 ) -> WebResult<Markup> {
     check_id(&pid)?;
-    let patient = flows::read(&state, &staff, "Patient", &pid).await?;
+    let head = super::chart::head(&state, &staff, &pid).await?;
     let subject = format!("Patient/{pid}");
     let list = flows::search(
         &state,
@@ -60,8 +60,9 @@ pub async fn show(
     let templates: Vec<(&str, &str)> = notes::TEMPLATES.iter().map(|t| (t.id, t.title)).collect();
     Ok(page(
         &staff,
-        &format!("Visits — {}", flows::patient_name(&patient.json)),
+        "Visits and notes",
         html! {
+            (super::chart::banner(&head, "visit"))
             section.panel aria-labelledby="start-h" {
                 h2 id="start-h" { "Start a visit" }
                 form method="post" action=(visit_path(&pid)) {

@@ -10,7 +10,6 @@
 //! of the description (`diab mell typ 2`). Results are ranked: exact code,
 //! then more whole-word matches, then shorter descriptions, then code order.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const DATA: &[u8] = include_bytes!("../data/icd10cm.tsv.gz");
@@ -148,36 +147,38 @@ pub fn search(query: &str, limit: usize) -> Vec<&'static Icd10Code> {
     if words.is_empty() {
         return Vec::new();
     }
-    // score[code] = (words matched, whole-word matches)
-    let mut scores: HashMap<u32, (usize, usize)> = HashMap::new();
-    for (n, w) in words.iter().enumerate() {
-        let start = t.words.partition_point(|(x, _)| x.as_str() < w.as_str());
-        let mut this: HashMap<u32, bool> = HashMap::new();
-        for (word, idx) in t.words[start..]
-            .iter()
-            .take_while(|(x, _)| x.starts_with(w.as_str()))
-        {
-            let whole = word == w;
-            let e = this.entry(*idx).or_insert(false);
-            *e |= whole;
-        }
-        if n == 0 {
-            scores = this
-                .into_iter()
-                .map(|(i, whole)| (i, (1, usize::from(whole))))
+    // One posting list per query word: (code index, whole-word match),
+    // sorted by code index. Intersect from the shortest list.
+    let mut postings: Vec<Vec<(u32, bool)>> = words
+        .iter()
+        .map(|w| {
+            let start = t.words.partition_point(|(x, _)| x.as_str() < w.as_str());
+            let mut list: Vec<(u32, bool)> = t.words[start..]
+                .iter()
+                .take_while(|(x, _)| x.starts_with(w.as_str()))
+                .map(|(x, i)| (*i, x == w))
                 .collect();
-        } else {
-            scores.retain(|i, _| this.contains_key(i));
-            for (i, s) in scores.iter_mut() {
-                s.0 += 1;
-                s.1 += usize::from(this.get(i).copied().unwrap_or(false));
+            // Whole-word entries first for each code, then keep one per code.
+            list.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            list.dedup_by_key(|e| e.0);
+            list
+        })
+        .collect();
+    postings.sort_by_key(Vec::len);
+    let Some((first, rest)) = postings.split_first() else {
+        return Vec::new();
+    };
+    let mut hits: Vec<(u32, usize)> = first
+        .iter()
+        .filter_map(|&(i, whole)| {
+            let mut score = usize::from(whole);
+            for list in rest {
+                let pos = list.binary_search_by_key(&i, |e| e.0).ok()?;
+                score += usize::from(list[pos].1);
             }
-        }
-        if scores.is_empty() {
-            return Vec::new();
-        }
-    }
-    let mut hits: Vec<(u32, usize)> = scores.into_iter().map(|(i, s)| (i, s.1)).collect();
+            Some((i, score))
+        })
+        .collect();
     hits.sort_by(|a, b| {
         let (ca, cb) = (&t.codes[a.0 as usize], &t.codes[b.0 as usize]);
         b.1.cmp(&a.1)

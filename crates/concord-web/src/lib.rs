@@ -105,7 +105,7 @@ pub fn router(state: WebState) -> Router {
 
 /// The clinical workflow pages (visit notes, orders, inbox, schedule).
 fn clinical_routes() -> Router<WebState> {
-    use pages::{inbox, orders, schedule, visit};
+    use pages::{inbox, orders, schedule, tasks, visit};
     Router::new()
         .route(
             "/ui/patients/{id}/visit",
@@ -126,6 +126,9 @@ fn clinical_routes() -> Router<WebState> {
         .route("/ui/schedule/cancel", post(schedule::cancel))
         .route("/ui/schedule/reschedule", post(schedule::reschedule))
         .route("/ui/schedule/check-in", post(schedule::check_in))
+        .route(tasks::TASKS, get(tasks::show).post(tasks::create))
+        .route("/ui/tasks/assign", post(tasks::assign))
+        .route("/ui/tasks/complete", post(tasks::complete))
 }
 
 async fn not_found() -> impl IntoResponse {

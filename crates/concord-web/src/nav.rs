@@ -40,6 +40,12 @@ pub const NAV: &[NavItem] = &[
         resource_type: "Appointment",
         letter: 's',
     },
+    NavItem {
+        href: "/ui/tasks",
+        label: "Tasks",
+        resource_type: "Task",
+        letter: 's',
+    },
 ];
 
 /// The entries `role` sees.

@@ -16,4 +16,5 @@ pub mod flows;
 pub mod inbox;
 pub mod orders;
 pub mod schedule;
+pub mod tasks;
 pub mod visit;

@@ -318,3 +318,100 @@ async fn slots_are_taken_once_freed_on_cancel_and_check_in_starts_an_encounter()
     );
     assert_eq!(clinic.api(&format!("Slot/{s0}")).await["status"], "free");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_tasks_are_created_assigned_and_completed_once() {
+    let clinic = Clinic::new().await;
+    let mut b = signed_in(&clinic, "dr.tasks").await;
+    let ada = clinic.patients[0].clone();
+    let me = format!("Practitioner/{}", clinic.practitioner);
+    let token = csrf(&mut b, "/ui/tasks").await;
+    // Refused: no description.
+    let (status, page, _) = b
+        .post(
+            "/ui/tasks",
+            &[
+                ("_csrf", &token),
+                ("description", " "),
+                ("owner", ""),
+                ("patient", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("description: is required"));
+    let (status, _, _) = b
+        .post(
+            "/ui/tasks",
+            &[
+                ("_csrf", &token),
+                ("description", "Call Ada about her potassium"),
+                ("owner", ""),
+                ("patient", &ada),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let stored = resources(
+        &clinic
+            .api(&format!(
+                "Task?requester={me}&code=urn:concord:task-kind|staff-task"
+            ))
+            .await,
+    );
+    assert_eq!(stored.len(), 1);
+    let t = &stored[0];
+    assert_eq!(t["status"], "requested");
+    assert_eq!(t["for"]["reference"], format!("Patient/{ada}"));
+    let id = t["id"].as_str().unwrap().to_string();
+
+    // Assign to me: it shows under "Assigned to me".
+    let (status, page, _) = b
+        .post(
+            "/ui/tasks/assign",
+            &[
+                ("_csrf", &token),
+                ("task", &id),
+                ("version", "1"),
+                ("owner", &clinic.practitioner),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    let (_, page, _) = b.get("/ui/tasks").await;
+    let mine = page.split("id=\"my-tasks\"").nth(1).unwrap_or("");
+    assert!(mine.contains("Call Ada about her potassium"));
+
+    // Complete at version 2; a second completion from the stale page loses.
+    assert_eq!(
+        b.post(
+            "/ui/tasks/complete",
+            &[
+                ("_csrf", &token),
+                ("task", &id),
+                ("version", "2"),
+                ("note", "Left a message")
+            ]
+        )
+        .await
+        .0,
+        303
+    );
+    let (status, _, _) = b
+        .post(
+            "/ui/tasks/complete",
+            &[
+                ("_csrf", &token),
+                ("task", &id),
+                ("version", "2"),
+                ("note", "again"),
+            ],
+        )
+        .await;
+    assert!(status == 409 || status == 422, "stale or closed: {status}");
+    let done = clinic.api(&format!("Task/{id}")).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["owner"]["reference"], me);
+    assert_eq!(done["note"].as_array().map(Vec::len), Some(1));
+    assert_eq!(done["meta"]["versionId"], "3");
+}

@@ -283,6 +283,22 @@ pub enum BenchCommand {
     Search(BenchSearchArgs),
     /// Send ORU^R01 messages over MLLP to an in-process listener; print ORU/s and latency.
     Mllp(BenchMllpArgs),
+    /// Render the web UI's chart summary of one large patient record
+    /// (5,000 observations, 300 encounters by default); print p50/p95.
+    Chart(BenchChartArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchChartArgs {
+    /// Observations in the patient's record.
+    #[arg(long, env = "CONCORD_BENCH_OBSERVATIONS", default_value_t = 5000)]
+    pub observations: usize,
+    /// Encounters in the patient's record.
+    #[arg(long, env = "CONCORD_BENCH_ENCOUNTERS", default_value_t = 300)]
+    pub encounters: usize,
+    /// Chart summary requests timed (after a warm-up).
+    #[arg(long, env = "CONCORD_BENCH_REQUESTS", default_value_t = 200)]
+    pub requests: usize,
 }
 
 #[derive(Debug, Clone, Args)]

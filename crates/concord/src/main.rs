@@ -58,6 +58,7 @@ fn main() -> std::process::ExitCode {
             Command::VerifyProof(args) => verify::run_proof(args),
             Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
             Command::Bench(BenchCommand::Search(args)) => bench::search::run(args).await,
+            Command::Bench(BenchCommand::Chart(args)) => bench::chart::run(args).await,
         }
     });
     match result {

@@ -1,0 +1,265 @@
+//! `concord bench chart`: the web UI's chart summary of one large record
+//! (5,000 observations and 300 encounters by default), rendered by the
+//! server for a signed-in physician over HTTP, the production routers on a
+//! temporary SQLite database. Prints p50/p95 of the page's latency.
+//!
+//! The record is synthetic load data (codes are LOINC vital-sign and lab
+//! codes; values are arbitrary numbers, not clinical content).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use concord_api::{router, ApiConfig, AppState, AuthMode};
+use concord_auth::totp::{totp_at, TotpAlgorithm};
+use concord_auth::{AccountKind, AuthConfig, AuthServer, NewUser, Role};
+use concord_core::audit::AuditWriter;
+use concord_core::Engine;
+use concord_store::{Actor, TenantContext};
+use concord_store_sqlite::SqliteStore;
+use serde_json::{json, Value};
+
+use super::stats::{ms, percentile};
+use crate::cli::BenchChartArgs;
+
+const PASSWORD: &str = "bench chart password 1";
+const LABS: [(&str, &str, &str); 4] = [
+    ("2823-3", "Potassium", "mmol/L"),
+    ("2345-7", "Glucose", "mg/dL"),
+    ("2160-0", "Creatinine", "mg/dL"),
+    ("718-7", "Hemoglobin", "g/dL"),
+];
+
+fn when(i: usize) -> String {
+    // One item every ~2 days going back from 2026.
+    let day = i * 2;
+    let year = 2026 - (day / 365) as i64;
+    let doy = day % 365;
+    format!(
+        "{year:04}-{:02}-{:02}T{:02}:00:00Z",
+        1 + doy / 31 % 12,
+        1 + doy % 28,
+        8 + i % 10
+    )
+}
+
+fn observation(i: usize, patient: &str, encounter: &str) -> Value {
+    let subject = json!({"reference": format!("Patient/{patient}")});
+    let cat = |c: &str| json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": c}]}]);
+    if i % 5 < 2 {
+        json!({"resourceType": "Observation", "status": "final", "category": cat("vital-signs"),
+            "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}], "text": "Blood pressure"},
+            "subject": subject, "encounter": {"reference": encounter}, "effectiveDateTime": when(i),
+            "component": [
+                {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]}, "valueQuantity": {"value": 110 + i % 40, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}},
+                {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]}, "valueQuantity": {"value": 70 + i % 20, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}}]})
+    } else {
+        let (code, name, unit) = LABS[i % LABS.len()];
+        let mut o = json!({"resourceType": "Observation", "status": "final", "category": cat("laboratory"),
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}], "text": name},
+            "subject": subject, "effectiveDateTime": when(i),
+            "valueQuantity": {"value": 1 + i % 9, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}});
+        if i % 7 == 0 {
+            o["interpretation"] = json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "H"}]}]);
+        }
+        o
+    }
+}
+
+async fn load(engine: &Engine, ctx: &TenantContext, resources: Vec<Value>) -> Result<(), String> {
+    for chunk in resources.chunks(500) {
+        let entries: Vec<Value> = chunk
+            .iter()
+            .map(
+                |r| json!({"resource": r, "request": {"method": "POST", "url": r["resourceType"]}}),
+            )
+            .collect();
+        let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entries});
+        engine
+            .process_bundle(ctx, bundle)
+            .await
+            .map_err(|e| format!("load: {e}"))?;
+    }
+    Ok(())
+}
+
+fn cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub async fn run(args: BenchChartArgs) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("concord.db")).map_err(|e| e.to_string())?);
+    let config = ApiConfig::default();
+    let auth = AuthServer::new(
+        store.clone(),
+        AuthConfig {
+            tenant: config.tenant.clone(),
+            ..AuthConfig::default()
+        },
+    );
+    let engine = Engine::new(store.clone());
+    let ctx = TenantContext::new(
+        config.tenant.clone(),
+        Actor::Operator("bench".into()),
+        "bench-chart",
+    );
+    let practitioner = engine
+        .create(
+            &ctx,
+            "Practitioner",
+            json!({"resourceType": "Practitioner", "name": [{"family": "Bench"}]}),
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .id;
+    let patient = engine
+        .create(
+            &ctx,
+            "Patient",
+            json!({"resourceType": "Patient", "name": [{"family": "Large", "given": ["Record"]}],
+            "birthDate": "1950-01-01", "gender": "female",
+            "generalPractitioner": [{"reference": format!("Practitioner/{practitioner}")}]}),
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .id;
+    let started = Instant::now();
+    let encounters: Vec<Value> = (0..args.encounters)
+        .map(|i| {
+            json!({"resourceType": "Encounter", "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": {"reference": format!("Patient/{patient}")},
+            "period": {"start": when(i * 10)}})
+        })
+        .collect();
+    load(&engine, &ctx, encounters).await?;
+    let obs: Vec<Value> = (0..args.observations)
+        .map(|i| observation(i, &patient, &format!("Encounter/{}", i % 7)))
+        .map(|mut o| {
+            if let Some(m) = o.as_object_mut() {
+                m.remove("encounter");
+            }
+            o
+        })
+        .collect();
+    load(&engine, &ctx, obs).await?;
+    println!(
+        "bench chart: {} observations and {} encounters loaded in {:.1} s (SQLite)",
+        args.observations,
+        args.encounters,
+        started.elapsed().as_secs_f64()
+    );
+    let user = auth
+        .add_user(NewUser {
+            username: "bench.physician".into(),
+            display_name: "Bench Physician".into(),
+            kind: AccountKind::Staff(Role::Physician),
+            password: PASSWORD.into(),
+            fhir_user: Some(format!("Practitioner/{practitioner}")),
+            with_totp: true,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let secret = user.totp_secret.ok_or("no TOTP secret")?;
+    let state = AppState {
+        engine: engine.clone(),
+        config: ApiConfig {
+            auth: AuthMode::Required(auth),
+            ..config
+        },
+        audit: AuditWriter::spawn(store),
+        ledger: None,
+    };
+    let web = crate::serve::web_state(&state, false);
+    let app = router(state)
+        .merge(concord_web::router(web))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("bind: {e}"))?;
+    let base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    // Sign in like a browser: the form's pre-session cookie and CSRF token.
+    let form = http
+        .get(format!("{base}/ui/login"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let pre = cookie(&form, "concord_ui_pre").ok_or("no pre-session cookie")?;
+    let page = form.text().await.map_err(|e| e.to_string())?;
+    let marker = "name=\"_csrf\" value=\"";
+    let start = page.find(marker).ok_or("no CSRF token")? + marker.len();
+    let csrf = page[start..].split('"').next().unwrap_or("").to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let code = totp_at(&secret, now, 6, TotpAlgorithm::Sha1);
+    let body = format!(
+        "_csrf={csrf}&username=bench.physician&password={}&totp={code}",
+        PASSWORD.replace(' ', "+")
+    );
+    let signed = http
+        .post(format!("{base}/ui/login"))
+        .header("cookie", format!("concord_ui_pre={pre}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let session = cookie(&signed, "concord_ui").ok_or("sign-in refused")?;
+    let url = format!("{base}/ui/patients/{patient}");
+    let get = || async {
+        let t = Instant::now();
+        let r = http
+            .get(&url)
+            .header("cookie", format!("concord_ui={session}"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !r.status().is_success() {
+            return Err(format!("chart page answered {}", r.status()));
+        }
+        let bytes = r.bytes().await.map_err(|e| e.to_string())?.len();
+        Ok::<(Duration, usize), String>((t.elapsed(), bytes))
+    };
+    for _ in 0..5 {
+        get().await?;
+    }
+    let mut samples = Vec::with_capacity(args.requests);
+    let mut size = 0;
+    for _ in 0..args.requests.max(1) {
+        let (d, bytes) = get().await?;
+        samples.push(d);
+        size = bytes;
+    }
+    samples.sort();
+    println!(
+        "chart summary ({} requests, one at a time, {size} bytes of HTML): p50 {}, p95 {}, max {}  (target p50 ≤ 50 ms)",
+        samples.len(),
+        ms(percentile(&samples, 50.0)),
+        ms(percentile(&samples, 95.0)),
+        ms(percentile(&samples, 100.0)),
+    );
+    server.abort();
+    Ok(())
+}

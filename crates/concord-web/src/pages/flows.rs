@@ -215,3 +215,21 @@ pub fn patient_name(p: &Value) -> String {
         None => n["text"].as_str().unwrap_or("(no name)").to_string(),
     }
 }
+
+/// Display names of the given patient ids (those the user may read).
+pub async fn patient_names(
+    state: &WebState,
+    staff: &Staff,
+    ids: &[&str],
+) -> std::collections::HashMap<String, String> {
+    let mut names = std::collections::HashMap::new();
+    for id in ids {
+        if names.contains_key(*id) || concord_core::Engine::check_id(id).is_err() {
+            continue;
+        }
+        if let Ok(p) = read(state, staff, "Patient", id).await {
+            names.insert(id.to_string(), patient_name(&p.json));
+        }
+    }
+    names
+}

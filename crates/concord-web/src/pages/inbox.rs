@@ -75,6 +75,7 @@ pub async fn show(
         .filter_map(|i| i.patient.strip_prefix("Patient/"))
         .collect();
     staff.audit("search-type", Action::Read, None, &patients);
+    let names = flows::patient_names(&state, &staff, &patients).await;
     let notice = q.contains_key("done").then_some("Result signed off.");
     Ok(page_with(
         &staff,
@@ -89,7 +90,7 @@ pub async fn show(
                     tbody { @for i in &items { tr data-ref=(i.reference) {
                         td { span class=(flag_class(i.flag)) { (i.flag.label()) } }
                         td { (i.title) }
-                        td { @if let Some(p) = i.patient.strip_prefix("Patient/") { a href=(format!("/ui/patients/{p}")) { (p) } } }
+                        td { @if let Some(p) = i.patient.strip_prefix("Patient/") { a href=(format!("/ui/patients/{p}")) { (names.get(p).map(String::as_str).unwrap_or(p)) } } }
                         td { (i.when) }
                         td {
                             form method="post" action=(SIGN_OFF) {

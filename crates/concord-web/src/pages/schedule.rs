@@ -147,6 +147,7 @@ pub async fn show(
     let patients: Vec<String> = day.iter().filter_map(|a| patient_of(a)).collect();
     let prefs: Vec<&str> = patients.iter().map(String::as_str).collect();
     staff.audit("search-type", Action::Read, None, &prefs);
+    let names = flows::patient_names(&state, &staff, &prefs).await;
     let notice = q.get("done").map(|d| match d.as_str() {
         "booked" => "Appointment booked.",
         "cancelled" => "Appointment cancelled; the slot is free again.",
@@ -191,7 +192,7 @@ pub async fn show(
                     @let id = a["id"].as_str().unwrap_or("");
                     tr data-id=(id) {
                         td { (hhmm(a["start"].as_str().unwrap_or(""))) "–" (hhmm(a["end"].as_str().unwrap_or(""))) }
-                        td { @if let Some(p) = patient_of(a) { a href=(format!("/ui/patients/{p}")) { (p) } } }
+                        td { @if let Some(p) = patient_of(a) { a href=(format!("/ui/patients/{p}")) { (names.get(&p).cloned().unwrap_or(p)) } } }
                         td { (a["description"].as_str().unwrap_or("")) }
                         td { (a["status"].as_str().unwrap_or("")) }
                         td { @if a["status"] == "booked" {

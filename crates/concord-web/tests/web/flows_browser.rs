@@ -395,6 +395,10 @@ async fn physician_documents_orders_prescribes_reviews_and_books() {
     click(&c, &format!("tr[data-id='{slot_id}'] button[type=submit]")).await;
     let page = wait_text(&c, "Appointment booked.").await;
     assert!(page.contains("09:20–09:40"), "{page}");
+    assert!(
+        page.contains("Zimmerman, Ada"),
+        "the day list names the patient: {page}"
+    );
     assert_eq!(
         c.find_all(Locator::Css("table#free-slots tbody tr"))
             .await

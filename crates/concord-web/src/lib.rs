@@ -106,6 +106,11 @@ pub fn router(state: WebState) -> Router {
 /// The clinical workflow pages (visit notes, orders, inbox, schedule).
 fn clinical_routes() -> Router<WebState> {
     use pages::{inbox, orders, schedule, tasks, visit};
+    // Decompress and index ICD-10-CM (under a second) off the request
+    // path, so the first diagnosis search does not pay for it.
+    let _ = std::thread::Builder::new()
+        .name("icd10-index".into())
+        .spawn(|| concord_clinical::icd10::len());
     Router::new()
         .route(
             "/ui/patients/{id}/visit",

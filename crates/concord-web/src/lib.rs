@@ -110,7 +110,7 @@ fn clinical_routes() -> Router<WebState> {
     // path, so the first diagnosis search does not pay for it.
     let _ = std::thread::Builder::new()
         .name("icd10-index".into())
-        .spawn(|| concord_clinical::icd10::len());
+        .spawn(concord_clinical::icd10::len);
     Router::new()
         .route(
             "/ui/patients/{id}/visit",

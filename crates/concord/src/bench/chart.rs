@@ -58,7 +58,7 @@ fn observation(i: usize, patient: &str, encounter: &str) -> Value {
             "code": {"coding": [{"system": "http://loinc.org", "code": code}], "text": name},
             "subject": subject, "effectiveDateTime": when(i),
             "valueQuantity": {"value": 1 + i % 9, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}});
-        if i % 7 == 0 {
+        if i.is_multiple_of(7) {
             o["interpretation"] = json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "H"}]}]);
         }
         o

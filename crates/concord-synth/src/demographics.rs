@@ -59,7 +59,8 @@ const STREETS: &[&str] = &[
 /// Gender identity (SNOMED CT findings, as US Core's gender identity value set lists them).
 const IDENTITY_MALE: (&str, &str) = ("446151000124109", "Identifies as male gender (finding)");
 const IDENTITY_FEMALE: (&str, &str) = ("446141000124107", "Identifies as female gender (finding)");
-const IDENTITY_NONBINARY: (&str, &str) = ("33791000087105", "Identifies as nonbinary gender (finding)");
+const IDENTITY_NONBINARY: (&str, &str) =
+    ("33791000087105", "Identifies as nonbinary gender (finding)");
 
 /// Pronouns (LOINC answer list LL5144-2).
 const PRONOUNS_HE: (&str, &str) = ("LA29518-0", "he/him/his/his/himself");

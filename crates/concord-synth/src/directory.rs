@@ -254,7 +254,9 @@ impl Directory {
                 "location": (0..provider.sites.len()).map(|site| reference("Location", &self.location_id(s.provider, site))).collect::<Vec<_>>(),
             });
             role["code"] = match code {
-                Some((c, d)) => json!([{"coding": [coding("http://terminology.hl7.org/CodeSystem/practitioner-role", c, d)], "text": d}]),
+                Some((c, d)) => {
+                    json!([{"coding": [coding("http://terminology.hl7.org/CodeSystem/practitioner-role", c, d)], "text": d}])
+                }
                 None => json!([{"text": "Medical assistant"}]),
             };
             if let Some((c, d)) = specialty {

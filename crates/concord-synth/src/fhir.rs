@@ -1,6 +1,7 @@
 //! Small builders for the FHIR datatypes the generator writes often.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
 
 pub const SNOMED: &str = "http://snomed.info/sct";
 pub const LOINC: &str = "http://loinc.org";
@@ -10,36 +11,104 @@ pub const CVX: &str = "http://hl7.org/fhir/sid/cvx";
 pub const UCUM: &str = "http://unitsofmeasure.org";
 pub const NPI: &str = "http://hl7.org/fhir/sid/us-npi";
 
-pub fn coding(system: &str, code: &str, display: &str) -> Value {
-    json!({"system": system, "code": code, "display": display})
+/// A Coding. Builders return small `Serialize` types, not `Value`s, so that
+/// `json!` builds each nested object once instead of copying a `Value`.
+#[derive(Serialize, Clone, Copy)]
+pub struct Coding<'a> {
+    system: &'a str,
+    code: &'a str,
+    display: &'a str,
 }
 
-pub fn concept(system: &str, code: &str, display: &str) -> Value {
-    json!({"coding": [coding(system, code, display)], "text": display})
+/// A CodeableConcept with one Coding and its display as `text`.
+#[derive(Serialize, Clone, Copy)]
+pub struct Concept<'a> {
+    coding: [Coding<'a>; 1],
+    text: &'a str,
 }
 
-pub fn reference(kind: &str, id: &str) -> Value {
-    json!({"reference": format!("{kind}/{id}")})
+/// A Reference (`Type/id`, optionally with a display).
+#[derive(Serialize, Clone)]
+pub struct Ref {
+    reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display: Option<String>,
 }
 
-pub fn reference_named(kind: &str, id: &str, display: &str) -> Value {
-    json!({"reference": format!("{kind}/{id}"), "display": display})
+impl Ref {
+    pub fn value(&self) -> Value {
+        json!(self)
+    }
 }
 
-pub fn quantity(value: f64, unit: &str) -> Value {
-    json!({"value": value, "unit": unit, "system": UCUM, "code": unit})
+/// A UCUM Quantity.
+#[derive(Serialize, Clone, Copy)]
+pub struct Quantity<'a> {
+    value: f64,
+    unit: &'a str,
+    system: &'static str,
+    code: &'a str,
+}
+
+pub fn coding<'a>(system: &'a str, code: &'a str, display: &'a str) -> Coding<'a> {
+    Coding {
+        system,
+        code,
+        display,
+    }
+}
+
+pub fn concept<'a>(system: &'a str, code: &'a str, display: &'a str) -> Concept<'a> {
+    Concept {
+        coding: [coding(system, code, display)],
+        text: display,
+    }
+}
+
+pub fn reference(kind: &str, id: &str) -> Ref {
+    Ref {
+        reference: format!("{kind}/{id}"),
+        display: None,
+    }
+}
+
+pub fn reference_named(kind: &str, id: &str, display: &str) -> Ref {
+    Ref {
+        reference: format!("{kind}/{id}"),
+        display: Some(display.to_string()),
+    }
+}
+
+pub fn quantity(value: f64, unit: &str) -> Quantity<'_> {
+    Quantity {
+        value,
+        unit,
+        system: UCUM,
+        code: unit,
+    }
 }
 
 /// A transaction entry that PUTs the resource at its id (idempotent reloads).
+/// Built by moving, not through `json!` (which would copy the resource).
 pub fn put_entry(resource: Value) -> Value {
     let kind = resource["resourceType"].as_str().unwrap_or_default();
     let id = resource["id"].as_str().unwrap_or_default();
     let url = format!("{kind}/{id}");
-    json!({"resource": resource, "request": {"method": "PUT", "url": url}})
+    let mut request = Map::with_capacity(2);
+    request.insert("method".into(), Value::String("PUT".into()));
+    request.insert("url".into(), Value::String(url));
+    let mut entry = Map::with_capacity(2);
+    entry.insert("resource".into(), resource);
+    entry.insert("request".into(), Value::Object(request));
+    Value::Object(entry)
 }
 
 pub fn transaction(entries: Vec<Value>) -> Value {
-    json!({"resourceType": "Bundle", "type": "transaction", "entry": entries})
+    let mut bundle = Map::with_capacity(3);
+    bundle.insert("resourceType".into(), Value::String("Bundle".into()));
+    bundle.insert("type".into(), Value::String("transaction".into()));
+    bundle.insert("entry".into(), Value::Array(entries));
+    Value::Object(bundle)
 }
 
 /// Rounds to `places` decimals (for values a device would display).

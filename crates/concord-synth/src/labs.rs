@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::fhir::{coding, concept, quantity, round, LOINC};
+use crate::fhir::{coding, concept, quantity, round, Ref, LOINC};
 use crate::rng::Rng;
 use crate::tables::{range_source_url, Lab, Sex};
 
@@ -118,7 +118,7 @@ pub fn draw_value(rng: &mut Rng, lab: &Lab, state: LabState, acute: bool) -> f64
 }
 
 fn range_quantity(value: f64, lab: &Lab) -> Value {
-    quantity(value, lab.unit)
+    json!(quantity(value, lab.unit))
 }
 
 /// A laboratory Observation (US Core laboratory result profile).
@@ -126,9 +126,9 @@ pub fn lab_observation(
     id: &str,
     lab: &Lab,
     value: f64,
-    subject: &Value,
-    encounter: &Value,
-    performer: &Value,
+    subject: &Ref,
+    encounter: &Ref,
+    performer: &Ref,
     when: &str,
 ) -> Value {
     let f = flag(lab, value);
@@ -202,8 +202,8 @@ fn vital(
     profile: &str,
     loinc: &str,
     display: &str,
-    subject: &Value,
-    encounter: &Value,
+    subject: &Ref,
+    encounter: &Ref,
     when: &str,
 ) -> Value {
     json!({
@@ -225,8 +225,8 @@ pub fn vital_observations(
     mut next_id: impl FnMut() -> String,
     v: &Vitals,
     full: bool,
-    subject: &Value,
-    encounter: &Value,
+    subject: &Ref,
+    encounter: &Ref,
     when: &str,
 ) -> Vec<Value> {
     let mut out = Vec::with_capacity(8);
@@ -246,7 +246,7 @@ pub fn vital_observations(
     out.push(bp);
     let mut simple = |profile: &str, loinc: &str, display: &str, value: f64, unit: &str| {
         let mut o = vital(next_id(), profile, loinc, display, subject, encounter, when);
-        o["valueQuantity"] = quantity(value, unit);
+        o["valueQuantity"] = json!(quantity(value, unit));
         out.push(o);
     };
     simple("heartrate", "8867-4", "Heart rate", v.heart_rate, "/min");
@@ -254,9 +254,27 @@ pub fn vital_observations(
     if full {
         simple("bodyheight", "8302-2", "Body height", v.height, "cm");
         let bmi = round(v.weight / (v.height / 100.0).powi(2), 1);
-        simple("bmi", "39156-5", "Body mass index (BMI) [Ratio]", bmi, "kg/m2");
-        simple("bodytemp", "8310-5", "Body temperature", v.temperature, "Cel");
-        simple("resprate", "9279-1", "Respiratory rate", v.respiratory_rate, "/min");
+        simple(
+            "bmi",
+            "39156-5",
+            "Body mass index (BMI) [Ratio]",
+            bmi,
+            "kg/m2",
+        );
+        simple(
+            "bodytemp",
+            "8310-5",
+            "Body temperature",
+            v.temperature,
+            "Cel",
+        );
+        simple(
+            "resprate",
+            "9279-1",
+            "Respiratory rate",
+            v.respiratory_rate,
+            "/min",
+        );
         simple(
             "oxygensat",
             "2708-6",

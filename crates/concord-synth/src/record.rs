@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::date;
 use crate::demographics::{patient_resource, Person};
 use crate::directory::{Directory, Staff, StaffRole, PAYERS, PAYER_TYPOLOGY, PROVIDERS};
-use crate::fhir::{self, coding, concept, reference, reference_named, ICD10, RXNORM, SNOMED};
+use crate::fhir::{Ref, self, coding, concept, reference, reference_named, ICD10, RXNORM, SNOMED};
 use crate::labs::{self, LabState, Vitals};
 use crate::rng::Rng;
 use crate::tables::{tables, Condition, Sex};
@@ -66,8 +66,8 @@ pub struct Record<'a> {
     today: i64,
     counter: u32,
     entries: Vec<Value>,
-    subject: Value,
-    last_encounter: Value,
+    subject: Ref,
+    last_encounter: Option<Ref>,
 }
 
 impl<'a> Record<'a> {
@@ -82,7 +82,7 @@ impl<'a> Record<'a> {
             today,
             counter: 0,
             entries: Vec::with_capacity(160),
-            last_encounter: Value::Null,
+            last_encounter: None,
         }
     }
 
@@ -118,7 +118,11 @@ impl<'a> Record<'a> {
             if !c.chronic || c.min_age > age {
                 continue;
             }
-            if c.key == "prediabetes" && chronic.iter().any(|(j, _)| t.conditions[*j].key == "diabetes") {
+            if c.key == "prediabetes"
+                && chronic
+                    .iter()
+                    .any(|(j, _)| t.conditions[*j].key == "diabetes")
+            {
                 continue;
             }
             if self.rng.chance(f64::from(c.weight) / 100.0 * age_factor) {
@@ -158,7 +162,12 @@ impl<'a> Record<'a> {
         let cardiac = chronic
             .iter()
             .any(|(k, _)| matches!(t.conditions[*k].key, "cad" | "afib"));
-        if cardiac || (chronic.iter().any(|(k, _)| t.conditions[*k].key == "hypertension") && self.rng.chance(0.3)) {
+        if cardiac
+            || (chronic
+                .iter()
+                .any(|(k, _)| t.conditions[*k].key == "hypertension")
+                && self.rng.chance(0.3))
+        {
             for _ in 0..self.rng.range(1, 3) {
                 let day = self.rng.range(start, self.today - 1);
                 plan.push(self.planned(day, Visit::Cardiology, CARDIOLOGY, None));
@@ -197,11 +206,22 @@ impl<'a> Record<'a> {
         }
         let mrns: Vec<(String, String)> = providers_seen
             .iter()
-            .map(|p| (Directory::mrn_system(*p), format!("{}{:07}", ["RB", "NG", "SB", "LC"][*p], self.index + 1)))
+            .map(|p| {
+                (
+                    Directory::mrn_system(*p),
+                    format!("{}{:07}", ["RB", "NG", "SB", "LC"][*p], self.index + 1),
+                )
+            })
             .collect();
         let mut patient = patient_resource(&mut self.rng, &self.pid, self.index, &person, &mrns);
-        patient["managingOrganization"] = reference_named("Organization", &self.dir.organization_id(home), PROVIDERS[home].name);
-        patient["generalPractitioner"] = json!([reference_named("Practitioner", &pcp.id, &pcp.display())]);
+        patient["managingOrganization"] = reference_named(
+            "Organization",
+            &self.dir.organization_id(home),
+            PROVIDERS[home].name,
+        )
+        .value();
+        patient["generalPractitioner"] =
+            json!([reference_named("Practitioner", &pcp.id, &pcp.display())]);
         let pid = self.pid.clone();
         self.push(patient);
 
@@ -227,11 +247,11 @@ impl<'a> Record<'a> {
             "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam"]},
             "status": "active",
             "name": format!("Primary care team, {}", PROVIDERS[home].name),
-            "subject": self.subject.clone(),
+            "subject": &self.subject,
             "participant": members,
             "managingOrganization": [reference("Organization", &self.dir.organization_id(home))]
         });
-            self.push(resource);
+        self.push(resource);
 
         // Chronic problems and their medications.
         let mut problem_ids: Vec<(usize, String)> = Vec::new();
@@ -244,22 +264,57 @@ impl<'a> Record<'a> {
         }
         for (k, cond_id) in problem_ids.clone() {
             let c = &t.conditions[k];
-            let meds: Vec<_> = t.medications.iter().filter(|m| m.condition == c.key).collect();
+            let meds: Vec<_> = t
+                .medications
+                .iter()
+                .filter(|m| m.condition == c.key)
+                .collect();
             if meds.is_empty() {
                 continue;
             }
-            let onset = chronic.iter().find(|(j, _)| *j == k).map(|(_, d)| *d).unwrap_or(start);
-            let count = if meds.len() > 1 && self.rng.chance(0.3) { 2 } else { 1 };
+            let onset = chronic
+                .iter()
+                .find(|(j, _)| *j == k)
+                .map(|(_, d)| *d)
+                .unwrap_or(start);
+            let count = if meds.len() > 1 && self.rng.chance(0.3) {
+                2
+            } else {
+                1
+            };
             for m in meds.iter().take(count) {
                 let authored = (onset + self.rng.range(0, 20)).min(self.today - 1);
-                let status = if self.rng.chance(0.1) { "stopped" } else { "active" };
+                let status = if self.rng.chance(0.1) {
+                    "stopped"
+                } else {
+                    "active"
+                };
                 let id = self.next_id("med");
-                self.push(medication_request(&id, m.rxnorm, m.display, status, &self.subject, None, pcp, authored, Some(&cond_id), c));
+                self.push(medication_request(
+                    &id,
+                    m.rxnorm,
+                    m.display,
+                    status,
+                    &self.subject,
+                    None,
+                    pcp,
+                    authored,
+                    Some(&cond_id),
+                    c,
+                ));
             }
         }
 
         // Allergies.
-        let allergy_count = if self.rng.chance(0.3) { if self.rng.chance(0.3) { 2 } else { 1 } } else { 0 };
+        let allergy_count = if self.rng.chance(0.3) {
+            if self.rng.chance(0.3) {
+                2
+            } else {
+                1
+            }
+        } else {
+            0
+        };
         for _ in 0..allergy_count {
             let a = self.rng.pick(&t.allergies);
             let r = self.rng.pick(&t.reactions);
@@ -276,7 +331,7 @@ impl<'a> Record<'a> {
                 "category": [a.category],
                 "criticality": if severe { "high" } else { "low" },
                 "code": concept(SNOMED, a.code, a.display),
-                "patient": self.subject.clone(),
+                "patient": &self.subject,
                 "recordedDate": date::date(recorded),
                 "recorder": reference("Practitioner", &pcp.id),
                 "reaction": [{"manifestation": [concept(SNOMED, r.code, r.display)],
@@ -286,38 +341,64 @@ impl<'a> Record<'a> {
         }
 
         // Visits.
-        let height = if person.female { self.rng.real(152.0, 175.0) } else { self.rng.real(163.0, 190.0) };
-        let mut weight = if chronic.iter().any(|(k, _)| t.conditions[*k].key == "obesity") {
+        let height = if person.female {
+            self.rng.real(152.0, 175.0)
+        } else {
+            self.rng.real(163.0, 190.0)
+        };
+        let mut weight = if chronic
+            .iter()
+            .any(|(k, _)| t.conditions[*k].key == "obesity")
+        {
             height * height / 10_000.0 * self.rng.real(30.5, 38.0)
         } else {
             height * height / 10_000.0 * self.rng.real(19.5, 29.0)
         };
-        let hypertensive = chronic.iter().any(|(k, _)| t.conditions[*k].key == "hypertension");
+        let hypertensive = chronic
+            .iter()
+            .any(|(k, _)| t.conditions[*k].key == "hypertension");
         let mut last_td: Option<i64> = None;
         let mut had_colonoscopy = false;
         let mut zoster = false;
         let mut pneumococcal = false;
         for p in &plan {
             weight = (weight + self.rng.real(-1.5, 1.5)).max(40.0);
-            self.visit(p, &person, age, pcp, nurse, &chronic, state, height, weight, hypertensive);
+            self.visit(
+                p,
+                &person,
+                age,
+                pcp,
+                nurse,
+                &chronic,
+                state,
+                height,
+                weight,
+                hypertensive,
+            );
             if p.visit == Visit::Checkup {
                 let age_then = date::years_between(person.birth_day, p.day);
                 let enc = self.last_encounter.clone();
                 if last_td.is_none_or(|d| p.day - d > 3650) && self.rng.chance(0.15) {
                     let cvx = if self.rng.chance(0.5) { "115" } else { "113" };
-                    self.immunization(cvx, p.day, p.minute + 20, nurse, Some(&enc), p.provider);
+                    self.immunization(cvx, p.day, p.minute + 20, nurse, enc.as_ref(), p.provider);
                     last_td = Some(p.day);
                 }
-                if crate::tables::vaccine("187").is_some_and(|v| age_then >= v.min_age) && !zoster && self.rng.chance(0.4) {
-                    self.immunization("187", p.day, p.minute + 25, nurse, Some(&enc), p.provider);
+                if crate::tables::vaccine("187").is_some_and(|v| age_then >= v.min_age)
+                    && !zoster
+                    && self.rng.chance(0.4)
+                {
+                    self.immunization("187", p.day, p.minute + 25, nurse, enc.as_ref(), p.provider);
                     let second = p.day + self.rng.range(60, 180);
                     if second < self.today {
                         self.immunization("187", second, 600, nurse, None, p.provider);
                     }
                     zoster = true;
                 }
-                if crate::tables::vaccine("33").is_some_and(|v| age_then >= v.min_age) && !pneumococcal && self.rng.chance(0.5) {
-                    self.immunization("33", p.day, p.minute + 30, nurse, Some(&enc), p.provider);
+                if crate::tables::vaccine("33").is_some_and(|v| age_then >= v.min_age)
+                    && !pneumococcal
+                    && self.rng.chance(0.5)
+                {
+                    self.immunization("33", p.day, p.minute + 30, nurse, enc.as_ref(), p.provider);
                     pneumococcal = true;
                 }
                 if age_then >= 45 && !had_colonoscopy && self.rng.chance(0.15) {
@@ -341,7 +422,15 @@ impl<'a> Record<'a> {
         }
 
         // Coverage.
-        let payer = if age >= 65 { Some(0) } else if self.rng.chance(0.2) { Some(1) } else if self.rng.chance(0.94) { Some(2 + self.rng.below(2) as usize) } else { None };
+        let payer = if age >= 65 {
+            Some(0)
+        } else if self.rng.chance(0.2) {
+            Some(1)
+        } else if self.rng.chance(0.94) {
+            Some(2 + self.rng.below(2) as usize)
+        } else {
+            None
+        };
         if let Some(k) = payer {
             let (name, code, display) = PAYERS[k];
             let id = self.next_id("cov");
@@ -353,7 +442,7 @@ impl<'a> Record<'a> {
                 "status": "active",
                 "type": concept(PAYER_TYPOLOGY, code, display),
                 "subscriberId": format!("S{:09}", self.rng.below(1_000_000_000)),
-                "beneficiary": self.subject.clone(),
+                "beneficiary": &self.subject,
                 "relationship": concept("http://terminology.hl7.org/CodeSystem/subscriber-relationship", "self", "Self"),
                 "period": {"start": date::date(start)},
                 "payor": [reference_named("Organization", &self.dir.payer_id(k), name)]
@@ -362,13 +451,25 @@ impl<'a> Record<'a> {
         }
 
         // Upcoming appointments (booked, after the reference date).
-        let upcoming = if self.rng.chance(0.75) { if self.rng.chance(0.25) { 2 } else { 1 } } else { 0 };
+        let upcoming = if self.rng.chance(0.75) {
+            if self.rng.chance(0.25) {
+                2
+            } else {
+                1
+            }
+        } else {
+            0
+        };
         for n in 0..upcoming {
             let day = self.today + self.rng.range(1, 45);
             let minute = 8 * 60 + 15 * self.rng.range(0, 32);
             let minutes = if n == 0 { 20 } else { 30 };
             let site = self.rng.below(PROVIDERS[home].sites.len() as u64) as usize;
-            let (code, display) = if n == 0 { ("FOLLOWUP", "A follow up visit from a previous appointment") } else { ("ROUTINE", "Routine appointment - default if not valued") };
+            let (code, display) = if n == 0 {
+                ("FOLLOWUP", "A follow up visit from a previous appointment")
+            } else {
+                ("ROUTINE", "Routine appointment - default if not valued")
+            };
             let id = self.next_id("appt");
             let resource = json!({
                 "resourceType": "Appointment",
@@ -391,7 +492,13 @@ impl<'a> Record<'a> {
         fhir::transaction(std::mem::take(&mut self.entries))
     }
 
-    fn planned(&mut self, day: i64, visit: Visit, provider: usize, acute: Option<usize>) -> Planned {
+    fn planned(
+        &mut self,
+        day: i64,
+        visit: Visit,
+        provider: usize,
+        acute: Option<usize>,
+    ) -> Planned {
         let day = day.min(self.today - 1);
         Planned {
             day,
@@ -452,10 +559,14 @@ impl Record<'_> {
         let end = date::date_time(p.day, p.minute + length);
         let enc_id = self.next_id("enc");
         let encounter_ref = reference("Encounter", &enc_id);
-        self.last_encounter = encounter_ref.clone();
+        self.last_encounter = Some(encounter_ref.clone());
         let (type_code, type_display) = p.visit.snomed();
         let (class_code, class_display) = p.visit.class();
-        let org_ref = reference_named("Organization", &self.dir.organization_id(p.provider), provider.name);
+        let org_ref = reference_named(
+            "Organization",
+            &self.dir.organization_id(p.provider),
+            provider.name,
+        );
         let mut encounter = json!({
             "resourceType": "Encounter",
             "id": enc_id,
@@ -463,7 +574,7 @@ impl Record<'_> {
             "status": "finished",
             "class": coding(ACT_CODE, class_code, class_display),
             "type": [concept(SNOMED, type_code, type_display)],
-            "subject": self.subject.clone(),
+            "subject": &self.subject,
             "participant": [
                 {"type": [concept("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "PPRF", "primary performer")],
                  "period": {"start": start, "end": end},
@@ -485,18 +596,53 @@ impl Record<'_> {
         self.push(encounter);
 
         // Vital signs.
-        let fever = acute.is_some_and(|c| matches!(c.key, "bronchitis" | "pharyngitis" | "uri" | "sinusitis"));
+        let fever = acute
+            .is_some_and(|c| matches!(c.key, "bronchitis" | "pharyngitis" | "uri" | "sinusitis"));
         let vitals = Vitals {
-            systolic: fhir::round(if hypertensive { self.rng.real(132.0, 165.0) } else { self.rng.real(104.0, 132.0) }, 0),
-            diastolic: fhir::round(if hypertensive { self.rng.real(82.0, 100.0) } else { self.rng.real(64.0, 84.0) }, 0),
-            heart_rate: fhir::round(self.rng.real(58.0, if p.visit == Visit::Emergency { 115.0 } else { 95.0 }), 0),
+            systolic: fhir::round(
+                if hypertensive {
+                    self.rng.real(132.0, 165.0)
+                } else {
+                    self.rng.real(104.0, 132.0)
+                },
+                0,
+            ),
+            diastolic: fhir::round(
+                if hypertensive {
+                    self.rng.real(82.0, 100.0)
+                } else {
+                    self.rng.real(64.0, 84.0)
+                },
+                0,
+            ),
+            heart_rate: fhir::round(
+                self.rng.real(
+                    58.0,
+                    if p.visit == Visit::Emergency {
+                        115.0
+                    } else {
+                        95.0
+                    },
+                ),
+                0,
+            ),
             weight: fhir::round(weight, 1),
             height: fhir::round(height, 1),
-            temperature: fhir::round(if fever { self.rng.real(37.6, 39.2) } else { self.rng.real(36.3, 37.2) }, 1),
+            temperature: fhir::round(
+                if fever {
+                    self.rng.real(37.6, 39.2)
+                } else {
+                    self.rng.real(36.3, 37.2)
+                },
+                1,
+            ),
             respiratory_rate: fhir::round(self.rng.real(12.0, 20.0), 0),
             oxygen: fhir::round(self.rng.real(94.0, 99.5), 0),
         };
-        let full = matches!(p.visit, Visit::Checkup | Visit::Emergency | Visit::Inpatient);
+        let full = matches!(
+            p.visit,
+            Visit::Checkup | Visit::Emergency | Visit::Inpatient
+        );
         let when = date::date_time(p.day, p.minute + 5);
         let pid = self.pid.clone();
         let mut counter = self.counter;
@@ -550,12 +696,28 @@ impl Record<'_> {
         }
         let hospital = matches!(p.visit, Visit::Emergency | Visit::Inpatient);
         let lab_when = date::date_time(p.day, p.minute + 45);
-        let sex = if person.female { Sex::Female } else { Sex::Male };
+        let sex = if person.female {
+            Sex::Female
+        } else {
+            Sex::Male
+        };
         for panel in panels {
-            for lab in t.labs.iter().filter(|l| l.panel == panel && (l.sex == Sex::Any || l.sex == sex)) {
+            for lab in t
+                .labs
+                .iter()
+                .filter(|l| l.panel == panel && (l.sex == Sex::Any || l.sex == sex))
+            {
                 let value = labs::draw_value(&mut self.rng, lab, state, hospital);
                 let id = self.next_id("obs");
-                let obs = labs::lab_observation(&id, lab, value, &self.subject, &encounter_ref, &org_ref, &lab_when);
+                let obs = labs::lab_observation(
+                    &id,
+                    lab,
+                    value,
+                    &self.subject,
+                    &encounter_ref,
+                    &org_ref,
+                    &lab_when,
+                );
                 self.push(obs);
             }
         }
@@ -564,31 +726,77 @@ impl Record<'_> {
         let mut plan_text = Vec::new();
         if let Some(c) = acute {
             let cond_id = self.next_id("cond");
-            let abated = (p.day + self.rng.range(7, 21)).min(self.today - 1).max(p.day);
-            let resource = condition(&cond_id, c, &self.subject, p.day, Some(abated), Some(&encounter_ref));
+            let abated = (p.day + self.rng.range(7, 21))
+                .min(self.today - 1)
+                .max(p.day);
+            let resource = condition(
+                &cond_id,
+                c,
+                &self.subject,
+                p.day,
+                Some(abated),
+                Some(&encounter_ref),
+            );
             self.push(resource);
             if let Some(m) = t.medications.iter().find(|m| m.condition == c.key) {
                 let id = self.next_id("med");
-                self.push(medication_request(&id, m.rxnorm, m.display, "completed", &self.subject, Some(&encounter_ref), doctor, p.day, Some(&cond_id), c));
+                self.push(medication_request(
+                    &id,
+                    m.rxnorm,
+                    m.display,
+                    "completed",
+                    &self.subject,
+                    Some(&encounter_ref),
+                    doctor,
+                    p.day,
+                    Some(&cond_id),
+                    c,
+                ));
                 plan_text.push(format!("Prescribed {}.", m.display));
             }
         }
 
         // Procedures.
         if p.visit == Visit::Checkup && self.rng.chance(0.4) {
-            self.procedure_at("171207006", "Depression screening (procedure)", p, doctor, &encounter_ref);
+            self.procedure_at(
+                "171207006",
+                "Depression screening (procedure)",
+                p,
+                doctor,
+                &encounter_ref,
+            );
         }
         if matches!(p.visit, Visit::Emergency | Visit::Cardiology) && self.rng.chance(0.6) {
-            self.procedure_at("29303009", "Electrocardiographic procedure", p, doctor, &encounter_ref);
+            self.procedure_at(
+                "29303009",
+                "Electrocardiographic procedure",
+                p,
+                doctor,
+                &encounter_ref,
+            );
         }
         if p.visit == Visit::FollowUp
-            && chronic.iter().any(|(k, _)| matches!(t.conditions[*k].key, "asthma" | "copd"))
+            && chronic
+                .iter()
+                .any(|(k, _)| matches!(t.conditions[*k].key, "asthma" | "copd"))
             && self.rng.chance(0.4)
         {
-            self.procedure_at("127783003", "Spirometry (procedure)", p, doctor, &encounter_ref);
+            self.procedure_at(
+                "127783003",
+                "Spirometry (procedure)",
+                p,
+                doctor,
+                &encounter_ref,
+            );
         }
         if acute.is_some_and(|c| c.key == "bronchitis") && p.visit == Visit::Emergency {
-            self.procedure_at("399208008", "Plain chest X-ray (procedure)", p, doctor, &encounter_ref);
+            self.procedure_at(
+                "399208008",
+                "Plain chest X-ray (procedure)",
+                p,
+                doctor,
+                &encounter_ref,
+            );
         }
 
         // The progress note.
@@ -599,7 +807,12 @@ impl Record<'_> {
                 let names: Vec<String> = chronic
                     .iter()
                     .filter(|(_, onset)| *onset <= p.day)
-                    .map(|(k, _)| format!("{} ({})", t.conditions[*k].icd10_display, t.conditions[*k].icd10))
+                    .map(|(k, _)| {
+                        format!(
+                            "{} ({})",
+                            t.conditions[*k].icd10_display, t.conditions[*k].icd10
+                        )
+                    })
                     .collect();
                 if names.is_empty() {
                     "Routine visit; no active problems.".to_string()
@@ -631,7 +844,7 @@ impl Record<'_> {
             "docStatus": "final",
             "type": concept(fhir::LOINC, "11506-3", "Progress note"),
             "category": [concept("http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category", "clinical-note", "Clinical Note")],
-            "subject": self.subject.clone(),
+            "subject": &self.subject,
             "date": format!("{}.000+00:00", end.trim_end_matches('Z')),
             "author": [reference_named("Practitioner", &doctor.id, &doctor.display())],
             "custodian": org_ref,
@@ -642,15 +855,39 @@ impl Record<'_> {
             }}],
             "context": {"encounter": [encounter_ref], "period": {"start": start, "end": end}}
         });
-            self.push(resource);
+        self.push(resource);
     }
 
-    fn procedure_at(&mut self, code: &str, display: &str, p: &Planned, doctor: &Staff, encounter: &Value) {
-        self.procedure(code, display, p.day, p.minute + 10, doctor, Some(encounter), p.provider);
+    fn procedure_at(
+        &mut self,
+        code: &str,
+        display: &str,
+        p: &Planned,
+        doctor: &Staff,
+        encounter: &Ref,
+    ) {
+        self.procedure(
+            code,
+            display,
+            p.day,
+            p.minute + 10,
+            doctor,
+            Some(encounter),
+            p.provider,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn procedure(&mut self, code: &str, display: &str, day: i64, minute: i64, doctor: &Staff, encounter: Option<&Value>, provider: usize) {
+    fn procedure(
+        &mut self,
+        code: &str,
+        display: &str,
+        day: i64,
+        minute: i64,
+        doctor: &Staff,
+        encounter: Option<&Ref>,
+        provider: usize,
+    ) {
         let id = self.next_id("proc");
         let mut resource = json!({
             "resourceType": "Procedure",
@@ -658,18 +895,26 @@ impl Record<'_> {
             "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure"]},
             "status": "completed",
             "code": concept(SNOMED, code, display),
-            "subject": self.subject.clone(),
+            "subject": &self.subject,
             "performedPeriod": {"start": date::date_time(day, minute), "end": date::date_time(day, minute + 15)},
             "performer": [{"actor": reference_named("Practitioner", &doctor.id, &doctor.display()),
                            "onBehalfOf": reference("Organization", &self.dir.organization_id(provider))}]
         });
         if let Some(e) = encounter {
-            resource["encounter"] = e.clone();
+            resource["encounter"] = json!(e);
         }
         self.push(resource);
     }
 
-    fn immunization(&mut self, cvx: &str, day: i64, minute: i64, nurse: &Staff, encounter: Option<&Value>, provider: usize) {
+    fn immunization(
+        &mut self,
+        cvx: &str,
+        day: i64,
+        minute: i64,
+        nurse: &Staff,
+        encounter: Option<&Ref>,
+        provider: usize,
+    ) {
         let Some(v) = crate::tables::vaccine(cvx) else {
             return;
         };
@@ -680,7 +925,7 @@ impl Record<'_> {
             "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization"]},
             "status": "completed",
             "vaccineCode": concept(fhir::CVX, v.cvx, v.display),
-            "patient": self.subject.clone(),
+            "patient": &self.subject,
             "occurrenceDateTime": date::date_time(day, minute),
             "primarySource": true,
             "location": reference("Location", &self.dir.location_id(provider, 0)),
@@ -688,19 +933,30 @@ impl Record<'_> {
             "performer": [{"actor": reference_named("Practitioner", &nurse.id, &nurse.display())}]
         });
         if let Some(e) = encounter {
-            resource["encounter"] = e.clone();
+            resource["encounter"] = json!(e);
         }
         self.push(resource);
     }
 }
 
-fn condition(id: &str, c: &Condition, subject: &Value, onset: i64, abated: Option<i64>, encounter: Option<&Value>) -> Value {
+fn condition(
+    id: &str,
+    c: &Condition,
+    subject: &Ref,
+    onset: i64,
+    abated: Option<i64>,
+    encounter: Option<&Ref>,
+) -> Value {
     let (category, category_display) = if encounter.is_some() {
         ("encounter-diagnosis", "Encounter Diagnosis")
     } else {
         ("problem-list-item", "Problem List Item")
     };
-    let (status, status_display) = if abated.is_some() { ("resolved", "Resolved") } else { ("active", "Active") };
+    let (status, status_display) = if abated.is_some() {
+        ("resolved", "Resolved")
+    } else {
+        ("active", "Active")
+    };
     let mut resource = json!({
         "resourceType": "Condition",
         "id": id,
@@ -717,7 +973,7 @@ fn condition(id: &str, c: &Condition, subject: &Value, onset: i64, abated: Optio
         resource["abatementDateTime"] = json!(date::date(day));
     }
     if let Some(e) = encounter {
-        resource["encounter"] = e.clone();
+        resource["encounter"] = json!(e);
     }
     resource
 }
@@ -728,8 +984,8 @@ fn medication_request(
     rxnorm: &str,
     display: &str,
     status: &str,
-    subject: &Value,
-    encounter: Option<&Value>,
+    subject: &Ref,
+    encounter: Option<&Ref>,
     prescriber: &Staff,
     authored: i64,
     reason: Option<&str>,
@@ -749,7 +1005,7 @@ fn medication_request(
         "reasonCode": [concept(ICD10, c.icd10, c.icd10_display)]
     });
     if let Some(e) = encounter {
-        resource["encounter"] = e.clone();
+        resource["encounter"] = json!(e);
     }
     if let Some(r) = reason {
         resource["reasonReference"] = json!([reference("Condition", r)]);

@@ -221,7 +221,11 @@ mod tests {
             );
         }
         for l in &t.labs {
-            assert!(l.low.is_some() || l.high.is_some(), "{} has no range", l.loinc);
+            assert!(
+                l.low.is_some() || l.high.is_some(),
+                "{} has no range",
+                l.loinc
+            );
         }
         assert!(t.labs.iter().any(|l| l.critical_high.is_some()));
         assert!(!t.vaccines.is_empty() && !t.allergies.is_empty() && !t.reactions.is_empty());

@@ -7,6 +7,7 @@ mod bench;
 mod cli;
 mod demo;
 mod fhirpath;
+mod generate;
 mod import;
 mod mllp;
 mod reindex;
@@ -58,6 +59,8 @@ fn main() -> std::process::ExitCode {
             Command::VerifyProof(args) => verify::run_proof(args),
             Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
             Command::Bench(BenchCommand::Search(args)) => bench::search::run(args).await,
+            Command::Generate(args) => generate::run(args),
+            Command::Bench(BenchCommand::Generate(args)) => bench::generate::run(args),
         }
     });
     match result {

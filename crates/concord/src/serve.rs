@@ -104,7 +104,7 @@ pub async fn serve(state: AppState, listen: SocketAddr, description: &str) -> Re
         .map_err(|e| format!("server error: {e}"))
 }
 
-async fn shutdown() {
+pub async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -22,12 +22,17 @@ async fn bundles_load_through_the_engine_and_reload_idempotently() {
     let mut expected: BTreeMap<String, usize> = BTreeMap::new();
     for b in &bundles {
         for r in resources(b) {
-            *expected.entry(r["resourceType"].as_str().unwrap().to_string()).or_default() += 1;
+            *expected
+                .entry(r["resourceType"].as_str().unwrap().to_string())
+                .or_default() += 1;
         }
     }
     for round in 0..2 {
         for b in &bundles {
-            let (_, results) = engine.process_bundle(&ctx, b.clone()).await.expect("transaction");
+            let (_, results) = engine
+                .process_bundle(&ctx, b.clone())
+                .await
+                .expect("transaction");
             for r in results {
                 r.unwrap_or_else(|e| panic!("round {round}: entry failed: {e:?}"));
             }

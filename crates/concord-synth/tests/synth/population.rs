@@ -15,7 +15,11 @@ fn everything_generated_passes_validation_for_several_seeds() {
         for bundle in &bundles {
             // The Bundle as a whole (references, bdl-* rules) and each resource.
             let issues = concord_validation::validate_resource(bundle);
-            assert!(!has_failures(&issues), "seed {seed}: bundle invalid: {:?}", errors(&issues));
+            assert!(
+                !has_failures(&issues),
+                "seed {seed}: bundle invalid: {:?}",
+                errors(&issues)
+            );
             for r in resources(bundle) {
                 let issues = concord_validation::validate_resource(r);
                 assert!(
@@ -50,7 +54,11 @@ fn the_same_seed_gives_identical_bytes_and_different_seeds_differ() {
     );
     for i in [0u64, 3, 99] {
         let x = serde_json::to_vec(&a.patient_bundle(i)).unwrap();
-        assert_eq!(x, serde_json::to_vec(&b.patient_bundle(i)).unwrap(), "patient {i}");
+        assert_eq!(
+            x,
+            serde_json::to_vec(&b.patient_bundle(i)).unwrap(),
+            "patient {i}"
+        );
         let mut other = c.patient_bundle(i);
         // Ignore the ids (they name the seed): the content itself differs.
         strip_ids(&mut other);
@@ -102,20 +110,50 @@ fn the_population_has_what_the_demo_needs() {
                     }
                 }
                 "Encounter" => {
-                    orgs.insert(r["serviceProvider"]["reference"].as_str().unwrap().to_string());
+                    orgs.insert(
+                        r["serviceProvider"]["reference"]
+                            .as_str()
+                            .unwrap()
+                            .to_string(),
+                    );
                     assert!(&r["period"]["start"].as_str().unwrap()[..10] < REFERENCE_DATE);
                 }
                 "CareTeam" => with_care_team += 1,
                 "Patient" => {
-                    assert!(r["generalPractitioner"][0]["reference"].as_str().unwrap().starts_with("Practitioner/"));
-                    let ext: Vec<&str> = r["extension"].as_array().unwrap().iter().map(|e| e["url"].as_str().unwrap()).collect();
-                    for needed in ["us-core-race", "us-core-ethnicity", "us-core-birthsex", "us-core-genderIdentity", "individual-pronouns"] {
+                    assert!(r["generalPractitioner"][0]["reference"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("Practitioner/"));
+                    let ext: Vec<&str> = r["extension"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|e| e["url"].as_str().unwrap())
+                        .collect();
+                    for needed in [
+                        "us-core-race",
+                        "us-core-ethnicity",
+                        "us-core-birthsex",
+                        "us-core-genderIdentity",
+                        "individual-pronouns",
+                    ] {
                         assert!(ext.iter().any(|u| u.ends_with(needed)), "{needed} missing");
                     }
                 }
                 "Condition" => {
-                    let systems: Vec<&str> = r["code"]["coding"].as_array().unwrap().iter().map(|c| c["system"].as_str().unwrap()).collect();
-                    assert_eq!(systems, ["http://hl7.org/fhir/sid/icd-10-cm", "http://snomed.info/sct"]);
+                    let systems: Vec<&str> = r["code"]["coding"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c["system"].as_str().unwrap())
+                        .collect();
+                    assert_eq!(
+                        systems,
+                        [
+                            "http://hl7.org/fhir/sid/icd-10-cm",
+                            "http://snomed.info/sct"
+                        ]
+                    );
                 }
                 _ => {}
             }
@@ -125,17 +163,36 @@ fn the_population_has_what_the_demo_needs() {
         }
     }
     for needed in [
-        "Patient", "Encounter", "Observation", "Condition", "MedicationRequest", "AllergyIntolerance",
-        "Immunization", "Procedure", "DocumentReference", "Coverage", "Appointment", "CareTeam",
+        "Patient",
+        "Encounter",
+        "Observation",
+        "Condition",
+        "MedicationRequest",
+        "AllergyIntolerance",
+        "Immunization",
+        "Procedure",
+        "DocumentReference",
+        "Coverage",
+        "Appointment",
+        "CareTeam",
     ] {
-        assert!(types.get(needed).copied().unwrap_or(0) > 0, "no {needed}: {types:?}");
+        assert!(
+            types.get(needed).copied().unwrap_or(0) > 0,
+            "no {needed}: {types:?}"
+        );
     }
     for flag in ["N", "H", "L", "HH"] {
         assert!(flags.contains(flag), "no {flag} result: {flags:?}");
     }
-    assert!(flags.contains("LL") || flags.contains("HH"), "no critical results");
+    assert!(
+        flags.contains("LL") || flags.contains("HH"),
+        "no critical results"
+    );
     assert!(future_booked >= 30, "{future_booked} upcoming appointments");
-    assert!(multi_org_patients >= 10, "{multi_org_patients} patients seen at more than one organization");
+    assert!(
+        multi_org_patients >= 10,
+        "{multi_org_patients} patients seen at more than one organization"
+    );
     assert_eq!(with_care_team, 60);
 }
 
@@ -148,7 +205,10 @@ fn flags_follow_the_reference_ranges() {
         for r in resources(&g.patient_bundle(i)) {
             if r["code"]["coding"][0]["code"] == "6298-4" {
                 let v: f64 = r["valueQuantity"]["value"].as_f64().unwrap();
-                let flag = r["interpretation"][0]["coding"][0]["code"].as_str().unwrap().to_string();
+                let flag = r["interpretation"][0]["coding"][0]["code"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
                 let expected = if v < 2.8 {
                     "LL"
                 } else if v > 6.2 {

@@ -1,6 +1,7 @@
 //! `concord bench …`: figures, printed. Benchmarks are not tests.
 
 mod audit_modes;
+pub mod generate;
 mod http1;
 pub mod ingest;
 pub mod mllp;

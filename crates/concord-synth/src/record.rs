@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::date;
 use crate::demographics::{patient_resource, Person};
 use crate::directory::{Directory, Staff, StaffRole, PAYERS, PAYER_TYPOLOGY, PROVIDERS};
-use crate::fhir::{Ref, self, coding, concept, reference, reference_named, ICD10, RXNORM, SNOMED};
+use crate::fhir::{self, coding, concept, reference, reference_named, Ref, ICD10, RXNORM, SNOMED};
 use crate::labs::{self, LabState, Vitals};
 use crate::rng::Rng;
 use crate::tables::{tables, Condition, Sex};

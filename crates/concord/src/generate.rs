@@ -44,7 +44,14 @@ pub fn generate_chunk<T: Send>(
     std::thread::scope(|s| {
         let handles: Vec<_> = indices
             .chunks(per)
-            .map(|chunk| s.spawn(move || chunk.iter().map(|i| each(g.patient_bundle(*i))).collect::<Vec<_>>()))
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|i| each(g.patient_bundle(*i)))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -103,7 +110,10 @@ pub fn run(args: GenerateArgs) -> Result<(), String> {
     let mut next = 0u64;
     while next < args.patients {
         let end = (next + 64).min(args.patients);
-        for (offset, bundle) in generate_chunk(&g, next..end, threads, |b| b).iter().enumerate() {
+        for (offset, bundle) in generate_chunk(&g, next..end, threads, |b| b)
+            .iter()
+            .enumerate()
+        {
             emit(bundle, &format!("patient-{:06}.json", next + offset as u64))?;
         }
         next = end;

@@ -92,10 +92,11 @@ impl Person {
         }
         let age = rng.range(18, 92);
         let birth_day = reference_day - age * 365 - age / 4 - rng.range(1, 364);
+        let family = *rng.pick(&t.surnames);
         Person {
             female,
             given,
-            family: *rng.pick(&t.surnames),
+            family,
             birth_day,
         }
     }

@@ -127,10 +127,11 @@ impl Directory {
                 } else {
                     *rng.pick(&t.male_names)
                 };
+                let family = *rng.pick(&t.surnames);
                 Staff {
                     id: format!("{prefix}-pr{k}"),
                     role_id: format!("{prefix}-prrole{k}"),
-                    family: *rng.pick(&t.surnames),
+                    family,
                     given,
                     role: *role,
                     provider: *provider,

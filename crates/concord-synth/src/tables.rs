@@ -205,6 +205,11 @@ pub fn range_source_url(source: &str) -> &'static str {
     }
 }
 
+/// The vaccine with this CVX code (the table holds every code the generator uses).
+pub fn vaccine(cvx: &str) -> Option<&'static Vaccine> {
+    tables().vaccines.iter().find(|v| v.cvx == cvx)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,9 +236,4 @@ mod tests {
         assert!(!t.vaccines.is_empty() && !t.allergies.is_empty() && !t.reactions.is_empty());
         assert!(t.surnames.len() >= 40 && t.female_names.len() >= 20);
     }
-}
-
-/// The vaccine with this CVX code (the table holds every code the generator uses).
-pub fn vaccine(cvx: &str) -> Option<&'static Vaccine> {
-    tables().vaccines.iter().find(|v| v.cvx == cvx)
 }

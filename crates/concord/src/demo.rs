@@ -142,7 +142,7 @@ async fn load(
     while let Some(result) = loads.next().await {
         resources += result?;
         done += 1;
-        if done % step == 0 || done == patients {
+        if done.is_multiple_of(step) || done == patients {
             println!("  {done}/{patients} patients, {resources} resources");
         }
     }

@@ -9,9 +9,19 @@ use serde_json::Value;
 
 use super::BIN;
 
-/// Starts the demo; returns the child, its base URL and every line printed
+/// The demo server, stopped when dropped (also when an assertion fails).
+struct Demo(Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the demo; returns the server, its base URL and every line printed
 /// up to the server's banner.
-fn start(dir: &Path, patients: &str) -> (Child, String, Vec<String>) {
+fn start(dir: &Path, patients: &str) -> (Demo, String, Vec<String>) {
     let mut child = Command::new(BIN)
         .args(["demo", "--listen", "127.0.0.1:0", "--patients", patients])
         .env("CONCORD_DATA_DIR", dir)
@@ -30,7 +40,7 @@ fn start(dir: &Path, patients: &str) -> (Child, String, Vec<String>) {
             break url.trim_end_matches("/metadata").to_string();
         }
     };
-    (child, base, printed)
+    (Demo(child), base, printed)
 }
 
 fn concord(dir: &Path, args: &[&str]) -> String {
@@ -63,7 +73,7 @@ async fn count(client: &reqwest::Client, base: &str, token: &str, query: &str) -
 async fn demo_generates_a_population_with_logins_once() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (mut child, base, printed) = start(d, "12");
+    let (child, base, printed) = start(d, "12");
     let seeded = printed
         .iter()
         .find_map(|l| l.strip_prefix("seeded "))
@@ -169,11 +179,10 @@ async fn demo_generates_a_population_with_logins_once() {
         concord_auth::totp::verify(&secret, &code, now).is_some(),
         "the printed code is the account's current TOTP"
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 
     // A second start reuses everything.
-    let (mut child, base, printed) = start(d, "12");
+    let (child, base, printed) = start(d, "12");
     assert!(
         !printed.iter().any(|l| l.starts_with("seeded ")),
         "{printed:#?}"
@@ -191,6 +200,5 @@ async fn demo_generates_a_population_with_logins_once() {
         concord(d, &["admin", "user", "list"]).lines().count(),
         1 + 12
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 }

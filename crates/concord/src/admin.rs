@@ -139,6 +139,11 @@ pub async fn run(cmd: AdminCommand) -> Result<(), String> {
             println!("enabled {}", args.username);
             Ok(())
         }
+        AdminCommand::User(UserCommand::TotpCode(args)) => {
+            let auth = server(&args.storage).await?;
+            println!("{}", current_totp_code(&auth, &args.username).await?);
+            Ok(())
+        }
         AdminCommand::User(UserCommand::ResetPassword(args)) => {
             let password = read_password()?;
             let auth = server(&args.storage).await?;
@@ -152,4 +157,28 @@ pub async fn run(cmd: AdminCommand) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// The current RFC 6238 code (6 digits, SHA-1, 30 s) of a local account.
+pub async fn current_totp_code(auth: &AuthServer, username: &str) -> Result<String, String> {
+    let users = auth.list_users().await.map_err(|e| e.to_string())?;
+    let user = users
+        .into_iter()
+        .find(|u| u.username == username)
+        .ok_or_else(|| format!("no account named {username:?}"))?;
+    let secret = user
+        .totp_secret
+        .ok_or_else(|| format!("{username} has no TOTP enrolled"))?;
+    let secret =
+        hex::decode(secret).map_err(|_| "the stored TOTP secret is unreadable".to_string())?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    Ok(concord_auth::totp::totp_at(
+        &secret,
+        now,
+        concord_auth::totp::DIGITS,
+        concord_auth::totp::TotpAlgorithm::Sha1,
+    ))
 }

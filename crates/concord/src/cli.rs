@@ -24,8 +24,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the FHIR R4 server (REST API) over SQLite (default) or PostgreSQL.
     Serve(ServeArgs),
-    /// Run the server on a local SQLite database seeded with demo patients.
+    /// Run the server with authentication on a local SQLite database, seeded
+    /// on first start with a generated population and demo logins.
     Demo(DemoArgs),
+    /// Generate a synthetic population (FHIR R4 / US Core) as transaction
+    /// Bundles or NDJSON files.
+    Generate(GenerateArgs),
     /// Load FHIR Bundles or NDJSON (files or folders) through the normal write path.
     Import(ImportArgs),
     /// Apply pending database migrations and exit.
@@ -102,6 +106,9 @@ pub enum UserCommand {
     /// Set a temporary password (from CONCORD_NEW_PASSWORD or standard input)
     /// that the user must change at next sign-in; revokes sessions and tokens.
     ResetPassword(UserNameArgs),
+    /// Print the current TOTP code (RFC 6238) of a local account, for demos
+    /// and scripts.
+    TotpCode(UserNameArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -250,6 +257,53 @@ pub struct DemoArgs {
     /// Directory for the demo's SQLite database.
     #[arg(long, env = "CONCORD_DATA_DIR", default_value = "./concord-demo")]
     pub data_dir: PathBuf,
+    /// Patients to generate on first start.
+    #[arg(long, env = "CONCORD_DEMO_PATIENTS", default_value_t = 200)]
+    pub patients: u64,
+    /// Seed of the generated population.
+    #[arg(long, env = "CONCORD_DEMO_SEED", default_value_t = 1)]
+    pub seed: u64,
+    /// Patient bundles loaded at once.
+    #[arg(long, env = "CONCORD_IMPORT_JOBS", default_value_t = 4)]
+    pub jobs: usize,
+}
+
+/// Output layout of `concord generate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GenerateFormat {
+    /// directory.json plus one transaction Bundle per patient.
+    Bundles,
+    /// One NDJSON file per resource type.
+    Ndjson,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// Patients to generate.
+    #[arg(long, default_value_t = 100)]
+    pub patients: u64,
+    /// Seed: the same seed and reference date give byte-identical output.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder to write (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "bundles")]
+    pub format: GenerateFormat,
+    /// "Today" for the population (YYYY-MM-DD; default: today, UTC).
+    /// Histories end before it and appointments are booked after it.
+    #[arg(long)]
+    pub reference_date: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchGenerateArgs {
+    /// Patients to generate (and serialize to JSON, in memory).
+    #[arg(long, env = "CONCORD_BENCH_PATIENTS", default_value_t = 5000)]
+    pub patients: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -286,6 +340,8 @@ pub enum BenchCommand {
     /// Render the web UI's chart summary of one large patient record
     /// (5,000 observations, 300 encounters by default); print p50/p95.
     Chart(BenchChartArgs),
+    /// Generate a synthetic population in memory; print patients/s and resources/s.
+    Generate(BenchGenerateArgs),
 }
 
 #[derive(Debug, Clone, Args)]

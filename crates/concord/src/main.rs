@@ -7,6 +7,7 @@ mod bench;
 mod cli;
 mod demo;
 mod fhirpath;
+mod generate;
 mod import;
 mod mllp;
 mod reindex;
@@ -59,6 +60,8 @@ fn main() -> std::process::ExitCode {
             Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
             Command::Bench(BenchCommand::Search(args)) => bench::search::run(args).await,
             Command::Bench(BenchCommand::Chart(args)) => bench::chart::run(args).await,
+            Command::Generate(args) => generate::run(args),
+            Command::Bench(BenchCommand::Generate(args)) => bench::generate::run(args),
         }
     });
     match result {

@@ -122,7 +122,7 @@ pub fn web_state(state: &AppState, secure_cookies: bool) -> concord_web::WebStat
     }
 }
 
-async fn shutdown() {
+pub async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -11,6 +11,10 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_concord");
 
+#[path = "cli/demo.rs"]
+mod demo;
+#[path = "cli/generate.rs"]
+mod generate;
 #[path = "cli/ledger.rs"]
 mod ledger;
 
@@ -315,68 +319,4 @@ fn fhirpath_prints_results_as_json_and_fails_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("syntax error"));
     let out = run("Observation.status.substring()");
     assert!(!out.status.success(), "a wrong argument count is an error");
-}
-
-async fn patient_history(client: &reqwest::Client, base: &str) -> Value {
-    client
-        .get(format!("{base}/Patient/_history"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_serves_a_seeded_practice_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let start = || {
-        let mut child = Command::new(BIN)
-            .args(["demo", "--listen", "127.0.0.1:0"])
-            .env("CONCORD_DATA_DIR", dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start concord demo");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let mut seeded = None;
-        let base = loop {
-            let line = lines.next().expect("a banner").expect("readable stdout");
-            if let Some(n) = line.strip_prefix("seeded ") {
-                seeded = n
-                    .split_whitespace()
-                    .next()
-                    .and_then(|n| n.parse::<usize>().ok());
-            }
-            if let Some(at) = line.find("http://") {
-                if line.contains("/metadata") {
-                    let url = line[at..].split_whitespace().next().unwrap();
-                    break url.trim_end_matches("/metadata").to_string();
-                }
-            }
-        };
-        (child, base, seeded)
-    };
-    let (mut child, base, seeded) = start();
-    assert_eq!(seeded, Some(55), "first start seeds the demo bundle");
-    let client = reqwest::Client::new();
-    let history = patient_history(&client, &base).await;
-    assert_eq!(history["total"], 3, "three demo patients");
-    let mrns: Vec<&str> = history["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["resource"]["identifier"][0]["value"].as_str())
-        .collect();
-    assert!(mrns.contains(&"DEMO-1001"), "{mrns:?}");
-    child.kill().unwrap();
-    child.wait().unwrap();
-    // A second start finds the data and does not seed again.
-    let (mut child, base, seeded) = start();
-    assert_eq!(seeded, None);
-    let history = patient_history(&client, &base).await;
-    assert_eq!(history["total"], 3);
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

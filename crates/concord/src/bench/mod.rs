@@ -2,6 +2,7 @@
 
 mod audit_modes;
 pub mod chart;
+pub mod generate;
 mod http1;
 pub mod ingest;
 pub mod mllp;

@@ -204,6 +204,43 @@ pub struct ServeArgs {
     pub tree_head_interval_secs: u64,
     #[command(flatten)]
     pub mllp: MllpArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
+    pub limits: RateLimitArgs,
+}
+
+/// HTTPS (see docs/security.md, "Transport and storage").
+#[derive(Debug, Clone, Args)]
+pub struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, env = "CONCORD_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, env = "CONCORD_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed development certificate, made once in
+    /// the data directory (tls-self-signed.crt) and reused.
+    #[arg(long, env = "CONCORD_TLS_SELF_SIGNED", num_args = 0..=1, default_missing_value = "true",
+          default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub tls_self_signed: bool,
+}
+
+/// Rate limits of sign-in and token requests, per minute (0: no limit).
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitArgs {
+    /// Sign-in attempts (POST /auth/login) per client address per minute.
+    #[arg(long, env = "CONCORD_RATE_LOGIN_PER_ADDRESS", default_value_t = 30)]
+    pub rate_login_per_address: u32,
+    /// Sign-in attempts per username per minute.
+    #[arg(long, env = "CONCORD_RATE_LOGIN_PER_USERNAME", default_value_t = 10)]
+    pub rate_login_per_username: u32,
+    /// Token requests (POST /auth/token) per client address per minute.
+    #[arg(long, env = "CONCORD_RATE_TOKEN_PER_ADDRESS", default_value_t = 300)]
+    pub rate_token_per_address: u32,
+    /// Token requests per client_id per minute.
+    #[arg(long, env = "CONCORD_RATE_TOKEN_PER_CLIENT", default_value_t = 120)]
+    pub rate_token_per_client: u32,
 }
 
 /// The HL7 v2 MLLP listener of `concord serve`.

@@ -12,6 +12,7 @@ mod mllp;
 mod reindex;
 mod serve;
 mod storage;
+mod tls;
 mod verify;
 
 use clap::Parser;

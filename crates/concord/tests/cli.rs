@@ -13,6 +13,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_concord");
 
 #[path = "cli/ledger.rs"]
 mod ledger;
+#[path = "cli/tls.rs"]
+mod tls;
 
 /// The PostgreSQL URL when the suite runs on PostgreSQL
 /// (`CONCORD_TEST_BACKEND=postgres`), else `None` (SQLite).

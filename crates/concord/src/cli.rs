@@ -47,6 +47,9 @@ pub enum Command {
     /// Check an inclusion proof (the JSON of `GET …/_history/{vid}/$ledger-proof`)
     /// with only the ledger's public key.
     VerifyProof(VerifyProofArgs),
+    /// Change the SQLite database's encryption key (SQLCipher): encrypt a
+    /// plain database, rotate the key, or (--decrypt) remove it.
+    Rekey(RekeyArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -166,6 +169,35 @@ pub struct StorageArgs {
     /// Use PostgreSQL instead of SQLite, e.g. postgres://user:pass@host/db.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    #[command(flatten)]
+    pub key: DbKeyArgs,
+}
+
+/// The SQLite database's encryption key (SQLCipher). Without one the
+/// database is a plain SQLite file. See docs/security.md.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DbKeyArgs {
+    /// A file holding the SQLite database key: 64 hex digits (a raw 256-bit
+    /// key, e.g. `openssl rand -hex 32`) or a passphrase. The key itself may
+    /// instead be given in CONCORD_DB_KEY.
+    #[arg(long, env = "CONCORD_DB_KEY_FILE")]
+    pub db_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RekeyArgs {
+    /// Directory of the SQLite database (the server must be stopped).
+    #[arg(long, env = "CONCORD_DATA_DIR", default_value = "./concord-data")]
+    pub data_dir: PathBuf,
+    /// The current key (or CONCORD_DB_KEY); none for a plain database.
+    #[command(flatten)]
+    pub key: DbKeyArgs,
+    /// A file holding the new key (64 hex digits or a passphrase).
+    #[arg(long, conflicts_with = "decrypt")]
+    pub new_key_file: Option<PathBuf>,
+    /// Remove the encryption (write a plain SQLite file).
+    #[arg(long)]
+    pub decrypt: bool,
 }
 
 #[derive(Debug, Clone, Args)]

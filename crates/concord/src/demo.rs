@@ -15,6 +15,8 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let storage_args = StorageArgs {
         data_dir: args.data_dir.clone(),
         database_url: None,
+        // The demo needs no key (a plain SQLite file).
+        key: Default::default(),
     };
     let (store, description) = storage::open(&storage_args).await?;
     let engine = Engine::new(store);

@@ -57,6 +57,7 @@ fn main() -> std::process::ExitCode {
             Command::Admin(cmd) => admin::run(cmd).await,
             Command::Verify(args) => verify::run(args).await,
             Command::VerifyProof(args) => verify::run_proof(args),
+            Command::Rekey(args) => storage::rekey(args),
             Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
             Command::Bench(BenchCommand::Search(args)) => bench::search::run(args).await,
         }

@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_concord");
 
+#[path = "cli/encryption.rs"]
+mod encryption;
 #[path = "cli/ledger.rs"]
 mod ledger;
 #[path = "cli/tls.rs"]

@@ -15,6 +15,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_concord");
 mod encryption;
 #[path = "cli/ledger.rs"]
 mod ledger;
+#[path = "cli/logs.rs"]
+mod logs;
 #[path = "cli/tls.rs"]
 mod tls;
 

@@ -244,6 +244,7 @@ pub async fn page(
 /// A form posted from a browser must carry the page's CSRF token; a
 /// request with an `Authorization` header (a script with a token, which a
 /// browser never adds on its own) needs none.
+#[allow(clippy::result_large_err)] // the refusal page, once, on the error path
 fn check_form(headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
     if headers.contains_key(header::AUTHORIZATION) {
         return Ok(());

@@ -1,6 +1,9 @@
 //! The HTTP side of [`concord_auth::csrf`] for the server-rendered forms
 //! (sign-in, approval, the apps page, `/admin/interfaces`): the browser's
 //! secret cookie, the hidden field, and the refusal page.
+// Refusals carry the finished page (once per request, on the error path);
+// boxing it would only add an allocation.
+#![allow(clippy::result_large_err)]
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;

@@ -170,11 +170,11 @@ mod tests {
         let limits = RateLimits::new(0, 0, 0, 0);
         let a = ("a".to_string(), 1);
         let b = ("b".to_string(), 5);
-        assert!(limits.take(&[a.clone()]).is_ok());
+        assert!(limits.take(std::slice::from_ref(&a)).is_ok());
         // `a` is empty, so `b` is not charged either.
         assert!(limits.take(&[a.clone(), b.clone()]).is_err());
         for _ in 0..5 {
-            assert!(limits.take(&[b.clone()]).is_ok());
+            assert!(limits.take(std::slice::from_ref(&b)).is_ok());
         }
         assert!(limits.take(&[b]).is_err());
     }

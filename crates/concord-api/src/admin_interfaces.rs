@@ -7,7 +7,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use concord_interfaces::{
@@ -103,7 +103,7 @@ fn interfaces_table(monitor: &Value) -> String {
     )
 }
 
-fn queue_table(tasks: &[Value]) -> String {
+fn queue_table(tasks: &[Value], csrf_field: &str) -> String {
     if tasks.is_empty() {
         return "<h2>Error queue</h2><p>The error queue is empty.</p>".into();
     }
@@ -118,7 +118,7 @@ fn queue_table(tasks: &[Value]) -> String {
             .unwrap_or_default();
         rows.push_str(&format!(
             "<tr><th scope=\"row\"><a href=\"/Task/{id}\">{id}</a></th>{}{}{}{}{}\
-             <td><form method=\"post\" action=\"/admin/interfaces/reprocess\">\
+             <td><form method=\"post\" action=\"/admin/interfaces/reprocess\">{csrf_field}\
              <input type=\"hidden\" name=\"task\" value=\"{id}\">\
              <button type=\"submit\" aria-label=\"Reprocess message {id}\">Reprocess</button></form></td></tr>",
             cell(&text(t, "/description")),
@@ -138,7 +138,7 @@ fn queue_table(tasks: &[Value]) -> String {
     )
 }
 
-fn outbound_table(records: &[OutboundRecord]) -> String {
+fn outbound_table(records: &[OutboundRecord], csrf_field: &str) -> String {
     if records.is_empty() {
         return "<h2>Outbound problems</h2><p>No rejected or failed outbound messages.</p>".into();
     }
@@ -146,7 +146,7 @@ fn outbound_table(records: &[OutboundRecord]) -> String {
     for r in records {
         rows.push_str(&format!(
             "<tr><th scope=\"row\"><a href=\"/Task/{id}\">{id}</a></th>{}{}<td><a href=\"/{focus}\">{focus}</a></td>{}{}{}{}\
-             <td><form method=\"post\" action=\"/admin/interfaces/resend\">\
+             <td><form method=\"post\" action=\"/admin/interfaces/resend\">{csrf_field}\
              <input type=\"hidden\" name=\"task\" value=\"{id}\">\
              <button type=\"submit\" aria-label=\"Resend outbound message {id}\">Resend</button></form></td></tr>",
             cell(&r.endpoint),
@@ -184,11 +184,20 @@ fn html(body: String) -> Response {
 }
 
 /// `GET /admin/interfaces[?done=…]`.
+/// What the page's forms are bound to (with the browser's CSRF secret).
+const BINDING: &str = "admin/interfaces";
+
 pub async fn page(
     State(state): State<AppState>,
     Extension(rid): Extension<RequestId>,
+    headers: HeaderMap,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
+    let browser = match crate::csrf::Browser::of(&headers) {
+        Ok(b) => b,
+        Err(r) => return Ok(r),
+    };
+    let field = crate::csrf::field(&browser.token(BINDING));
     let ctx = state.request_context(&rid);
     let monitor = state
         .config
@@ -218,7 +227,7 @@ pub async fn page(
             )
         })
         .unwrap_or_default();
-    Ok(html(format!(
+    let page = html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>HL7 v2 interfaces — Concord</title><style>{STYLE}</style></head><body><main>\
@@ -226,9 +235,24 @@ pub async fn page(
          <a href=\"/$hl7v2-monitor\">JSON</a></p>{}{}{}</main></body></html>",
         esc(&text(&monitor, "/generated")),
         interfaces_table(&monitor),
-        queue_table(&tasks),
-        outbound_table(&problems)
-    )))
+        queue_table(&tasks, &field),
+        outbound_table(&problems, &field)
+    ));
+    Ok(browser.finish(page, crate::csrf::secure(&state, &headers)))
+}
+
+/// A form posted from a browser must carry the page's CSRF token; a
+/// request with an `Authorization` header (a script with a token, which a
+/// browser never adds on its own) needs none.
+#[allow(clippy::result_large_err)] // the refusal page, once, on the error path
+fn check_form(headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return Ok(());
+    }
+    let token = form_urlencoded::parse(body)
+        .find(|(k, _)| k == concord_auth::csrf::FIELD)
+        .map(|(_, v)| v.into_owned());
+    crate::csrf::check(headers, token.as_deref(), BINDING)
 }
 
 /// The `task` field of a posted form (empty when absent).
@@ -244,8 +268,12 @@ fn task_field(body: &[u8]) -> String {
 pub async fn reprocess(
     State(state): State<AppState>,
     Extension(rid): Extension<RequestId>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    if let Err(r) = check_form(&headers, &body) {
+        return Ok(r);
+    }
     let id = task_field(&body);
     let ctx = state.request_context(&rid);
     let inbound = crate::hl7v2::inbound(&state);
@@ -272,8 +300,12 @@ pub async fn reprocess(
 pub async fn resend(
     State(state): State<AppState>,
     Extension(rid): Extension<RequestId>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    if let Err(r) = check_form(&headers, &body) {
+        return Ok(r);
+    }
     let id = task_field(&body);
     let ctx = state.request_context(&rid);
     let config = state.config.hl7v2_monitor.config();
@@ -319,7 +351,8 @@ mod tests {
             ]
         });
         let record = OutboundRecord::from_task(&task).unwrap();
-        let html = outbound_table(&[record]);
+        let html = outbound_table(&[record], "<input name=csrf>");
+        assert!(html.contains("<input name=csrf>"));
         assert!(html.contains("<caption>Outbound problems (1 messages, not retried)</caption>"));
         assert!(html.contains("unknown &lt;test&gt;"));
         assert!(html.contains("aria-label=\"Resend outbound message hl7out-1\">Resend</button>"));

@@ -8,16 +8,19 @@ mod body;
 mod bundle;
 mod capability;
 mod crud;
+mod csrf;
 mod elements;
 mod error;
 mod headers;
 mod history;
 mod hl7v2;
 mod ledger;
+pub mod limit;
 mod negotiate;
 mod request_id;
 mod response;
 mod search;
+mod security;
 
 use std::sync::Arc;
 
@@ -31,6 +34,7 @@ use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
 
 pub use auth::AuthMode;
 pub use error::ApiError;
+pub use limit::RateLimits;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -52,6 +56,11 @@ pub struct ApiConfig {
     /// MLLP listener and the outbound service), for `GET /$hl7v2-monitor`
     /// and `/admin/interfaces`.
     pub hl7v2_monitor: Arc<Monitor>,
+    /// Served over TLS (`concord serve --tls-*`): HSTS on every response,
+    /// `Secure` cookies, and `https` in base URLs taken from `Host`.
+    pub tls: bool,
+    /// Rate limits of the sign-in form and the token endpoint.
+    pub rate_limits: RateLimits,
 }
 
 impl Default for ApiConfig {
@@ -63,6 +72,8 @@ impl Default for ApiConfig {
             auth: AuthMode::Disabled,
             hl7v2_default_offset: None,
             hl7v2_monitor: Arc::new(Monitor::default()),
+            tls: false,
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -164,5 +175,9 @@ pub fn router(state: AppState) -> Router {
             negotiate::check_format,
         ))
         .layer(axum::middleware::from_fn(request_id::tag))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .with_state(state)
 }

@@ -27,7 +27,8 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .unwrap_or("localhost");
-    format!("http://{host}")
+    let scheme = if state.config.tls { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {

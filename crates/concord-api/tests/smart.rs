@@ -27,3 +27,5 @@ mod guard;
 mod matrix;
 #[path = "smart/python.rs"]
 mod python;
+#[path = "smart/transport.rs"]
+mod transport;

@@ -12,6 +12,7 @@ mod accounts;
 mod apps;
 mod clients;
 mod config;
+pub mod csrf;
 mod decision;
 mod error;
 mod glass;

@@ -23,6 +23,7 @@ mod search;
 #[cfg(test)]
 mod sql_snapshots;
 mod stamp;
+pub mod tls;
 
 use std::time::Duration;
 
@@ -60,16 +61,22 @@ impl PostgresStore {
     /// pending migrations.
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
         // The URL may hold a password: keep it out of the error.
-        let config: tokio_postgres::Config = url
+        let parsed = tls::parse(url)?;
+        let config: tokio_postgres::Config = parsed
+            .config
             .parse()
             .map_err(|_| StoreError::Backend("invalid PostgreSQL connection string".into()))?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match tls::client_config(&parsed)? {
+            Some(tls) => Manager::from_config(
+                config,
+                tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+                manager_config,
+            ),
+            None => Manager::from_config(config, NoTls, manager_config),
+        };
         let timeouts = Timeouts {
             wait: Some(Duration::from_secs(30)),
             create: Some(Duration::from_secs(10)),
@@ -83,6 +90,24 @@ impl PostgresStore {
             .map_err(|e| StoreError::Backend(format!("cannot build connection pool: {e}")))?;
         migrate::run(&pool).await?;
         Ok(PostgresStore { pool })
+    }
+
+    /// Whether this store's connections to the server are encrypted (TLS),
+    /// as the server sees them (`pg_stat_ssl`).
+    pub async fn connection_encrypted(&self) -> StoreResult<bool> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("no connection: {e}")))?;
+        let row = client
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .map_err(|e| StoreError::Backend(format!("pg_stat_ssl: {e}")))?;
+        Ok(row.get(0))
     }
 
     /// The highest schema version this build knows (and has applied).

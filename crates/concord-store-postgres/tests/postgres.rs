@@ -359,3 +359,44 @@ async fn auth_conformance_suite() {
     let store = PostgresStore::connect(&url).await.unwrap();
     concord_store::conformance_auth::run_all(&store).await;
 }
+
+/// `url` with one more query parameter.
+fn with_param(url: &str, param: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{param}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_connections_follow_sslmode() {
+    let Some(url) = test_url() else { return };
+    let plain = PostgresStore::connect(&url).await.unwrap();
+    assert!(
+        !plain.connection_encrypted().await.unwrap(),
+        "no sslmode: plain TCP"
+    );
+    let tls = PostgresStore::connect(&with_param(&url, "sslmode=require"))
+        .await
+        .expect("the test server has ssl = on (Debian's snakeoil certificate)");
+    assert!(
+        tls.connection_encrypted().await.unwrap(),
+        "sslmode=require: TLS"
+    );
+    // verify-full against the public roots: the self-signed certificate is refused.
+    let refused = PostgresStore::connect(&with_param(&url, "sslmode=verify-full")).await;
+    assert!(refused.is_err(), "an untrusted certificate is refused");
+    let snakeoil = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+    if std::path::Path::new(snakeoil).exists() {
+        // Trusting the server's own certificate: the chain verifies
+        // (verify-ca); its name is the machine's, not 127.0.0.1 (verify-full).
+        let ca = with_param(&url, &format!("sslmode=verify-ca&sslrootcert={snakeoil}"));
+        let store = PostgresStore::connect(&ca).await.expect("verify-ca");
+        assert!(store.connection_encrypted().await.unwrap());
+        if url.contains("127.0.0.1") {
+            let full = with_param(&url, &format!("sslmode=verify-full&sslrootcert={snakeoil}"));
+            assert!(
+                PostgresStore::connect(&full).await.is_err(),
+                "name mismatch"
+            );
+        }
+    }
+}

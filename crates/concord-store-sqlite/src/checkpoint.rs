@@ -29,8 +29,9 @@ pub struct Checkpointer {
 impl Checkpointer {
     /// Starts the thread, or `None` if its connection cannot be opened (the
     /// caller then keeps SQLite's automatic checkpoints).
-    pub fn start(path: PathBuf) -> Option<Checkpointer> {
+    pub fn start(path: PathBuf, key: Option<crate::key::DbKey>) -> Option<Checkpointer> {
         let conn = Connection::open(&path).ok()?;
+        crate::key::apply(&conn, &path, key.as_ref()).ok()?;
         conn.execute_batch("PRAGMA busy_timeout = 10000;").ok()?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();

@@ -8,6 +8,7 @@ mod commit;
 mod dialect;
 mod error;
 mod index;
+mod key;
 mod ledger;
 mod migrate;
 mod pool;
@@ -28,6 +29,7 @@ use concord_store::{
 };
 use rusqlite::Connection;
 
+pub use key::{rekey, DbKey};
 use pool::Pool;
 
 /// The SQLite store. Cheap to clone; one writer connection, a pool of readers.
@@ -39,8 +41,14 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and runs pending migrations.
     pub fn open(path: impl AsRef<Path>) -> StoreResult<SqliteStore> {
+        SqliteStore::open_with_key(path, None)
+    }
+
+    /// As [`SqliteStore::open`], for a database encrypted with SQLCipher
+    /// under `key` (a new file is created encrypted). `None`: plain SQLite.
+    pub fn open_with_key(path: impl AsRef<Path>, key: Option<DbKey>) -> StoreResult<SqliteStore> {
         let path: PathBuf = path.as_ref().to_path_buf();
-        let pool = Pool::open(path)?;
+        let pool = Pool::open(path, key)?;
         Ok(SqliteStore {
             pool: Arc::new(pool),
         })

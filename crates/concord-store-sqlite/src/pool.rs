@@ -8,6 +8,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::checkpoint::Checkpointer;
 use crate::error::backend;
+use crate::key::{self, DbKey};
 use crate::migrate;
 
 /// The writer connection and the ledger head it extends.
@@ -20,6 +21,7 @@ pub struct Writer {
 
 pub struct Pool {
     path: PathBuf,
+    key: Option<DbKey>,
     /// Dropped first: its last checkpoint runs while the writer still exists.
     _checkpointer: Option<Checkpointer>,
     writer: Mutex<Writer>,
@@ -41,8 +43,9 @@ fn configure(conn: &Connection) -> StoreResult<()> {
 }
 
 impl Pool {
-    pub fn open(path: PathBuf) -> StoreResult<Pool> {
+    pub fn open(path: PathBuf, key: Option<DbKey>) -> StoreResult<Pool> {
         let mut conn = Connection::open(&path).map_err(backend)?;
+        key::apply(&conn, &path, key.as_ref())?;
         configure(&conn)?;
         // The writer inserts index rows at many places in many b-trees: a
         // larger cache and fewer checkpoints measured ~20% faster ingest.
@@ -51,7 +54,7 @@ impl Pool {
         migrate::run(&mut conn)?;
         // Checkpoints move to their own thread (see `checkpoint`); without
         // it the writer keeps SQLite's automatic ones.
-        let checkpointer = Checkpointer::start(path.clone());
+        let checkpointer = Checkpointer::start(path.clone(), key.clone());
         if checkpointer.is_some() {
             conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")
                 .map_err(backend)?;
@@ -74,6 +77,7 @@ impl Pool {
             .map_err(backend)?;
         Ok(Pool {
             path,
+            key,
             _checkpointer: checkpointer,
             writer: Mutex::new(Writer {
                 conn,
@@ -102,6 +106,7 @@ impl Pool {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )
                 .map_err(backend)?;
+                key::apply(&c, &self.path, self.key.as_ref())?;
                 configure(&c)?;
                 c
             }

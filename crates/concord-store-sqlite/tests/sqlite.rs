@@ -128,3 +128,6 @@ async fn passes_the_auth_conformance_suite() {
     let store = SqliteStore::open(dir.path().join("concord.db")).unwrap();
     concord_store::conformance_auth::run_all(&store).await;
 }
+
+#[path = "sqlite/encryption.rs"]
+mod encryption;

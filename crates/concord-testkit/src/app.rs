@@ -39,6 +39,11 @@ impl TestApp {
         TestApp::start(ApiConfig::default(), true).await
     }
 
+    /// As [`TestApp::spawn_with_auth`], with other settings (e.g. rate limits).
+    pub async fn spawn_with_auth_config(config: ApiConfig) -> TestApp {
+        TestApp::start(config, true).await
+    }
+
     async fn start(mut config: ApiConfig, with_auth: bool) -> TestApp {
         let dir = tempfile::tempdir().expect("temporary directory");
         let (store, auth_store, tenant) = test_store(&dir).await;

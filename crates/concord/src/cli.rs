@@ -51,6 +51,9 @@ pub enum Command {
     /// Check an inclusion proof (the JSON of `GET …/_history/{vid}/$ledger-proof`)
     /// with only the ledger's public key.
     VerifyProof(VerifyProofArgs),
+    /// Change the SQLite database's encryption key (SQLCipher): encrypt a
+    /// plain database, rotate the key, or (--decrypt) remove it.
+    Rekey(RekeyArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -173,6 +176,35 @@ pub struct StorageArgs {
     /// Use PostgreSQL instead of SQLite, e.g. postgres://user:pass@host/db.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    #[command(flatten)]
+    pub key: DbKeyArgs,
+}
+
+/// The SQLite database's encryption key (SQLCipher). Without one the
+/// database is a plain SQLite file. See docs/security.md.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DbKeyArgs {
+    /// A file holding the SQLite database key: 64 hex digits (a raw 256-bit
+    /// key, e.g. `openssl rand -hex 32`) or a passphrase. The key itself may
+    /// instead be given in CONCORD_DB_KEY.
+    #[arg(long, env = "CONCORD_DB_KEY_FILE")]
+    pub db_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RekeyArgs {
+    /// Directory of the SQLite database (the server must be stopped).
+    #[arg(long, env = "CONCORD_DATA_DIR", default_value = "./concord-data")]
+    pub data_dir: PathBuf,
+    /// The current key (or CONCORD_DB_KEY); none for a plain database.
+    #[command(flatten)]
+    pub key: DbKeyArgs,
+    /// A file holding the new key (64 hex digits or a passphrase).
+    #[arg(long, conflicts_with = "decrypt")]
+    pub new_key_file: Option<PathBuf>,
+    /// Remove the encryption (write a plain SQLite file).
+    #[arg(long)]
+    pub decrypt: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -211,6 +243,43 @@ pub struct ServeArgs {
     pub tree_head_interval_secs: u64,
     #[command(flatten)]
     pub mllp: MllpArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
+    pub limits: RateLimitArgs,
+}
+
+/// HTTPS (see docs/security.md, "Transport and storage").
+#[derive(Debug, Clone, Args)]
+pub struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, env = "CONCORD_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, env = "CONCORD_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed development certificate, made once in
+    /// the data directory (tls-self-signed.crt) and reused.
+    #[arg(long, env = "CONCORD_TLS_SELF_SIGNED", num_args = 0..=1, default_missing_value = "true",
+          default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub tls_self_signed: bool,
+}
+
+/// Rate limits of sign-in and token requests, per minute (0: no limit).
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitArgs {
+    /// Sign-in attempts (POST /auth/login) per client address per minute.
+    #[arg(long, env = "CONCORD_RATE_LOGIN_PER_ADDRESS", default_value_t = 30)]
+    pub rate_login_per_address: u32,
+    /// Sign-in attempts per username per minute.
+    #[arg(long, env = "CONCORD_RATE_LOGIN_PER_USERNAME", default_value_t = 10)]
+    pub rate_login_per_username: u32,
+    /// Token requests (POST /auth/token) per client address per minute.
+    #[arg(long, env = "CONCORD_RATE_TOKEN_PER_ADDRESS", default_value_t = 300)]
+    pub rate_token_per_address: u32,
+    /// Token requests per client_id per minute.
+    #[arg(long, env = "CONCORD_RATE_TOKEN_PER_CLIENT", default_value_t = 120)]
+    pub rate_token_per_client: u32,
 }
 
 /// The HL7 v2 MLLP listener of `concord serve`.

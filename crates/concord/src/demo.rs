@@ -38,6 +38,8 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let storage_args = StorageArgs {
         data_dir: args.data_dir.clone(),
         database_url: None,
+        // The demo needs no key (a plain SQLite file).
+        key: Default::default(),
     };
     let (store, auth_store, description) = storage::open_with_auth(&storage_args).await?;
     let engine = Engine::new(store.clone());

@@ -13,6 +13,7 @@ mod mllp;
 mod reindex;
 mod serve;
 mod storage;
+mod tls;
 mod verify;
 
 use clap::Parser;
@@ -57,6 +58,7 @@ fn main() -> std::process::ExitCode {
             Command::Admin(cmd) => admin::run(cmd).await,
             Command::Verify(args) => verify::run(args).await,
             Command::VerifyProof(args) => verify::run_proof(args),
+            Command::Rekey(args) => storage::rekey(args),
             Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
             Command::Bench(BenchCommand::Search(args)) => bench::search::run(args).await,
             Command::Bench(BenchCommand::Chart(args)) => bench::chart::run(args).await,

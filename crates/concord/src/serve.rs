@@ -22,8 +22,16 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         max_body_bytes: args.max_body_mb.saturating_mul(1024 * 1024),
         hl7v2_default_offset: args.mllp.hl7v2_default_offset.clone(),
         hl7v2_monitor: monitor.clone(),
+        rate_limits: concord_api::RateLimits::new(
+            args.limits.rate_login_per_address,
+            args.limits.rate_login_per_username,
+            args.limits.rate_token_per_address,
+            args.limits.rate_token_per_client,
+        ),
         ..ApiConfig::default()
     };
+    let tls = crate::tls::server_config(&args.tls, &args.storage.data_dir, args.listen)?;
+    config.tls = tls.is_some();
     if args.auth {
         let auth = AuthServer::new(
             auth_store,
@@ -62,7 +70,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let outbound =
         crate::mllp::start_outbound(state.engine.clone(), state.config.tenant.clone(), &monitor)
             .await?;
-    let result = serve(state.clone(), args.listen, &description).await;
+    let result = match tls {
+        Some(tls) => serve_tls(state.clone(), args.listen, &description, tls).await,
+        None => serve(state.clone(), args.listen, &description).await,
+    };
     signer.abort();
     if let Some(outbound) = outbound {
         // Stops between messages; un-ACKed ones are sent after the restart.
@@ -96,8 +107,10 @@ pub async fn serve(state: AppState, listen: SocketAddr, description: &str) -> Re
     let addr = listener
         .local_addr()
         .map_err(|e| format!("no local address: {e}"))?;
-    println!("Concord FHIR R4 server: http://{addr}/metadata  (storage: {description})");
-    println!("Clinician workspace: http://{addr}/ui/");
+    // One write: callers may read the first line and close the pipe.
+    println!(
+        "Concord FHIR R4 server: http://{addr}/metadata  (storage: {description})\nClinician workspace: http://{addr}/ui/"
+    );
     let web = web_state(&state, false);
     let app = router(state)
         .merge(concord_web::router(web))
@@ -120,6 +133,37 @@ pub fn web_state(state: &AppState, secure_cookies: bool) -> concord_web::WebStat
             secure_cookies,
         },
     }
+}
+
+/// As [`serve`], over HTTPS.
+pub async fn serve_tls(
+    state: AppState,
+    listen: SocketAddr,
+    description: &str,
+    tls: Arc<rustls::ServerConfig>,
+) -> Result<(), String> {
+    use axum::serve::ListenerExt;
+    let tcp = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let listener =
+        crate::tls::TlsListener::new(tcp, tls).map_err(|e| format!("no local address: {e}"))?;
+    let addr = axum::serve::Listener::local_addr(&listener)
+        .map_err(|e| format!("no local address: {e}"))?;
+    // One write: callers may read the first line and close the pipe.
+    println!(
+        "Concord FHIR R4 server: https://{addr}/metadata  (storage: {description})\nClinician workspace: https://{addr}/ui/"
+    );
+    let web = web_state(&state, true);
+    let app = router(state)
+        .merge(concord_web::router(web))
+        .into_make_service_with_connect_info::<SocketAddr>();
+    // `tap_io` gives the connection its peer address (ConnectInfo) for the
+    // audit trail and the rate limits.
+    axum::serve(listener.tap_io(|_| {}), app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| format!("server error: {e}"))
 }
 
 pub async fn shutdown() {

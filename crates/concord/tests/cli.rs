@@ -15,8 +15,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_concord");
 mod demo;
 #[path = "cli/generate.rs"]
 mod generate;
+#[path = "cli/encryption.rs"]
+mod encryption;
 #[path = "cli/ledger.rs"]
 mod ledger;
+#[path = "cli/logs.rs"]
+mod logs;
+#[path = "cli/tls.rs"]
+mod tls;
 
 /// The PostgreSQL URL when the suite runs on PostgreSQL
 /// (`CONCORD_TEST_BACKEND=postgres`), else `None` (SQLite).

@@ -658,7 +658,18 @@ async fn lab_orders_go_out_and_the_monitor_page_and_concept_maps_work() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
+    // The page's forms carry a CSRF token bound to the cookie it sets.
+    let csrf_cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let html = page.text().await.unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let at = html.find(marker).expect("CSRF field") + marker.len();
+    let csrf = html[at..at + html[at..].find('"').unwrap()].to_string();
     assert!(html.contains("<caption>Interfaces</caption>") && html.contains("lab1"));
     assert!(
         html.contains("<caption>Error queue (1 messages)</caption>"),
@@ -680,10 +691,31 @@ async fn lab_orders_go_out_and_the_monitor_page_and_concept_maps_work() {
         .to_string();
     assert!(html.contains(&qid));
     // The button: a form POST, answered with a redirect back to the page.
+    // Without the page's token (a form on another site) it is refused.
+    let forged = http
+        .post(format!("{base}/admin/interfaces/reprocess"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &csrf_cookie)
+        .body(format!("task={qid}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(forged.text().await.unwrap().contains("csrf_token_missing"));
+    let forged = http
+        .post(format!("{base}/admin/interfaces/resend"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("task={tid}&csrf={csrf}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403, "no cookie");
+    assert!(forged.text().await.unwrap().contains("csrf_cookie_missing"));
     let after = http
         .post(format!("{base}/admin/interfaces/reprocess"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("task={qid}"))
+        .header("cookie", &csrf_cookie)
+        .body(format!("task={qid}&csrf={csrf}"))
         .send()
         .await
         .unwrap();

@@ -5,6 +5,7 @@
 //! the app's refresh tokens for the user and refuses the access tokens it
 //! holds for the user.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,7 +13,7 @@ use concord_auth::Subject;
 use serde_json::json;
 
 use super::authorize::session_cookie;
-use super::form::no_store_json;
+use super::form::{no_store_json, Form};
 use super::guard::{authenticate, unauthorized};
 use super::pages::{esc, page as render};
 use super::server;
@@ -66,11 +67,23 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
+/// What the apps page's forms are bound to (with the browser's CSRF secret).
+const PAGE_BINDING: &str = "auth/apps/page";
+
 pub async fn revoke(
     State(state): State<AppState>,
     Path(client): Path<String>,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
+    // A bearer token is not sent by browsers on their own; a sign-in cookie
+    // is, so the page's form must prove it came from the page.
+    if super::guard::bearer(&headers).is_none() {
+        let token = Form::parse(&body).get(concord_auth::csrf::FIELD);
+        if let Err(r) = crate::csrf::check(&headers, token.as_deref(), PAGE_BINDING) {
+            return r;
+        }
+    }
     let user = match user_of(&state, &headers).await {
         Ok(u) => u,
         Err(r) => return r,
@@ -110,6 +123,11 @@ async fn page_handler(state: &AppState, headers: &HeaderMap) -> Response {
     let Ok(apps) = auth.authorized_apps(&user).await else {
         return internal();
     };
+    let browser = match crate::csrf::Browser::of(headers) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let field = crate::csrf::field(&browser.token(PAGE_BINDING));
     let mut body =
         String::from("<p>These apps may use your record. Revoking one ends its access now.</p>");
     if apps.is_empty() {
@@ -119,7 +137,7 @@ async fn page_handler(state: &AppState, headers: &HeaderMap) -> Response {
         for a in &apps {
             body.push_str(&format!(
                 "<li><strong>{}</strong> <small>({})</small><br>{}\
-                 <form method=\"post\" action=\"/auth/apps/{}/revoke\">\
+                 <form method=\"post\" action=\"/auth/apps/{}/revoke\">{field}\
                  <button type=\"submit\">Revoke {}</button></form></li>",
                 esc(&a.name),
                 esc(&a.client_id),
@@ -130,7 +148,10 @@ async fn page_handler(state: &AppState, headers: &HeaderMap) -> Response {
         }
         body.push_str("</ul>");
     }
-    render(StatusCode::OK, "Your apps", &body)
+    browser.finish(
+        render(StatusCode::OK, "Your apps", &body),
+        crate::csrf::secure(state, headers),
+    )
 }
 
 pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {

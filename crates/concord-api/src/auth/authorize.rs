@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Extension, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use concord_auth::{
     AccountKind, Approval, AuthServer, AuthorizeParams, AuthorizeRejection, LoginError,
@@ -13,6 +13,8 @@ use concord_store::UserRecord;
 
 use super::form::{is_form, Form};
 use super::{pages, server};
+use crate::csrf::Browser;
+use crate::limit::{retry_after_secs, ClientAddr};
 use crate::request_id::RequestId;
 use crate::response::base_url;
 use crate::AppState;
@@ -20,24 +22,7 @@ use crate::AppState;
 const COOKIE: &str = "concord_session";
 
 pub(super) fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_string())
-}
-
-fn set_cookie(response: &mut Response, value: &str, secure: bool) {
-    let cookie = format!(
-        "{COOKIE}={value}; Path=/auth; HttpOnly; SameSite=Lax{}",
-        if secure { "; Secure" } else { "" }
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
+    crate::csrf::cookie(headers, COOKIE)
 }
 
 fn see_other(url: &str) -> Response {
@@ -76,8 +61,15 @@ fn approval_page(
     p: &PendingAuthorization,
     user: &UserRecord,
     err: Option<(&str, &str)>,
+    browser: &Browser,
 ) -> Response {
-    pages::approve(p, &user.display_name, patient_choices(user).as_deref(), err)
+    pages::approve(
+        p,
+        &user.display_name,
+        patient_choices(user).as_deref(),
+        err,
+        &browser.token(&p.handle),
+    )
 }
 
 pub async fn authorize(
@@ -121,21 +113,42 @@ pub async fn authorize(
         }
         Err(AuthorizeRejection::Redirect(url)) => return see_other(&url),
     };
+    let browser = match Browser::of(&headers) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let secure = crate::csrf::secure(&state, &headers);
     // Already signed in: straight to the approval screen.
     if let Some(cookie) = session_cookie(&headers) {
         if let Ok(Some((user, _))) = auth.session_user(&cookie).await {
             if auth.attach_user(&pending.handle, &user.id).await.is_ok() {
-                return approval_page(&pending, &user, None);
+                return browser.finish(approval_page(&pending, &user, None, &browser), secure);
             }
         }
     }
-    pages::login(
+    let page = pages::login(
         StatusCode::OK,
         &pending.handle,
         &pending.client_name,
         None,
         false,
-    )
+        &browser.token(&pending.handle),
+    );
+    browser.finish(page, secure)
+}
+
+/// 429 page for too many sign-in attempts.
+fn too_many(wait: std::time::Duration) -> Response {
+    let secs = retry_after_secs(wait);
+    let mut r = pages::error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        &format!("Too many sign-in attempts. Wait {secs} seconds, then try again."),
+    );
+    if let Ok(v) = secs.to_string().parse() {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 fn login_failure_status(e: &LoginError) -> StatusCode {
@@ -147,7 +160,12 @@ fn login_failure_status(e: &LoginError) -> StatusCode {
     }
 }
 
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let auth = match server(&state) {
         Ok(s) => s,
         Err(r) => return r,
@@ -161,6 +179,24 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
     }
     let form = Form::parse(&body);
     let request = form.get("request").unwrap_or_default();
+    let username = form.get("username").unwrap_or_default();
+    let limits = &state.config.rate_limits;
+    if let Err(wait) = limits.take(&[
+        (format!("login-ip:{addr}"), limits.login_per_address),
+        (
+            format!("login-user:{}", username.trim().to_lowercase()),
+            limits.login_per_username,
+        ),
+    ]) {
+        return too_many(wait);
+    }
+    if let Err(r) = crate::csrf::check(&headers, form.get("csrf").as_deref(), &request) {
+        return r;
+    }
+    let browser = match Browser::of(&headers) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let pending = match auth.pending(&request).await {
         Ok(Some(p)) => p,
         Ok(None) => {
@@ -172,7 +208,6 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         }
         Err(e) => return pages::error(StatusCode::INTERNAL_SERVER_ERROR, e.error, &e.description),
     };
-    let username = form.get("username").unwrap_or_default();
     let password = form.get("password").unwrap_or_default();
     let totp = form.get("totp");
     let new_password = form.get("new_password");
@@ -197,10 +232,11 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
                 &pending.client_name,
                 Some((e.code(), &e.message())),
                 ask_new,
+                &browser.token(&request),
             );
         }
     };
-    finish_login(auth, &state, &headers, &pending, &user).await
+    finish_login(auth, &state, &headers, &pending, &user, &browser).await
 }
 
 async fn finish_login(
@@ -209,6 +245,7 @@ async fn finish_login(
     headers: &HeaderMap,
     pending: &PendingAuthorization,
     user: &UserRecord,
+    browser: &Browser,
 ) -> Response {
     // A fresh session id at every sign-in (no session fixation).
     let session = match auth.start_session(&user.id).await {
@@ -225,9 +262,9 @@ async fn finish_login(
     if let Err(e) = auth.attach_user(&pending.handle, &user.id).await {
         return pages::error(StatusCode::BAD_REQUEST, e.error, &e.description);
     }
-    let mut response = approval_page(pending, user, None);
-    let secure = base_url(state, headers).starts_with("https://");
-    set_cookie(&mut response, &session, secure);
+    let mut response = approval_page(pending, user, None, browser);
+    let secure = crate::csrf::secure(state, headers);
+    crate::csrf::set_cookie(&mut response, COOKIE, &session, "/auth", secure);
     response
 }
 
@@ -250,6 +287,13 @@ pub async fn approve(
     }
     let form = Form::parse(&body);
     let request = form.get("request").unwrap_or_default();
+    if let Err(r) = crate::csrf::check(&headers, form.get("csrf").as_deref(), &request) {
+        return r;
+    }
+    let browser = match Browser::of(&headers) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let pending = match auth.pending(&request).await {
         Ok(Some(p)) => p,
         Ok(None) => {
@@ -269,6 +313,7 @@ pub async fn approve(
             &pending.client_name,
             Some(("login_required", "Your session ended; sign in again.")),
             false,
+            &browser.token(&request),
         );
     };
     if pending.user_id.as_deref() != Some(user.id.as_str()) {
@@ -302,6 +347,7 @@ pub async fn approve(
                 &pending,
                 &user,
                 Some(("invalid_request", "Enter the id of an existing patient.")),
+                &browser,
             );
         }
     }

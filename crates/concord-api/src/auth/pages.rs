@@ -21,7 +21,7 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -64,6 +64,7 @@ pub fn login(
     client_name: &str,
     error: Option<(&str, &str)>,
     ask_new_password: bool,
+    csrf: &str,
 ) -> Response {
     let mut body = format!(
         "<p>Sign in to let <strong>{}</strong> use your Concord record.</p>",
@@ -74,14 +75,15 @@ pub fn login(
     }
     body.push_str(&format!(
         "<form method=\"post\" action=\"/auth/login\">\
-         <input type=\"hidden\" name=\"request\" value=\"{}\">\
+         <input type=\"hidden\" name=\"request\" value=\"{}\">{}\
          <label for=\"username\">Username</label>\
          <input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required>\
          <label for=\"password\">Password</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
          <label for=\"totp\">Authenticator code (staff)</label>\
          <input type=\"text\" id=\"totp\" name=\"totp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{{6}}\">",
-        esc(request)
+        esc(request),
+        crate::csrf::field(csrf)
     ));
     if ask_new_password {
         body.push_str(
@@ -140,6 +142,7 @@ pub fn approve(
     user_name: &str,
     patient_choices: Option<&[String]>,
     error: Option<(&str, &str)>,
+    csrf: &str,
 ) -> Response {
     let mut body = format!(
         "<p>Signed in as <strong>{}</strong>. <strong>{}</strong> asks to:</p>",
@@ -151,8 +154,9 @@ pub fn approve(
     }
     body.push_str(&format!(
         "<form method=\"post\" action=\"/auth/approve\">\
-         <input type=\"hidden\" name=\"request\" value=\"{}\"><fieldset><legend>Permissions</legend>",
-        esc(&pending.handle)
+         <input type=\"hidden\" name=\"request\" value=\"{}\">{}<fieldset><legend>Permissions</legend>",
+        esc(&pending.handle),
+        crate::csrf::field(csrf)
     ));
     for (i, scope) in pending.scopes.iter().enumerate() {
         let text = scope.to_string();

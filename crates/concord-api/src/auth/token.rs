@@ -2,13 +2,14 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use concord_auth::{OAuthError, TokenRequest};
 use serde_json::json;
 
 use super::form::{client_credentials, is_form, no_store_json, oauth_error, Form};
 use super::server;
+use crate::limit::{retry_after_secs, ClientAddr};
 use crate::response::base_url;
 use crate::AppState;
 
@@ -40,7 +41,26 @@ fn read_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, Response> {
     Ok(form)
 }
 
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// 429 in OAuth JSON, with `Retry-After`.
+fn too_many(wait: std::time::Duration) -> Response {
+    let secs = retry_after_secs(wait);
+    let mut r = no_store_json(
+        StatusCode::TOO_MANY_REQUESTS,
+        &json!({"error": "temporarily_unavailable",
+                "error_description": format!("too many token requests; retry after {secs} seconds")}),
+    );
+    if let Ok(v) = secs.to_string().parse() {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+pub async fn token(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let auth = match server(&state) {
         Ok(s) => s,
         Err(r) => return r,
@@ -49,6 +69,20 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Ok(f) => f,
         Err(r) => return r,
     };
+    let credentials = client_credentials(&headers, &form);
+    let client = credentials
+        .basic
+        .as_ref()
+        .map(|(id, _)| id.clone())
+        .or_else(|| credentials.client_id.clone());
+    let limits = &state.config.rate_limits;
+    let mut keys = vec![(format!("token-ip:{addr}"), limits.token_per_address)];
+    if let Some(client) = client {
+        keys.push((format!("token-client:{client}"), limits.token_per_client));
+    }
+    if let Err(wait) = limits.take(&keys) {
+        return too_many(wait);
+    }
     let base = base_url(&state, &headers);
     let request = TokenRequest {
         grant_type: form.get("grant_type"),
@@ -57,7 +91,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         code_verifier: form.get("code_verifier"),
         refresh_token: form.get("refresh_token"),
         scope: form.get("scope"),
-        client: client_credentials(&headers, &form),
+        client: credentials,
     };
     let token_url = format!("{base}/auth/token");
     match auth.token(&request, &auth.issuer(&base), &token_url).await {

@@ -194,8 +194,35 @@ async fn patients_list_and_revoke_their_apps() {
     assert_eq!(get(&w, "/Patient/p2", &access1).await.status(), 401);
     assert_eq!(get(&w, "/Patient/p2", &access2).await.status(), 200);
     // Revoking app2 from the page's form (cookie): back to an empty list.
-    let r = w
+    let listing = w
+        .http
+        .get(format!("{}/auth/apps/page", w.base()))
+        .header(
+            "cookie",
+            format!("concord_csrf={CSRF_SECRET}; {}", second.cookie),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&listing, "csrf").expect("CSRF token on the apps page");
+    // Without the page's token (a form posted from another site): refused.
+    let forged = w
         .post_form("/auth/apps/app2/revoke", &[], Some(&second.cookie))
+        .await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(
+        page_error(&forged.text().await.unwrap()).as_deref(),
+        Some("csrf_token_missing")
+    );
+    let r = w
+        .post_form(
+            "/auth/apps/app2/revoke",
+            &[("csrf", &csrf)],
+            Some(&second.cookie),
+        )
         .await;
     assert!(r.status().is_redirection(), "{}", r.status());
     let html = w

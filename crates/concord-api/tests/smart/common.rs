@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 
 pub const REDIRECT: &str = "http://localhost:9999/callback";
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The test browser's CSRF cookie secret (sent with every request of `World::http`).
+pub const CSRF_SECRET: &str = "test-browser-csrf-secret-0123456789abcdefghij";
 
 pub struct World {
     pub app: TestApp,
@@ -20,9 +22,21 @@ pub struct World {
 
 impl World {
     pub async fn new() -> World {
-        let app = TestApp::spawn_with_auth().await;
+        World::with_config(concord_api::ApiConfig::default()).await
+    }
+
+    pub async fn with_config(config: concord_api::ApiConfig) -> World {
+        let app = TestApp::spawn_with_auth_config(config).await;
+        let mut cookie = reqwest::header::HeaderMap::new();
+        cookie.insert(
+            "cookie",
+            format!("{}={CSRF_SECRET}", concord_auth::csrf::COOKIE)
+                .parse()
+                .unwrap(),
+        );
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(cookie)
             .build()
             .unwrap();
         World { app, http }
@@ -108,6 +122,10 @@ impl World {
             .unwrap()
     }
 
+    /// Posts a form as the test browser (its CSRF cookie, plus `cookie`).
+    /// Sign-in and approval forms get the CSRF token of their `request`
+    /// when the caller gave none (the flow in `authorize` takes the one
+    /// the page shows instead).
     pub async fn post_form(
         &self,
         path: &str,
@@ -118,10 +136,20 @@ impl World {
         for (k, v) in fields {
             body.append_pair(k, v);
         }
+        let is_form_page = path == "/auth/login" || path == "/auth/approve";
+        if is_form_page && !fields.iter().any(|(k, _)| *k == "csrf") {
+            if let Some((_, request)) = fields.iter().find(|(k, _)| *k == "request") {
+                body.append_pair("csrf", &concord_auth::csrf::token(CSRF_SECRET, request));
+            }
+        }
         let mut req = self
             .http
             .post(format!("{}{path}", self.base()))
             .header("content-type", "application/x-www-form-urlencoded")
+            .header(
+                "cookie",
+                format!("{}={CSRF_SECRET}", concord_auth::csrf::COOKIE),
+            )
             .body(body.finish());
         if let Some(c) = cookie {
             req = req.header("cookie", c);
@@ -275,6 +303,7 @@ pub async fn authorize(world: &World, flow: &Flow<'_>) -> Authorized {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     let request = hidden(&html, "request").expect("login form");
+    let csrf = hidden(&html, "csrf").expect("CSRF token on the login form");
     let code = flow
         .totp_secret
         .as_deref()
@@ -285,6 +314,7 @@ pub async fn authorize(world: &World, flow: &Flow<'_>) -> Authorized {
             "/auth/login",
             &[
                 ("request", &request),
+                ("csrf", &csrf),
                 ("username", flow.username),
                 ("password", PASSWORD),
                 ("totp", &code),
@@ -300,15 +330,24 @@ pub async fn authorize(world: &World, flow: &Flow<'_>) -> Authorized {
         .map(|v| v.split(';').next().unwrap_or_default().to_string())
         .expect("session cookie");
     let set_cookie = login.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
     let html = login.text().await.unwrap();
+    assert_eq!(
+        hidden(&html, "csrf").as_deref(),
+        Some(csrf.as_str()),
+        "the approval form is bound to the same request"
+    );
     let offered = offered_scopes(&html);
     let kept: Vec<String> = offered
         .iter()
         .filter(|s| !flow.untick.contains(&s.as_str()))
         .cloned()
         .collect();
-    let mut fields: Vec<(&str, &str)> = vec![("request", &request), ("decision", "approve")];
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("request", &request),
+        ("csrf", &csrf),
+        ("decision", "approve"),
+    ];
     for s in &kept {
         fields.push(("scope", s));
     }

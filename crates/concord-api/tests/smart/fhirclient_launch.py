@@ -20,12 +20,13 @@ assert "code_challenge=" in url and "code_challenge_method=S256" in url, url
 http = requests.Session()
 page = http.get(url)
 request = re.search(r'name="request" value="([^"]+)"', page.text).group(1)
+csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
 approval = http.post(base + "/auth/login", data={
-    "request": request, "username": username, "password": password})
+    "request": request, "csrf": csrf, "username": username, "password": password})
 assert approval.status_code == 200, approval.text
 scopes = re.findall(r'name="scope" value="([^"]+)"', approval.text)
 done = http.post(base + "/auth/approve",
-                 data={"request": request, "decision": "approve", "scope": scopes},
+                 data={"request": request, "csrf": csrf, "decision": "approve", "scope": scopes},
                  allow_redirects=False)
 assert done.status_code == 302, done.status_code
 smart.handle_callback(done.headers["location"])

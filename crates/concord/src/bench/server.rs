@@ -71,14 +71,22 @@ impl BenchServer {
                 ),
                 "PostgreSQL".into(),
             ),
-            None => (
-                Arc::new(SqliteStore::open(db_dir.join("concord.db")).map_err(|e| e.to_string())?),
-                if data_dir.is_some() {
-                    format!("SQLite ({})", db_dir.display())
-                } else {
-                    "SQLite (temporary file)".into()
-                },
-            ),
+            None => {
+                // CONCORD_DB_KEY set: the database is encrypted (SQLCipher).
+                let key = crate::storage::db_key(&Default::default())?;
+                let encrypted = if key.is_some() { ", encrypted" } else { "" };
+                (
+                    Arc::new(
+                        SqliteStore::open_with_key(db_dir.join("concord.db"), key)
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    if data_dir.is_some() {
+                        format!("SQLite ({}{encrypted})", db_dir.display())
+                    } else {
+                        format!("SQLite (temporary file{encrypted})")
+                    },
+                )
+            }
         };
         let policy = if full_index {
             IndexPolicy::AllSearchParameters

@@ -125,15 +125,15 @@ pub fn trend(c: &Chart) -> Markup {
             }
             @if let Some((top, height)) = band {
                 rect.band x=(LEFT) y={(format!("{top:.1}"))} width=(W - LEFT - RIGHT) height={(format!("{height:.1}"))}
-                    fill="#e6f4ea" stroke="#1a6b2f" stroke-dasharray="4 3" stroke-width="1";
+                    fill="#e6f4ea" stroke="#1a6b2f" stroke-dasharray="4 3" stroke-width="1" {}
             }
-            line x1=(LEFT) y1=(TOP) x2=(LEFT) y2=(H - BOTTOM) stroke="#4f5b66" stroke-width="1";
-            line x1=(LEFT) y1=(H - BOTTOM) x2=(W - RIGHT) y2=(H - BOTTOM) stroke="#4f5b66" stroke-width="1";
+            line x1=(LEFT) y1=(TOP) x2=(LEFT) y2=(H - BOTTOM) stroke="#4f5b66" stroke-width="1" {}
+            line x1=(LEFT) y1=(H - BOTTOM) x2=(W - RIGHT) y2=(H - BOTTOM) stroke="#4f5b66" stroke-width="1" {}
             text x=(LEFT - 6.0) y=(TOP + 4.0) text-anchor="end" font-size="12" fill="#1b1f24" { (fmt(hi)) }
             text x=(LEFT - 6.0) y=(H - BOTTOM) text-anchor="end" font-size="12" fill="#1b1f24" { (fmt(lo)) }
             text x=(LEFT) y=(H - 12.0) font-size="12" fill="#1b1f24" { (crate::fhir::day(first)) }
             text x=(W - RIGHT) y=(H - 12.0) text-anchor="end" font-size="12" fill="#1b1f24" { (crate::fhir::day(last)) }
-            polyline points=(line.join(" ")) fill="none" stroke="#0b5cad" stroke-width="2";
+            polyline points=(line.join(" ")) fill="none" stroke="#0b5cad" stroke-width="2" {}
             @for (d, p) in &pts {
                 @let abnormal = p.flag.is_some();
                 circle cx={(format!("{:.1}", x(*d)))} cy={(format!("{:.1}", y(p.value)))}
@@ -177,6 +177,10 @@ mod tests {
         assert!(svg.contains("class=\"band\""));
         assert!(svg.contains("&lt;K+&gt;"));
         assert_eq!(svg.matches("<circle").count(), 2);
+        // Inside HTML, SVG elements must be closed explicitly (a `<line>`
+        // left open would swallow everything after it).
+        assert_eq!(svg.matches("<line").count(), svg.matches("</line>").count());
+        assert!(svg.contains("</polyline>") && svg.contains("</rect>"));
         assert!(svg.contains("fill=\"#a1161f\""));
         assert!(day_number("2026-03-01").unwrap() - day_number("2026-02-28").unwrap() == 1.0);
     }

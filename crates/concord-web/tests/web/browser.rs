@@ -289,6 +289,22 @@ async fn clinician_signs_in_finds_a_patient_opens_the_chart_and_records_vitals()
         svg.contains("class=\"band\"") && svg.contains("#a1161f"),
         "range band and the flagged point"
     );
+    // Drawn as a chart: line and points are the SVG's own children, with a size.
+    let drawn = c
+        .execute(
+            "const s = document.querySelector('svg#lab-trend-0'); \
+             const line = s.querySelector(':scope > polyline'); \
+             return line !== null && line.getBoundingClientRect().width > 100 \
+                 && s.querySelectorAll(':scope > circle').length === 3;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        drawn,
+        json!(true),
+        "the trend line and its three points are drawn"
+    );
     assert!(text(&c).await.contains("H high"));
     shot(&c, "lab-trends.png").await;
 

@@ -227,6 +227,95 @@ pub async fn run(args: BenchChartArgs) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let session = cookie(&signed, "concord_ui").ok_or("sign-in refused")?;
+    let time = |url: String, n: usize| {
+        let (http, session) = (&http, &session);
+        async move {
+            let mut samples = Vec::with_capacity(n);
+            let mut size = 0;
+            for _ in 0..n.max(1) {
+                let t = Instant::now();
+                let r = http
+                    .get(&url)
+                    .header("cookie", format!("concord_ui={session}"))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !r.status().is_success() {
+                    return Err(format!("{url} answered {}", r.status()));
+                }
+                size = r.bytes().await.map_err(|e| e.to_string())?.len();
+                samples.push(t.elapsed());
+            }
+            samples.sort();
+            Ok::<(Vec<Duration>, usize), String>((samples, size))
+        }
+    };
+    // Where the time goes: the summary's searches through the engine with
+    // the physician's access policy (as the page runs them), and a few
+    // variants (date-bounded, unsorted, by code) for comparison.
+    println!("engine searches of the summary (p50 of 10 each):");
+    let principal = concord_auth::Principal {
+        subject: concord_auth::Subject::User {
+            id: user.user.id.clone(),
+            kind: AccountKind::Staff(Role::Physician),
+        },
+        scopes: concord_auth::ScopeSet::parse("user/*.cruds")?,
+        client_id: None,
+        patient: None,
+        encounter: None,
+        fhir_user: Some(format!("Practitioner/{practitioner}")),
+        token_id: None,
+    };
+    let policy = concord_core::policy::load(&engine, &ctx, None, principal)
+        .await
+        .map_err(|e| e.to_string())?;
+    let confined = ctx.clone().with_access(Arc::new(policy));
+    let subject = format!("Patient/{patient}");
+    for (rtype, query) in [
+        ("Condition", "_count=200"),
+        ("MedicationRequest", "status=active&_count=100"),
+        ("Immunization", "_sort=-date&_count=10"),
+        ("Observation", "category=vital-signs&_sort=-date&_count=60"),
+        ("Observation", "category=laboratory&_sort=-date&_count=200"),
+        ("Encounter", "_sort=-date&_count=5"),
+        (
+            "Observation",
+            "category=laboratory&date=ge2025-06-01&_sort=-date&_count=200",
+        ),
+        ("Observation", "category=laboratory&_count=200"),
+        ("Observation", "_sort=-date&_count=200"),
+        ("Observation", "code=2823-3&_sort=-date&_count=50"),
+    ] {
+        let mut params: Vec<(String, String)> = vec![("patient".into(), subject.clone())];
+        params.extend(
+            form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())),
+        );
+        let req = concord_core::SearchRequest {
+            resource_type: Some(rtype.into()),
+            compartment: None,
+            params,
+            handling: concord_core::Handling::Strict,
+            base_url: String::new(),
+        };
+        let mut samples = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            engine
+                .search(&confined, &req)
+                .await
+                .map_err(|e| e.to_string())?;
+            samples.push(t.elapsed());
+        }
+        samples.sort();
+        println!("  {rtype}?{query}: p50 {}", ms(percentile(&samples, 50.0)));
+    }
+    // The start page costs the session and the access policy only.
+    let (home, _) = time(format!("{base}/ui/"), 50).await?;
+    println!(
+        "start page (session + access policy only, 50 requests): p50 {}, p95 {}",
+        ms(percentile(&home, 50.0)),
+        ms(percentile(&home, 95.0)),
+    );
     let url = format!("{base}/ui/patients/{patient}");
     let get = || async {
         let t = Instant::now();

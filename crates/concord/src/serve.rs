@@ -96,8 +96,10 @@ pub async fn serve(state: AppState, listen: SocketAddr, description: &str) -> Re
     let addr = listener
         .local_addr()
         .map_err(|e| format!("no local address: {e}"))?;
-    println!("Concord FHIR R4 server: http://{addr}/metadata  (storage: {description})");
-    println!("Clinician workspace: http://{addr}/ui/");
+    // One line: callers read the first line and may close the pipe then.
+    println!(
+        "Concord FHIR R4 server: http://{addr}/metadata  (storage: {description})  clinician workspace: http://{addr}/ui/"
+    );
     let web = web_state(&state, false);
     let app = router(state)
         .merge(concord_web::router(web))

@@ -107,9 +107,9 @@ pub async fn serve(state: AppState, listen: SocketAddr, description: &str) -> Re
     let addr = listener
         .local_addr()
         .map_err(|e| format!("no local address: {e}"))?;
-    // One write: callers may read the first line and close the pipe.
+    // One line: callers read the first line and may close the pipe then.
     println!(
-        "Concord FHIR R4 server: http://{addr}/metadata  (storage: {description})\nClinician workspace: http://{addr}/ui/"
+        "Concord FHIR R4 server: http://{addr}/metadata  (storage: {description})  clinician workspace: http://{addr}/ui/"
     );
     let web = web_state(&state, false);
     let app = router(state)
@@ -150,9 +150,9 @@ pub async fn serve_tls(
         crate::tls::TlsListener::new(tcp, tls).map_err(|e| format!("no local address: {e}"))?;
     let addr = axum::serve::Listener::local_addr(&listener)
         .map_err(|e| format!("no local address: {e}"))?;
-    // One write: callers may read the first line and close the pipe.
+    // One line: callers read the first line and may close the pipe then.
     println!(
-        "Concord FHIR R4 server: https://{addr}/metadata  (storage: {description})\nClinician workspace: https://{addr}/ui/"
+        "Concord FHIR R4 server: https://{addr}/metadata  (storage: {description})  clinician workspace: https://{addr}/ui/"
     );
     let web = web_state(&state, true);
     let app = router(state)

@@ -13,10 +13,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_concord");
 
 #[path = "cli/demo.rs"]
 mod demo;
-#[path = "cli/generate.rs"]
-mod generate;
 #[path = "cli/encryption.rs"]
 mod encryption;
+#[path = "cli/generate.rs"]
+mod generate;
 #[path = "cli/ledger.rs"]
 mod ledger;
 #[path = "cli/logs.rs"]

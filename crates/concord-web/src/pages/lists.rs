@@ -193,10 +193,19 @@ pub async fn add_problem(
         .required("problem", "Problem")
         .map_err(|e| errors.push(e))
         .ok();
-    let icd = form.get("icd10").map(|c| c.to_ascii_uppercase());
-    if let Some(c) = &icd {
-        if !codes::icd10cm_shape(c) {
+    // The code must be a billable code of the full CMS ICD-10-CM table
+    // (concord-clinical); its display comes from that table.
+    let mut icd = None;
+    if let Some(c) = form.get("icd10").map(|c| c.to_ascii_uppercase()) {
+        if !codes::icd10cm_shape(&c) {
             errors.push(format!("\"{c}\" is not an ICD-10-CM code (a letter, two characters, then optionally a dot and up to four more, e.g. E11.9)."));
+        } else {
+            match concord_clinical::icd10::lookup(&c) {
+                Some(found) => icd = Some(found),
+                None => errors.push(format!(
+                    "\"{c}\" is not a billable ICD-10-CM code; pick a complete code (e.g. E11.9, not E11)."
+                )),
+            }
         }
     }
     let onset = form.get("onset");
@@ -210,7 +219,8 @@ pub async fn add_problem(
     };
     let mut code = json!({"text": text});
     if let Some(c) = icd {
-        code["coding"] = json!([{"system": codes::ICD10CM, "code": c}]);
+        code["coding"] =
+            json!([{"system": codes::ICD10CM, "code": c.code, "display": c.description}]);
     }
     let mut condition = json!({
         "resourceType": "Condition",

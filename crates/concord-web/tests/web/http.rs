@@ -444,6 +444,15 @@ async fn lists_round_trip_through_fhir() {
         .await;
     assert_eq!(status, 422);
     assert!(body.contains("not an ICD-10-CM code"));
+    // Well formed but not a billable code of the CMS table: refused too.
+    let (status, body, _) = b
+        .post(
+            &post("problems"),
+            &[("_csrf", &csrf), ("problem", "Diabetes"), ("icd10", "E11")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("not a billable ICD-10-CM code"));
     let (status, _, _) = b
         .post(
             &post("problems"),
@@ -463,6 +472,10 @@ async fn lists_round_trip_through_fhir() {
     );
     assert_eq!(cond.len(), 1);
     assert_eq!(cond[0]["code"]["coding"][0]["code"], "E11.9");
+    assert_eq!(
+        cond[0]["code"]["coding"][0]["display"],
+        "Type 2 diabetes mellitus without complications"
+    );
     assert_eq!(cond[0]["clinicalStatus"]["coding"][0]["code"], "active");
     let cid = cond[0]["id"].as_str().unwrap();
     let (status, _, _) = b

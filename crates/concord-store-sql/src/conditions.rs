@@ -310,6 +310,17 @@ impl Builder<'_> {
                 }
                 self.member(level, &c, "compartment", w)
             }
+            Condition::InCompartmentOfType { compartment_type } => {
+                let c = self.alias("c");
+                let mut w = vec![
+                    format!("{c}.tenant = {}", self.tenant()),
+                    format!("{c}.compartment_type = {}", self.text(compartment_type)),
+                ];
+                if let Some(f) = self.type_filter(&format!("{c}.type"), level.types) {
+                    w.push(f);
+                }
+                self.member(level, &c, "compartment", w)
+            }
             Condition::Types(types) if types.is_empty() => "1 = 0".to_string(),
             Condition::Types(types) => {
                 format!("{} IN ({})", level.type_col, self.text_list(types))

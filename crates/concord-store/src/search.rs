@@ -136,6 +136,10 @@ pub enum Condition {
         compartment_type: String,
         compartment_id: String,
     },
+    /// Member of some compartment of `compartment_type`, whatever its id
+    /// (negated: the resource belongs to no such compartment, e.g. a
+    /// `Schedule` of a practitioner only).
+    InCompartmentOfType { compartment_type: String },
     /// The resource is of one of these types (access confinement of a
     /// search over several types).
     Types(Vec<String>),

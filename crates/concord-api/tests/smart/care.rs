@@ -46,6 +46,43 @@ async fn glass(w: &World, token: &str, patient: &str, reason: Option<&str>) -> r
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn care_team_confines_searches_only_for_resources_linked_to_patients() {
+    let w = World::new().await;
+    seed(&w).await;
+    let doc = staff_token(&w, "doc", "physician").await;
+    // Schedule and Communication are in the R4 Patient compartment, but these
+    // name no patient: like a read by id, a search finds them.
+    w.seed(json!({"resourceType": "Schedule", "id": "s-doc",
+        "actor": [{"reference": "Practitioner/doc"}]}))
+        .await;
+    w.seed(json!({"resourceType": "Schedule", "id": "s-p1",
+        "actor": [{"reference": "Patient/p1"}, {"reference": "Practitioner/doc"}]}))
+        .await;
+    w.seed(json!({"resourceType": "Schedule", "id": "s-p2",
+        "actor": [{"reference": "Patient/p2"}, {"reference": "Practitioner/doc"}]}))
+        .await;
+    w.seed(
+        json!({"resourceType": "Communication", "id": "msg", "status": "completed",
+        "sender": {"reference": "Practitioner/nurse"},
+        "recipient": [{"reference": "Practitioner/doc"}],
+        "payload": [{"contentString": "Room 4 is ready"}]}),
+    )
+    .await;
+    let b = json(get(&w, "/Schedule?_total=accurate", &doc).await).await;
+    let mut found = ids_of(&b, "match");
+    found.sort();
+    assert_eq!(found, vec!["Schedule/s-doc", "Schedule/s-p1"]);
+    assert_eq!(b["total"], 2);
+    assert_eq!(get(&w, "/Schedule/s-doc", &doc).await.status(), 200);
+    assert_eq!(get(&w, "/Schedule/s-p2", &doc).await.status(), 404);
+    let b = json(get(&w, "/Communication?recipient=Practitioner/doc", &doc).await).await;
+    assert_eq!(ids_of(&b, "match"), vec!["Communication/msg"]);
+    // Patient-linked data outside the care team stays out of searches.
+    let b = json(get(&w, "/Observation", &doc).await).await;
+    assert_eq!(ids_of(&b, "match"), vec!["Observation/o1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn care_team_limits_clinicians_until_they_break_the_glass() {
     let w = World::new().await;
     seed(&w).await;

@@ -312,11 +312,18 @@ impl RequestPolicy {
                 }
             }
             if self.clinical() {
+                // As for reads (`judge`): the care team binds resources of
+                // patients; one linked to no patient (a practitioner's
+                // `Schedule`, a staff `Communication`) is not confined by it.
+                let unlinked = Condition::Not(Box::new(Condition::InCompartmentOfType {
+                    compartment_type: "Patient".into(),
+                }));
                 parts.push(or(self
                     .care_team
                     .iter()
                     .chain(self.glass.iter())
                     .map(|p| compartment(p))
+                    .chain(std::iter::once(unlinked))
                     .collect()));
             }
             let mut seen = BTreeSet::new();

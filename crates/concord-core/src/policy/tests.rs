@@ -85,8 +85,17 @@ fn clinicians_are_confined_to_their_care_team_and_consent_binds_others() {
     let c = doc.confine(&["Observation".into()]).unwrap();
     assert_eq!(
         c.condition,
-        Some(Condition::Any(vec![compartment("p1"), compartment("p9")]))
+        Some(Condition::Any(vec![
+            compartment("p1"),
+            compartment("p9"),
+            // Like reads: what is linked to no patient is not confined.
+            Condition::Not(Box::new(Condition::InCompartmentOfType {
+                compartment_type: "Patient".into()
+            }))
+        ]))
     );
+    let unlinked = json!({"resourceType": "Schedule", "actor": [{"reference": "Practitioner/d1"}]});
+    assert!(doc.may_read("Schedule", &unlinked));
     // Outside the care team, even the role's permitted type is refused.
     let p3 = json!({"resourceType": "Condition", "subject": {"reference": "Patient/p3"}});
     assert!(!doc.may_read("Condition", &p3));

@@ -8,14 +8,26 @@ use crate::form::csrf_field;
 use crate::nav::items_for;
 use crate::{paths, Staff};
 
+/// The document head; [`document`] wraps it with the `<html lang>` root.
 fn head(title: &str) -> Markup {
     html! {
-        (DOCTYPE)
         head {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · Concord" }
             link rel="stylesheet" href=(paths::STATIC_CSS);
+        }
+    }
+}
+
+/// `<!DOCTYPE html><html lang="en">` around the head and `body` (the
+/// page's language for screen readers, WCAG 3.1.1).
+fn document(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title))
+            (body)
         }
     }
 }
@@ -27,8 +39,9 @@ pub fn page(staff: &Staff, title: &str, body: Markup) -> Markup {
 
 /// A signed-in page with a notice above the content (e.g. "Saved.").
 pub fn page_with(staff: &Staff, title: &str, notice: Option<&str>, body: Markup) -> Markup {
-    html! {
-        (head(title))
+    document(
+        title,
+        html! {
         body {
             a.skip href="#main" { "Skip to content" }
             header.top {
@@ -56,13 +69,15 @@ pub fn page_with(staff: &Staff, title: &str, notice: Option<&str>, body: Markup)
                 (body)
             }
         }
-    }
+        },
+    )
 }
 
 /// A page without the menu (sign-in, errors).
 pub fn bare_page(title: &str, body: Markup) -> Markup {
-    html! {
-        (head(title))
+    document(
+        title,
+        html! {
         body.bare {
             main #main {
                 p.brand { "Concord" }
@@ -70,7 +85,8 @@ pub fn bare_page(title: &str, body: Markup) -> Markup {
                 (body)
             }
         }
-    }
+        },
+    )
 }
 
 /// Raw, already-safe markup (an SVG built by [`crate::svg`]).

@@ -21,6 +21,10 @@ async fn sign_in_needs_password_and_authenticator_code() {
         page.contains("<label for=\"f-totp\""),
         "the code field is labelled"
     );
+    assert!(
+        page.starts_with("<!DOCTYPE html><html lang=\"en\"><head>"),
+        "the page declares its language"
+    );
     let csrf = hidden(&page, "_csrf").unwrap();
     // Right password, no code: refused, no session.
     let (status, body, _) = b

@@ -132,6 +132,28 @@ pub async fn create_all(
     Ok(ids)
 }
 
+/// A list page's search: `rtype` resources of `patient` (plus `extra`
+/// parameters such as `_sort`/`_count`), audited as one type search
+/// touching that patient.
+pub async fn patient_list(
+    state: &WebState,
+    staff: &Staff,
+    rtype: &str,
+    patient: &str,
+    extra: &[(&str, String)],
+) -> WebResult<Vec<Value>> {
+    let mut params = vec![("patient", format!("Patient/{patient}"))];
+    params.extend(extra.iter().cloned());
+    let list = search(state, staff, rtype, &params).await?;
+    staff.audit(
+        "search-type",
+        concord_core::audit::Action::Read,
+        Some(rtype.to_string()),
+        &[patient],
+    );
+    Ok(list)
+}
+
 /// [`search`] when the user's role may search `rtype` at all; `None`
 /// otherwise, so a page can say "not available to your role" for one
 /// section instead of refusing the whole page.

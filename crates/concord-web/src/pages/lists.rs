@@ -113,22 +113,14 @@ pub async fn problems(
     Path(id): Path<String>,
 ) -> WebResult<Markup> {
     let h = head(&state, &staff, &id).await?;
-    let list = data::search(
+    let list = data::patient_list(
         &state,
         &staff,
         "Condition",
-        &[
-            ("patient", format!("Patient/{id}")),
-            ("_count", "500".into()),
-        ],
+        &id,
+        &[("_count", "500".into())],
     )
     .await?;
-    staff.audit(
-        "search-type",
-        Action::Read,
-        Some("Condition".into()),
-        &[&id],
-    );
     let (active, other): (Vec<&Value>, Vec<&Value>) = list
         .iter()
         .partition(|c| status_in(c, "clinicalStatus", &["active", "recurrence", "relapse"]));
@@ -299,22 +291,14 @@ pub async fn allergies(
     Path(id): Path<String>,
 ) -> WebResult<Markup> {
     let h = head(&state, &staff, &id).await?;
-    let list = data::search(
+    let list = data::patient_list(
         &state,
         &staff,
         "AllergyIntolerance",
-        &[
-            ("patient", format!("Patient/{id}")),
-            ("_count", "200".into()),
-        ],
+        &id,
+        &[("_count", "200".into())],
     )
     .await?;
-    staff.audit(
-        "search-type",
-        Action::Read,
-        Some("AllergyIntolerance".into()),
-        &[&id],
-    );
     let body = html! {
         @if list.is_empty() { p.muted { "No allergies recorded." } }
         @else {
@@ -439,23 +423,14 @@ pub async fn medications(
     Path(id): Path<String>,
 ) -> WebResult<Markup> {
     let h = head(&state, &staff, &id).await?;
-    let list = data::search(
+    let list = data::patient_list(
         &state,
         &staff,
         "MedicationRequest",
-        &[
-            ("patient", format!("Patient/{id}")),
-            ("_sort", "-authoredon".into()),
-            ("_count", "300".into()),
-        ],
+        &id,
+        &[("_sort", "-authoredon".into()), ("_count", "300".into())],
     )
     .await?;
-    staff.audit(
-        "search-type",
-        Action::Read,
-        Some("MedicationRequest".into()),
-        &[&id],
-    );
     let may_change = staff.may('u', "MedicationRequest") && staff.may('c', "MedicationRequest");
     let body = html! {
         @if list.is_empty() { p.muted { "No medications recorded." } }
@@ -698,23 +673,14 @@ pub async fn immunizations(
     Path(id): Path<String>,
 ) -> WebResult<Markup> {
     let h = head(&state, &staff, &id).await?;
-    let list = data::search(
+    let list = data::patient_list(
         &state,
         &staff,
         "Immunization",
-        &[
-            ("patient", format!("Patient/{id}")),
-            ("_sort", "-date".into()),
-            ("_count", "300".into()),
-        ],
+        &id,
+        &[("_sort", "-date".into()), ("_count", "300".into())],
     )
     .await?;
-    staff.audit(
-        "search-type",
-        Action::Read,
-        Some("Immunization".into()),
-        &[&id],
-    );
     let mut options: Vec<(&str, &str)> = vec![("", "Choose…")];
     options.extend(CVX_VACCINES.iter().copied());
     let body = html! {

@@ -45,12 +45,13 @@ async fn once(args: &BenchIngestArgs, setup: Setup) -> Result<f64, String> {
         },
         setup.describe()
     );
+    let token = server.token.clone();
     let started = Instant::now();
     let mut results = futures::stream::iter(files.iter())
         .map(|path| {
             let client = client.clone();
             let url = url.clone();
-            let token = server.token.clone();
+            let token = token.clone();
             async move {
                 let body = tokio::fs::read(path)
                     .await

@@ -30,6 +30,7 @@ mod server;
 mod sessions;
 pub mod token;
 pub mod totp;
+mod verified;
 
 pub use accounts::{CreatedUser, LoginError, NewUser};
 pub use apps::AuthorizedApp;

@@ -10,11 +10,13 @@ use crate::config::AuthConfig;
 use crate::error::AuthError;
 use crate::keys::{self, KeyRing};
 use crate::random;
+use crate::verified::VerifiedTokens;
 
 struct Inner {
     store: Arc<dyn AuthStore>,
     config: AuthConfig,
     keys: OnceCell<KeyRing>,
+    verified: VerifiedTokens,
 }
 
 /// Accounts, sessions, clients, the OAuth flows and token validation. Cheap to clone.
@@ -38,6 +40,7 @@ impl AuthServer {
                 store,
                 config,
                 keys: OnceCell::new(),
+                verified: VerifiedTokens::default(),
             }),
         }
     }
@@ -48,6 +51,16 @@ impl AuthServer {
 
     pub fn store(&self) -> &dyn AuthStore {
         self.inner.store.as_ref()
+    }
+
+    /// Tokens whose signature was already verified (see [`crate::verified`]).
+    pub(crate) fn verified(&self) -> &VerifiedTokens {
+        &self.inner.verified
+    }
+
+    /// How many verified tokens are remembered (for tests and metrics).
+    pub fn verified_tokens(&self) -> usize {
+        self.inner.verified.len()
     }
 
     pub(crate) fn ctx(&self) -> TenantContext {

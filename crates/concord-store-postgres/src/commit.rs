@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use concord_store::audit_log::{AuditAppend, AUDIT_TYPE};
 use concord_store::{
     timestamp, CommittedWrite, PendingWrite, StoreError, StoreResult, WriteKind, WriteOutcome,
 };
@@ -106,12 +107,26 @@ async fn run(
     let checked = duplicate_at.unwrap_or(writes.len());
     let mut current = lock_batch(&tx, tenant, &writes[..checked]).await?;
     let mut done = Vec::with_capacity(writes.len());
+    let mut audit_at = Vec::new();
     for (i, write) in writes.iter_mut().enumerate() {
         if duplicate_at == Some(i) {
             return Err(Failure::Store(StoreError::DuplicateInBatch {
                 resource_type: write.resource_type.clone(),
                 id: write.id.clone(),
             }));
+        }
+        if write.resource_type == AUDIT_TYPE {
+            // Appended to the audit log below (a batch of its own).
+            audit_at.push(i);
+            done.push(CommittedWrite {
+                resource_type: write.resource_type.clone(),
+                id: write.id.clone(),
+                version: 1,
+                last_updated: now,
+                outcome: WriteOutcome::NoOp,
+                content: None,
+            });
+            continue;
         }
         let found = current.remove(&(write.resource_type.clone(), write.id.clone()));
         done.push(apply(&tx, tenant, write, found, now).await?);
@@ -123,6 +138,22 @@ async fn run(
         .map(|(c, w)| (c, w.kind))
         .collect();
     journal::append(&tx, tenant, &written).await?;
+    for i in audit_at {
+        let w = &writes[i];
+        let (Some(resource), WriteKind::Create) = (w.resource.clone(), w.kind) else {
+            return Err(Failure::Store(StoreError::Backend(
+                "AuditEvents are only ever created".into(),
+            )));
+        };
+        let event = AuditAppend {
+            id: w.id.clone(),
+            resource,
+            index: w.index.clone(),
+        };
+        let mut stored = crate::audit::append_in(&tx, tenant, now, vec![event]).await?;
+        done[i].outcome = WriteOutcome::Created;
+        done[i].content = stored.pop();
+    }
     tx.commit().await?;
     Ok(done)
 }

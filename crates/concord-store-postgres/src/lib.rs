@@ -5,6 +5,7 @@
 //! semantics as every other backend (checked by `concord_store::conformance`).
 #![forbid(unsafe_code)]
 
+mod audit;
 mod auth;
 mod changes;
 mod commit;
@@ -28,6 +29,7 @@ pub mod tls;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use concord_store::audit_log::{is_audit_plan, AuditAppend, AuditLogRow, AUDIT_TYPE};
 use concord_store::search::{SearchPage, SearchPlan};
 use concord_store::{
     ChangeEvent, ChangeFeed, CommittedWrite, Criterion, HistoryPage, HistoryQuery, IndexRows,
@@ -130,6 +132,9 @@ impl ResourceStore for PostgresStore {
         resource_type: &str,
         id: &str,
     ) -> StoreResult<Option<StoredVersion>> {
+        if resource_type == AUDIT_TYPE {
+            return audit::read(&self.pool, &ctx.tenant, id).await;
+        }
         read::read(&self.pool, &ctx.tenant, resource_type, id).await
     }
 
@@ -140,6 +145,10 @@ impl ResourceStore for PostgresStore {
         id: &str,
         version: i64,
     ) -> StoreResult<Option<StoredVersion>> {
+        if resource_type == AUDIT_TYPE {
+            let v = audit::read(&self.pool, &ctx.tenant, id).await?;
+            return Ok(v.filter(|_| version == 1));
+        }
         read::vread(&self.pool, &ctx.tenant, resource_type, id, version).await
     }
 
@@ -182,10 +191,16 @@ impl ResourceStore for PostgresStore {
 #[async_trait]
 impl SearchStore for PostgresStore {
     async fn search(&self, ctx: &TenantContext, plan: &SearchPlan) -> StoreResult<SearchPage> {
+        if is_audit_plan(plan) {
+            return audit::search(&self.pool, &ctx.tenant, plan).await;
+        }
         search::search(&self.pool, &ctx.tenant, plan).await
     }
 
     async fn count(&self, ctx: &TenantContext, plan: &SearchPlan) -> StoreResult<u64> {
+        if is_audit_plan(plan) {
+            return audit::count(&self.pool, &ctx.tenant, plan).await;
+        }
         search::count(&self.pool, &ctx.tenant, plan).await
     }
 
@@ -204,6 +219,10 @@ impl SearchStore for PostgresStore {
         rows: Vec<(String, String, IndexRows)>,
     ) -> StoreResult<()> {
         search::replace_index_rows(&self.pool, &ctx.tenant, &rows).await
+    }
+
+    async fn append_audit(&self, ctx: &TenantContext, events: Vec<AuditAppend>) -> StoreResult<()> {
+        audit::append(&self.pool, &ctx.tenant, events).await
     }
 }
 
@@ -237,6 +256,10 @@ impl LedgerStore for PostgresStore {
 
     async fn version_rows(&self, after: i64, limit: usize) -> StoreResult<(Vec<VersionRow>, i64)> {
         merkle::versions(&self.pool, after, limit).await
+    }
+
+    async fn audit_log_rows(&self, after: i64, limit: usize) -> StoreResult<Vec<AuditLogRow>> {
+        audit::rows(&self.pool, after, limit).await
     }
 
     async fn save_tree_head(&self, head: &TreeHead) -> StoreResult<()> {

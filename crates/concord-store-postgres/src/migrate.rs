@@ -43,6 +43,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "merkle_log",
         sql: include_str!("../migrations/0005_merkle_log.sql"),
     },
+    Migration {
+        version: 6,
+        name: "audit_log",
+        sql: include_str!("../migrations/0006_audit_log.sql"),
+    },
 ];
 
 /// Advisory lock key for migrations ("concord\0" as an integer).

@@ -9,6 +9,8 @@ use concord_store::{
 };
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
+use concord_store::audit_log::{AuditAppend, AUDIT_TYPE};
+
 use crate::error::backend;
 use crate::pool::Writer;
 
@@ -92,6 +94,9 @@ fn apply(
     now: i64,
     head: &mut Head,
 ) -> StoreResult<CommittedWrite> {
+    if pw.resource_type == AUDIT_TYPE {
+        return append_audit_event(tx, tenant, pw, now, head);
+    }
     let current: Option<(i64, String, Option<i64>)> = tx
         .prepare_cached(
             "SELECT version, kind, rid FROM resources WHERE tenant = ?1 AND type = ?2 AND id = ?3",
@@ -225,5 +230,41 @@ fn apply(
         last_updated: now,
         outcome,
         content,
+    })
+}
+
+/// An AuditEvent sent by another system (`POST`, or `PUT` to a new id):
+/// appended to the audit log as a batch of its own, in this transaction.
+fn append_audit_event(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    pw: PendingWrite,
+    now: i64,
+    head: &mut Head,
+) -> StoreResult<CommittedWrite> {
+    let (Some(resource), WriteKind::Create) = (pw.resource, pw.kind) else {
+        return Err(StoreError::Backend(
+            "AuditEvents are only ever created".into(),
+        ));
+    };
+    let event = AuditAppend {
+        id: pw.id.clone(),
+        resource,
+        index: pw.index,
+    };
+    let mut stored = crate::audit::append_in(
+        tx,
+        tenant,
+        now,
+        (&mut head.hash, &mut head.size),
+        vec![event],
+    )?;
+    Ok(CommittedWrite {
+        resource_type: pw.resource_type,
+        id: pw.id,
+        version: 1,
+        last_updated: now,
+        outcome: WriteOutcome::Created,
+        content: stored.pop(),
     })
 }

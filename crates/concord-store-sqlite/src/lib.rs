@@ -2,6 +2,7 @@
 //! All SQL for SQLite lives in this crate.
 #![forbid(unsafe_code)]
 
+mod audit;
 mod auth;
 mod checkpoint;
 mod commit;
@@ -18,6 +19,8 @@ mod search;
 mod sql_snapshots;
 
 use std::path::{Path, PathBuf};
+
+use concord_store::audit_log::{is_audit_plan, AuditAppend, AuditLogRow, AUDIT_TYPE};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -82,6 +85,9 @@ impl ResourceStore for SqliteStore {
         resource_type: &str,
         id: &str,
     ) -> StoreResult<Option<StoredVersion>> {
+        if resource_type == AUDIT_TYPE {
+            return self.read_inline(|c| audit::read(c, &ctx.tenant, id));
+        }
         self.read_inline(|c| read::current(c, &ctx.tenant, resource_type, id))
     }
 
@@ -92,6 +98,10 @@ impl ResourceStore for SqliteStore {
         id: &str,
         version: i64,
     ) -> StoreResult<Option<StoredVersion>> {
+        if resource_type == AUDIT_TYPE {
+            let v = self.read_inline(|c| audit::read(c, &ctx.tenant, id))?;
+            return Ok(v.filter(|_| version == 1));
+        }
         self.read_inline(|c| read::version(c, &ctx.tenant, resource_type, id, version))
     }
 
@@ -157,12 +167,22 @@ impl ResourceStore for SqliteStore {
 impl SearchStore for SqliteStore {
     async fn search(&self, ctx: &TenantContext, plan: &SearchPlan) -> StoreResult<SearchPage> {
         let (tenant, plan) = (ctx.tenant.clone(), plan.clone());
+        if is_audit_plan(&plan) {
+            return self
+                .with_reader(move |c| audit::search(c, &tenant, &plan))
+                .await;
+        }
         self.with_reader(move |c| search::search(c, &tenant, &plan))
             .await
     }
 
     async fn count(&self, ctx: &TenantContext, plan: &SearchPlan) -> StoreResult<u64> {
         let (tenant, plan) = (ctx.tenant.clone(), plan.clone());
+        if is_audit_plan(&plan) {
+            return self
+                .with_reader(move |c| audit::count(c, &tenant, &plan))
+                .await;
+        }
         self.with_reader(move |c| search::count(c, &tenant, &plan))
             .await
     }
@@ -196,6 +216,14 @@ impl SearchStore for SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?
+    }
+
+    async fn append_audit(&self, ctx: &TenantContext, events: Vec<AuditAppend>) -> StoreResult<()> {
+        let pool = self.pool.clone();
+        let tenant = ctx.tenant.clone();
+        tokio::task::spawn_blocking(move || pool.with_writer(|w| audit::append(w, &tenant, events)))
+            .await
+            .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?
     }
 }
 
@@ -232,6 +260,11 @@ impl LedgerStore for SqliteStore {
 
     async fn version_rows(&self, after: i64, limit: usize) -> StoreResult<(Vec<VersionRow>, i64)> {
         self.with_reader(move |c| ledger::versions(c, after, limit))
+            .await
+    }
+
+    async fn audit_log_rows(&self, after: i64, limit: usize) -> StoreResult<Vec<AuditLogRow>> {
+        self.with_reader(move |c| audit::rows(c, after, limit))
             .await
     }
 

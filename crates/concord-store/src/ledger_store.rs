@@ -61,6 +61,14 @@ pub trait LedgerStore: Send + Sync {
     /// cursor `after` (0 for the start); returns the rows and the next cursor.
     async fn version_rows(&self, after: i64, limit: usize) -> StoreResult<(Vec<VersionRow>, i64)>;
 
+    /// Audit-log rows of every tenant with `seq > after`, in sequence
+    /// order, at most `limit` (`concord verify` re-hashes each batch).
+    async fn audit_log_rows(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<crate::audit_log::AuditLogRow>>;
+
     /// Stores a signed tree head.
     async fn save_tree_head(&self, head: &TreeHead) -> StoreResult<()>;
 

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod audit_log;
 pub mod auth;
 mod context;
 mod error;

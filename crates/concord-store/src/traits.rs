@@ -102,6 +102,16 @@ pub trait SearchStore: Send + Sync {
         ctx: &TenantContext,
         rows: Vec<(String, String, IndexRows)>,
     ) -> StoreResult<()>;
+
+    /// Appends AuditEvents to the compact audit log ([`crate::audit_log`])
+    /// in one transaction, with one ledger leaf for the whole batch. Audit
+    /// rows are never updated or deleted. `read`, `vread`, `search` and
+    /// `count` of type `AuditEvent` are served from this log.
+    async fn append_audit(
+        &self,
+        ctx: &TenantContext,
+        events: Vec<crate::audit_log::AuditAppend>,
+    ) -> StoreResult<()>;
 }
 
 /// Everything a backend provides.

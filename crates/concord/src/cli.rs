@@ -81,8 +81,19 @@ pub enum AuditBench {
     On,
     /// Drop the audit records (the baseline).
     Off,
-    /// Run both and print the overhead.
+    /// Run without authorization and audit, with audit only, and with
+    /// both; print each overhead.
     Compare,
+}
+
+/// Whether a benchmark's requests carry a bearer token checked by the guard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthBench {
+    /// No authorization server: requests are anonymous (the baseline).
+    Off,
+    /// The real authorization server and guard: every request carries an
+    /// operator token (`system/*.*`) that is validated on every request.
+    On,
 }
 
 #[derive(Debug, Subcommand)]
@@ -467,9 +478,13 @@ pub struct BenchIngestArgs {
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Audit records: on (as served), off (baseline) or compare (both).
+    /// Audit records: on (as served), off (baseline) or compare (no
+    /// authorization and audit, audit only, both).
     #[arg(long, value_enum, default_value = "on")]
     pub audit: AuditBench,
+    /// Bearer tokens checked by the authorization guard on every request.
+    #[arg(long, value_enum, default_value = "off")]
+    pub auth: AuthBench,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -486,9 +501,13 @@ pub struct BenchReadArgs {
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Audit records: on (as served), off (baseline) or compare (both).
+    /// Audit records: on (as served), off (baseline) or compare (no
+    /// authorization and audit, audit only, both).
     #[arg(long, value_enum, default_value = "on")]
     pub audit: AuditBench,
+    /// Bearer tokens checked by the authorization guard on every request.
+    #[arg(long, value_enum, default_value = "off")]
+    pub auth: AuthBench,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -19,8 +19,8 @@ pub async fn run(args: VerifyArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot read the ledger: {e}"))?;
     println!(
-        "verify: {description}: {} ledger entries, {} stored versions, {} signed tree heads",
-        report.leaves, report.versions, report.tree_heads
+        "verify: {description}: {} ledger entries, {} stored versions, {} audit events, {} signed tree heads",
+        report.leaves, report.versions, report.audit_events, report.tree_heads
     );
     for f in &report.findings {
         println!("{f}");

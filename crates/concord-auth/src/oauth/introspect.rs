@@ -15,11 +15,21 @@ use crate::token::{self, AccessClaims, TokenRejected};
 impl AuthServer {
     /// Verifies a bearer access token and checks it has not been revoked.
     pub async fn validate_claims(&self, bearer: &str) -> Result<AccessClaims, TokenRejected> {
-        let keys = self
-            .keys()
-            .await
-            .map_err(|_| TokenRejected("token keys unavailable"))?;
-        let claims = token::verify(keys, bearer)?;
+        // The signature is checked once per token (then remembered until
+        // the token expires); revocation below is checked every time.
+        let claims = match self.verified().get(bearer, timestamp::now_millis() / 1000) {
+            Some(c) => c,
+            None => {
+                let keys = self
+                    .keys()
+                    .await
+                    .map_err(|_| TokenRejected("token keys unavailable"))?;
+                let claims = token::verify(keys, bearer)?;
+                self.verified()
+                    .put(bearer, &claims, timestamp::now_millis() / 1000);
+                claims
+            }
+        };
         let now = timestamp::now_millis();
         let store_err = |_| TokenRejected("token check unavailable");
         if self
@@ -165,5 +175,49 @@ impl AuthServer {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use concord_store_sqlite::SqliteStore;
+
+    use crate::scope::ScopeSet;
+    use crate::{AuthConfig, AuthServer};
+
+    const BASE: &str = "http://127.0.0.1:1/fhir";
+
+    /// The verified-token cache skips only the signature check: a revoked
+    /// token is refused on its next use, and a token altered after a
+    /// cached verification is verified (and refused) afresh.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cached_tokens_still_see_revocation_and_tampering() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path().join("auth.db")).unwrap());
+        let auth = AuthServer::new(store, AuthConfig::default());
+        let scopes = ScopeSet::parse("system/*.rs").unwrap();
+        let token = auth
+            .service_token(BASE, "client", "app-1", &scopes, 300)
+            .await
+            .unwrap();
+        assert!(auth.validate_for(&token, BASE).await.is_ok());
+        assert_eq!(auth.verified_tokens(), 1, "verified once, remembered");
+        assert!(auth.validate_for(&token, BASE).await.is_ok(), "cache hit");
+        assert_eq!(auth.verified_tokens(), 1);
+
+        // A token differing in one character of its signature.
+        let mut chars: Vec<char> = token.chars().collect();
+        let i = chars.len() - 10;
+        chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+        let forged: String = chars.into_iter().collect();
+        assert!(auth.validate_for(&forged, BASE).await.is_err());
+        assert_eq!(auth.verified_tokens(), 1, "a refused token is not kept");
+
+        auth.revoke(&token, "app-1").await.unwrap();
+        let refused = auth.validate_for(&token, BASE).await.unwrap_err();
+        assert_eq!(refused.0, "token revoked");
+        assert_eq!(auth.introspect(&token).await["active"], false);
     }
 }

@@ -1,7 +1,8 @@
 //! The buffered audit writer. Requests hand their [`AuditRecord`] to a
 //! channel and go on; one task commits whatever has gathered as one batch —
-//! one database transaction of AuditEvent creates, each appended to the
-//! ledger and so to the Merkle log. Under load, batches grow while the
+//! one database transaction appending the AuditEvents to the compact audit
+//! log (`concord_store::audit_log`) and one ledger leaf, so one Merkle-log
+//! leaf, whose hash covers every event of the batch. Under load, batches grow while the
 //! previous one commits; when idle, each event commits at once. `flush`
 //! waits until everything sent before it is committed (used on shutdown and
 //! before AuditEvents are searched). Durability window: events accepted but
@@ -12,7 +13,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use concord_store::{Actor, PendingWrite, Precondition, Store, TenantContext, WriteKind};
+use concord_store::audit_log::AuditAppend;
+use concord_store::{Actor, Store, TenantContext};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
@@ -146,31 +148,28 @@ fn finish(record: AuditRecord, evidence: Evidence) -> Vec<AuditRecord> {
 }
 
 async fn commit(store: &Arc<dyn Store>, batch: Vec<(AuditRecord, Evidence)>) {
-    let mut by_tenant: BTreeMap<String, Vec<PendingWrite>> = BTreeMap::new();
+    let mut by_tenant: BTreeMap<String, Vec<AuditAppend>> = BTreeMap::new();
     for (record, evidence) in batch {
         for r in finish(record, evidence) {
             let id = new_id();
             by_tenant
                 .entry(r.tenant.clone())
                 .or_default()
-                .push(PendingWrite {
-                    resource_type: "AuditEvent".into(),
-                    id: id.clone(),
-                    kind: WriteKind::Create,
-                    precondition: Precondition::None,
+                .push(AuditAppend {
+                    resource: r.to_resource(&id),
                     index: r.index_rows(),
-                    resource: Some(r.to_resource(&id)),
+                    id,
                 });
         }
     }
-    for (tenant, writes) in by_tenant {
+    for (tenant, events) in by_tenant {
         let ctx = TenantContext::new(tenant, Actor::System, "audit");
-        let n = writes.len();
+        let n = events.len();
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match store.commit(&ctx, writes.clone()).await {
-                Ok(_) => break,
+            match store.append_audit(&ctx, events.clone()).await {
+                Ok(()) => break,
                 Err(e) if attempt < ATTEMPTS => {
                     tracing::warn!(error = %e, events = n, attempt, "retrying an audit batch");
                 }

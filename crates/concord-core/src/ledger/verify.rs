@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use concord_store::audit_log::{BatchHasher, BATCH_TYPE};
 use concord_store::merkle::{self, Hash};
 use concord_store::{ledger, Store, StoreResult};
 
@@ -77,6 +78,8 @@ impl fmt::Display for Finding {
 pub struct Report {
     pub leaves: usize,
     pub versions: usize,
+    /// Audit-log rows re-hashed against their batches' leaves.
+    pub audit_events: usize,
     pub tree_heads: usize,
     pub findings: Vec<Finding>,
 }
@@ -93,6 +96,67 @@ fn name(rt: &str, id: &str, version: i64) -> String {
 
 type Key = (String, String, String, i64);
 
+/// An audit batch's ledger row: tenant, first sequence number, event count,
+/// batch hash.
+type Batch = (String, String, i64, Vec<u8>);
+
+/// Every audit-log row against its batch's ledger leaf: a batch whose
+/// events no longer hash to the leaf was modified, one with fewer events
+/// lost some, one with more had some inserted; a row naming no batch leaf
+/// was inserted.
+async fn audit_batches(
+    store: &dyn Store,
+    mut batches: HashMap<i64, Batch>,
+    report: &mut Report,
+) -> StoreResult<()> {
+    let mut found: HashMap<i64, (String, BatchHasher)> = HashMap::new();
+    let mut after = 0i64;
+    loop {
+        let rows = store.audit_log_rows(after, PAGE).await?;
+        let n = rows.len();
+        for row in rows {
+            after = row.seq;
+            report.audit_events += 1;
+            match batches.get(&row.leaf_index) {
+                Some((tenant, ..)) if *tenant == row.tenant => {
+                    let (_, h) = found
+                        .entry(row.leaf_index)
+                        .or_insert_with(|| (row.tenant.clone(), BatchHasher::default()));
+                    h.add(&row.id, &row.content);
+                }
+                _ => report.findings.push(Finding::Inserted {
+                    entry: format!("AuditEvent/{} (audit row {})", row.id, row.seq),
+                }),
+            }
+        }
+        if n < PAGE {
+            break;
+        }
+    }
+    let mut leaves: Vec<i64> = batches.keys().copied().collect();
+    leaves.sort();
+    for leaf in leaves {
+        let Some((_, first, count, hash)) = batches.remove(&leaf) else {
+            continue;
+        };
+        let entry = format!("AuditEvent batch {first} of {count} event(s)");
+        match found.get(&leaf) {
+            None => report.findings.push(Finding::Deleted { entry, leaf }),
+            Some((_, h)) if h.count() < count => {
+                report.findings.push(Finding::Deleted { entry, leaf })
+            }
+            Some((_, h)) if h.count() > count => report.findings.push(Finding::Inserted {
+                entry: format!("{entry} (leaf {leaf}) now holding {}", h.count()),
+            }),
+            Some((_, h)) if h.finish().as_slice() != hash.as_slice() => {
+                report.findings.push(Finding::Modified { entry, leaf })
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// Checks the whole store against its ledger, tree and signed tree heads.
 pub async fn verify(store: &dyn Store, key: Option<&PublicKey>) -> StoreResult<Report> {
     let mut report = Report::default();
@@ -100,6 +164,7 @@ pub async fn verify(store: &dyn Store, key: Option<&PublicKey>) -> StoreResult<R
     let mut leaves: Vec<Hash> = Vec::new();
     let mut recorded: HashMap<Key, (Vec<u8>, i64, bool)> = HashMap::new();
     let mut prev: Vec<u8> = ledger::GENESIS.to_vec();
+    let mut batches: HashMap<i64, Batch> = HashMap::new();
     let mut from = 0i64;
     loop {
         let rows = store.ledger_rows(from, PAGE).await?;
@@ -129,6 +194,13 @@ pub async fn verify(store: &dyn Store, key: Option<&PublicKey>) -> StoreResult<R
             }
             prev = row.entry_hash.clone();
             leaves.push(row_leaf_hash(&row));
+            if row.resource_type == BATCH_TYPE {
+                batches.insert(
+                    row.leaf_index,
+                    (row.tenant, row.id, row.version, row.content_hash),
+                );
+                continue;
+            }
             recorded.insert(
                 (row.tenant, row.resource_type, row.id, row.version),
                 (row.content_hash, row.leaf_index, false),
@@ -165,6 +237,7 @@ pub async fn verify(store: &dyn Store, key: Option<&PublicKey>) -> StoreResult<R
             break;
         }
     }
+    audit_batches(store, batches, &mut report).await?;
     let mut lost: Vec<(i64, String)> = recorded
         .into_iter()
         .filter(|(_, (_, _, seen))| !seen)

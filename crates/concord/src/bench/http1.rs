@@ -8,11 +8,14 @@ use tokio::net::TcpStream;
 pub struct Connection {
     stream: TcpStream,
     host: String,
+    /// `Authorization: Bearer …` line sent with every request, if any.
+    authorization: String,
     buf: Vec<u8>,
 }
 
 impl Connection {
-    pub async fn open(addr: &str) -> Result<Connection, String> {
+    /// Connects to `addr`; `token`, when given, goes with every request.
+    pub async fn open(addr: &str, token: Option<&str>) -> Result<Connection, String> {
         let stream = TcpStream::connect(addr)
             .await
             .map_err(|e| format!("connect {addr}: {e}"))?;
@@ -20,6 +23,9 @@ impl Connection {
         Ok(Connection {
             stream,
             host: addr.to_string(),
+            authorization: token
+                .map(|t| format!("Authorization: Bearer {t}\r\n"))
+                .unwrap_or_default(),
             buf: Vec::with_capacity(16 * 1024),
         })
     }
@@ -27,8 +33,8 @@ impl Connection {
     /// GETs `path`; returns the status code and the body length.
     pub async fn get(&mut self, path: &str) -> Result<(u16, usize), String> {
         let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/fhir+json\r\n\r\n",
-            self.host
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/fhir+json\r\n{}\r\n",
+            self.host, self.authorization
         );
         self.stream
             .write_all(request.as_bytes())

@@ -6,17 +6,21 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::Value;
 
+use super::audit_modes::Setup;
 use super::server::BenchServer;
 use super::stats::{ms, peak_rss_mib, percentile};
 use crate::cli::BenchIngestArgs;
 use crate::import::collect_files;
 
 pub async fn run(args: BenchIngestArgs) -> Result<(), String> {
-    super::audit_modes::run(args.audit, "resources/s", |audited| once(&args, audited)).await
+    super::audit_modes::run(args.audit, args.auth, "resources/s", |setup| {
+        once(&args, setup)
+    })
+    .await
 }
 
 /// One measurement; returns resources/s.
-async fn once(args: &BenchIngestArgs, audited: bool) -> Result<f64, String> {
+async fn once(args: &BenchIngestArgs, setup: Setup) -> Result<f64, String> {
     let mut files = collect_files(&args.path)?;
     files.retain(|f| f.extension().and_then(|e| e.to_str()) == Some("json"));
     if let Some(limit) = args.limit {
@@ -26,12 +30,11 @@ async fn once(args: &BenchIngestArgs, audited: bool) -> Result<f64, String> {
         return Err(format!("no .json Bundles under {}", args.path.display()));
     }
     let server =
-        BenchServer::start_audited(args.database_url.as_deref(), args.search_index, audited)
-            .await?;
+        BenchServer::start_in(args.database_url.as_deref(), args.search_index, setup).await?;
     let client = reqwest::Client::new();
     let url = format!("{}/", server.base);
     println!(
-        "bench ingest: {} bundle(s), {} in flight, storage {}, index {}, audit {}",
+        "bench ingest: {} bundle(s), {} in flight, storage {}, index {}, {}",
         files.len(),
         args.concurrency,
         server.backend,
@@ -40,22 +43,28 @@ async fn once(args: &BenchIngestArgs, audited: bool) -> Result<f64, String> {
         } else {
             "identifiers"
         },
-        if audited { "on" } else { "off (baseline)" }
+        setup.describe()
     );
+    let token = server.token.clone();
     let started = Instant::now();
     let mut results = futures::stream::iter(files.iter())
         .map(|path| {
             let client = client.clone();
             let url = url.clone();
+            let token = token.clone();
             async move {
                 let body = tokio::fs::read(path)
                     .await
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 let t0 = Instant::now();
-                let response = client
+                let mut request = client
                     .post(&url)
                     .header("content-type", "application/fhir+json")
-                    .body(body)
+                    .body(body);
+                if let Some(t) = &token {
+                    request = request.bearer_auth(t);
+                }
+                let response = request
                     .send()
                     .await
                     .map_err(|e| format!("{}: {e}", path.display()))?;

@@ -6,33 +6,34 @@ use std::time::{Duration, Instant};
 use concord_store::{Actor, TenantContext};
 use serde_json::json;
 
+use super::audit_modes::Setup;
 use super::http1;
 use super::server::BenchServer;
 use super::stats::{ms, peak_rss_mib, percentile};
 use crate::cli::BenchReadArgs;
 
 pub async fn run(args: BenchReadArgs) -> Result<(), String> {
-    super::audit_modes::run(args.audit, "reads/s", |audited| once(&args, audited)).await
+    super::audit_modes::run(args.audit, args.auth, "reads/s", |setup| once(&args, setup)).await
 }
 
 /// One measurement; returns reads/s.
-async fn once(args: &BenchReadArgs, audited: bool) -> Result<f64, String> {
-    let server = BenchServer::start_audited(args.database_url.as_deref(), false, audited).await?;
+async fn once(args: &BenchReadArgs, setup: Setup) -> Result<f64, String> {
+    let server = BenchServer::start_in(args.database_url.as_deref(), false, setup).await?;
     let count = args.resources.max(1);
     let ids = seed(&server, count).await?;
     println!(
-        "bench read: {count} Patients, {} connection(s), {} s, storage {}, audit {}",
+        "bench read: {count} Patients, {} connection(s), {} s, storage {}, {}",
         args.connections,
         args.seconds,
         server.backend,
-        if audited { "on" } else { "off (baseline)" }
+        setup.describe()
     );
     let deadline = Instant::now() + Duration::from_secs(args.seconds.max(1));
     let mut workers = Vec::new();
     let addr = server.base.trim_start_matches("http://").to_string();
     for w in 0..args.connections.max(1) {
         // One real keep-alive connection per worker.
-        let mut conn = http1::Connection::open(&addr).await?;
+        let mut conn = http1::Connection::open(&addr, server.token.as_deref()).await?;
         let paths: Vec<String> = ids.iter().map(|id| format!("/Patient/{id}")).collect();
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(100_000);

@@ -210,7 +210,7 @@ async fn measure(
     let deadline = Instant::now() + Duration::from_secs(seconds.max(1));
     let mut workers = Vec::new();
     for w in 0..connections.max(1) {
-        let mut conn = http1::Connection::open(addr).await?;
+        let mut conn = http1::Connection::open(addr, None).await?;
         let paths = paths.to_vec();
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();

@@ -2,10 +2,13 @@
 
 use std::sync::Arc;
 
-use concord_api::{router, ApiConfig, AppState};
+use concord_api::{router, ApiConfig, AppState, AuthMode};
+use concord_auth::{AuthConfig, AuthServer};
 use concord_core::audit::AuditWriter;
 use concord_core::{Engine, IndexPolicy};
-use concord_store::Store;
+use concord_store::{AuthStore, Store};
+
+use super::audit_modes::Setup;
 use concord_store_postgres::PostgresStore;
 use concord_store_sqlite::SqliteStore;
 
@@ -16,6 +19,8 @@ pub struct BenchServer {
     pub tenant: String,
     /// The audit writer (flushed before figures are final).
     pub audit: AuditWriter,
+    /// With authorization on: the operator token every request carries.
+    pub token: Option<String>,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
 }
@@ -25,17 +30,19 @@ impl BenchServer {
         database_url: Option<&str>,
         full_index: bool,
     ) -> Result<BenchServer, String> {
-        BenchServer::open(database_url, None, full_index, true, true).await
+        BenchServer::open(database_url, None, full_index, true, Setup::AUDIT_ONLY).await
     }
 
-    /// Like [`BenchServer::start`]; `audited = false` drops the audit
-    /// records instead of writing them (the baseline of `--audit compare`).
-    pub async fn start_audited(
+    /// Like [`BenchServer::start`], in `setup`: audit off drops the audit
+    /// records instead of writing them (the baseline of `--audit compare`);
+    /// authorization on serves the real authorization server and guard
+    /// and mints an operator token ([`BenchServer::token`]).
+    pub async fn start_in(
         database_url: Option<&str>,
         full_index: bool,
-        audited: bool,
+        setup: Setup,
     ) -> Result<BenchServer, String> {
-        BenchServer::open(database_url, None, full_index, true, audited).await
+        BenchServer::open(database_url, None, full_index, true, setup).await
     }
 
     /// A server on a kept SQLite directory (or PostgreSQL), every search
@@ -44,7 +51,7 @@ impl BenchServer {
         database_url: Option<&str>,
         data_dir: Option<&std::path::Path>,
     ) -> Result<BenchServer, String> {
-        BenchServer::open(database_url, data_dir, true, false, true).await
+        BenchServer::open(database_url, data_dir, true, false, Setup::AUDIT_ONLY).await
     }
 
     async fn open(
@@ -52,7 +59,7 @@ impl BenchServer {
         data_dir: Option<&std::path::Path>,
         full_index: bool,
         own_tenant: bool,
-        audited: bool,
+        setup: Setup,
     ) -> Result<BenchServer, String> {
         let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
         let db_dir = match data_dir {
@@ -62,38 +69,41 @@ impl BenchServer {
             }
             None => dir.path().to_path_buf(),
         };
-        let (store, backend): (Arc<dyn Store>, String) = match database_url {
-            Some(url) => (
-                Arc::new(
-                    PostgresStore::connect(url)
-                        .await
-                        .map_err(|e| e.to_string())?,
-                ),
-                "PostgreSQL".into(),
-            ),
-            None => {
-                // CONCORD_DB_KEY set: the database is encrypted (SQLCipher).
-                let key = crate::storage::db_key(&Default::default())?;
-                let encrypted = if key.is_some() { ", encrypted" } else { "" };
-                (
-                    Arc::new(
+        let (store, auth_store, backend): (Arc<dyn Store>, Arc<dyn AuthStore>, String) =
+            match database_url {
+                Some(url) => {
+                    let pg = Arc::new(
+                        PostgresStore::connect(url)
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    );
+                    (pg.clone(), pg, "PostgreSQL".into())
+                }
+                None => {
+                    // CONCORD_DB_KEY set: the database is encrypted (SQLCipher).
+                    let key = crate::storage::db_key(&Default::default())?;
+                    let encrypted = if key.is_some() { ", encrypted" } else { "" };
+                    let sqlite = Arc::new(
                         SqliteStore::open_with_key(db_dir.join("concord.db"), key)
                             .map_err(|e| e.to_string())?,
-                    ),
-                    if data_dir.is_some() {
-                        format!("SQLite ({}{encrypted})", db_dir.display())
-                    } else {
-                        format!("SQLite (temporary file{encrypted})")
-                    },
-                )
-            }
-        };
+                    );
+                    (
+                        sqlite.clone(),
+                        sqlite,
+                        if data_dir.is_some() {
+                            format!("SQLite ({}{encrypted})", db_dir.display())
+                        } else {
+                            format!("SQLite (temporary file{encrypted})")
+                        },
+                    )
+                }
+            };
         let policy = if full_index {
             IndexPolicy::AllSearchParameters
         } else {
             IndexPolicy::Identifiers
         };
-        let audit = if audited {
+        let audit = if setup.audit {
             AuditWriter::spawn(store.clone())
         } else {
             AuditWriter::discard_for_benchmark()
@@ -108,6 +118,18 @@ impl BenchServer {
             config.tenant = format!("bench-{}", std::process::id());
         }
         let tenant = config.tenant.clone();
+        let auth = setup.auth.then(|| {
+            AuthServer::new(
+                auth_store,
+                AuthConfig {
+                    tenant: tenant.clone(),
+                    ..AuthConfig::default()
+                },
+            )
+        });
+        if let Some(a) = &auth {
+            config.auth = AuthMode::Required(a.clone());
+        }
         let app = router(AppState {
             engine: engine.clone(),
             config,
@@ -122,8 +144,18 @@ impl BenchServer {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
+        let base = format!("http://{addr}");
+        let token = match &auth {
+            Some(a) => Some(
+                a.operator_token(&base, "bench", "system/*.*")
+                    .await
+                    .map_err(|e| format!("operator token: {e}"))?,
+            ),
+            None => None,
+        };
         Ok(BenchServer {
-            base: format!("http://{addr}"),
+            base,
+            token,
             engine,
             backend,
             tenant,

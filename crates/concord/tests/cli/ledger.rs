@@ -250,6 +250,20 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
              UPDATE ledger SET leaf_index = {id} WHERE type = 'Patient' AND id = 'pc';"
         ))
         .await;
+    // The audit log: change the first event, delete the last one (of
+    // another batch), and slip in one that no batch recorded.
+    target
+        .tamper(
+            "UPDATE audit_log SET content = content || ' '
+               WHERE seq = (SELECT MIN(seq) FROM audit_log);
+             DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)
+               AND leaf_index <> (SELECT leaf_index FROM audit_log
+                 WHERE seq = (SELECT MIN(seq) FROM audit_log));
+             INSERT INTO audit_log (tenant, id, stored_at, leaf_index, idx, content)
+               VALUES ('default', 'forged', 0, 999999, '{}',
+                 '{\"resourceType\":\"AuditEvent\",\"id\":\"forged\"}');",
+        )
+        .await;
     let tampered = target.verify();
     let out = text(&tampered);
     assert!(
@@ -263,6 +277,9 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
         "REORDERED Patient/pc/1",
         "REORDERED Patient/pd/1",
         "ROOT MISMATCH",
+        "MODIFIED AuditEvent batch",
+        "DELETED AuditEvent batch",
+        "INSERTED AuditEvent/forged",
     ] {
         assert!(
             out.contains(expected),

@@ -73,19 +73,19 @@ impl Json {
         self.comma = true;
     }
 
-    /// An object key (a literal: written unescaped).
-    pub fn key(&mut self, key: &str) {
+    /// An object key, given already quoted with its colon (`"\"k\":"`,
+    /// as `jw!` writes it).
+    pub fn key(&mut self, quoted: &str) {
         self.sep();
-        self.buf.push('"');
-        self.buf.push_str(key);
-        self.buf.push_str("\":");
+        self.buf.push_str(quoted);
         self.comma = false;
     }
 
-    /// `"key": value`, or nothing when the value is absent (`None`).
-    pub fn field<T: ToJson + ?Sized>(&mut self, key: &str, value: &T) {
+    /// A quoted `"key":` and its value, or nothing when the value is absent
+    /// (`None`).
+    pub fn field<T: ToJson + ?Sized>(&mut self, quoted: &str, value: &T) {
         if !value.absent() {
-            self.key(key);
+            self.key(quoted);
             value.write(self);
         }
     }
@@ -100,6 +100,13 @@ impl Json {
     pub fn string(&mut self, s: &str) {
         self.sep();
         self.buf.push('"');
+        if !needs_escape(s.as_bytes()) {
+            // Most strings (codes, systems, names, dates): copied whole.
+            self.buf.push_str(s);
+            self.buf.push('"');
+            self.comma = true;
+            return;
+        }
         let bytes = s.as_bytes();
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
@@ -129,6 +136,38 @@ impl Json {
         self.buf.push('"');
         self.comma = true;
     }
+}
+
+/// Whether JSON needs any byte of `s` escaped (`"`, `\\` or a control
+/// character), checked eight bytes at a time.
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether a byte of `x` is zero (the classic bit trick; exact).
+    fn has_zero(x: u64) -> bool {
+        (x.wrapping_sub(ONES) & !x & HIGH) != 0
+    }
+    // Whether a byte of `x` is below 0x20 (exact for bytes below 0x80;
+    // bytes of 0x80 and up never need escaping and never set it).
+    fn has_control(x: u64) -> bool {
+        (x.wrapping_sub(ONES * 0x20) & !x & HIGH) != 0
+    }
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        let x = u64::from_le_bytes(word);
+        if has_control(x)
+            || has_zero(x ^ (ONES * u64::from(b'"')))
+            || has_zero(x ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// A value the writer can print. `absent` values (`None`) make `field`
@@ -267,12 +306,12 @@ macro_rules! jw {
     // Object members.
     (@obj $w:ident; ) => {};
     (@obj $w:ident; $k:literal : { $($v:tt)* } $(, $($rest:tt)*)?) => {
-        $w.key($k);
+        $w.key(concat!("\"", $k, "\":"));
         $crate::json::jw!($w, { $($v)* });
         $crate::json::jw!(@obj $w; $($($rest)*)?);
     };
     (@obj $w:ident; $k:literal : [ $($v:tt)* ] $(, $($rest:tt)*)?) => {
-        $w.key($k);
+        $w.key(concat!("\"", $k, "\":"));
         $crate::json::jw!($w, [ $($v)* ]);
         $crate::json::jw!(@obj $w; $($($rest)*)?);
     };
@@ -281,11 +320,11 @@ macro_rules! jw {
     };
     // An expression value: collect tokens up to the next comma.
     (@field $w:ident; $k:literal; ($($e:tt)+); , $($rest:tt)*) => {
-        $w.field($k, &($($e)+));
+        $w.field(concat!("\"", $k, "\":"), &($($e)+));
         $crate::json::jw!(@obj $w; $($rest)*);
     };
     (@field $w:ident; $k:literal; ($($e:tt)+); ) => {
-        $w.field($k, &($($e)+));
+        $w.field(concat!("\"", $k, "\":"), &($($e)+));
     };
     (@field $w:ident; $k:literal; ($($e:tt)*); $t:tt $($rest:tt)*) => {
         $crate::json::jw!(@field $w; $k; ($($e)* $t); $($rest)*);
@@ -321,6 +360,21 @@ pub(crate) use jw;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_every_byte_that_needs_escaping() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut s = vec![b'a'; len];
+                    s[at] = b;
+                    let expected = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(needs_escape(&s), expected, "byte {b} at {at} of {len}");
+                }
+            }
+        }
+        assert!(!needs_escape("Zoë Müller/ß".as_bytes()));
+    }
 
     #[test]
     fn writes_what_serde_json_writes() {

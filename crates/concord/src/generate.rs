@@ -161,11 +161,51 @@ impl Sink<'_> {
     }
 }
 
-/// What a worker hands the writer: a patient's Bundle text, or the record
-/// whose resources go to the NDJSON files.
-enum Made {
-    Bundle(Vec<u8>),
-    Record(PatientRecord),
+/// What a worker hands the writer: a patient's NDJSON lines grouped by
+/// resource type (in record order within each type), so the writer makes a
+/// few large writes per patient.
+fn ndjson_by_kind(record: &PatientRecord) -> Vec<(&'static str, Vec<u8>)> {
+    let mut out: Vec<(&'static str, Vec<u8>)> = Vec::with_capacity(16);
+    for r in record.resources() {
+        let slot = match out.iter().position(|(k, _)| *k == r.kind) {
+            Some(slot) => slot,
+            None => {
+                out.push((r.kind, Vec::with_capacity(r.json.len() * 16)));
+                out.len() - 1
+            }
+        };
+        out[slot].1.extend_from_slice(r.json.as_bytes());
+        out[slot].1.push(b'\n');
+    }
+    out
+}
+
+std::thread_local! {
+    /// Each worker's Bundle buffer, reused from patient to patient.
+    static BUNDLE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The length of `record`'s transaction Bundle text, made in this thread's
+/// reused buffer (for `concord bench generate`).
+pub fn bundle_len(record: &PatientRecord) -> usize {
+    BUNDLE.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        record.write_bundle(&mut buf);
+        buf.len()
+    })
+}
+
+/// Writes patient `i`'s transaction Bundle to its own file (workers write
+/// bundle files themselves: each file depends only on its patient).
+fn write_bundle_file(dir: &Path, i: u64, record: &PatientRecord) -> Result<usize, String> {
+    BUNDLE.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        record.write_bundle(&mut buf);
+        write_file(&dir.join(format!("patient-{i:06}.json")), &buf)?;
+        Ok(buf.len())
+    })
 }
 
 /// Writes the directory and patients `0..patients` to `out` in `format`,
@@ -187,39 +227,47 @@ pub fn write_population(
     };
     let mut written = Written::default();
     sink.directory(&g.directory_bundle(), &mut written)?;
-    let bundles = matches!(format, GenerateFormat::Bundles);
-    in_order(
-        0..patients,
-        threads,
-        |i| {
-            let record = g.patient_record(i);
-            if bundles {
-                let mut text = Vec::with_capacity(record.text_len() + 16 * 1024);
-                record.write_bundle(&mut text);
-                (record.len(), Made::Bundle(text))
-            } else {
-                (record.len(), Made::Record(record))
-            }
-        },
-        |i, (resources, made)| {
-            written.resources += resources;
-            match (&mut sink, made) {
-                (Sink::Bundles(dir), Made::Bundle(text)) => {
-                    written.bytes += text.len();
-                    write_file(&dir.join(format!("patient-{i:06}.json")), &text)
-                }
-                (Sink::Ndjson { dir, files }, Made::Record(record)) => {
-                    for r in record.resources() {
-                        written.bytes += r.json.len() + 1;
-                        Sink::ndjson_file(dir, files, r.kind)?;
-                        Sink::write(files, r.kind, r.json.as_bytes())?;
+    match &mut sink {
+        Sink::Bundles(dir) => {
+            let dir: &Path = dir;
+            in_order(
+                0..patients,
+                threads,
+                |i| {
+                    let record = g.patient_record(i);
+                    write_bundle_file(dir, i, &record).map(|bytes| (record.len(), bytes))
+                },
+                |_, made| {
+                    let (resources, bytes) = made?;
+                    written.resources += resources;
+                    written.bytes += bytes;
+                    Ok(())
+                },
+            )?;
+        }
+        Sink::Ndjson { dir, files } => {
+            in_order(
+                0..patients,
+                threads,
+                |i| {
+                    let record = g.patient_record(i);
+                    (record.len(), ndjson_by_kind(&record))
+                },
+                |_, (resources, lines)| {
+                    written.resources += resources;
+                    for (kind, text) in lines {
+                        written.bytes += text.len();
+                        Sink::ndjson_file(dir, files, kind)?;
+                        if let Some(w) = files.get_mut(kind) {
+                            w.write_all(&text)
+                                .map_err(|e| format!("cannot write {kind}.ndjson: {e}"))?;
+                        }
                     }
                     Ok(())
-                }
-                _ => Ok(()),
-            }
-        },
-    )?;
+                },
+            )?;
+        }
+    }
     sink.finish()?;
     Ok(written)
 }

@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use crate::cli::{BenchGenerateArgs, GenerateFormat};
-use crate::generate::{generator, in_order, threads, write_population};
+use crate::generate::{bundle_len, generator, in_order, threads, write_population};
 
 pub fn run(args: BenchGenerateArgs) -> Result<(), String> {
     let g = generator(1, Some("2026-01-01".into()))?;
@@ -35,9 +35,7 @@ pub fn run(args: BenchGenerateArgs) -> Result<(), String> {
                         |i| {
                             let record = g.patient_record(i);
                             let size = if bundles {
-                                let mut text = Vec::with_capacity(record.text_len() + 16 * 1024);
-                                record.write_bundle(&mut text);
-                                text.len()
+                                bundle_len(&record)
                             } else {
                                 record.text_len()
                             };

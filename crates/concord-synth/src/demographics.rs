@@ -3,9 +3,9 @@
 //! & Ethnicity Code Set), preferred language, address, phone, email and an
 //! MRN per organization that has seen the patient.
 
-use serde_json::{json, Value};
-
-use crate::fhir::{coding, concept, SNOMED};
+use crate::fhir::{coding, concept, Ref, SNOMED};
+use crate::json::jw;
+use crate::json::{Json, With};
 use crate::rng::Rng;
 use crate::tables::tables;
 
@@ -102,14 +102,19 @@ impl Person {
     }
 }
 
-/// The Patient resource's demographic elements.
+/// The Patient resource: its demographic elements, then the managing
+/// organization and the general practitioner.
+#[allow(clippy::too_many_arguments)]
 pub fn patient_resource(
+    w: &mut Json,
     rng: &mut Rng,
     id: &str,
     index: u64,
     person: &Person,
     mrns: &[(String, String)],
-) -> Value {
+    managing_organization: &Ref,
+    general_practitioner: &Ref,
+) {
     let (town, zip) = *rng.pick(TOWNS);
     let street = *rng.pick(STREETS);
     let race = RACES[rng.weighted(&RACES.iter().map(|r| r.2).collect::<Vec<_>>())];
@@ -143,18 +148,19 @@ pub fn patient_resource(
         c if c == IDENTITY_FEMALE.0 => "female",
         _ => "male",
     };
-    let identifiers: Vec<Value> = mrns
-        .iter()
-        .map(|(system, value)| {
-            json!({
+    let identifiers = With(|w: &mut Json| {
+        w.begin_array();
+        for (system, value) in mrns {
+            jw!(w, {
                 "use": "usual",
                 "type": {"coding": [coding("http://terminology.hl7.org/CodeSystem/v2-0203", "MR", "Medical record number")], "text": "MRN"},
                 "system": system,
                 "value": value
-            })
-        })
-        .collect();
-    json!({
+            });
+        }
+        w.end_array();
+    });
+    jw!(w, {
         "resourceType": "Patient",
         "id": id,
         "meta": {"profile": [format!("{US_CORE}/us-core-patient")]},
@@ -180,6 +186,8 @@ pub fn patient_resource(
         "gender": gender,
         "birthDate": crate::date::date(person.birth_day),
         "address": [{"use": "home", "line": [format!("{} {street}", rng.range(1, 999))], "city": town, "state": "MA", "postalCode": zip, "country": "US"}],
-        "communication": [{"language": concept("urn:ietf:bcp:47", lang.0, lang.1), "preferred": true}]
-    })
+        "communication": [{"language": concept("urn:ietf:bcp:47", lang.0, lang.1), "preferred": true}],
+        "managingOrganization": managing_organization,
+        "generalPractitioner": [general_practitioner]
+    });
 }

@@ -1,7 +1,9 @@
 //! Small builders for the FHIR datatypes the generator writes often.
 
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+
+use crate::json::{Json, ToJson};
 
 pub const SNOMED: &str = "http://snomed.info/sct";
 pub const LOINC: &str = "http://loinc.org";
@@ -33,12 +35,6 @@ pub struct Ref {
     reference: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     display: Option<String>,
-}
-
-impl Ref {
-    pub fn value(&self) -> Value {
-        json!(self)
-    }
 }
 
 /// A UCUM Quantity.
@@ -109,6 +105,33 @@ pub fn transaction(entries: Vec<Value>) -> Value {
     bundle.insert("type".into(), Value::String("transaction".into()));
     bundle.insert("entry".into(), Value::Array(entries));
     Value::Object(bundle)
+}
+
+// The same objects as text (the patient records' hot path), with the keys
+// in the order the `Serialize` derives above print them.
+
+impl ToJson for Coding<'_> {
+    fn write(&self, w: &mut Json) {
+        crate::json::jw!(w, {"system": self.system, "code": self.code, "display": self.display});
+    }
+}
+
+impl ToJson for Concept<'_> {
+    fn write(&self, w: &mut Json) {
+        crate::json::jw!(w, {"coding": self.coding, "text": self.text});
+    }
+}
+
+impl ToJson for Ref {
+    fn write(&self, w: &mut Json) {
+        crate::json::jw!(w, {"reference": self.reference, "display": self.display});
+    }
+}
+
+impl ToJson for Quantity<'_> {
+    fn write(&self, w: &mut Json) {
+        crate::json::jw!(w, {"value": self.value, "unit": self.unit, "system": self.system, "code": self.code});
+    }
 }
 
 /// Rounds to `places` decimals (for values a device would display).

@@ -2,9 +2,9 @@
 //! `data/labs.tsv`, NLM MedlinePlus) and interpretation flags, including
 //! critical ones (Kost 1990 limits, see the table's header).
 
-use serde_json::{json, Value};
-
-use crate::fhir::{coding, concept, quantity, round, Ref, LOINC};
+use crate::fhir::{coding, concept, quantity, round, Quantity, Ref, LOINC};
+use crate::json::jw;
+use crate::json::{Json, With};
 use crate::rng::Rng;
 use crate::tables::{range_source_url, Lab, Sex};
 
@@ -117,12 +117,10 @@ pub fn draw_value(rng: &mut Rng, lab: &Lab, state: LabState, acute: bool) -> f64
     round(v, p)
 }
 
-fn range_quantity(value: f64, lab: &Lab) -> Value {
-    json!(quantity(value, lab.unit))
-}
-
 /// A laboratory Observation (US Core laboratory result profile).
+#[allow(clippy::too_many_arguments)]
 pub fn lab_observation(
+    w: &mut Json,
     id: &str,
     lab: &Lab,
     value: f64,
@@ -130,27 +128,14 @@ pub fn lab_observation(
     encounter: &Ref,
     performer: &Ref,
     when: &str,
-) -> Value {
+) {
     let f = flag(lab, value);
     let (code, display) = f.code();
-    let mut range = serde_json::Map::new();
-    if let Some(low) = lab.low {
-        range.insert("low".into(), range_quantity(low, lab));
-    }
-    if let Some(high) = lab.high {
-        range.insert("high".into(), range_quantity(high, lab));
-    }
-    if lab.sex != Sex::Any {
-        let (c, d) = if lab.sex == Sex::Male {
-            ("male", "Male")
-        } else {
-            ("female", "Female")
-        };
-        range.insert(
-            "appliesTo".into(),
-            json!([concept("http://hl7.org/fhir/administrative-gender", c, d)]),
-        );
-    }
+    let applies_to = match lab.sex {
+        Sex::Any => None,
+        Sex::Male => Some(("male", "Male")),
+        Sex::Female => Some(("female", "Female")),
+    };
     let bounds = match (lab.low, lab.high) {
         (Some(l), Some(h)) => format!("{l}-{h} {}", lab.unit),
         (Some(l), None) => format!("{l} {} or higher", lab.unit),
@@ -158,14 +143,7 @@ pub fn lab_observation(
         (None, Some(h)) => format!("up to {h} {}", lab.unit),
         (None, None) => String::new(),
     };
-    range.insert(
-        "text".into(),
-        json!(format!(
-            "{bounds} (NLM MedlinePlus, {})",
-            range_source_url(lab.normal_source)
-        )),
-    );
-    json!({
+    jw!(w, {
         "resourceType": "Observation",
         "id": id,
         "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab"]},
@@ -179,8 +157,13 @@ pub fn lab_observation(
         "performer": [performer],
         "valueQuantity": quantity(value, lab.unit),
         "interpretation": [{"coding": [coding(INTERPRETATION, code, display)], "text": display}],
-        "referenceRange": [Value::Object(range)]
-    })
+        "referenceRange": [{
+            "low": lab.low.map(|low| quantity(low, lab.unit)),
+            "high": lab.high.map(|high| quantity(high, lab.unit)),
+            "appliesTo": applies_to.map(|(c, d)| [concept("http://hl7.org/fhir/administrative-gender", c, d)]),
+            "text": format!("{bounds} (NLM MedlinePlus, {})", range_source_url(lab.normal_source))
+        }]
+    });
 }
 
 /// The vital signs taken at a visit.
@@ -195,93 +178,116 @@ pub struct Vitals {
     pub oxygen: f64,
 }
 
-/// One vital-sign Observation (FHIR R4 vital signs profile; LOINC codes and
-/// UCUM units as that profile requires).
-fn vital(
-    id: String,
-    profile: &str,
-    loinc: &str,
-    display: &str,
-    subject: &Ref,
-    encounter: &Ref,
-    when: &str,
-) -> Value {
-    json!({
-        "resourceType": "Observation",
-        "id": id,
-        "meta": {"profile": [format!("http://hl7.org/fhir/StructureDefinition/{profile}")]},
-        "status": "final",
-        "category": [{"coding": [coding(CATEGORY, "vital-signs", "Vital Signs")], "text": "Vital Signs"}],
-        "code": concept(LOINC, loinc, display),
-        "subject": subject,
-        "encounter": encounter,
-        "effectiveDateTime": when
-    })
+/// One vital sign: its FHIR vital signs profile, LOINC code and value
+/// (UCUM units, as that profile requires).
+pub struct VitalSign {
+    profile: &'static str,
+    loinc: &'static str,
+    display: &'static str,
+    value: VitalValue,
 }
 
-/// The Observations of a set of vitals; `full` adds height, BMI,
-/// temperature, respiratory rate and oxygen saturation.
-pub fn vital_observations(
-    mut next_id: impl FnMut() -> String,
-    v: &Vitals,
-    full: bool,
-    subject: &Ref,
-    encounter: &Ref,
-    when: &str,
-) -> Vec<Value> {
-    let mut out = Vec::with_capacity(8);
-    let mut bp = vital(
-        next_id(),
-        "bp",
-        "85354-9",
-        "Blood pressure panel with all children optional",
-        subject,
-        encounter,
-        when,
-    );
-    bp["component"] = json!([
-        {"code": concept(LOINC, "8480-6", "Systolic blood pressure"), "valueQuantity": quantity(v.systolic, "mm[Hg]")},
-        {"code": concept(LOINC, "8462-4", "Diastolic blood pressure"), "valueQuantity": quantity(v.diastolic, "mm[Hg]")}
-    ]);
-    out.push(bp);
-    let mut simple = |profile: &str, loinc: &str, display: &str, value: f64, unit: &str| {
-        let mut o = vital(next_id(), profile, loinc, display, subject, encounter, when);
-        o["valueQuantity"] = json!(quantity(value, unit));
-        out.push(o);
+enum VitalValue {
+    /// Blood pressure: systolic and diastolic components.
+    Pressure(f64, f64),
+    Quantity(Quantity<'static>),
+}
+
+/// The vital signs of a visit, in the order they are written; `full` adds
+/// height, BMI, temperature, respiratory rate and oxygen saturation.
+pub fn vital_signs(v: &Vitals, full: bool) -> Vec<VitalSign> {
+    let sign = |profile: &'static str,
+                loinc: &'static str,
+                display: &'static str,
+                value: f64,
+                unit: &'static str| VitalSign {
+        profile,
+        loinc,
+        display,
+        value: VitalValue::Quantity(quantity(value, unit)),
     };
-    simple("heartrate", "8867-4", "Heart rate", v.heart_rate, "/min");
-    simple("bodyweight", "29463-7", "Body weight", v.weight, "kg");
+    let mut out = Vec::with_capacity(8);
+    out.push(VitalSign {
+        profile: "bp",
+        loinc: "85354-9",
+        display: "Blood pressure panel with all children optional",
+        value: VitalValue::Pressure(v.systolic, v.diastolic),
+    });
+    out.push(sign(
+        "heartrate",
+        "8867-4",
+        "Heart rate",
+        v.heart_rate,
+        "/min",
+    ));
+    out.push(sign("bodyweight", "29463-7", "Body weight", v.weight, "kg"));
     if full {
-        simple("bodyheight", "8302-2", "Body height", v.height, "cm");
+        out.push(sign("bodyheight", "8302-2", "Body height", v.height, "cm"));
         let bmi = round(v.weight / (v.height / 100.0).powi(2), 1);
-        simple(
+        out.push(sign(
             "bmi",
             "39156-5",
             "Body mass index (BMI) [Ratio]",
             bmi,
             "kg/m2",
-        );
-        simple(
+        ));
+        out.push(sign(
             "bodytemp",
             "8310-5",
             "Body temperature",
             v.temperature,
             "Cel",
-        );
-        simple(
+        ));
+        out.push(sign(
             "resprate",
             "9279-1",
             "Respiratory rate",
             v.respiratory_rate,
             "/min",
-        );
-        simple(
+        ));
+        out.push(sign(
             "oxygensat",
             "2708-6",
             "Oxygen saturation in Arterial blood",
             v.oxygen,
             "%",
-        );
+        ));
     }
     out
+}
+
+/// One vital-sign Observation (FHIR R4 vital signs profile).
+pub fn vital_observation(
+    w: &mut Json,
+    id: &str,
+    sign: &VitalSign,
+    subject: &Ref,
+    encounter: &Ref,
+    when: &str,
+) {
+    let (components, value) = match sign.value {
+        VitalValue::Pressure(systolic, diastolic) => (
+            Some(With(move |w: &mut Json| {
+                jw!(w, [
+                    {"code": concept(LOINC, "8480-6", "Systolic blood pressure"), "valueQuantity": quantity(systolic, "mm[Hg]")},
+                    {"code": concept(LOINC, "8462-4", "Diastolic blood pressure"), "valueQuantity": quantity(diastolic, "mm[Hg]")}
+                ])
+            })),
+            None,
+        ),
+        VitalValue::Quantity(q) => (None, Some(q)),
+    };
+    jw!(w, {
+        "resourceType": "Observation",
+        "id": id,
+        "meta": {"profile": [format!("http://hl7.org/fhir/StructureDefinition/{}", sign.profile)]},
+        "status": "final",
+        "category": [{"coding": [coding(CATEGORY, "vital-signs", "Vital Signs")], "text": "Vital Signs"}],
+        "code": concept(LOINC, sign.loinc, sign.display),
+        "subject": subject,
+        "encounter": encounter,
+        "effectiveDateTime": when,
+        "component": components,
+        "valueQuantity": value
+    });
 }

@@ -4,11 +4,14 @@
 //! reference date give byte-identical output; patient `i` does not depend on
 //! how many patients are generated. See `README.md` and `docs/demo.md`.
 #![forbid(unsafe_code)]
+// `jw!` (json.rs) munches a resource's tokens one at a time.
+#![recursion_limit = "1024"]
 
 mod date;
 mod demographics;
 mod directory;
 mod fhir;
+mod json;
 mod labs;
 mod record;
 mod rng;
@@ -65,9 +68,93 @@ impl Generator {
         format!("{}-{index}", self.directory.prefix)
     }
 
-    /// Patient `index`'s record as a transaction Bundle (PUT at fixed ids).
-    pub fn patient_bundle(&self, index: u64) -> Value {
+    /// Patient `index`'s record as JSON text (the fast path: what
+    /// `concord generate` writes).
+    pub fn patient_record(&self, index: u64) -> PatientRecord {
         record::Record::new(&self.directory, self.seed, index, self.today).build()
+    }
+
+    /// Patient `index`'s record as a transaction Bundle (PUT at fixed ids),
+    /// parsed from [`PatientRecord::write_bundle`]'s text.
+    pub fn patient_bundle(&self, index: u64) -> Value {
+        self.patient_record(index).bundle()
+    }
+}
+
+/// Where one resource is in a [`PatientRecord`]'s text.
+struct Span {
+    kind: &'static str,
+    id: String,
+    range: std::ops::Range<usize>,
+}
+
+/// One patient's resources as compact JSON text, in the order a
+/// transaction Bundle lists them.
+pub struct PatientRecord {
+    text: String,
+    spans: Vec<Span>,
+}
+
+/// One resource of a [`PatientRecord`].
+pub struct Resource<'a> {
+    /// The resource type (`Patient`, `Observation`, ...).
+    pub kind: &'static str,
+    pub id: &'a str,
+    /// The resource as compact JSON (one line).
+    pub json: &'a str,
+}
+
+impl PatientRecord {
+    /// How many resources the record has.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The length of the resources' JSON text, all together.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    pub fn resources(&self) -> impl Iterator<Item = Resource<'_>> {
+        self.spans.iter().map(|s| Resource {
+            kind: s.kind,
+            id: &s.id,
+            json: &self.text[s.range.clone()],
+        })
+    }
+
+    /// Appends the record as a transaction Bundle: each resource PUT at its
+    /// id (so reloading is idempotent).
+    pub fn write_bundle(&self, out: &mut Vec<u8>) {
+        out.reserve(self.text.len() + self.spans.len() * 80 + 64);
+        out.extend_from_slice(br#"{"resourceType":"Bundle","type":"transaction","entry":["#);
+        for (n, r) in self.resources().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#"{"resource":"#);
+            out.extend_from_slice(r.json.as_bytes());
+            out.extend_from_slice(br#","request":{"method":"PUT","url":""#);
+            out.extend_from_slice(r.kind.as_bytes());
+            out.push(b'/');
+            out.extend_from_slice(r.id.as_bytes());
+            out.extend_from_slice(b"\"}}");
+        }
+        out.extend_from_slice(b"]}");
+    }
+
+    /// The record as a transaction Bundle `Value` (for loading through the
+    /// engine).
+    pub fn bundle(&self) -> Value {
+        let mut text = Vec::new();
+        self.write_bundle(&mut text);
+        // The text is the generator's own output, not outside input: it is
+        // always valid JSON (tests parse every record).
+        serde_json::from_slice(&text).expect("the generator writes valid JSON")
     }
 }
 

@@ -3,16 +3,16 @@
 //! progress note each, chronic problems and medications, allergies,
 //! coverage, a care team and upcoming appointments.
 
-use base64::Engine as _;
-use serde_json::{json, Value};
-
 use crate::date;
 use crate::demographics::{patient_resource, Person};
 use crate::directory::{Directory, Staff, StaffRole, PAYERS, PAYER_TYPOLOGY, PROVIDERS};
 use crate::fhir::{self, coding, concept, reference, reference_named, Ref, ICD10, RXNORM, SNOMED};
+use crate::json::jw;
+use crate::json::{Base64, Json, With};
 use crate::labs::{self, LabState, Vitals};
 use crate::rng::Rng;
 use crate::tables::{tables, Condition, Sex};
+use crate::PatientRecord;
 
 const HOSPITAL: usize = 2;
 const CARDIOLOGY: usize = 3;
@@ -65,7 +65,10 @@ pub struct Record<'a> {
     index: u64,
     today: i64,
     counter: u32,
-    entries: Vec<Value>,
+    /// The resources' JSON text, one after another.
+    out: Json,
+    /// Each resource's type, id and place in `out`.
+    spans: Vec<crate::Span>,
     subject: Ref,
     last_encounter: Option<Ref>,
 }
@@ -81,7 +84,8 @@ impl<'a> Record<'a> {
             index,
             today,
             counter: 0,
-            entries: Vec::with_capacity(160),
+            out: Json::with_capacity(256 * 1024),
+            spans: Vec::with_capacity(256),
             last_encounter: None,
         }
     }
@@ -91,12 +95,23 @@ impl<'a> Record<'a> {
         format!("{}-{kind}{}", self.pid, self.counter)
     }
 
-    fn push(&mut self, resource: Value) {
-        self.entries.push(fhir::put_entry(resource));
+    /// Where the next resource starts in `out`.
+    fn begin(&mut self) -> usize {
+        self.out.restart();
+        self.out.len()
     }
 
-    /// The transaction Bundle of this patient.
-    pub fn build(mut self) -> Value {
+    /// Records the resource written since `start`.
+    fn end(&mut self, kind: &'static str, id: String, start: usize) {
+        self.spans.push(crate::Span {
+            kind,
+            id,
+            range: start..self.out.len(),
+        });
+    }
+
+    /// This patient's resources.
+    pub fn build(mut self) -> PatientRecord {
         let t = tables();
         let person = Person::draw(&mut self.rng, self.today);
         let age = date::years_between(person.birth_day, self.today);
@@ -213,35 +228,48 @@ impl<'a> Record<'a> {
                 )
             })
             .collect();
-        let mut patient = patient_resource(&mut self.rng, &self.pid, self.index, &person, &mrns);
-        patient["managingOrganization"] = reference_named(
+        let managing = reference_named(
             "Organization",
             &self.dir.organization_id(home),
             PROVIDERS[home].name,
-        )
-        .value();
-        patient["generalPractitioner"] =
-            json!([reference_named("Practitioner", &pcp.id, &pcp.display())]);
+        );
+        let practitioner = reference_named("Practitioner", &pcp.id, &pcp.display());
+        let at = self.begin();
+        patient_resource(
+            &mut self.out,
+            &mut self.rng,
+            &self.pid,
+            self.index,
+            &person,
+            &mrns,
+            &managing,
+            &practitioner,
+        );
         let pid = self.pid.clone();
-        self.push(patient);
+        self.end("Patient", pid.clone(), at);
 
         // Care team.
-        let mut members = vec![json!({
-            "role": [concept(SNOMED, "446050000", "Primary care physician")],
-            "member": reference_named("Practitioner", &pcp.id, &pcp.display())
-        })];
-        members.push(json!({
-            "role": [concept(SNOMED, "224535009", "Registered nurse")],
-            "member": reference_named("Practitioner", &nurse.id, &nurse.display())
-        }));
-        if let Some(ma) = assistant {
-            members.push(json!({
-                "role": [{"text": "Medical assistant"}],
-                "member": reference_named("Practitioner", &ma.id, &ma.display())
-            }));
-        }
+        let members = With(|w: &mut Json| {
+            w.begin_array();
+            jw!(w, {
+                "role": [concept(SNOMED, "446050000", "Primary care physician")],
+                "member": reference_named("Practitioner", &pcp.id, &pcp.display())
+            });
+            jw!(w, {
+                "role": [concept(SNOMED, "224535009", "Registered nurse")],
+                "member": reference_named("Practitioner", &nurse.id, &nurse.display())
+            });
+            if let Some(ma) = assistant {
+                jw!(w, {
+                    "role": [{"text": "Medical assistant"}],
+                    "member": reference_named("Practitioner", &ma.id, &ma.display())
+                });
+            }
+            w.end_array();
+        });
         let care_team_id = self.next_id("ct");
-        let resource = json!({
+        let at = self.begin();
+        jw!(&mut self.out, {
             "resourceType": "CareTeam",
             "id": care_team_id,
             "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam"]},
@@ -251,15 +279,16 @@ impl<'a> Record<'a> {
             "participant": members,
             "managingOrganization": [reference("Organization", &self.dir.organization_id(home))]
         });
-        self.push(resource);
+        self.end("CareTeam", care_team_id, at);
 
         // Chronic problems and their medications.
         let mut problem_ids: Vec<(usize, String)> = Vec::new();
         for (k, onset) in &chronic {
             let c = &t.conditions[*k];
             let id = self.next_id("cond");
-            let resource = condition(&id, c, &self.subject, *onset, None, None);
-            self.push(resource);
+            let at = self.begin();
+            condition(&mut self.out, &id, c, &self.subject, *onset, None, None);
+            self.end("Condition", id.clone(), at);
             problem_ids.push((*k, id));
         }
         for (k, cond_id) in problem_ids.clone() {
@@ -290,7 +319,9 @@ impl<'a> Record<'a> {
                     "active"
                 };
                 let id = self.next_id("med");
-                self.push(medication_request(
+                let at = self.begin();
+                medication_request(
+                    &mut self.out,
                     &id,
                     m.rxnorm,
                     m.display,
@@ -301,7 +332,8 @@ impl<'a> Record<'a> {
                     authored,
                     Some(&cond_id),
                     c,
-                ));
+                );
+                self.end("MedicationRequest", id, at);
             }
         }
 
@@ -321,7 +353,8 @@ impl<'a> Record<'a> {
             let severe = r.code == "39579001";
             let recorded = self.rng.range(start, self.today - 1);
             let id = self.next_id("alg");
-            let resource = json!({
+            let at = self.begin();
+            jw!(&mut self.out, {
                 "resourceType": "AllergyIntolerance",
                 "id": id,
                 "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance"]},
@@ -337,7 +370,7 @@ impl<'a> Record<'a> {
                 "reaction": [{"manifestation": [concept(SNOMED, r.code, r.display)],
                               "severity": if severe { "severe" } else if self.rng.chance(0.5) { "moderate" } else { "mild" }}]
             });
-            self.push(resource);
+            self.end("AllergyIntolerance", id, at);
         }
 
         // Visits.
@@ -434,7 +467,8 @@ impl<'a> Record<'a> {
         if let Some(k) = payer {
             let (name, code, display) = PAYERS[k];
             let id = self.next_id("cov");
-            let resource = json!({
+            let at = self.begin();
+            jw!(&mut self.out, {
                 "resourceType": "Coverage",
                 "id": id,
                 "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage"]},
@@ -447,7 +481,7 @@ impl<'a> Record<'a> {
                 "period": {"start": date::date(start)},
                 "payor": [reference_named("Organization", &self.dir.payer_id(k), name)]
             });
-            self.push(resource);
+            self.end("Coverage", id, at);
         }
 
         // Upcoming appointments (booked, after the reference date).
@@ -471,7 +505,8 @@ impl<'a> Record<'a> {
                 ("ROUTINE", "Routine appointment - default if not valued")
             };
             let id = self.next_id("appt");
-            let resource = json!({
+            let at = self.begin();
+            jw!(&mut self.out, {
                 "resourceType": "Appointment",
                 "id": id,
                 "status": "booked",
@@ -487,9 +522,12 @@ impl<'a> Record<'a> {
                     {"actor": reference_named("Location", &self.dir.location_id(home, site), PROVIDERS[home].sites[site]), "required": "required", "status": "accepted"}
                 ]
             });
-            self.push(resource);
+            self.end("Appointment", id, at);
         }
-        fhir::transaction(std::mem::take(&mut self.entries))
+        PatientRecord {
+            text: std::mem::take(&mut self.out).into_string(),
+            spans: std::mem::take(&mut self.spans),
+        }
     }
 
     fn planned(
@@ -567,7 +605,9 @@ impl Record<'_> {
             &self.dir.organization_id(p.provider),
             provider.name,
         );
-        let mut encounter = json!({
+        let acute = p.acute.map(|k| &t.conditions[k]);
+        let at = self.begin();
+        jw!(&mut self.out, {
             "resourceType": "Encounter",
             "id": enc_id,
             "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"]},
@@ -584,16 +624,13 @@ impl Record<'_> {
             ],
             "period": {"start": start, "end": end},
             "location": [{"location": reference_named("Location", &self.dir.location_id(p.provider, site), provider.sites[site])}],
-            "serviceProvider": org_ref.clone()
+            "serviceProvider": org_ref,
+            "reasonCode": acute.map(|c| [concept(SNOMED, c.snomed, c.snomed_display)]),
+            "hospitalization": (p.visit == Visit::Inpatient).then_some(With(|w: &mut Json| jw!(w, {
+                "admitSource": concept("http://terminology.hl7.org/CodeSystem/admit-source", "emd", "From accident/emergency department")
+            })))
         });
-        let acute = p.acute.map(|k| &t.conditions[k]);
-        if let Some(c) = acute {
-            encounter["reasonCode"] = json!([concept(SNOMED, c.snomed, c.snomed_display)]);
-        }
-        if p.visit == Visit::Inpatient {
-            encounter["hospitalization"] = json!({"admitSource": concept("http://terminology.hl7.org/CodeSystem/admit-source", "emd", "From accident/emergency department")});
-        }
-        self.push(encounter);
+        self.end("Encounter", enc_id, at);
 
         // Vital signs.
         let fever = acute
@@ -644,22 +681,18 @@ impl Record<'_> {
             Visit::Checkup | Visit::Emergency | Visit::Inpatient
         );
         let when = date::date_time(p.day, p.minute + 5);
-        let pid = self.pid.clone();
-        let mut counter = self.counter;
-        let vital_obs = labs::vital_observations(
-            || {
-                counter += 1;
-                format!("{pid}-obs{counter}")
-            },
-            &vitals,
-            full,
-            &self.subject,
-            &encounter_ref,
-            &when,
-        );
-        self.counter = counter;
-        for o in vital_obs {
-            self.push(o);
+        for sign in labs::vital_signs(&vitals, full) {
+            let id = self.next_id("obs");
+            let at = self.begin();
+            labs::vital_observation(
+                &mut self.out,
+                &id,
+                &sign,
+                &self.subject,
+                &encounter_ref,
+                &when,
+            );
+            self.end("Observation", id, at);
         }
 
         // Laboratory results.
@@ -709,7 +742,9 @@ impl Record<'_> {
             {
                 let value = labs::draw_value(&mut self.rng, lab, state, hospital);
                 let id = self.next_id("obs");
-                let obs = labs::lab_observation(
+                let at = self.begin();
+                labs::lab_observation(
+                    &mut self.out,
                     &id,
                     lab,
                     value,
@@ -718,7 +753,7 @@ impl Record<'_> {
                     &org_ref,
                     &lab_when,
                 );
-                self.push(obs);
+                self.end("Observation", id, at);
             }
         }
 
@@ -729,7 +764,9 @@ impl Record<'_> {
             let abated = (p.day + self.rng.range(7, 21))
                 .min(self.today - 1)
                 .max(p.day);
-            let resource = condition(
+            let at = self.begin();
+            condition(
+                &mut self.out,
                 &cond_id,
                 c,
                 &self.subject,
@@ -737,10 +774,12 @@ impl Record<'_> {
                 Some(abated),
                 Some(&encounter_ref),
             );
-            self.push(resource);
+            self.end("Condition", cond_id.clone(), at);
             if let Some(m) = t.medications.iter().find(|m| m.condition == c.key) {
                 let id = self.next_id("med");
-                self.push(medication_request(
+                let at = self.begin();
+                medication_request(
+                    &mut self.out,
                     &id,
                     m.rxnorm,
                     m.display,
@@ -751,7 +790,8 @@ impl Record<'_> {
                     p.day,
                     Some(&cond_id),
                     c,
-                ));
+                );
+                self.end("MedicationRequest", id, at);
                 plan_text.push(format!("Prescribed {}.", m.display));
             }
         }
@@ -836,7 +876,8 @@ impl Record<'_> {
             doctor = doctor.display(),
         );
         let doc_id = self.next_id("note");
-        let resource = json!({
+        let at = self.begin();
+        jw!(&mut self.out, {
             "resourceType": "DocumentReference",
             "id": doc_id,
             "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference"]},
@@ -850,12 +891,12 @@ impl Record<'_> {
             "custodian": org_ref,
             "content": [{"attachment": {
                 "contentType": "text/plain; charset=utf-8",
-                "data": base64::engine::general_purpose::STANDARD.encode(text.as_bytes()),
+                "data": Base64(&text),
                 "title": format!("Progress note {}", date::date(p.day))
             }}],
             "context": {"encounter": [encounter_ref], "period": {"start": start, "end": end}}
         });
-        self.push(resource);
+        self.end("DocumentReference", doc_id, at);
     }
 
     fn procedure_at(
@@ -889,7 +930,8 @@ impl Record<'_> {
         provider: usize,
     ) {
         let id = self.next_id("proc");
-        let mut resource = json!({
+        let at = self.begin();
+        jw!(&mut self.out, {
             "resourceType": "Procedure",
             "id": id,
             "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure"]},
@@ -898,12 +940,10 @@ impl Record<'_> {
             "subject": &self.subject,
             "performedPeriod": {"start": date::date_time(day, minute), "end": date::date_time(day, minute + 15)},
             "performer": [{"actor": reference_named("Practitioner", &doctor.id, &doctor.display()),
-                           "onBehalfOf": reference("Organization", &self.dir.organization_id(provider))}]
+                           "onBehalfOf": reference("Organization", &self.dir.organization_id(provider))}],
+            "encounter": encounter
         });
-        if let Some(e) = encounter {
-            resource["encounter"] = json!(e);
-        }
-        self.push(resource);
+        self.end("Procedure", id, at);
     }
 
     fn immunization(
@@ -919,7 +959,8 @@ impl Record<'_> {
             return;
         };
         let id = self.next_id("imm");
-        let mut resource = json!({
+        let at = self.begin();
+        jw!(&mut self.out, {
             "resourceType": "Immunization",
             "id": id,
             "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization"]},
@@ -930,23 +971,22 @@ impl Record<'_> {
             "primarySource": true,
             "location": reference("Location", &self.dir.location_id(provider, 0)),
             "lotNumber": format!("L{:06}", self.rng.below(1_000_000)),
-            "performer": [{"actor": reference_named("Practitioner", &nurse.id, &nurse.display())}]
+            "performer": [{"actor": reference_named("Practitioner", &nurse.id, &nurse.display())}],
+            "encounter": encounter
         });
-        if let Some(e) = encounter {
-            resource["encounter"] = json!(e);
-        }
-        self.push(resource);
+        self.end("Immunization", id, at);
     }
 }
 
 fn condition(
+    w: &mut Json,
     id: &str,
     c: &Condition,
     subject: &Ref,
     onset: i64,
     abated: Option<i64>,
     encounter: Option<&Ref>,
-) -> Value {
+) {
     let (category, category_display) = if encounter.is_some() {
         ("encounter-diagnosis", "Encounter Diagnosis")
     } else {
@@ -957,7 +997,7 @@ fn condition(
     } else {
         ("active", "Active")
     };
-    let mut resource = json!({
+    jw!(w, {
         "resourceType": "Condition",
         "id": id,
         "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition"]},
@@ -967,19 +1007,15 @@ fn condition(
         "code": {"coding": [coding(ICD10, c.icd10, c.icd10_display), coding(SNOMED, c.snomed, c.snomed_display)], "text": c.snomed_display},
         "subject": subject,
         "onsetDateTime": date::date(onset),
-        "recordedDate": date::date(onset)
+        "recordedDate": date::date(onset),
+        "abatementDateTime": abated.map(date::date),
+        "encounter": encounter
     });
-    if let Some(day) = abated {
-        resource["abatementDateTime"] = json!(date::date(day));
-    }
-    if let Some(e) = encounter {
-        resource["encounter"] = json!(e);
-    }
-    resource
 }
 
 #[allow(clippy::too_many_arguments)]
 fn medication_request(
+    w: &mut Json,
     id: &str,
     rxnorm: &str,
     display: &str,
@@ -990,8 +1026,8 @@ fn medication_request(
     authored: i64,
     reason: Option<&str>,
     c: &Condition,
-) -> Value {
-    let mut resource = json!({
+) {
+    jw!(w, {
         "resourceType": "MedicationRequest",
         "id": id,
         "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest"]},
@@ -1002,13 +1038,8 @@ fn medication_request(
         "subject": subject,
         "authoredOn": date::date(authored),
         "requester": reference_named("Practitioner", &prescriber.id, &prescriber.display()),
-        "reasonCode": [concept(ICD10, c.icd10, c.icd10_display)]
+        "reasonCode": [concept(ICD10, c.icd10, c.icd10_display)],
+        "encounter": encounter,
+        "reasonReference": reason.map(|r| [reference("Condition", r)])
     });
-    if let Some(e) = encounter {
-        resource["encounter"] = json!(e);
-    }
-    if let Some(r) = reason {
-        resource["reasonReference"] = json!([reference("Condition", r)]);
-    }
-    resource
 }

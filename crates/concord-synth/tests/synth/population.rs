@@ -228,3 +228,33 @@ fn flags_follow_the_reference_ranges() {
     }
     assert!(seen.get("N").copied().unwrap_or(0) > 10, "{seen:?}");
 }
+
+/// The fast path's text (`patient_record`, what `concord generate` writes)
+/// is the JSON serde_json prints for the same Bundle, resource by resource,
+/// with each resource's type and id as the record says, and is the same
+/// bytes for the same seed.
+#[test]
+fn record_text_is_the_bundle_serde_json_prints() {
+    let a = generator(11);
+    let b = generator(11);
+    for i in 0..20u64 {
+        let record = a.patient_record(i);
+        let mut text = Vec::new();
+        record.write_bundle(&mut text);
+        let mut again = Vec::new();
+        b.patient_record(i).write_bundle(&mut again);
+        assert_eq!(text, again, "patient {i}: same seed, same bytes");
+        let bundle: Value = serde_json::from_slice(&text).expect("valid JSON");
+        assert_eq!(serde_json::to_vec(&bundle).unwrap(), text, "patient {i}");
+        let entries = bundle["entry"].as_array().unwrap();
+        assert_eq!(entries.len(), record.len());
+        for (r, e) in record.resources().zip(entries) {
+            let parsed: Value = serde_json::from_str(r.json).expect("one resource");
+            assert!(!r.json.contains('\n'), "NDJSON needs one line");
+            assert_eq!(parsed, e["resource"]);
+            assert_eq!(parsed["resourceType"], r.kind);
+            assert_eq!(parsed["id"], r.id);
+            assert_eq!(e["request"]["url"], format!("{}/{}", r.kind, r.id));
+        }
+    }
+}

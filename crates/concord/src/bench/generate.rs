@@ -1,11 +1,16 @@
 //! `concord bench generate`: how fast the population generator makes
-//! patients, in memory (no disk): building the FHIR resources alone, and
-//! building plus serializing them to JSON (what `concord generate` does).
+//! patients, on one thread and on every core:
+//! - "generate": each patient's resources as JSON text, in memory;
+//! - "bundles": the same plus each patient's transaction Bundle text, in
+//!   memory;
+//! - "generate --format ndjson" and "--format bundles": what
+//!   `concord generate` does, written to files in a temporary folder
+//!   (the target: ≥ 1,000 patients/s).
 
 use std::time::Instant;
 
-use crate::cli::BenchGenerateArgs;
-use crate::generate::{generate_chunk, generator, threads};
+use crate::cli::{BenchGenerateArgs, GenerateFormat};
+use crate::generate::{bundle_len, generator, in_order, threads, write_population};
 
 pub fn run(args: BenchGenerateArgs) -> Result<(), String> {
     let g = generator(1, Some("2026-01-01".into()))?;
@@ -15,36 +20,60 @@ pub fn run(args: BenchGenerateArgs) -> Result<(), String> {
     } else {
         vec![1]
     };
+    let tmp = tempfile::tempdir().map_err(|e| format!("cannot create a temporary folder: {e}"))?;
     let mut figures = Vec::new();
-    for serialize in [false, true] {
-        for &t in &counts {
+    for &t in &counts {
+        for what in ["generate", "bundles", "ndjson", "bundle files"] {
             let started = Instant::now();
             let (mut resources, mut bytes) = (0usize, 0usize);
-            let mut next = 0;
-            while next < args.patients {
-                let end = (next + 64).min(args.patients);
-                let sizes = generate_chunk(&g, next..end, t, |bundle| {
-                    let n = bundle["entry"].as_array().map_or(0, Vec::len);
-                    let b = if serialize {
-                        serde_json::to_vec(&bundle).map_or(0, |b| b.len())
-                    } else {
-                        0
-                    };
-                    (n, b)
-                });
-                for (n, b) in sizes {
-                    resources += n;
-                    bytes += b;
+            match what {
+                "generate" | "bundles" => {
+                    let bundles = what == "bundles";
+                    in_order(
+                        0..args.patients,
+                        t,
+                        |i| {
+                            let record = g.patient_record(i);
+                            let size = if bundles {
+                                bundle_len(&record)
+                            } else {
+                                record.text_len()
+                            };
+                            (record.len(), size)
+                        },
+                        |_, (n, b)| {
+                            resources += n;
+                            bytes += b;
+                            Ok(())
+                        },
+                    )?;
                 }
-                next = end;
+                _ => {
+                    let format = if what == "ndjson" {
+                        GenerateFormat::Ndjson
+                    } else {
+                        GenerateFormat::Bundles
+                    };
+                    let out = tmp.path().join(format!("{what}-{t}").replace(' ', "-"));
+                    let written = write_population(&g, args.patients, format, &out, t)?;
+                    resources = written.resources;
+                    bytes = written.bytes;
+                    std::fs::remove_dir_all(&out)
+                        .map_err(|e| format!("cannot remove {}: {e}", out.display()))?;
+                }
             }
             let secs = started.elapsed().as_secs_f64().max(1e-9);
+            let label = match what {
+                "generate" => "generate (JSON text, in memory)",
+                "bundles" => "generate + Bundle text (in memory)",
+                "ndjson" => "concord generate --format ndjson (files)",
+                _ => "concord generate --format bundles (files)",
+            };
             figures.push(format!(
-                "{} ({t} thread{}): {} patients, {resources} resources{} in {secs:.2}s: {:.0} patients/s, {:.0} resources/s",
-                if serialize { "generate + JSON" } else { "generate" },
+                "{label} ({t} thread{}): {} patients, {resources} resources, {:.1} MB in {secs:.2}s: {:.0} patients/s, {:.0} resources/s",
                 if t == 1 { "" } else { "s" },
                 args.patients,
-                if serialize { format!(", {:.1} MB JSON", bytes as f64 / 1e6) } else { String::new() },
+                bytes as f64 / 1e6,
                 args.patients as f64 / secs,
                 resources as f64 / secs
             ));

@@ -52,7 +52,7 @@ async fn directory(state: &WebState, staff: &Staff) -> WebResult<Vec<(String, St
             (r.clone(), person_name(&p.json).unwrap_or(r))
         })
         .collect();
-    people.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    people.sort_by_key(|a| a.1.to_lowercase());
     Ok(people)
 }
 
@@ -321,7 +321,7 @@ pub async fn open(
 ) -> WebResult<Markup> {
     let me = practitioner(&staff)?;
     let mut m = load(&state, &staff, &me, &id).await?;
-    if recipients(&m.json).iter().any(|r| *r == me) && staff.may('u', "Communication") {
+    if recipients(&m.json).contains(&me) && staff.may('u', "Communication") {
         if let Some(next) = tasks::mark_read(&m.json, flows::now()) {
             // If-Match on the version just read: a concurrent change wins
             // and the message is simply marked on the next opening.

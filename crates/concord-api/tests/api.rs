@@ -28,6 +28,8 @@ mod headers;
 mod history;
 #[path = "api/hostile.rs"]
 mod hostile;
+#[path = "api/locks.rs"]
+mod locks;
 #[path = "api/metadata.rs"]
 mod metadata;
 #[path = "api/search_basics.rs"]

@@ -124,6 +124,74 @@ pub fn build_message(
     Ok(c)
 }
 
+/// Message priorities offered (R4 `request-priority`, a required binding
+/// on `Communication.priority`).
+pub const PRIORITIES: &[(&str, &str)] = &[("routine", "Routine"), ("urgent", "Urgent")];
+
+/// Sets `Communication.priority` (`routine` or `urgent`).
+pub fn with_priority(mut message: Value, priority: &str) -> Result<Value> {
+    let p = priority.trim();
+    if !PRIORITIES.iter().any(|(code, _)| *code == p) {
+        return Err(ClinicalError::new("priority", "choose routine or urgent"));
+    }
+    message["priority"] = json!(p);
+    Ok(message)
+}
+
+/// A reply: a new message `inResponseTo` the original, to its sender (or,
+/// when `sender` wrote the original, to its recipients), about the same
+/// patient and topic, with the same priority.
+pub fn build_reply(
+    original: &Value,
+    original_ref: &str,
+    sender: &str,
+    text: &str,
+    at: OffsetDateTime,
+) -> Result<Value> {
+    check_reference("original", original_ref, &["Communication"])?;
+    let from = original["sender"]["reference"].as_str().unwrap_or("");
+    let to: Vec<String> = if from == sender {
+        original["recipient"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["reference"].as_str().map(str::to_string))
+            .collect()
+    } else {
+        vec![from.to_string()]
+    };
+    let to: Vec<&str> = to.iter().map(String::as_str).collect();
+    let topic = original["topic"]["text"].as_str().unwrap_or("");
+    let topic = if topic.is_empty() || topic.starts_with("Re: ") {
+        topic.to_string()
+    } else {
+        format!("Re: {topic}")
+    };
+    let patient = original["subject"]["reference"].as_str();
+    let mut reply = build_message(sender, &to, patient, &topic, text, at)?;
+    reply["inResponseTo"] = json!([reference(original_ref)]);
+    if let Some(p) = original["priority"].as_str() {
+        reply["priority"] = json!(p);
+    }
+    Ok(reply)
+}
+
+/// Whether the message has been opened by its recipient.
+pub fn is_read(message: &Value) -> bool {
+    message.get("received").and_then(Value::as_str).is_some()
+}
+
+/// Marks a message read: `Communication.received` ("when received") set
+/// to the time its recipient first opened it. `None` if already read.
+pub fn mark_read(message: &Value, at: OffsetDateTime) -> Option<Value> {
+    if is_read(message) {
+        return None;
+    }
+    let mut m = message.clone();
+    m["received"] = json!(format_datetime(at));
+    Some(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +255,26 @@ mod tests {
         assert!(build_message("Practitioner/dr1", &[], None, "", "x", at).is_err());
         assert!(build_message("Practitioner/dr1", &["Patient/p1"], None, "", "x", at).is_err());
         assert!(build_message("Practitioner/dr1", &["Practitioner/n"], None, "", "", at).is_err());
+        let m = with_priority(m, "urgent").expect("priority");
+        assert!(with_priority(m.clone(), "stat-ish").is_err());
+        assert!(!is_read(&m));
+        let read = mark_read(&m, datetime!(2026-03-01 09:30 UTC)).expect("unread");
+        assert_valid(&read);
+        assert_eq!(read["received"], "2026-03-01T09:30:00Z");
+        assert!(mark_read(&read, at).is_none());
+        let reply = build_reply(&read, "Communication/m1", "Practitioner/nurse1", "Done", at)
+            .expect("reply");
+        assert_valid(&reply);
+        assert_eq!(reply["recipient"][0]["reference"], "Practitioner/dr1");
+        assert_eq!(reply["inResponseTo"][0]["reference"], "Communication/m1");
+        assert_eq!(reply["subject"]["reference"], "Patient/p1");
+        assert_eq!(
+            (reply["topic"]["text"].as_str(), reply["priority"].as_str()),
+            (Some("Re: Refill"), Some("urgent"))
+        );
+        // The sender's own follow-up goes to the original recipients.
+        let follow = build_reply(&read, "Communication/m1", "Practitioner/dr1", "Also", at)
+            .expect("follow-up");
+        assert_eq!(follow["recipient"][0]["reference"], "Practitioner/nurse1");
     }
 }

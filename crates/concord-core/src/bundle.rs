@@ -434,6 +434,7 @@ impl Engine {
             Engine::check_write(w)?;
         }
         self.authorize_writes(ctx, &writes).await?;
+        self.check_locked(ctx, &mut writes).await?;
         let committed = self.store().commit(ctx, writes).await?;
         let mut responses: Vec<Option<EntryResponse>> = (0..entries.len()).map(|_| None).collect();
         for ((i, method), w) in write_slots.into_iter().zip(committed) {

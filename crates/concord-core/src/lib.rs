@@ -10,6 +10,8 @@ mod bundle;
 mod engine;
 mod error;
 mod index;
+mod lock;
+pub use lock::is_signed_status;
 pub mod ledger;
 pub mod policy;
 mod read;

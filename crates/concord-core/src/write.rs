@@ -89,7 +89,9 @@ impl Engine {
         Engine::check_write(&write)?;
         self.authorize_writes(ctx, std::slice::from_ref(&write))
             .await?;
-        let mut done = self.store().commit(ctx, vec![write]).await?;
+        let mut writes = vec![write];
+        self.check_locked(ctx, &mut writes).await?;
+        let mut done = self.store().commit(ctx, writes).await?;
         let w = done
             .pop()
             .ok_or_else(|| CoreError::Store(StoreError::Backend("empty commit result".into())))?;

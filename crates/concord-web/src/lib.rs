@@ -105,7 +105,7 @@ pub fn router(state: WebState) -> Router {
 
 /// The clinical workflow pages (visit notes, orders, inbox, schedule).
 fn clinical_routes() -> Router<WebState> {
-    use pages::{inbox, orders, schedule, tasks, visit};
+    use pages::{inbox, messages, orders, schedule, tasks, visit};
     // Decompress and index ICD-10-CM (under a second) off the request
     // path, so the first diagnosis search does not pay for it.
     let _ = std::thread::Builder::new()
@@ -134,6 +134,9 @@ fn clinical_routes() -> Router<WebState> {
         .route(tasks::TASKS, get(tasks::show).post(tasks::create))
         .route("/ui/tasks/assign", post(tasks::assign))
         .route("/ui/tasks/complete", post(tasks::complete))
+        .route(messages::MESSAGES, get(messages::show).post(messages::send))
+        .route("/ui/messages/{id}", get(messages::open))
+        .route("/ui/messages/{id}/reply", post(messages::reply))
 }
 
 async fn not_found() -> impl IntoResponse {

@@ -46,6 +46,14 @@ pub const NAV: &[NavItem] = &[
         resource_type: "Task",
         letter: 's',
     },
+    // Sending needs `c` on Communication: physicians, nurses, medical
+    // assistants (billing may read clinical data but sends no messages).
+    NavItem {
+        href: "/ui/messages",
+        label: "Messages",
+        resource_type: "Communication",
+        letter: 'c',
+    },
 ];
 
 /// The entries `role` sees.
@@ -67,5 +75,9 @@ mod tests {
         assert!(!labels(Role::Billing).contains(&"Register patient"));
         // System administrators see no patient data at all.
         assert!(labels(Role::SystemAdmin).is_empty());
+        assert!(labels(Role::Nurse).contains(&"Messages"));
+        assert!(labels(Role::MedicalAssistant).contains(&"Messages"));
+        assert!(!labels(Role::FrontDesk).contains(&"Messages"));
+        assert!(!labels(Role::Billing).contains(&"Messages"));
     }
 }

@@ -14,6 +14,7 @@ pub mod vitals;
 // Clinical workflows (issue 5): domain logic in `concord-clinical`.
 pub mod flows;
 pub mod inbox;
+pub mod messages;
 pub mod orders;
 pub mod schedule;
 pub mod tasks;

@@ -48,6 +48,60 @@ pub fn valid_date(s: &str) -> bool {
         .is_some()
 }
 
+/// The result of a patient search form.
+pub struct Found {
+    /// Matching patients the user may read, sorted by name (at most 50).
+    pub patients: Vec<Value>,
+    /// Problems with the search fields (then nothing was searched).
+    pub errors: Vec<String>,
+    /// Whether a search ran (some field filled, none wrong).
+    pub searched: bool,
+}
+
+/// The patient search behind `/ui/patients` and the booking picker: name
+/// prefix, exact birth date, MRN (any identifier), phone; through the
+/// engine with the user's policy. The caller audits (it knows what else
+/// the request touched).
+pub async fn find(
+    state: &WebState,
+    staff: &Staff,
+    name: &str,
+    birth: &str,
+    mrn: &str,
+    phone: &str,
+) -> WebResult<Found> {
+    let mut errors = Vec::new();
+    let mut params: Vec<(&str, String)> = Vec::new();
+    if !name.is_empty() {
+        params.push(("name", name.to_string()));
+    }
+    if !birth.is_empty() {
+        if valid_date(birth) {
+            params.push(("birthdate", birth.to_string()));
+        } else {
+            errors.push("Birth date must be a date (YYYY-MM-DD).".to_string());
+        }
+    }
+    if !mrn.is_empty() {
+        params.push(("identifier", mrn.to_string()));
+    }
+    if !phone.is_empty() {
+        params.push(("phone", phone.to_string()));
+    }
+    let searched = !params.is_empty() && errors.is_empty();
+    let mut patients = Vec::new();
+    if searched {
+        params.push(("_count", LIMIT.to_string()));
+        patients = data::search(state, staff, "Patient", &params).await?;
+        patients.sort_by_key(fhir::sort_name);
+    }
+    Ok(Found {
+        patients,
+        errors,
+        searched,
+    })
+}
+
 fn row(p: &Value) -> Markup {
     let id = fhir::str_at(p, &["id"]);
     html! {
@@ -81,31 +135,10 @@ pub async fn search(
 ) -> WebResult<Markup> {
     let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let (name, birth, mrn, phone) = (get("name"), get("birthdate"), get("mrn"), get("phone"));
-    let mut errors = Vec::new();
-    let mut params: Vec<(&str, String)> = Vec::new();
-    if !name.is_empty() {
-        params.push(("name", name.clone()));
-    }
-    if !birth.is_empty() {
-        if valid_date(&birth) {
-            params.push(("birthdate", birth.clone()));
-        } else {
-            errors.push("Birth date must be a date (YYYY-MM-DD).".to_string());
-        }
-    }
-    if !mrn.is_empty() {
-        params.push(("identifier", mrn.clone()));
-    }
-    if !phone.is_empty() {
-        params.push(("phone", phone.clone()));
-    }
-    let searched = !params.is_empty() && errors.is_empty();
-    let mut found = Vec::new();
+    let found = find(&state, &staff, &name, &birth, &mrn, &phone).await?;
+    let (errors, searched, found) = (found.errors, found.searched, found.patients);
+    let ids: Vec<&str> = found.iter().map(|p| fhir::str_at(p, &["id"])).collect();
     if searched {
-        params.push(("_count", LIMIT.to_string()));
-        found = data::search(&state, &staff, "Patient", &params).await?;
-        found.sort_by_key(fhir::sort_name);
-        let ids: Vec<&str> = found.iter().map(|p| fhir::str_at(p, &["id"])).collect();
         staff.audit("search-type", Action::Read, Some("Patient".into()), &ids);
     }
     Ok(page(

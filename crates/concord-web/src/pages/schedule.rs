@@ -146,8 +146,32 @@ pub async fn show(
     let day = sched::day_list(&jsons, date, UtcOffset::UTC, &actor);
     let patients: Vec<String> = day.iter().filter_map(|a| patient_of(a)).collect();
     let prefs: Vec<&str> = patients.iter().map(String::as_str).collect();
-    staff.audit("search-type", Action::Read, None, &prefs);
     let names = flows::patient_names(&state, &staff, &prefs).await;
+    // The booking patient picker (no script): a search through the same
+    // patient search as /ui/patients, then a chosen id kept in the URL and
+    // in each Book form's hidden field.
+    let qv = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let (pname, pbirth, pmrn) = (qv("pname"), qv("pbirth"), qv("pmrn"));
+    let picked = super::patients::find(&state, &staff, &pname, &pbirth, &pmrn, "").await?;
+    let chosen_id = qv("patient");
+    let chosen = if chosen_id.is_empty() || concord_core::Engine::check_id(&chosen_id).is_err() {
+        None
+    } else {
+        flows::read(&state, &staff, "Patient", &chosen_id)
+            .await
+            .ok()
+    };
+    let mut touched: Vec<&str> = prefs.clone();
+    touched.extend(
+        picked
+            .patients
+            .iter()
+            .map(|p| crate::fhir::str_at(p, &["id"])),
+    );
+    if let Some(c) = &chosen {
+        touched.push(c.id.as_str());
+    }
+    staff.audit("search-type", Action::Read, None, &touched);
     let notice = q.get("done").map(|d| match d.as_str() {
         "booked" => "Appointment booked.",
         "cancelled" => "Appointment cancelled; the slot is free again.",
@@ -174,6 +198,14 @@ pub async fn show(
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     let back = format!("{SCHEDULE}?date={}&actor={}", date_text(date), actor);
+    let choose_href = |pid: &str| {
+        format!(
+            "{SCHEDULE}?date={}&actor={}&patient={}",
+            date_text(date),
+            enc(&actor),
+            enc(pid)
+        )
+    };
     Ok(page_with(
         &staff,
         "Schedule",
@@ -216,18 +248,51 @@ pub async fn show(
                     }
                 } }
             } } }
+            section.panel aria-labelledby="picker-h" {
+                h2 id="picker-h" { "Patient to book" }
+                @if let Some(c) = &chosen {
+                    p id="chosen-patient" { "Booking for " strong { (crate::fhir::sort_name(&c.json)) } " (born " (crate::fhir::str_at(&c.json, &["birthDate"])) ", MRN " (crate::fhir::mrn(&c.json)) ")." }
+                }
+                (crate::form::error_summary(&picked.errors))
+                form.search method="get" action=(SCHEDULE) role="search" aria-label="Find the patient to book" {
+                    input type="hidden" name="date" value=(date_text(date));
+                    input type="hidden" name="actor" value=(actor);
+                    @if let Some(c) = &chosen { input type="hidden" name="patient" value=(c.id); }
+                    div.form-grid {
+                        (Field::new("pname", "Patient name").value(&pname).kind("search").hint("Family or given name, or the start of one.").render())
+                        (Field::new("pbirth", "Birth date").value(&pbirth).kind("date").render())
+                        (Field::new("pmrn", "MRN").value(&pmrn).render())
+                    }
+                    button.secondary type="submit" { "Find patient" }
+                }
+                @if picked.searched {
+                    @if picked.patients.is_empty() { p { "No patient matches." } }
+                    @else { div.table-wrap { table id="patient-picker" {
+                        thead { tr { th scope="col" { "Name" } th scope="col" { "Birth date" } th scope="col" { "MRN" } th scope="col" { "Choose" } } }
+                        tbody { @for p in &picked.patients {
+                            @let pid = crate::fhir::str_at(p, &["id"]);
+                            tr data-id=(pid) {
+                                td { (crate::fhir::sort_name(p)) }
+                                td { (crate::fhir::str_at(p, &["birthDate"])) }
+                                td { (crate::fhir::mrn(p)) }
+                                td { a.button.secondary href=(choose_href(pid)) aria-label=(format!("Choose {}", crate::fhir::sort_name(p))) { "Choose" } }
+                            }
+                        } }
+                    } } }
+                }
+            }
             h2 { "Free slots" }
             @if free.is_empty() { p.muted { "No free slots this day." } }
             @else { div.table-wrap { table id="free-slots" {
                 thead { tr { th scope="col" { "Time" } th scope="col" { "Book" } } }
                 tbody { @for s in &free { tr data-id=(s.id) {
                     td { (hhmm(s.json["start"].as_str().unwrap_or(""))) "–" (hhmm(s.json["end"].as_str().unwrap_or(""))) }
-                    td { form.form-grid method="post" action=(format!("{SCHEDULE}/book")) {
+                    td { @if let Some(c) = &chosen { form.form-grid method="post" action=(format!("{SCHEDULE}/book")) {
                         (csrf_field(&staff)) input type="hidden" name="slot" value=(s.id); input type="hidden" name="back" value=(back);
-                        div.field { label for=(format!("p-{}", s.id)) { "Patient id" } input id=(format!("p-{}", s.id)) name="patient" required; }
+                        input type="hidden" name="patient" value=(c.id);
                         div.field { label for=(format!("r-{}", s.id)) { "Reason" } input id=(format!("r-{}", s.id)) name="reason"; }
-                        div.field { button type="submit" aria-label=(format!("Book {}", hhmm(s.json["start"].as_str().unwrap_or("")))) { "Book" } }
-                    } }
+                        div.field { button type="submit" aria-label=(format!("Book {} for {}", hhmm(s.json["start"].as_str().unwrap_or("")), crate::fhir::sort_name(&c.json))) { "Book" } }
+                    } } @else { span.muted { "Choose a patient above to book." } } }
                 } } }
             } } }
             section.panel aria-labelledby="setup-h" {
@@ -264,6 +329,11 @@ const WEEKDAYS: [(&str, Weekday); 7] = [
     ("Sat", Weekday::Saturday),
     ("Sun", Weekday::Sunday),
 ];
+
+/// A query-string value, percent-encoded.
+fn enc(v: &str) -> String {
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
 
 fn patient_of(a: &Value) -> Option<String> {
     a["participant"]
@@ -379,7 +449,9 @@ pub async fn book(staff: Staff, State(state): State<WebState>, form: Form) -> We
         .trim_start_matches("Patient/")
         .to_string();
     if concord_core::Engine::check_id(&pid).is_err() {
-        return Err(bad("Patient id: enter the patient's record id."));
+        return Err(bad(
+            "Patient: choose the patient to book (Find patient, then Choose).",
+        ));
     }
     // The patient must exist and be visible to this user.
     flows::read(&state, &staff, "Patient", &pid).await?;

@@ -390,7 +390,21 @@ async fn physician_documents_orders_prescribes_reviews_and_books() {
         .unwrap();
     assert_eq!(slots.len(), 9, "09:00–12:00 in 20-minute slots");
     let slot_id = slots[1].attr("data-id").await.unwrap().unwrap();
-    fill(&c, &format!("#p-{slot_id}"), &ada).await;
+    // The patient picker: search by name, choose from the matches (no
+    // script: a GET form and links; the id travels in a hidden field).
+    fill(&c, "#f-pname", "Zimmer").await;
+    click(
+        &c,
+        "form[aria-label='Find the patient to book'] button[type=submit]",
+    )
+    .await;
+    c.wait()
+        .for_element(Locator::Css("table#patient-picker"))
+        .await
+        .unwrap();
+    click(&c, &format!("table#patient-picker tr[data-id='{ada}'] a")).await;
+    let page = wait_text(&c, "Booking for").await;
+    assert!(page.contains("Booking for Zimmerman, Ada"), "{page}");
     fill(&c, &format!("#r-{slot_id}"), "Diabetes follow-up").await;
     click(&c, &format!("tr[data-id='{slot_id}'] button[type=submit]")).await;
     let page = wait_text(&c, "Appointment booked.").await;

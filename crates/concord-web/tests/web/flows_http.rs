@@ -185,16 +185,48 @@ async fn slots_are_taken_once_freed_on_cancel_and_check_in_starts_an_encounter()
     );
     assert_eq!(slots.len(), 2);
     assert_eq!(slots[0]["start"], "2026-03-02T09:00:00Z");
-    let (_, page, _) = b
-        .get(&format!(
-            "/ui/schedule?date=2026-03-02&actor={practitioner}"
-        ))
-        .await;
+    // No patient chosen yet: the slots are listed without Book buttons.
+    let day = format!("/ui/schedule?date=2026-03-02&actor={practitioner}");
+    let (_, page, _) = b.get(&day).await;
+    assert_eq!(page.matches("Book 09:").count(), 0, "{page}");
+    assert_eq!(page.matches("Choose a patient above to book.").count(), 2);
+    // The picker: search by name (and by MRN), choose, then book.
+    let (_, page, _) = b.get(&format!("{day}&pname=zimmer")).await;
+    assert!(page.contains("id=\"patient-picker\""), "{page}");
+    assert!(page.contains(&format!("data-id=\"{ada}\"")), "{page}");
+    assert!(!page.contains(&format!("data-id=\"{bruno}\"")));
+    // A patient outside the care team is not offered.
+    assert!(
+        !page.contains(&format!("data-id=\"{}\"", clinic.stranger)),
+        "{page}"
+    );
+    let (_, page, _) = b.get(&format!("{day}&pmrn=MRN-Quinterro")).await;
+    assert!(
+        page.contains(&format!("data-id=\"{bruno}\""))
+            && !page.contains(&format!("data-id=\"{ada}\"")),
+        "{page}"
+    );
+    let (_, page, _) = b.get(&format!("{day}&pbirth=1961-13-40")).await;
+    assert!(page.contains("Birth date must be a date"), "{page}");
+    let (_, page, _) = b.get(&format!("{day}&patient={ada}")).await;
+    assert!(
+        page.contains("Booking for <strong>Zimmerman, Ada</strong>"),
+        "{page}"
+    );
     assert_eq!(
         page.matches("Book 09:").count(),
         2,
         "both free slots offered: {page}"
     );
+    assert_eq!(
+        page.matches(&format!("name=\"patient\" value=\"{ada}\""))
+            .count(),
+        3,
+        "the chosen id in the picker form and in each Book form: {page}"
+    );
+    // Choosing someone the user may not see chooses nobody.
+    let (_, page, _) = b.get(&format!("{day}&patient={}", clinic.stranger)).await;
+    assert!(!page.contains("Booking for") && page.matches("Book 09:").count() == 0);
     let (s0, s1) = (
         slots[0]["id"].as_str().unwrap(),
         slots[1]["id"].as_str().unwrap(),
@@ -414,4 +446,240 @@ async fn staff_tasks_are_created_assigned_and_completed_once() {
     assert_eq!(done["owner"]["reference"], me);
     assert_eq!(done["note"].as_array().map(Vec::len), Some(1));
     assert_eq!(done["meta"]["versionId"], "3");
+}
+
+/// The API's view of the Communications (as the operator).
+async fn communications(clinic: &Clinic, query: &str) -> Vec<serde_json::Value> {
+    resources(&clinic.api(&format!("Communication?{query}")).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_messages_are_sent_read_and_answered() {
+    let clinic = Clinic::new().await;
+    let nurse_practitioner = clinic
+        .app
+        .engine
+        .create(
+            &clinic.app.context(),
+            "Practitioner",
+            json!({"resourceType": "Practitioner", "name": [{"family": "Seacole", "given": ["Mary"]}]}),
+            None,
+        )
+        .await
+        .unwrap()
+        .id;
+    let nurse_ref = format!("Practitioner/{nurse_practitioner}");
+    let doctor_ref = format!("Practitioner/{}", clinic.practitioner);
+    let mut dr = signed_in(&clinic, "dr.msg").await;
+    let nurse_user = clinic
+        .staff_as("nurse.msg", Role::Nurse, Some(nurse_ref.clone()))
+        .await;
+    let mut nurse = Browser::new(&clinic.app.base);
+    nurse.sign_in(&nurse_user).await;
+
+    // The compose form offers the directory.
+    let (status, page, _) = dr.get("/ui/messages").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Mary Seacole"), "{page}");
+    let token = hidden(&page, "_csrf").unwrap();
+
+    // Without the CSRF token nothing is sent.
+    let (status, _, _) = dr
+        .post(
+            "/ui/messages",
+            &[
+                ("recipient", nurse_ref.as_str()),
+                ("priority", "urgent"),
+                ("topic", "x"),
+                ("text", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert!(communications(&clinic, "").await.is_empty());
+
+    // No text: refused with a message, nothing stored.
+    let (status, page, _) = dr
+        .post(
+            "/ui/messages",
+            &[
+                ("_csrf", &token),
+                ("recipient", &nurse_ref),
+                ("priority", "routine"),
+                ("topic", "Empty"),
+                ("text", " "),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("text"), "{page}");
+    assert!(communications(&clinic, "").await.is_empty());
+
+    // Send a staff-to-staff message.
+    let (status, page, location) = dr
+        .post(
+            "/ui/messages",
+            &[
+                ("_csrf", &token),
+                ("recipient", &nurse_ref),
+                ("priority", "urgent"),
+                ("patient", ""),
+                ("topic", "Flu clinic rota"),
+                ("text", "Can you cover Saturday morning?"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    assert_eq!(location.as_deref(), Some("/ui/messages?done=sent"));
+    let sent = communications(&clinic, &format!("recipient={nurse_ref}")).await;
+    assert_eq!(sent.len(), 1);
+    let msg = &sent[0];
+    let id = msg["id"].as_str().unwrap().to_string();
+    assert_eq!(msg["sender"]["reference"], doctor_ref.as_str());
+    assert_eq!(msg["priority"], "urgent");
+    assert_eq!(msg["status"], "completed");
+    assert!(
+        msg.get("subject").is_none(),
+        "a staff message names no patient"
+    );
+    assert!(msg.get("received").is_none());
+    assert_eq!(
+        msg["payload"][0]["contentString"],
+        "Can you cover Saturday morning?"
+    );
+
+    // The recipient sees it in the inbox, unread; the sender in "Sent".
+    let (_, page, _) = nurse.get("/ui/messages").await;
+    assert!(page.contains("Flu clinic rota"), "{page}");
+    assert!(page.contains("(1 unread)"), "{page}");
+    assert!(
+        page.contains(&format!("data-id=\"{id}\" class=\"unread\"")),
+        "{page}"
+    );
+    let (_, page, _) = dr.get("/ui/messages").await;
+    assert!(
+        page.contains("(0 unread)") && page.contains("Flu clinic rota"),
+        "{page}"
+    );
+
+    // The sender opening it does not mark it read; the recipient does.
+    assert_eq!(dr.get(&format!("/ui/messages/{id}")).await.0, 200);
+    assert!(clinic
+        .api(&format!("Communication/{id}"))
+        .await
+        .get("received")
+        .is_none());
+    let (status, page, _) = nurse.get(&format!("/ui/messages/{id}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Can you cover Saturday morning?"));
+    let read = clinic.api(&format!("Communication/{id}")).await;
+    assert!(read["received"].is_string(), "{read}");
+    assert_eq!(read["meta"]["versionId"], "2");
+    // Opening it again changes nothing.
+    nurse.get(&format!("/ui/messages/{id}")).await;
+    assert_eq!(
+        clinic.api(&format!("Communication/{id}")).await["meta"]["versionId"],
+        "2"
+    );
+    let (_, page, _) = nurse.get("/ui/messages").await;
+    assert!(page.contains("(0 unread)"), "{page}");
+
+    // Reply: a new Communication in response to the first, back to the sender.
+    let token_n = hidden(&page, "_csrf").unwrap();
+    let (status, _, _) = nurse
+        .post(
+            &format!("/ui/messages/{id}/reply"),
+            &[("_csrf", &token_n), ("text", "Yes, I can.")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let replies = communications(&clinic, &format!("recipient={doctor_ref}")).await;
+    assert_eq!(replies.len(), 1);
+    let reply = &replies[0];
+    assert_eq!(
+        reply["inResponseTo"][0]["reference"],
+        format!("Communication/{id}")
+    );
+    assert_eq!(reply["sender"]["reference"], nurse_ref.as_str());
+    assert_eq!(reply["topic"]["text"], "Re: Flu clinic rota");
+    let reply_id = reply["id"].as_str().unwrap();
+    let (_, page, _) = dr.get("/ui/messages").await;
+    assert!(
+        page.contains("Re: Flu clinic rota") && page.contains("(1 unread)"),
+        "{page}"
+    );
+    let (_, page, _) = dr.get(&format!("/ui/messages/{reply_id}")).await;
+    assert!(
+        page.contains("In reply to") && page.contains("Can you cover Saturday morning?"),
+        "{page}"
+    );
+
+    // A message about a patient carries the subject, and obeys the care
+    // team: the nurse does not treat Ada, so does not see it.
+    let ada = clinic.patients[0].clone();
+    let (status, page, _) = dr
+        .post(
+            "/ui/messages",
+            &[
+                ("_csrf", &token),
+                ("recipient", &nurse_ref),
+                ("priority", "routine"),
+                ("patient", &ada),
+                ("topic", "Potassium"),
+                ("text", "Please recheck"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    let about = communications(&clinic, &format!("subject=Patient/{ada}")).await;
+    assert_eq!(about.len(), 1);
+    let about_id = about[0]["id"].as_str().unwrap();
+    let (_, page, _) = nurse.get("/ui/messages").await;
+    assert!(!page.contains("Potassium"), "{page}");
+    assert_eq!(nurse.get(&format!("/ui/messages/{about_id}")).await.0, 404);
+    // Nor may the doctor write about a patient outside their care team.
+    let (status, _, _) = dr
+        .post(
+            "/ui/messages",
+            &[
+                ("_csrf", &token),
+                ("recipient", &nurse_ref),
+                ("priority", "routine"),
+                ("patient", &clinic.stranger),
+                ("topic", "Stranger"),
+                ("text", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert!(
+        communications(&clinic, &format!("subject=Patient/{}", clinic.stranger))
+            .await
+            .is_empty()
+    );
+
+    // Front desk has no access to clinical messages: no menu entry, refused.
+    let desk_user = clinic.staff("desk.msg", Role::FrontDesk, true).await;
+    let mut desk = Browser::new(&clinic.app.base);
+    desk.sign_in(&desk_user).await;
+    let (_, home, _) = desk.get("/ui/").await;
+    assert!(!home.contains("/ui/messages"), "{home}");
+    assert_eq!(desk.get("/ui/messages").await.0, 403);
+    assert_eq!(desk.get(&format!("/ui/messages/{id}")).await.0, 404);
+    let (_, page, _) = desk.get("/ui/").await;
+    let desk_token = hidden(&page, "_csrf").unwrap_or_default();
+    let (status, _, _) = desk
+        .post(
+            "/ui/messages",
+            &[
+                ("_csrf", &desk_token),
+                ("recipient", &nurse_ref),
+                ("priority", "routine"),
+                ("topic", "Hi"),
+                ("text", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(communications(&clinic, "").await.len(), 3);
 }

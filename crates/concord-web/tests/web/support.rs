@@ -174,6 +174,17 @@ impl Clinic {
     }
 
     pub async fn staff(&self, username: &str, role: Role, practitioner: bool) -> StaffUser {
+        let fhir_user = practitioner.then(|| format!("Practitioner/{}", self.practitioner));
+        self.staff_as(username, role, fhir_user).await
+    }
+
+    /// A staff account linked to `fhir_user` (e.g. another Practitioner).
+    pub async fn staff_as(
+        &self,
+        username: &str,
+        role: Role,
+        fhir_user: Option<String>,
+    ) -> StaffUser {
         let created = self
             .app
             .auth
@@ -184,7 +195,7 @@ impl Clinic {
                 display_name: format!("Test {username}"),
                 kind: AccountKind::Staff(role),
                 password: PASSWORD.into(),
-                fhir_user: practitioner.then(|| format!("Practitioner/{}", self.practitioner)),
+                fhir_user,
                 with_totp: true,
             })
             .await

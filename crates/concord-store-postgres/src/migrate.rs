@@ -43,6 +43,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "merkle_log",
         sql: include_str!("../migrations/0005_merkle_log.sql"),
     },
+    Migration {
+        version: 6,
+        name: "search_owner_covering",
+        sql: include_str!("../migrations/0006_search_owner_covering.sql"),
+    },
 ];
 
 /// Advisory lock key for migrations ("concord\0" as an integer).

@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "merkle_log",
         include_str!("../migrations/0005_merkle_log.sql"),
     ),
+    (
+        6,
+        "search_owner_covering",
+        include_str!("../migrations/0006_search_owner_covering.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

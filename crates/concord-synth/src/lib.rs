@@ -65,6 +65,34 @@ impl Generator {
         format!("{}-{index}", self.directory.prefix)
     }
 
+    /// Patient `index`'s Patient resource alone (demographics, an MRN at the
+    /// home organization, phone, email, address), for loads that need only
+    /// patients (the patient search benchmark). Deterministic, but drawn on
+    /// its own: not the same person as in [`Generator::patient_bundle`].
+    pub fn patient_only(&self, index: u64) -> Value {
+        let mut rng = rng::Rng::new(self.seed ^ 0x9E37_79B9_7F4A_7C15, index);
+        let person = demographics::Person::draw(&mut rng, self.today);
+        let home = usize::from(!rng.chance(0.6));
+        let mrn = (
+            Directory::mrn_system(home),
+            format!("{}{:07}", ["RB", "NG", "SB", "LC"][home], index + 1),
+        );
+        let mut patient = demographics::patient_resource(
+            &mut rng,
+            &self.patient_id(index),
+            index,
+            &person,
+            &[mrn],
+        );
+        patient["managingOrganization"] = fhir::reference_named(
+            "Organization",
+            &self.directory.organization_id(home),
+            PROVIDERS[home].name,
+        )
+        .value();
+        patient
+    }
+
     /// Patient `index`'s record as a transaction Bundle (PUT at fixed ids).
     pub fn patient_bundle(&self, index: u64) -> Value {
         record::Record::new(&self.directory, self.seed, index, self.today).build()

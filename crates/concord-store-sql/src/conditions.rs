@@ -71,8 +71,13 @@ const NO_DRIVER: u8 = 9;
 /// Whether a row test bounds the `low` column on both sides (so an index
 /// on `(…, param, low, …)` reads only the range).
 fn closed_range(test: &RowTest) -> bool {
-    let RowTest::And(parts) = test else {
-        return false;
+    let parts = match test {
+        // Several values (`birthdate=a,b`): each must be closed.
+        RowTest::Or(alternatives) => {
+            return !alternatives.is_empty() && alternatives.iter().all(closed_range)
+        }
+        RowTest::And(parts) => parts,
+        _ => return false,
     };
     let bound = |ops: &[CmpOp]| {
         parts

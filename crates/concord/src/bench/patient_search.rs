@@ -126,7 +126,7 @@ pub async fn run(args: BenchPatientSearchArgs) -> Result<(), String> {
         "{:<44} {:>10} {:>10} {:>12}",
         "query (one request at a time)", "p50", "p95", "bytes (last)"
     );
-    let mut report = |label: String, (lat, size): (Vec<Duration>, usize)| {
+    let report = |label: String, (lat, size): (Vec<Duration>, usize)| {
         println!(
             "{label:<44} {:>10} {:>10} {size:>12}",
             ms(percentile(&lat, 50.0)),

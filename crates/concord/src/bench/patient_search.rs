@@ -134,7 +134,7 @@ pub async fn run(args: BenchPatientSearchArgs) -> Result<(), String> {
         );
     };
     for (label, ui, api, value) in &kinds {
-        let values: Vec<String> = sample.iter().map(|p| value(p)).collect();
+        let values: Vec<String> = sample.iter().map(value.as_ref()).collect();
         let enc = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
         let ui_urls: Vec<String> = values
             .iter()

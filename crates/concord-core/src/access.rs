@@ -15,6 +15,9 @@ pub(crate) fn readable(ctx: &TenantContext, v: &StoredVersion) -> bool {
     let Some(policy) = &ctx.access else {
         return true;
     };
+    if policy.sees_everything() {
+        return true;
+    }
     match v.content.as_deref().map(serde_json::from_str::<Value>) {
         Some(Ok(resource)) => policy.may_read(&v.resource_type, &resource),
         _ => policy.sees_everything(),

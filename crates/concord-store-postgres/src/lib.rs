@@ -138,6 +138,14 @@ impl ResourceStore for PostgresStore {
         read::read(&self.pool, &ctx.tenant, resource_type, id).await
     }
 
+    async fn read_many(
+        &self,
+        ctx: &TenantContext,
+        keys: &[(String, String)],
+    ) -> StoreResult<Vec<Option<StoredVersion>>> {
+        read::read_many(&self.pool, &ctx.tenant, keys).await
+    }
+
     async fn vread(
         &self,
         ctx: &TenantContext,

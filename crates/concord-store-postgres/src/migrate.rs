@@ -48,6 +48,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "audit_log",
         sql: include_str!("../migrations/0006_audit_log.sql"),
     },
+    Migration {
+        version: 7,
+        name: "search_owner_covering",
+        sql: include_str!("../migrations/0007_search_owner_covering.sql"),
+    },
 ];
 
 /// Advisory lock key for migrations ("concord\0" as an integer).

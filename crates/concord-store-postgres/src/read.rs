@@ -50,6 +50,36 @@ pub(crate) async fn read(
     row.map(|r| version_from_row(&r, 0)).transpose()
 }
 
+const READ_MANY: &str = "SELECT r.type, r.id, r.version, r.last_updated, r.kind, r.content
+FROM resources r JOIN unnest($2::text[], $3::text[]) AS k(type, id)
+ON r.type = k.type AND r.id = k.id WHERE r.tenant = $1";
+
+/// The current versions of several resources, in the order asked, in one
+/// query.
+pub(crate) async fn read_many(
+    pool: &Pool,
+    tenant: &str,
+    keys: &[(String, String)],
+) -> StoreResult<Vec<Option<StoredVersion>>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let types: Vec<&str> = keys.iter().map(|(t, _)| t.as_str()).collect();
+    let ids: Vec<&str> = keys.iter().map(|(_, i)| i.as_str()).collect();
+    let client = pool.get().await.map_err(error::pool)?;
+    let stmt = client.prepare_cached(READ_MANY).await.map_err(error::db)?;
+    let rows = client
+        .query(&stmt, &[&tenant, &types, &ids])
+        .await
+        .map_err(error::db)?;
+    let mut found = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let v = version_from_row(row, 0)?;
+        found.insert((v.resource_type.clone(), v.id.clone()), v);
+    }
+    Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
+}
+
 /// One version of a resource.
 pub(crate) async fn vread(
     pool: &Pool,

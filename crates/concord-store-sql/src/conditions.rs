@@ -3,7 +3,7 @@
 //! membership test against an index-table subquery, so the database can
 //! drive the search from the most selective index.
 
-use concord_store::search::{Column, Condition, IndexTable, RowTest, SqlValue};
+use concord_store::search::{CmpOp, Column, Condition, IndexTable, RowTest, SqlValue};
 
 use crate::builder::{and, Builder};
 use crate::tables::{column, is_numeric, table};
@@ -45,7 +45,16 @@ fn selectivity(c: &Condition) -> u8 {
         | Condition::Has { .. }
         | Condition::ReferencedBy { .. }
         | Condition::References { .. } => 4,
-        // Ranges (dates, quantities, numbers) usually hold for much of a
+        // A date range closed at both ends on its start (`birthdate=1970-03-14`)
+        // is walked on the index like a token; whether it is broad (a
+        // year of a large type) is estimated first, as for a common code.
+        Condition::Row {
+            table: IndexTable::Date,
+            negate: false,
+            test,
+            ..
+        } if closed_range(test) => 5,
+        // Other ranges (dates, quantities, numbers) usually hold for much of a
         // type: scanning in key order and probing finds a page sooner than
         // building their whole list.
         Condition::Row {
@@ -58,6 +67,31 @@ fn selectivity(c: &Condition) -> u8 {
 }
 
 const NO_DRIVER: u8 = 9;
+
+/// Whether a row test bounds the `low` column on both sides (so an index
+/// on `(…, param, low, …)` reads only the range).
+fn closed_range(test: &RowTest) -> bool {
+    let parts = match test {
+        // Several values (`birthdate=a,b`): each must be closed.
+        RowTest::Or(alternatives) => {
+            return !alternatives.is_empty() && alternatives.iter().all(closed_range)
+        }
+        RowTest::And(parts) => parts,
+        _ => return false,
+    };
+    let bound = |ops: &[CmpOp]| {
+        parts
+            .iter()
+            .any(|p| matches!(p, RowTest::Cmp(Column::Low, op, _) if ops.contains(op)))
+    };
+    bound(&[CmpOp::Ge, CmpOp::Gt]) && bound(&[CmpOp::Le, CmpOp::Lt])
+}
+
+/// Whether a driver is a closed date range (estimated even when it is the
+/// only condition: the alternative, reading in page order, is always there).
+pub(crate) fn date_range(c: &Condition) -> bool {
+    matches!(c, Condition::Row { table: IndexTable::Date, negate: false, test, .. } if closed_range(test))
+}
 
 /// The condition that drives a level, if any.
 pub(crate) fn driver(conditions: &[Condition]) -> Option<usize> {
@@ -153,6 +187,29 @@ impl Builder<'_> {
                 format!("({})", parts.join(" AND "))
             }
             Condition::Not(inner) => format!("NOT ({})", self.probe(level, res, inner)),
+            // Membership by the row's own compartment rows (the owner
+            // index), not by building the list of every member: an access
+            // policy's "in one of these compartments, or in none" would
+            // otherwise list every resource of the type in any patient's.
+            Condition::Compartment {
+                compartment_type,
+                compartment_id,
+            } => {
+                let c = self.alias("p");
+                let (ct, ci) = (self.text(compartment_type), self.text(compartment_id));
+                format!(
+                    "EXISTS (SELECT 1 FROM compartment {c} WHERE {} AND {c}.compartment_type = {ct} AND {c}.compartment_id = {ci})",
+                    d.row_of_resource(&c, res)
+                )
+            }
+            Condition::InCompartmentOfType { compartment_type } => {
+                let c = self.alias("p");
+                let ct = self.text(compartment_type);
+                format!(
+                    "EXISTS (SELECT 1 FROM compartment {c} WHERE {} AND {c}.compartment_type = {ct})",
+                    d.row_of_resource(&c, res)
+                )
+            }
             other => self.condition(level, other),
         }
     }

@@ -93,7 +93,8 @@ pub fn driver_estimate_sql(
 ) -> Option<Sql> {
     let at = crate::conditions::driver(&plan.conditions)?;
     let condition = &plan.conditions[at];
-    if plan.conditions.len() < 2 || !crate::conditions::maybe_broad(condition) {
+    let alone_ok = crate::conditions::date_range(condition);
+    if (plan.conditions.len() < 2 && !alone_ok) || !crate::conditions::maybe_broad(condition) {
         return None;
     }
     let concord_store::search::Condition::Row {

@@ -91,6 +91,20 @@ impl ResourceStore for SqliteStore {
         self.read_inline(|c| read::current(c, &ctx.tenant, resource_type, id))
     }
 
+    /// On one reader connection, one cached statement (a page of 200
+    /// costs one pool checkout, not 200).
+    async fn read_many(
+        &self,
+        ctx: &TenantContext,
+        keys: &[(String, String)],
+    ) -> StoreResult<Vec<Option<StoredVersion>>> {
+        self.read_inline(|c| {
+            keys.iter()
+                .map(|(t, id)| read::current(c, &ctx.tenant, t, id))
+                .collect()
+        })
+    }
+
     async fn vread(
         &self,
         ctx: &TenantContext,

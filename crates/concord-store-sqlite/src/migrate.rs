@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_log",
         include_str!("../migrations/0006_audit_log.sql"),
     ),
+    (
+        7,
+        "search_owner_covering",
+        include_str!("../migrations/0007_search_owner_covering.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

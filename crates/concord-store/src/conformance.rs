@@ -21,6 +21,9 @@ pub async fn run_all(store: &dyn Store) {
     let run = uuid_like();
     let cases: Vec<Case> = vec![
         ("create_then_read", |s, c| Box::pin(create_then_read(s, c))),
+        ("read_many_in_order", |s, c| {
+            Box::pin(read_many_in_order(s, c))
+        }),
         ("create_twice_conflicts", |s, c| {
             Box::pin(create_twice_conflicts(s, c))
         }),
@@ -168,6 +171,38 @@ async fn create_then_read(s: &dyn Store, ctx: TenantContext) {
     );
     assert!(s.read(&ctx, "Patient", "nope").await.unwrap().is_none());
     assert!(s.read(&ctx, "Observation", "p1").await.unwrap().is_none());
+}
+
+/// `read_many` answers the keys in the order asked, `None` for a missing
+/// one, a deleted one as its delete version, another tenant's as missing.
+async fn read_many_in_order(s: &dyn Store, ctx: TenantContext) {
+    s.commit(
+        &ctx,
+        vec![
+            create("p1", "One"),
+            create("p2", "Two"),
+            create("p3", "Three"),
+        ],
+    )
+    .await
+    .unwrap();
+    s.commit(&ctx, vec![update("p2", "Two again"), delete("p3")])
+        .await
+        .unwrap();
+    let key = |id: &str| ("Patient".to_string(), id.to_string());
+    let keys = [key("p2"), key("nope"), key("p1"), key("p3"), key("p2")];
+    let got = s.read_many(&ctx, &keys).await.unwrap();
+    assert_eq!(got.len(), 5);
+    let p2 = got[0].as_ref().expect("p2");
+    assert_eq!((p2.id.as_str(), p2.version), ("p2", 2));
+    assert_eq!(parse(&p2.content)["name"][0]["family"], "Two again");
+    assert!(got[1].is_none());
+    assert_eq!(got[2].as_ref().expect("p1").id, "p1");
+    assert!(got[3].as_ref().expect("p3").is_deleted());
+    assert_eq!(got[4].as_ref().expect("p2 again").version, 2);
+    assert!(s.read_many(&ctx, &[]).await.unwrap().is_empty());
+    let other = TenantContext::new(format!("{}-other", ctx.tenant), ctx.actor.clone(), "t");
+    assert!(s.read_many(&other, &keys[..1]).await.unwrap()[0].is_none());
 }
 
 async fn create_twice_conflicts(s: &dyn Store, ctx: TenantContext) {

@@ -68,6 +68,44 @@ impl Generator {
         format!("{}-{index}", self.directory.prefix)
     }
 
+    /// Patient `index`'s Patient resource alone (demographics, an MRN at the
+    /// home organization, phone, email, address), for loads that need only
+    /// patients (the patient search benchmark). Deterministic, but drawn on
+    /// its own: not the same person as in [`Generator::patient_bundle`].
+    pub fn patient_only(&self, index: u64) -> Value {
+        let mut rng = rng::Rng::new(self.seed ^ 0x9E37_79B9_7F4A_7C15, index);
+        let person = demographics::Person::draw(&mut rng, self.today);
+        let home = usize::from(!rng.chance(0.6));
+        let mrn = (
+            Directory::mrn_system(home),
+            format!("{}{:07}", ["RB", "NG", "SB", "LC"][home], index + 1),
+        );
+        let managing = fhir::reference_named(
+            "Organization",
+            &self.directory.organization_id(home),
+            PROVIDERS[home].name,
+        );
+        let physicians = self.directory.staff_of(home, StaffRole::Physician);
+        let Some(pcp) = physicians.get(rng.below(physicians.len().max(1) as u64) as usize)
+        else {
+            return Value::Null;
+        };
+        let practitioner = fhir::reference_named("Practitioner", &pcp.id, &pcp.display());
+        let mut w = json::Json::with_capacity(2_048);
+        demographics::patient_resource(
+            &mut w,
+            &mut rng,
+            &self.patient_id(index),
+            index,
+            &person,
+            &[mrn],
+            &managing,
+            &practitioner,
+        );
+        // The writer's output is well-formed JSON by construction.
+        serde_json::from_str(&w.into_string()).unwrap_or(Value::Null)
+    }
+
     /// Patient `index`'s record as JSON text (the fast path: what
     /// `concord generate` writes).
     pub fn patient_record(&self, index: u64) -> PatientRecord {

@@ -420,6 +420,10 @@ pub enum BenchCommand {
     /// Render the web UI's chart summary of one large patient record
     /// (5,000 observations, 300 encounters by default); print p50/p95.
     Chart(BenchChartArgs),
+    /// Load 100,000 generated patients (by default) and time the web UI's
+    /// patient search (name, birth date, MRN, phone) and the same FHIR API
+    /// searches; print p50/p95 per query kind.
+    PatientSearch(BenchPatientSearchArgs),
     /// Generate a synthetic population in memory; print patients/s and resources/s.
     Generate(BenchGenerateArgs),
 }
@@ -435,6 +439,30 @@ pub struct BenchChartArgs {
     /// Chart summary requests timed (after a warm-up).
     #[arg(long, env = "CONCORD_BENCH_REQUESTS", default_value_t = 200)]
     pub requests: usize,
+    /// Keep the SQLite database in this (new or empty) folder, e.g. to
+    /// inspect query plans afterwards (default: a temporary one).
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+    /// Benchmark PostgreSQL (a tenant of its own) instead of SQLite.
+    #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchPatientSearchArgs {
+    /// Patients loaded (Patient resources only, from the population generator).
+    #[arg(long, env = "CONCORD_BENCH_PATIENTS", default_value_t = 100_000)]
+    pub patients: usize,
+    /// Requests timed per query kind (one at a time, after a warm-up).
+    #[arg(long, env = "CONCORD_BENCH_REQUESTS", default_value_t = 100)]
+    pub requests: usize,
+    /// Keep the SQLite database in this folder; a rerun with as many
+    /// patients already there skips the load (default: a temporary one).
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+    /// Benchmark PostgreSQL (a tenant of its own) instead of SQLite.
+    #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -62,6 +62,9 @@ fn main() -> std::process::ExitCode {
             Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
             Command::Bench(BenchCommand::Search(args)) => bench::search::run(args).await,
             Command::Bench(BenchCommand::Chart(args)) => bench::chart::run(args).await,
+            Command::Bench(BenchCommand::PatientSearch(args)) => {
+                bench::patient_search::run(args).await
+            }
             Command::Generate(args) => generate::run(args),
             Command::Bench(BenchCommand::Generate(args)) => bench::generate::run(args),
         }

@@ -148,15 +148,16 @@ impl Engine {
         ctx: &TenantContext,
         hits: &[SearchHit],
     ) -> CoreResult<Vec<StoredVersion>> {
-        let mut out = Vec::with_capacity(hits.len());
-        for h in hits {
-            if let Some(v) = self.store().read(ctx, &h.resource_type, &h.id).await? {
-                if !v.is_deleted() && readable(ctx, &v) {
-                    out.push(v);
-                }
-            }
-        }
-        Ok(out)
+        let keys: Vec<(String, String)> = hits
+            .iter()
+            .map(|h| (h.resource_type.clone(), h.id.clone()))
+            .collect();
+        let read = self.store().read_many(ctx, &keys).await?;
+        Ok(read
+            .into_iter()
+            .flatten()
+            .filter(|v| !v.is_deleted() && readable(ctx, v))
+            .collect())
     }
 
     /// Ids of live resources matching a conditional operation's criteria

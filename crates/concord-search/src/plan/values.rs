@@ -294,9 +294,12 @@ fn int(v: i64) -> SqlValue {
 
 fn date_test(d: &DateValue, now: i64) -> RowTest {
     let (sl, sh) = (d.range.low, d.range.high);
+    // `low <= sh` follows from `high <= sh` (a row's low never exceeds its
+    // high); said outright, it closes the index range on `low`.
     let inside = || {
         RowTest::And(vec![
             RowTest::Cmp(Column::Low, CmpOp::Ge, int(sl)),
+            RowTest::Cmp(Column::Low, CmpOp::Le, int(sh)),
             RowTest::Cmp(Column::High, CmpOp::Le, int(sh)),
         ])
     };

@@ -57,27 +57,21 @@ pub fn status_in(resource: &Value, key: &str, codes: &[&str]) -> bool {
 /// Loads the patient and the banner's allergies and alerts (each through
 /// the engine with the user's access policy).
 pub async fn head(state: &WebState, staff: &Staff, id: &str) -> WebResult<ChartHead> {
-    let patient = data::read(state, staff, "Patient", id).await?;
     let subject = format!("Patient/{id}");
-    let mut allergies = data::search_if_allowed(
-        state,
-        staff,
-        "AllergyIntolerance",
-        &[("patient", subject.clone()), ("_count", "100".into())],
-    )
-    .await?;
+    let allergy_params = [("patient", subject.clone()), ("_count", "100".into())];
+    // Flag has no `status` search parameter in R4: filtered below.
+    let flag_params = [("patient", subject), ("_count", "50".into())];
+    let (patient, allergies, alerts) = tokio::join!(
+        data::read(state, staff, "Patient", id),
+        data::search_if_allowed(state, staff, "AllergyIntolerance", &allergy_params),
+        data::search_if_allowed(state, staff, "Flag", &flag_params),
+    );
+    let patient = patient?;
+    let mut allergies = allergies?;
     if let Some(list) = allergies.as_mut() {
         list.retain(|a| status_in(a, "clinicalStatus", &["active"]));
     }
-    // Flag has no `status` search parameter in R4: filtered here.
-    let mut alerts = data::search_if_allowed(
-        state,
-        staff,
-        "Flag",
-        &[("patient", subject), ("_count", "50".into())],
-    )
-    .await?
-    .unwrap_or_default();
+    let mut alerts = alerts?.unwrap_or_default();
     alerts.retain(|f| f.get("status").and_then(Value::as_str) == Some("active"));
     Ok(ChartHead {
         id: id.to_string(),
@@ -244,7 +238,6 @@ pub async fn summary(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> WebResult<Markup> {
-    let h = head(&state, &staff, &id).await?;
     let subject = format!("Patient/{id}");
     let count = |n: usize| ("_count", n.to_string());
     let p = |k: &'static str| (k, subject.clone());
@@ -253,49 +246,52 @@ pub async fn summary(
         let (state, staff) = (&state, &staff);
         async move { data::search_if_allowed(state, staff, rtype, &params).await }
     };
-    let problems = search("Condition", vec![p("patient"), count(200)]).await?;
-    let meds = search(
-        "MedicationRequest",
-        vec![p("patient"), ("status", "active".into()), count(100)],
-    )
-    .await?;
-    let imms = search(
-        "Immunization",
-        vec![p("patient"), ("_sort", "-date".into()), count(10)],
-    )
-    .await?;
-    let vitals = search(
-        "Observation",
-        vec![
-            p("patient"),
-            ("category", "vital-signs".into()),
-            ("_sort", "-date".into()),
-            count(60),
-        ],
-    )
-    .await?;
-    let labs = search(
-        "Observation",
-        vec![
-            p("patient"),
-            ("category", "laboratory".into()),
-            ("_sort", "-date".into()),
-            count(200),
-        ],
-    )
-    .await?;
-    let encounters = search(
-        "Encounter",
-        vec![p("patient"), ("_sort", "-date".into()), count(5)],
-    )
-    .await?
-    .unwrap_or_default();
-    let (problems, meds, imms, vitals, labs) = (
-        problems.unwrap_or_default(),
-        meds.unwrap_or_default(),
-        imms.unwrap_or_default(),
-        vitals.unwrap_or_default(),
-        labs.unwrap_or_default(),
+    // The banner and the sections are independent searches: run together,
+    // the store's searches overlap (SQLite runs each on a blocking thread,
+    // PostgreSQL on its own connection).
+    let (h, problems, meds, imms, vitals, labs, encounters) = tokio::join!(
+        head(&state, &staff, &id),
+        search("Condition", vec![p("patient"), count(200)]),
+        search(
+            "MedicationRequest",
+            vec![p("patient"), ("status", "active".into()), count(100)],
+        ),
+        search(
+            "Immunization",
+            vec![p("patient"), ("_sort", "-date".into()), count(10)],
+        ),
+        search(
+            "Observation",
+            vec![
+                p("patient"),
+                ("category", "vital-signs".into()),
+                ("_sort", "-date".into()),
+                count(60),
+            ],
+        ),
+        search(
+            "Observation",
+            vec![
+                p("patient"),
+                ("category", "laboratory".into()),
+                ("_sort", "-date".into()),
+                count(200),
+            ],
+        ),
+        search(
+            "Encounter",
+            vec![p("patient"), ("_sort", "-date".into()), count(5)],
+        ),
+    );
+    // The patient first: a missing or hidden chart answers as such.
+    let h = h?;
+    let (problems, meds, imms, vitals, labs, encounters) = (
+        problems?.unwrap_or_default(),
+        meds?.unwrap_or_default(),
+        imms?.unwrap_or_default(),
+        vitals?.unwrap_or_default(),
+        labs?.unwrap_or_default(),
+        encounters?.unwrap_or_default(),
     );
     staff.audit("read", Action::Read, Some(subject.clone()), &[&id]);
     let problems: Vec<Markup> = problems

@@ -1,27 +1,24 @@
 //! `concord bench chart`: the web UI's chart summary of one large record
 //! (5,000 observations and 300 encounters by default), rendered by the
 //! server for a signed-in physician over HTTP, the production routers on a
-//! temporary SQLite database. Prints p50/p95 of the page's latency.
+//! temporary SQLite database (or PostgreSQL with `--database-url`). Prints
+//! where the time goes (the summary's searches) and p50/p95 of the page.
 //!
 //! The record is synthetic load data (codes are LOINC vital-sign and lab
 //! codes; values are arbitrary numbers, not clinical content).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use concord_api::{router, ApiConfig, AppState, AuthMode};
-use concord_auth::totp::{totp_at, TotpAlgorithm};
-use concord_auth::{AccountKind, AuthConfig, AuthServer, NewUser, Role};
-use concord_core::audit::AuditWriter;
+use concord_auth::{AccountKind, Role};
 use concord_core::Engine;
-use concord_store::{Actor, TenantContext};
-use concord_store_sqlite::SqliteStore;
+use concord_store::TenantContext;
 use serde_json::{json, Value};
 
 use super::stats::{ms, percentile};
+use super::web_bench::WebBench;
 use crate::cli::BenchChartArgs;
 
-const PASSWORD: &str = "bench chart password 1";
 const LABS: [(&str, &str, &str); 4] = [
     ("2823-3", "Potassium", "mmol/L"),
     ("2345-7", "Glucose", "mg/dL"),
@@ -82,38 +79,12 @@ async fn load(engine: &Engine, ctx: &TenantContext, resources: Vec<Value>) -> Re
     Ok(())
 }
 
-fn cookie(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
 pub async fn run(args: BenchChartArgs) -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-    let store =
-        Arc::new(SqliteStore::open(dir.path().join("concord.db")).map_err(|e| e.to_string())?);
-    let config = ApiConfig::default();
-    let auth = AuthServer::new(
-        store.clone(),
-        AuthConfig {
-            tenant: config.tenant.clone(),
-            ..AuthConfig::default()
-        },
-    );
-    let engine = Engine::new(store.clone());
-    let ctx = TenantContext::new(
-        config.tenant.clone(),
-        Actor::Operator("bench".into()),
-        "bench-chart",
-    );
+    let bench = WebBench::start(args.database_url.as_deref(), args.keep.as_deref()).await?;
+    let (engine, ctx) = (&bench.engine, &bench.ctx);
     let practitioner = engine
         .create(
-            &ctx,
+            ctx,
             "Practitioner",
             json!({"resourceType": "Practitioner", "name": [{"family": "Bench"}]}),
             None,
@@ -123,7 +94,7 @@ pub async fn run(args: BenchChartArgs) -> Result<(), String> {
         .id;
     let patient = engine
         .create(
-            &ctx,
+            ctx,
             "Patient",
             json!({"resourceType": "Patient", "name": [{"family": "Large", "given": ["Record"]}],
             "birthDate": "1950-01-01", "gender": "female",
@@ -142,7 +113,7 @@ pub async fn run(args: BenchChartArgs) -> Result<(), String> {
             "period": {"start": when(i * 10)}})
         })
         .collect();
-    load(&engine, &ctx, encounters).await?;
+    load(engine, ctx, encounters).await?;
     let obs: Vec<Value> = (0..args.observations)
         .map(|i| observation(i, &patient, &format!("Encounter/{}", i % 7)))
         .map(|mut o| {
@@ -152,111 +123,28 @@ pub async fn run(args: BenchChartArgs) -> Result<(), String> {
             o
         })
         .collect();
-    load(&engine, &ctx, obs).await?;
+    load(engine, ctx, obs).await?;
     println!(
-        "bench chart: {} observations and {} encounters loaded in {:.1} s (SQLite)",
+        "bench chart: {} observations and {} encounters loaded in {:.1} s ({})",
         args.observations,
         args.encounters,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        bench.backend
     );
-    let user = auth
-        .add_user(NewUser {
-            username: "bench.physician".into(),
-            display_name: "Bench Physician".into(),
-            kind: AccountKind::Staff(Role::Physician),
-            password: PASSWORD.into(),
-            fhir_user: Some(format!("Practitioner/{practitioner}")),
-            with_totp: true,
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-    let secret = user.totp_secret.ok_or("no TOTP secret")?;
-    let state = AppState {
-        engine: engine.clone(),
-        config: ApiConfig {
-            auth: AuthMode::Required(auth),
-            ..config
-        },
-        audit: AuditWriter::spawn(store),
-        ledger: None,
-    };
-    let web = crate::serve::web_state(&state, false);
-    let app = router(state)
-        .merge(concord_web::router(web))
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| format!("bind: {e}"))?;
-    let base = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| e.to_string())?;
-    // Sign in like a browser: the form's pre-session cookie and CSRF token.
-    let form = http
-        .get(format!("{base}/ui/login"))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let pre = cookie(&form, "concord_ui_pre").ok_or("no pre-session cookie")?;
-    let page = form.text().await.map_err(|e| e.to_string())?;
-    let marker = "name=\"_csrf\" value=\"";
-    let start = page.find(marker).ok_or("no CSRF token")? + marker.len();
-    let csrf = page[start..].split('"').next().unwrap_or("").to_string();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_secs();
-    let code = totp_at(&secret, now, 6, TotpAlgorithm::Sha1);
-    let body = format!(
-        "_csrf={csrf}&username=bench.physician&password={}&totp={code}",
-        PASSWORD.replace(' ', "+")
-    );
-    let signed = http
-        .post(format!("{base}/ui/login"))
-        .header("cookie", format!("concord_ui_pre={pre}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let session = cookie(&signed, "concord_ui").ok_or("sign-in refused")?;
-    let time = |url: String, n: usize| {
-        let (http, session) = (&http, &session);
-        async move {
-            let mut samples = Vec::with_capacity(n);
-            let mut size = 0;
-            for _ in 0..n.max(1) {
-                let t = Instant::now();
-                let r = http
-                    .get(&url)
-                    .header("cookie", format!("concord_ui={session}"))
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if !r.status().is_success() {
-                    return Err(format!("{url} answered {}", r.status()));
-                }
-                size = r.bytes().await.map_err(|e| e.to_string())?.len();
-                samples.push(t.elapsed());
-            }
-            samples.sort();
-            Ok::<(Vec<Duration>, usize), String>((samples, size))
-        }
-    };
+    let session = bench
+        .sign_in(
+            Role::Physician,
+            Some(format!("Practitioner/{practitioner}")),
+        )
+        .await?;
+    let base = &bench.base;
     // Where the time goes: the summary's searches through the engine with
     // the physician's access policy (as the page runs them), and a few
     // variants (date-bounded, unsorted, by code) for comparison.
     println!("engine searches of the summary (p50 of 10 each):");
     let principal = concord_auth::Principal {
         subject: concord_auth::Subject::User {
-            id: user.user.id.clone(),
+            id: session.1.clone(),
             kind: AccountKind::Staff(Role::Physician),
         },
         scopes: concord_auth::ScopeSet::parse("user/*.cruds")?,
@@ -266,7 +154,7 @@ pub async fn run(args: BenchChartArgs) -> Result<(), String> {
         fhir_user: Some(format!("Practitioner/{practitioner}")),
         token_id: None,
     };
-    let policy = concord_core::policy::load(&engine, &ctx, None, principal)
+    let policy = concord_core::policy::load(engine, ctx, None, principal)
         .await
         .map_err(|e| e.to_string())?;
     let confined = ctx.clone().with_access(Arc::new(policy));
@@ -310,45 +198,27 @@ pub async fn run(args: BenchChartArgs) -> Result<(), String> {
         println!("  {rtype}?{query}: p50 {}", ms(percentile(&samples, 50.0)));
     }
     // The start page costs the session and the access policy only.
-    let (home, _) = time(format!("{base}/ui/"), 50).await?;
+    let home_urls: Vec<String> = (0..50).map(|_| format!("{base}/ui/")).collect();
+    let (home, _) = bench.time_gets(&home_urls, session.header()).await?;
     println!(
         "start page (session + access policy only, 50 requests): p50 {}, p95 {}",
         ms(percentile(&home, 50.0)),
         ms(percentile(&home, 95.0)),
     );
     let url = format!("{base}/ui/patients/{patient}");
-    let get = || async {
-        let t = Instant::now();
-        let r = http
-            .get(&url)
-            .header("cookie", format!("concord_ui={session}"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if !r.status().is_success() {
-            return Err(format!("chart page answered {}", r.status()));
-        }
-        let bytes = r.bytes().await.map_err(|e| e.to_string())?.len();
-        Ok::<(Duration, usize), String>((t.elapsed(), bytes))
-    };
-    for _ in 0..5 {
-        get().await?;
-    }
-    let mut samples = Vec::with_capacity(args.requests);
-    let mut size = 0;
-    for _ in 0..args.requests.max(1) {
-        let (d, bytes) = get().await?;
-        samples.push(d);
-        size = bytes;
-    }
-    samples.sort();
+    let urls: Vec<String> = (0..args.requests.max(1)).map(|_| url.clone()).collect();
+    // Warm-up.
+    bench
+        .time_gets(&urls[..urls.len().min(5)], session.header())
+        .await?;
+    let (samples, size) = bench.time_gets(&urls, session.header()).await?;
     println!(
-        "chart summary ({} requests, one at a time, {size} bytes of HTML): p50 {}, p95 {}, max {}  (target p50 ≤ 50 ms)",
+        "chart summary ({} requests, one at a time, {size} bytes of HTML, {}): p50 {}, p95 {}, max {}  (target p50 ≤ 50 ms)",
         samples.len(),
+        bench.backend,
         ms(percentile(&samples, 50.0)),
         ms(percentile(&samples, 95.0)),
         ms(percentile(&samples, 100.0)),
     );
-    server.abort();
     Ok(())
 }

@@ -319,7 +319,7 @@ fn passes(row: &dyn RowView, test: &RowTest) -> bool {
     }
 }
 
-fn rows_of<'a>(r: &'a IndexRows, table: IndexTable) -> Vec<&'a dyn RowView> {
+fn rows_of(r: &IndexRows, table: IndexTable) -> Vec<&dyn RowView> {
     match table {
         IndexTable::Token => r.tokens.iter().map(|x| x as &dyn RowView).collect(),
         IndexTable::Date => r.dates.iter().map(|x| x as &dyn RowView).collect(),
@@ -330,7 +330,7 @@ fn rows_of<'a>(r: &'a IndexRows, table: IndexTable) -> Vec<&'a dyn RowView> {
 
 fn holds(c: &Condition, e: &AuditCandidate) -> bool {
     match c {
-        Condition::Id(ids) => ids.iter().any(|i| *i == e.id),
+        Condition::Id(ids) => ids.contains(&e.id),
         Condition::LastUpdated(test) => passes(&Instant(e.stored_at), test),
         Condition::Row {
             table,

@@ -86,8 +86,7 @@ impl Generator {
             PROVIDERS[home].name,
         );
         let physicians = self.directory.staff_of(home, StaffRole::Physician);
-        let Some(pcp) = physicians.get(rng.below(physicians.len().max(1) as u64) as usize)
-        else {
+        let Some(pcp) = physicians.get(rng.below(physicians.len().max(1) as u64) as usize) else {
             return Value::Null;
         };
         let practitioner = fhir::reference_named("Practitioner", &pcp.id, &pcp.display());

@@ -143,7 +143,28 @@ impl ResourceStore for PostgresStore {
         ctx: &TenantContext,
         keys: &[(String, String)],
     ) -> StoreResult<Vec<Option<StoredVersion>>> {
-        read::read_many(&self.pool, &ctx.tenant, keys).await
+        if !keys.iter().any(|(t, _)| t == AUDIT_TYPE) {
+            return read::read_many(&self.pool, &ctx.tenant, keys).await;
+        }
+        // AuditEvents live in the audit log, not the resource table: read
+        // those one by one, the rest as one page, and keep the order.
+        let others: Vec<(String, String)> = keys
+            .iter()
+            .filter(|(t, _)| t != AUDIT_TYPE)
+            .cloned()
+            .collect();
+        let mut found = read::read_many(&self.pool, &ctx.tenant, &others)
+            .await?
+            .into_iter();
+        let mut out = Vec::with_capacity(keys.len());
+        for (t, id) in keys {
+            if t == AUDIT_TYPE {
+                out.push(audit::read(&self.pool, &ctx.tenant, id).await?);
+            } else {
+                out.push(found.next().flatten());
+            }
+        }
+        Ok(out)
     }
 
     async fn vread(

@@ -100,7 +100,14 @@ impl ResourceStore for SqliteStore {
     ) -> StoreResult<Vec<Option<StoredVersion>>> {
         self.read_inline(|c| {
             keys.iter()
-                .map(|(t, id)| read::current(c, &ctx.tenant, t, id))
+                .map(|(t, id)| {
+                    // AuditEvents live in the audit log, not the resource table.
+                    if t == AUDIT_TYPE {
+                        audit::read(c, &ctx.tenant, id)
+                    } else {
+                        read::current(c, &ctx.tenant, t, id)
+                    }
+                })
                 .collect()
         })
     }

@@ -201,6 +201,29 @@ async fn read_many_in_order(s: &dyn Store, ctx: TenantContext) {
     assert!(got[3].as_ref().expect("p3").is_deleted());
     assert_eq!(got[4].as_ref().expect("p2 again").version, 2);
     assert!(s.read_many(&ctx, &[]).await.unwrap().is_empty());
+    // AuditEvents live in the audit log: a page mixing them with other
+    // types still comes back whole and in order.
+    let event = json!({"resourceType": "AuditEvent", "id": "ae1",
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest"},
+        "recorded": "2026-01-01T00:00:00Z", "agent": [{"requestor": true}], "source": {"observer": {"display": "test"}}});
+    s.commit(
+        &ctx,
+        vec![write(WriteKind::Create, "AuditEvent", "ae1", Some(event))],
+    )
+    .await
+    .unwrap();
+    let mixed = [
+        key("p1"),
+        ("AuditEvent".to_string(), "ae1".to_string()),
+        key("nope"),
+        key("p2"),
+    ];
+    let got = s.read_many(&ctx, &mixed).await.unwrap();
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[0].as_ref().expect("p1").id, "p1");
+    assert_eq!(got[1].as_ref().expect("the AuditEvent").id, "ae1");
+    assert!(got[2].is_none());
+    assert_eq!(got[3].as_ref().expect("p2").id, "p2");
     let other = TenantContext::new(format!("{}-other", ctx.tenant), ctx.actor.clone(), "t");
     assert!(s.read_many(&other, &keys[..1]).await.unwrap()[0].is_none());
 }

@@ -23,22 +23,6 @@ use crate::{Staff, WebState};
 
 pub const MESSAGES: &str = "/ui/messages";
 
-/// A Practitioner's display name (`given family`), or the reference.
-fn person_name(p: &Value) -> Option<String> {
-    let n = &p["name"][0];
-    if let Some(t) = n["text"].as_str() {
-        return Some(t.to_string());
-    }
-    let mut parts: Vec<&str> = n["given"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    parts.extend(n["family"].as_str());
-    (!parts.is_empty()).then(|| parts.join(" "))
-}
-
 /// The Practitioner directory as `(Practitioner/id, name)`, by name.
 async fn directory(state: &WebState, staff: &Staff) -> WebResult<Vec<(String, String)>> {
     if !staff.may('s', "Practitioner") {
@@ -49,7 +33,8 @@ async fn directory(state: &WebState, staff: &Staff) -> WebResult<Vec<(String, St
         .iter()
         .map(|p| {
             let r = format!("Practitioner/{}", p.id);
-            (r.clone(), person_name(&p.json).unwrap_or(r))
+            let name = crate::fhir::human_name(&p.json);
+            (r.clone(), if name.is_empty() { r } else { name })
         })
         .collect();
     people.sort_by_key(|a| a.1.to_lowercase());

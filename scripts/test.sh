@@ -17,6 +17,13 @@ fi
 if [ $# -eq 0 ]; then
     set -- --workspace
 fi
+# OpenSSL for SQLCipher: the system's when libssl-dev is installed, else
+# built from source (adds `--features concord/vendored-openssl`).
+. scripts/openssl-features.sh
+if [ -n "$CONCORD_FEATURES" ]; then
+    # shellcheck disable=SC2086 # two words, before any `--`
+    set -- $CONCORD_FEATURES "$@"
+fi
 # --show-output: corpus tests print their pass counts (N/5306, N/102, N/937,
 # N/94, …) and any SKIPPED notice even when they pass.
 case " $* " in

@@ -19,8 +19,9 @@ if [ $# -eq 0 ]; then
 fi
 # OpenSSL for SQLCipher: the system's when libssl-dev is installed, else
 # built from source (adds `--features concord/vendored-openssl`).
+# (Only with --workspace: a `-p` selection may not contain `concord`.)
 . scripts/openssl-features.sh
-if [ -n "$CONCORD_FEATURES" ]; then
+if [ -n "$CONCORD_FEATURES" ] && [[ " $* " == *" --workspace "* ]]; then
     # shellcheck disable=SC2086 # two words, before any `--`
     set -- $CONCORD_FEATURES "$@"
 fi

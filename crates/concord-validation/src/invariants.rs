@@ -114,7 +114,8 @@ pub const STRUCTURAL_INVARIANTS: &[&str] = &["ele-1", "txt-1", "txt-2"];
 ///   `ref-1` (`reference.startsWith('#').not() or …`) on a Reference
 ///   without `reference` (identifier or display only) → `reference.exists()
 ///   implies (reference = '#' or (…))` (a bare `#` is a contained
-///   resource's reference to its container, R4 §2.3.0.4); `bdl-8`
+///   resource's reference to its container, R4 references.html "Contained
+///   Resources"); `bdl-8`
 ///   (`fullUrl.contains('/_history/').not()`) on an entry without `fullUrl`
 ///   → `fullUrl.exists() implies …`; `ras-2` (`probability is decimal
 ///   implies (probability as decimal) <= 100`) on a prediction without

@@ -20,7 +20,8 @@
 //! "the container resource for the resource identified by %resource"; a
 //! Bundle does not *contain* its entries, which `ref-1`'s
 //! `%rootResource.contained.id` relies on), `%context` and the focus are the
-//! element. `true` or empty = satisfied, `false` = violated.
+//! element. Only `true` satisfies an invariant; `false` and empty violate
+//! it (see [`satisfied`]).
 //!
 //! Every expression is compiled once, on first use ([`OnceLock`]), keyed by
 //! the declaring type, element path and key.
@@ -107,7 +108,37 @@ pub const STRUCTURAL_INVARIANTS: &[&str] = &["ele-1", "txt-1", "txt-2"];
 /// - `que-12` ("If there are more than one enableWhen, enableBehavior must
 ///   be specified") tests `enableWhen.count() > 2`; R4B/R5 and the
 ///   reference validator test `> 1`, as the human text says.
+/// - Expressions that are empty, so violated (see [`satisfied`]), on valid
+///   content, each guarded as R4B (4.3.0) publishes it and as the
+///   reference validator evaluates R4 (its `FHIRPathExpressionFixer`):
+///   `ref-1` (`reference.startsWith('#').not() or …`) on a Reference
+///   without `reference` (identifier or display only) → `reference.exists()
+///   implies (reference = '#' or (…))` (a bare `#` is a contained
+///   resource's reference to its container, R4 references.html "Contained
+///   Resources"); `bdl-8`
+///   (`fullUrl.contains('/_history/').not()`) on an entry without `fullUrl`
+///   → `fullUrl.exists() implies …`; `ras-2` (`probability is decimal
+///   implies (probability as decimal) <= 100`) on a prediction without
+///   `probability` (the official `RiskAssessment-prognosis`) →
+///   `probability.exists($this is decimal) implies …`.
+/// - The canonical resources' name-pattern warnings (`sdf-0`, `vsd-0`, …,
+///   every R4 `*-0` whose expression is [`NAME_PATTERN`]) are empty when
+///   `name` is absent (it is optional on most of them); later releases
+///   publish `name.exists() implies name.matches(…)` (see
+///   [`corrected_expression`]).
 pub const CORRECTED_INVARIANTS: &[(&str, &str)] = &[
+    (
+        "ref-1",
+        "reference.exists() implies (reference = '#' or (reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))))",
+    ),
+    (
+        "ras-2",
+        "probability.exists($this is decimal) implies (probability as decimal) <= 100",
+    ),
+    (
+        "bdl-8",
+        "fullUrl.exists() implies fullUrl.contains('/_history/').not()",
+    ),
     (
         "que-12",
         "enableWhen.count() > 1 implies enableBehavior.exists()",
@@ -121,6 +152,28 @@ pub const CORRECTED_INVARIANTS: &[(&str, &str)] = &[
         "contained.where((('#'+id in %resource.descendants().reference) or ('#'+id in %resource.descendants().ofType(canonical)) or ('#'+id in %resource.descendants().ofType(uri)) or ('#'+id in %resource.descendants().ofType(url)) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()",
     ),
 ];
+
+/// The R4 name-pattern invariant of the canonical resources (`sdf-0`,
+/// `vsd-0`, `csd-0`, … — thirty keys, all warnings).
+pub const NAME_PATTERN: &str = "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')";
+
+/// The name-pattern invariant as later releases publish it: only a present
+/// `name` is checked.
+const NAME_PATTERN_GUARDED: &str =
+    "name.exists() implies name.matches('[A-Z]([A-Za-z0-9_]){0,254}')";
+
+/// The expression evaluated for an R4 constraint: its correction from
+/// [`CORRECTED_INVARIANTS`] (or the guarded [`NAME_PATTERN`]), otherwise the
+/// published one.
+pub fn corrected_expression<'a>(key: &str, published: &'a str) -> &'a str {
+    if let Some((_, e)) = CORRECTED_INVARIANTS.iter().find(|(k, _)| *k == key) {
+        return e;
+    }
+    if published == NAME_PATTERN {
+        return NAME_PATTERN_GUARDED;
+    }
+    published
+}
 
 /// Invariants that cannot fail when the node lacks a property, so they are
 /// not evaluated then (most resources have no `contained`):
@@ -184,10 +237,7 @@ fn compile_list(
         if STRUCTURAL_INVARIANTS.contains(&c.key.as_str()) {
             continue;
         }
-        let source = CORRECTED_INVARIANTS
-            .iter()
-            .find(|(k, _)| *k == c.key)
-            .map_or(c.expression.as_str(), |(_, e)| e);
+        let source = corrected_expression(&c.key, &c.expression);
         match concord_fhirpath::compile(source) {
             Ok(expr) => {
                 out.push(compiled.len());
@@ -402,12 +452,9 @@ impl FhirPathInvariants {
         }
         let start = self.record.as_ref().map(|_| Instant::now());
         let satisfied = match c.expr.evaluate_with(ctx) {
-            Ok(items) => match items.as_slice() {
-                [] => true,
-                [Item::Boolean(b)] => *b,
-                // Singleton evaluation: one non-Boolean item is true.
-                [_] => true,
-                [..] => {
+            Ok(items) => match satisfied(&items) {
+                Some(b) => b,
+                None => {
                     self.record(c.key, "more than one item where a Boolean was expected");
                     true
                 }
@@ -438,5 +485,22 @@ impl FhirPathInvariants {
         if let Some(Ok(mut g)) = self.record.as_ref().map(Mutex::lock) {
             g.errors.entry(key).or_insert_with(|| message.to_string());
         }
+    }
+}
+
+/// Whether an invariant's result satisfies it: only `true` does (FHIRPath
+/// singleton evaluation: one non-Boolean item counts as `true`). `false`
+/// and an empty result — "unknown", e.g. `start <= end` on a date and a
+/// dateTime of the same day — are violations, as in both reference
+/// validators (HL7 Java and Firely): R4 constraints are written and tested
+/// against that reading, and the few whose published expression is empty
+/// on valid content are corrected in [`CORRECTED_INVARIANTS`]. `None` for
+/// several items (not a Boolean; the caller skips the invariant).
+pub fn satisfied(items: &[Item<'_>]) -> Option<bool> {
+    match items {
+        [] => Some(false),
+        [Item::Boolean(b)] => Some(*b),
+        [_] => Some(true),
+        [..] => None,
     }
 }

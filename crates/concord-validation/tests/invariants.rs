@@ -48,8 +48,16 @@ fn period_start_after_end_violates_per_1() {
     };
     only_error(enc("2020-02-01", "2020-01-01"), "per-1", "Encounter.period");
     assert!(invariant_issues(&enc("2020-01-01", "2020-02-01")).is_empty());
-    // Different precisions that cannot be compared: empty, so satisfied.
-    assert!(invariant_issues(&enc("2020-01-01T10:00:00Z", "2020-01-01")).is_empty());
+    // Different precisions on the same day cannot be compared: FHIRPath
+    // answers empty ("unknown"), and only `true` satisfies an invariant
+    // (as in the reference validator: its case `encounter-period`).
+    only_error(
+        enc("2023-06-21", "2023-06-21T06:20:00Z"),
+        "per-1",
+        "Encounter.period",
+    );
+    // ... but a different day decides it.
+    assert!(invariant_issues(&enc("2020-01-01", "2020-01-02T06:20:00Z")).is_empty());
     let msg = validate_resource(&enc("2020-02-01", "2020-01-01"))
         .into_iter()
         .find(|i| i.severity == Severity::Error)
@@ -202,7 +210,63 @@ fn skipped_invariants_are_exactly_these() {
     assert_eq!(uncompiled_invariants(), Vec::<(&str, String)>::new());
     assert_eq!(STRUCTURAL_INVARIANTS, ["ele-1", "txt-1", "txt-2"]);
     let corrected: Vec<&str> = CORRECTED_INVARIANTS.iter().map(|(k, _)| *k).collect();
-    assert_eq!(corrected, ["que-12", "que-7", "dom-3"]);
+    assert_eq!(
+        corrected,
+        ["ref-1", "ras-2", "bdl-8", "que-12", "que-7", "dom-3"]
+    );
+}
+
+#[test]
+fn guarded_invariants_hold_on_absent_elements() {
+    // ref-1 on references without `reference`, and on `#` (the container);
+    // bdl-8 on an entry without fullUrl; ras-2 on a prediction without
+    // probability; the name pattern on a canonical resource without name.
+    let p = json!({"resourceType": "Patient", "text": narrative(),
+        "generalPractitioner": [{"display": "Dr A"}, {"identifier": {"value": "1"}}],
+        "managingOrganization": {"reference": "#o"},
+        "contained": [{"resourceType": "Organization", "id": "o", "name": "O",
+            "endpoint": [{"reference": "#"}]}]});
+    assert!(
+        invariant_issues(&p).is_empty(),
+        "{:?}",
+        invariant_issues(&p)
+    );
+    let b = json!({"resourceType": "Bundle", "type": "collection",
+        "entry": [{"resource": {"resourceType": "Basic", "text": narrative(), "code": {"text": "x"}}}]});
+    assert!(
+        invariant_issues(&b).is_empty(),
+        "{:?}",
+        invariant_issues(&b)
+    );
+    let r = json!({"resourceType": "RiskAssessment", "text": narrative(), "status": "final",
+        "subject": {"reference": "Patient/1"}, "prediction": [{"outcome": {"text": "x"}}]});
+    assert!(
+        invariant_issues(&r).is_empty(),
+        "{:?}",
+        invariant_issues(&r)
+    );
+    let vs = json!({"resourceType": "ValueSet", "text": narrative(), "status": "draft"});
+    assert!(
+        invariant_issues(&vs).is_empty(),
+        "{:?}",
+        invariant_issues(&vs)
+    );
+    // ... and still fire when the element is there.
+    let vs = json!({"resourceType": "ValueSet", "text": narrative(), "status": "draft", "name": "lower"});
+    assert_eq!(
+        invariant_issues(&vs),
+        [(
+            Severity::Warning,
+            "vsd-0".to_string(),
+            "ValueSet".to_string()
+        )]
+    );
+    let mut r = r;
+    r["prediction"][0]["probabilityDecimal"] = json!(101);
+    only_error(r, "ras-2", "RiskAssessment.prediction[0]");
+    let p = json!({"resourceType": "Patient", "text": narrative(),
+        "managingOrganization": {"reference": "#nope"}});
+    only_error(p, "ref-1", "Patient.managingOrganization");
 }
 
 #[test]

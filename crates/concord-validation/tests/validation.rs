@@ -194,14 +194,11 @@ fn reference_validator_cases_agree() {
         "agreement: {agree}/{} ({not_applicable} XML case(s) counted as not applicable and as disagreements; {agree}/{applicable} of applicable cases)",
         cases.len()
     );
-    // Regression floor. The remaining disagreements need a terminology
-    // server (display names), third-party profiles/extensions, an empty
-    // invariant result counted as a failure (encounter-period: per-1 on
-    // start 2023-06-21 vs end 2023-06-21T06:20:00Z is empty in FHIRPath, so
-    // satisfied here), or contradict the official examples (example URLs,
-    // extension contexts); some are duplicated manifest rows run with
-    // different settings (bad-markdown, pat-security-*, contained-resource).
-    assert!(agree >= 87, "agreement fell to {agree}/{}", cases.len());
+    // Regression floor. The remaining disagreements and why (four are the
+    // same file run twice with opposite settings; the rest need a
+    // terminology server, definitions Concord cannot fetch offline, or
+    // rules the official R4 examples break) are in docs/validation.md.
+    assert!(agree >= 88, "agreement fell to {agree}/{}", cases.len());
 }
 
 // ---- one case per rule, asserting the exact expression path ----

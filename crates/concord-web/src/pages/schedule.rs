@@ -197,7 +197,17 @@ pub async fn show(
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let back = format!("{SCHEDULE}?date={}&actor={}", date_text(date), actor);
+    // Where each form returns: this day and provider, and the patient being
+    // booked (so booking a second visit needs no new search).
+    let back = match &chosen {
+        Some(c) => format!(
+            "{SCHEDULE}?date={}&actor={}&patient={}",
+            date_text(date),
+            enc(&actor),
+            enc(&c.id)
+        ),
+        None => format!("{SCHEDULE}?date={}&actor={}", date_text(date), enc(&actor)),
+    };
     let choose_href = |pid: &str| {
         format!(
             "{SCHEDULE}?date={}&actor={}&patient={}",

@@ -224,6 +224,14 @@ async fn slots_are_taken_once_freed_on_cancel_and_check_in_starts_an_encounter()
         3,
         "the chosen id in the picker form and in each Book form: {page}"
     );
+    // Each form returns to this day with the patient still chosen.
+    let back_to = page
+        .split("name=\"back\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a Book form says where to return")
+        .replace("&amp;", "&");
+    assert!(back_to.contains(&format!("patient={ada}")), "{back_to}");
     // Choosing someone the user may not see chooses nobody.
     let (_, page, _) = b.get(&format!("{day}&patient={}", clinic.stranger)).await;
     assert!(!page.contains("Booking for") && page.matches("Book 09:").count() == 0);
@@ -240,9 +248,18 @@ async fn slots_are_taken_once_freed_on_cancel_and_check_in_starts_an_encounter()
             ("reason".into(), "Check-up".into()),
         ]
     };
-    let f = book(s0, &ada);
+    let mut f = book(s0, &ada);
+    f.push(("back".into(), back_to.clone()));
     let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    assert_eq!(b.post("/ui/schedule/book", &f).await.0, 303);
+    let (status, _, location) = b.post("/ui/schedule/book", &f).await;
+    assert_eq!(status, 303);
+    let location = location.expect("a redirect");
+    assert!(location.starts_with(&back_to), "{location}");
+    let (_, page, _) = b.get(&location).await;
+    assert!(
+        page.contains("Booking for <strong>Zimmerman, Ada</strong>"),
+        "after booking, the patient stays chosen: {page}"
+    );
     // The same slot for someone else: refused, nothing stored.
     let f2 = book(s0, &bruno);
     let f2: Vec<(&str, &str)> = f2.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();

@@ -11,6 +11,10 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_concord");
 
+// Also here, so the crate has one test binary: `concord admin` and the
+// MLLP interface over real sockets.
+#[path = "cli/admin.rs"]
+mod admin;
 #[path = "cli/demo.rs"]
 mod demo;
 #[path = "cli/encryption.rs"]
@@ -21,6 +25,8 @@ mod generate;
 mod ledger;
 #[path = "cli/logs.rs"]
 mod logs;
+#[path = "cli/mllp.rs"]
+mod mllp;
 #[path = "cli/tls.rs"]
 mod tls;
 

@@ -179,7 +179,7 @@ impl Builder<'_> {
                 negated(exists, !present)
             }
             Condition::Any(list) if !list.is_empty() => {
-                let parts: Vec<String> = list.iter().map(|c| self.probe(level, res, c)).collect();
+                let parts = self.probe_any(level, res, list);
                 format!("({})", parts.join(" OR "))
             }
             Condition::All(list) if !list.is_empty() => {
@@ -212,6 +212,58 @@ impl Builder<'_> {
             }
             other => self.condition(level, other),
         }
+    }
+
+    /// The alternatives of an `Any` probed for one resources row. Several
+    /// compartments of one type (an access policy's care team: up to
+    /// thousands of patients) become one probe of the row's own compartment
+    /// rows against the list of ids, instead of one probe per compartment.
+    fn probe_any(&mut self, level: &Level<'_>, res: &str, list: &[Condition]) -> Vec<String> {
+        let mut groups: Vec<(&str, Vec<String>)> = Vec::new();
+        for c in list {
+            if let Condition::Compartment {
+                compartment_type,
+                compartment_id,
+            } = c
+            {
+                match groups.iter_mut().find(|(t, _)| t == compartment_type) {
+                    Some((_, ids)) => ids.push(compartment_id.clone()),
+                    None => groups.push((compartment_type, vec![compartment_id.clone()])),
+                }
+            }
+        }
+        let mut parts = Vec::new();
+        let mut merged = Vec::new();
+        for c in list {
+            match c {
+                Condition::Compartment {
+                    compartment_type, ..
+                } => {
+                    let Some(at) = groups.iter().position(|(t, _)| t == compartment_type) else {
+                        continue;
+                    };
+                    let (t, ids) = groups.remove(at);
+                    if ids.len() < 2 {
+                        parts.push(self.probe(level, res, c));
+                        continue;
+                    }
+                    let d = self.dialect;
+                    let a = self.alias("p");
+                    let ct = self.text(t);
+                    // The list is tested per compartment row of the resource
+                    // (a few rows), not looked up in the index once per id.
+                    let id = d.unindexed(&format!("{a}.compartment_id"));
+                    let list = self.text_list(&ids);
+                    merged.push(format!(
+                        "EXISTS (SELECT 1 FROM compartment {a} WHERE {} AND {a}.compartment_type = {ct} AND {id} IN ({list}))",
+                        d.row_of_resource(&a, res)
+                    ));
+                }
+                other => parts.push(self.probe(level, res, other)),
+            }
+        }
+        merged.extend(parts);
+        merged
     }
 
     fn condition(&mut self, level: &Level<'_>, c: &Condition) -> String {

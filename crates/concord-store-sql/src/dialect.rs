@@ -57,6 +57,13 @@ pub trait Dialect {
         false
     }
 
+    /// `column` written so the database does not look it up in an index:
+    /// a long `IN (…)` list on it is then tested per row (one hash or
+    /// list lookup) instead of driving one index seek per listed value.
+    fn unindexed(&self, column: &str) -> String {
+        format!("({column} || '')")
+    }
+
     /// A predicate tying index-table alias `row` to the resources row `res`
     /// (for correlated sort-key subqueries).
     fn row_of_resource(&self, row: &str, res: &str) -> String;

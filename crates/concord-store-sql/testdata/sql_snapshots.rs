@@ -105,3 +105,32 @@ fn broad_driver_sql_snapshot() {
     .expect("lowers");
     assert!(concord_store_sql::driver_estimate_sql(&DIALECT, "t", &one, 2000).is_none());
 }
+
+#[test]
+fn care_team_sql_snapshot() {
+    use concord_store::search::Condition;
+    // An access policy's care team (several patients, or none of any):
+    // the patients become one compartment probe against a list.
+    let query = parse(Some("Observation"), "code=8480-6", Handling::Strict).expect("parses");
+    let cx = PlanContext {
+        base_url: String::new(),
+        now: 0,
+    };
+    let mut plan = lower(&query, 20, &cx).expect("lowers");
+    let patient = |id: &str| Condition::Compartment {
+        compartment_type: "Patient".into(),
+        compartment_id: id.into(),
+    };
+    plan.conditions.push(Condition::Any(vec![
+        patient("p1"),
+        patient("p2"),
+        patient("p3"),
+        Condition::Not(Box::new(Condition::InCompartmentOfType {
+            compartment_type: "Patient".into(),
+        })),
+    ]));
+    let sql = search_sql(&DIALECT, "t", &plan);
+    in_backend_snapshots(|| {
+        insta::assert_snapshot!("care_team", format!("{}\n-- params: {:?}", sql.text, sql.params));
+    });
+}

@@ -79,6 +79,11 @@ impl Dialect for Sqlite {
         true
     }
 
+    /// Unary `+`: SQLite's documented way to keep a term off the index.
+    fn unindexed(&self, column: &str) -> String {
+        format!("+{column}")
+    }
+
     fn row_of_resource(&self, row: &str, res: &str) -> String {
         format!("{row}.rid = {res}.rid")
     }

@@ -315,15 +315,20 @@ impl RequestPolicy {
                 // As for reads (`judge`): the care team binds resources of
                 // patients; one linked to no patient (a practitioner's
                 // `Schedule`, a staff `Communication`) is not confined by it.
-                let unlinked = Condition::Not(Box::new(Condition::InCompartmentOfType {
-                    compartment_type: "Patient".into(),
-                }));
+                // A Patient is always in its own compartment, so for
+                // Patients that alternative never holds: left out, it costs
+                // no probe per candidate (and no care team means no match).
+                let unlinked = (resource_type != "Patient").then(|| {
+                    Condition::Not(Box::new(Condition::InCompartmentOfType {
+                        compartment_type: "Patient".into(),
+                    }))
+                });
                 parts.push(or(self
                     .care_team
                     .iter()
                     .chain(self.glass.iter())
                     .map(|p| compartment(p))
-                    .chain(std::iter::once(unlinked))
+                    .chain(unlinked)
                     .collect()));
             }
             let mut seen = BTreeSet::new();

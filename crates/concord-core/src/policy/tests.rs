@@ -94,6 +94,11 @@ fn clinicians_are_confined_to_their_care_team_and_consent_binds_others() {
             }))
         ]))
     );
+    // A Patient is in its own compartment: no "linked to none" alternative.
+    assert_eq!(
+        doc.confine(&["Patient".into()]).unwrap().condition,
+        Some(Condition::Any(vec![compartment("p1"), compartment("p9")]))
+    );
     let unlinked = json!({"resourceType": "Schedule", "actor": [{"reference": "Practitioner/d1"}]});
     assert!(doc.may_read("Schedule", &unlinked));
     // Outside the care team, even the role's permitted type is refused.

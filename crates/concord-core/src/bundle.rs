@@ -436,6 +436,8 @@ impl Engine {
         self.authorize_writes(ctx, &writes).await?;
         self.check_locked(ctx, &mut writes).await?;
         let committed = self.store().commit(ctx, writes).await?;
+        self.policy_cache()
+            .written(committed.iter().map(|w| w.resource_type.as_str()));
         let mut responses: Vec<Option<EntryResponse>> = (0..entries.len()).map(|_| None).collect();
         for ((i, method), w) in write_slots.into_iter().zip(committed) {
             let result = WriteResult {

@@ -8,6 +8,7 @@ use concord_store::Store;
 use serde_json::Value;
 
 use crate::index::IndexPolicy;
+use crate::policy::cache::PolicyCache;
 use crate::{CoreError, CoreResult};
 
 /// Holds the store; cheap to clone.
@@ -15,6 +16,8 @@ use crate::{CoreError, CoreResult};
 pub struct Engine {
     store: Arc<dyn Store>,
     index: IndexPolicy,
+    /// Care teams and consent rules kept between requests.
+    policy_cache: Arc<PolicyCache>,
 }
 
 impl Engine {
@@ -23,6 +26,7 @@ impl Engine {
         Engine {
             store,
             index: IndexPolicy::default(),
+            policy_cache: Arc::default(),
         }
     }
 
@@ -34,6 +38,10 @@ impl Engine {
 
     pub fn index_policy(&self) -> IndexPolicy {
         self.index
+    }
+
+    pub(crate) fn policy_cache(&self) -> &PolicyCache {
+        &self.policy_cache
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

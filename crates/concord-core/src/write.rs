@@ -92,6 +92,8 @@ impl Engine {
         let mut writes = vec![write];
         self.check_locked(ctx, &mut writes).await?;
         let mut done = self.store().commit(ctx, writes).await?;
+        self.policy_cache()
+            .written(done.iter().map(|w| w.resource_type.as_str()));
         let w = done
             .pop()
             .ok_or_else(|| CoreError::Store(StoreError::Backend("empty commit result".into())))?;

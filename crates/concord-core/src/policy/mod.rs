@@ -20,6 +20,7 @@ use concord_store::search::Condition;
 use concord_store::{AccessPolicy, Actor, Confinement, Denied, WriteAccess};
 use serde_json::Value;
 
+pub(crate) mod cache;
 mod compartment;
 mod consent;
 mod snapshot;
@@ -38,8 +39,9 @@ pub fn is_clinical(role: Role) -> bool {
 #[derive(Debug, Clone)]
 pub struct RequestPolicy {
     pub principal: Principal,
-    /// Patients whose care team the user is on (clinical roles only).
-    pub care_team: BTreeSet<String>,
+    /// Patients whose care team the user is on (clinical roles only);
+    /// shared with the policy cache (`cache`).
+    pub care_team: cache::PatientSet,
     /// Patients the user has live break-the-glass access to.
     pub glass: BTreeSet<String>,
     /// Consent denials that name this caller.
@@ -133,6 +135,21 @@ impl RequestPolicy {
     pub fn new(
         principal: Principal,
         care_team: BTreeSet<String>,
+        glass: BTreeSet<String>,
+        consents: Vec<ConsentRule>,
+    ) -> RequestPolicy {
+        RequestPolicy::with_shared_care_team(
+            principal,
+            std::sync::Arc::new(care_team),
+            glass,
+            consents,
+        )
+    }
+
+    /// As [`RequestPolicy::new`], with a care team shared with others.
+    pub fn with_shared_care_team(
+        principal: Principal,
+        care_team: cache::PatientSet,
         glass: BTreeSet<String>,
         consents: Vec<ConsentRule>,
     ) -> RequestPolicy {

@@ -7,11 +7,13 @@
 //! `CareTeam` or an `Encounter` with that Practitioner as participant.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use concord_auth::{AccountKind, AuthServer, Principal, Subject};
 use concord_store::TenantContext;
 use serde_json::Value;
 
+use super::cache::PatientSet;
 use super::consent::{denials, ConsentActor, ConsentRule, Denial};
 use super::RequestPolicy;
 use crate::{CoreError, CoreResult, Engine};
@@ -39,16 +41,10 @@ pub async fn load(
         BTreeSet::new(),
         Vec::new(),
     );
-    let mut care_team = BTreeSet::new();
-    if let (true, Some(pr)) = (probe.clinical(), practitioner) {
-        for query in [
-            format!("general-practitioner={pr}"),
-            format!("_has:CareTeam:patient:participant={pr}"),
-            format!("_has:Encounter:patient:participant={pr}"),
-        ] {
-            care_team.extend(engine.find_ids(ctx, "Patient", &query, LIMIT).await?);
-        }
-    }
+    let care_team = match (probe.clinical(), practitioner) {
+        (true, Some(pr)) => care_team(engine, ctx, pr).await?,
+        _ => PatientSet::default(),
+    };
     let mut glass = BTreeSet::new();
     if let (Some(auth), Subject::User { id, .. }) = (auth, &principal.subject) {
         let patients = auth
@@ -58,19 +54,39 @@ pub async fn load(
         glass.extend(patients);
     }
     let consents = binding_consents(engine, ctx, &principal, practitioner).await?;
-    Ok(RequestPolicy::new(principal, care_team, glass, consents))
+    Ok(RequestPolicy::with_shared_care_team(
+        principal, care_team, glass, consents,
+    ))
 }
 
-/// The consent denials that name this caller.
-async fn binding_consents(
-    engine: &Engine,
-    ctx: &TenantContext,
-    principal: &Principal,
-    practitioner: Option<&str>,
-) -> CoreResult<Vec<ConsentRule>> {
-    if matches!(principal.subject, Subject::Operator { .. }) {
-        return Ok(Vec::new());
+/// The patients on practitioner `pr`'s care team (kept in the policy cache).
+async fn care_team(engine: &Engine, ctx: &TenantContext, pr: &str) -> CoreResult<PatientSet> {
+    let cache = engine.policy_cache();
+    if let Some(team) = cache.care_team(&ctx.tenant, pr) {
+        return Ok(team);
     }
+    let generation = cache.generation();
+    let mut team = BTreeSet::new();
+    for query in [
+        format!("general-practitioner={pr}"),
+        format!("_has:CareTeam:patient:participant={pr}"),
+        format!("_has:Encounter:patient:participant={pr}"),
+    ] {
+        team.extend(engine.find_ids(ctx, "Patient", &query, LIMIT).await?);
+    }
+    let team = Arc::new(team);
+    cache.keep_care_team(&ctx.tenant, pr, generation, team.clone());
+    Ok(team)
+}
+
+/// Every active patient-privacy denial of the tenant (kept in the policy
+/// cache).
+async fn all_denials(engine: &Engine, ctx: &TenantContext) -> CoreResult<Arc<Vec<Denial>>> {
+    let cache = engine.policy_cache();
+    if let Some(all) = cache.denials(&ctx.tenant) {
+        return Ok(all);
+    }
+    let generation = cache.generation();
     let ids = engine
         .find_ids(ctx, "Consent", "scope=patient-privacy&status=active", LIMIT)
         .await?;
@@ -85,6 +101,22 @@ async fn binding_consents(
             all.extend(denials(&c));
         }
     }
+    let all = Arc::new(all);
+    cache.keep_denials(&ctx.tenant, generation, all.clone());
+    Ok(all)
+}
+
+/// The consent denials that name this caller.
+async fn binding_consents(
+    engine: &Engine,
+    ctx: &TenantContext,
+    principal: &Principal,
+    practitioner: Option<&str>,
+) -> CoreResult<Vec<ConsentRule>> {
+    if matches!(principal.subject, Subject::Operator { .. }) {
+        return Ok(Vec::new());
+    }
+    let all = all_denials(engine, ctx).await?;
     if all.is_empty() {
         return Ok(Vec::new());
     }
@@ -129,12 +161,12 @@ async fn binding_consents(
         ConsentActor::Person(r) => principal.fhir_user.as_deref() == Some(r.as_str()),
     };
     Ok(all
-        .into_iter()
+        .iter()
         .filter(|d| !own.contains(&d.patient))
         .filter(|d| d.actors.is_empty() || d.actors.iter().any(names_caller))
         .map(|d| ConsentRule {
-            patient: d.patient,
-            labels: d.labels,
+            patient: d.patient.clone(),
+            labels: d.labels.clone(),
         })
         .collect())
 }

@@ -26,10 +26,19 @@ pub struct Job {
     pub reply: oneshot::Sender<StoreResult<Vec<CommittedWrite>>>,
 }
 
-/// Requests waiting for the writer.
+/// Requests waiting for the writer, numbered in arrival order.
 #[derive(Default)]
 pub struct Queue {
-    jobs: Mutex<Vec<Job>>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    jobs: Vec<Job>,
+    /// The number the next request gets.
+    next: u64,
+    /// Every request numbered below this has been taken into a group.
+    taken: u64,
 }
 
 /// At most this many writes (resources) go into one shared transaction;
@@ -38,53 +47,65 @@ pub struct Queue {
 const MAX_WRITES: usize = 4_096;
 
 impl Queue {
-    pub fn push(&self, job: Job) -> StoreResult<()> {
-        self.jobs
+    fn lock(&self) -> StoreResult<std::sync::MutexGuard<'_, State>> {
+        self.state
             .lock()
-            .map_err(|_| StoreError::Backend("commit queue poisoned".into()))?
-            .push(job);
-        Ok(())
+            .map_err(|_| StoreError::Backend("commit queue poisoned".into()))
     }
 
-    fn is_empty(&self) -> bool {
-        self.jobs.lock().is_ok_and(|jobs| jobs.is_empty())
+    /// Queues a request; returns its number for [`drain`].
+    pub fn push(&self, job: Job) -> StoreResult<u64> {
+        let mut state = self.lock()?;
+        let ticket = state.next;
+        state.next += 1;
+        state.jobs.push(job);
+        Ok(ticket)
+    }
+
+    /// Whether request `ticket` is already in a group.
+    fn is_taken(&self, ticket: u64) -> bool {
+        self.lock().map_or(true, |state| state.taken > ticket)
     }
 
     /// Takes the oldest requests, up to [`MAX_WRITES`] writes (at least one
     /// request).
     fn take(&self) -> Vec<Job> {
-        let Ok(mut jobs) = self.jobs.lock() else {
+        let Ok(mut state) = self.lock() else {
             return Vec::new();
         };
         let mut total = 0;
         let mut n = 0;
-        for job in jobs.iter() {
+        for job in state.jobs.iter() {
             if n > 0 && total + job.writes.len() > MAX_WRITES {
                 break;
             }
             total += job.writes.len();
             n += 1;
         }
-        jobs.drain(..n).collect()
+        state.taken += n as u64;
+        state.jobs.drain(..n).collect()
     }
 }
 
-/// Runs on a blocking thread after a request was queued: takes the writer
-/// and commits whatever is queued (possibly nothing, when an earlier
-/// thread already took this request into its group).
-pub fn drain(pool: &Pool) {
-    if pool.queue().is_empty() {
-        // An earlier thread's group took this request; it answers it.
+/// Runs on a blocking thread for request `ticket`, which waits for its
+/// answer after this returns: unless an earlier thread's group has taken
+/// the request already (that thread answers it), takes the writer and
+/// commits every queued request, this one among them.
+pub fn drain(pool: &Pool, ticket: u64) {
+    if pool.queue().is_taken(ticket) {
         return;
     }
     let result = pool.with_writer(|w| {
-        loop {
+        // Taken while this thread waited for the writer: its group has
+        // committed by now, so its answer is there.
+        while !pool.queue().is_taken(ticket) {
             let jobs = pool.queue().take();
             if jobs.is_empty() {
-                return Ok(());
+                break;
             }
             commit::commit_group(w, jobs);
         }
+        Ok(())
     });
     if let Err(e) = result {
         // The writer could not be had: answer whoever is still queued.

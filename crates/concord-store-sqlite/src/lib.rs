@@ -141,15 +141,15 @@ impl ResourceStore for SqliteStore {
         // Queued for group commit (see `group`): answered after the
         // shared COMMIT of whichever group takes it.
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.pool.queue().push(group::Job {
+        let ticket = self.pool.queue().push(group::Job {
             tenant: ctx.tenant.clone(),
             writes,
             reply,
         })?;
-        // Not awaited: the answer may come from an earlier thread's group,
-        // and this thread would only wait for the writer to find nothing.
         let pool = self.pool.clone();
-        drop(tokio::task::spawn_blocking(move || group::drain(&pool)));
+        tokio::task::spawn_blocking(move || group::drain(&pool, ticket))
+            .await
+            .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?;
         answer
             .await
             .map_err(|_| StoreError::Backend("commit answer lost".into()))?

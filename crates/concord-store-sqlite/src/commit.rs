@@ -75,7 +75,9 @@ pub fn commit_group(w: &mut Writer, jobs: Vec<Job>) {
         Err(e) => {
             let why = e.to_string();
             for job in jobs {
-                let _ = job.reply.send(Err(StoreError::Backend(format!("begin: {why}"))));
+                let _ = job
+                    .reply
+                    .send(Err(StoreError::Backend(format!("begin: {why}"))));
             }
             return;
         }

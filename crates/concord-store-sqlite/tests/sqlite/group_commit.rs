@@ -94,7 +94,11 @@ async fn concurrent_commits_fail_and_succeed_independently() {
             _ => {}
         }
     }
-    let current = store.read(&ctx, "Patient", "shared").await.unwrap().unwrap();
+    let current = store
+        .read(&ctx, "Patient", "shared")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(current.version, 2);
 
     // The ledger: one entry per stored version, each chained to the one

@@ -12,6 +12,7 @@ use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use concord_store::audit_log::{AuditAppend, AUDIT_TYPE};
 
 use crate::error::backend;
+use crate::group::Job;
 use crate::pool::Writer;
 
 /// Index tables cleared when a resource gets a new version.
@@ -48,13 +49,10 @@ fn exec(tx: &Transaction<'_>, sql: &str, args: impl rusqlite::Params) -> StoreRe
         .map_err(backend)
 }
 
-pub fn commit(
-    w: &mut Writer,
-    tenant: &str,
-    writes: Vec<PendingWrite>,
-) -> StoreResult<Vec<CommittedWrite>> {
+/// Checks that a batch names each resource once.
+fn check_unique(writes: &[PendingWrite]) -> StoreResult<()> {
     let mut seen = HashSet::with_capacity(writes.len());
-    for pw in &writes {
+    for pw in writes {
         if !seen.insert((pw.resource_type.as_str(), pw.id.as_str())) {
             return Err(StoreError::DuplicateInBatch {
                 resource_type: pw.resource_type.clone(),
@@ -62,22 +60,105 @@ pub fn commit(
             });
         }
     }
+    Ok(())
+}
+
+/// Commits the queued requests of `jobs` in one transaction, each in its
+/// own savepoint (see `group`), and answers each after the `COMMIT`.
+pub fn commit_group(w: &mut Writer, jobs: Vec<Job>) {
     let now = timestamp::now_millis();
-    let tx = w
+    let tx = match w
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)?;
+    {
+        Ok(tx) => tx,
+        Err(e) => {
+            let why = e.to_string();
+            for job in jobs {
+                let _ = job
+                    .reply
+                    .send(Err(StoreError::Backend(format!("begin: {why}"))));
+            }
+            return;
+        }
+    };
     let mut head = Head {
         hash: w.ledger_head,
         size: w.ledger_size,
     };
+    let single = jobs.len() == 1;
+    let mut answers = Vec::with_capacity(jobs.len());
+    let mut broken: Option<String> = None;
+    for job in jobs {
+        let outcome = if broken.is_some() {
+            Err(StoreError::Backend("group commit abandoned".into()))
+        } else {
+            let before = (head.hash, head.size);
+            match run_job(&tx, &job.tenant, job.writes, now, &mut head, single) {
+                Ok(done) => Ok(done),
+                Err(e) => {
+                    head.hash = before.0;
+                    head.size = before.1;
+                    // A lone request needs no savepoint: dropping the
+                    // transaction rolls it back.
+                    let undo = if single {
+                        Ok(())
+                    } else {
+                        tx.execute_batch("ROLLBACK TO job; RELEASE job;")
+                    };
+                    if let Err(u) = undo {
+                        broken = Some(u.to_string());
+                    }
+                    Err(e)
+                }
+            }
+        };
+        answers.push((job.reply, outcome));
+    }
+    let committed = match broken {
+        Some(why) => Err(why),
+        None if single && answers.iter().any(|(_, o)| o.is_err()) => Ok(false),
+        None => tx.commit().map(|()| true).map_err(|e| e.to_string()),
+    };
+    match committed {
+        Ok(stored) => {
+            if stored {
+                w.ledger_head = head.hash;
+                w.ledger_size = head.size;
+            }
+            for (reply, outcome) in answers {
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(why) => {
+            for (reply, outcome) in answers {
+                let outcome = outcome.and(Err(StoreError::Backend(format!("commit: {why}"))));
+                let _ = reply.send(outcome);
+            }
+        }
+    }
+}
+
+/// One request's writes inside the group's transaction.
+fn run_job(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    writes: Vec<PendingWrite>,
+    now: i64,
+    head: &mut Head,
+    single: bool,
+) -> StoreResult<Vec<CommittedWrite>> {
+    if !single {
+        tx.execute_batch("SAVEPOINT job;").map_err(backend)?;
+    }
+    check_unique(&writes)?;
     let mut done = Vec::with_capacity(writes.len());
     for pw in writes {
-        done.push(apply(&tx, tenant, pw, now, &mut head)?);
+        done.push(apply(tx, tenant, pw, now, head)?);
     }
-    tx.commit().map_err(backend)?;
-    w.ledger_head = head.hash;
-    w.ledger_size = head.size;
+    if !single {
+        tx.execute_batch("RELEASE job;").map_err(backend)?;
+    }
     Ok(done)
 }
 

@@ -8,6 +8,7 @@ mod checkpoint;
 mod commit;
 mod dialect;
 mod error;
+mod group;
 mod index;
 mod key;
 mod ledger;
@@ -137,13 +138,21 @@ impl ResourceStore for SqliteStore {
         ctx: &TenantContext,
         writes: Vec<PendingWrite>,
     ) -> StoreResult<Vec<CommittedWrite>> {
+        // Queued for group commit (see `group`): answered after the
+        // shared COMMIT of whichever group takes it.
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let ticket = self.pool.queue().push(group::Job {
+            tenant: ctx.tenant.clone(),
+            writes,
+            reply,
+        })?;
         let pool = self.pool.clone();
-        let tenant = ctx.tenant.clone();
-        tokio::task::spawn_blocking(move || {
-            pool.with_writer(|w| commit::commit(w, &tenant, writes))
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?
+        tokio::task::spawn_blocking(move || group::drain(&pool, ticket))
+            .await
+            .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("commit answer lost".into()))?
     }
 
     async fn find_ids(

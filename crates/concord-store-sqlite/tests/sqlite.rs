@@ -131,3 +131,5 @@ async fn passes_the_auth_conformance_suite() {
 
 #[path = "sqlite/encryption.rs"]
 mod encryption;
+#[path = "sqlite/group_commit.rs"]
+mod group_commit;

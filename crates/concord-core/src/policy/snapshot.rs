@@ -5,6 +5,7 @@
 //! Care team (clinical roles only): the patients whose `generalPractitioner`
 //! is the user's Practitioner (`fhirUser`), or who are the subject of a
 //! `CareTeam` or an `Encounter` with that Practitioner as participant.
+//! Care teams and consent denials are kept between requests (`super::cache`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

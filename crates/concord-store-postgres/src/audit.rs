@@ -40,11 +40,7 @@ const INSERT_LEDGER: &str =
 const UPDATE_HEAD: &str = "UPDATE ledger_head SET entry_hash = $1, size = $2 WHERE singleton";
 
 /// Appends one batch of the trail's events in its own transaction.
-pub(crate) async fn append(
-    pool: &Pool,
-    tenant: &str,
-    events: &[AuditAppend],
-) -> StoreResult<()> {
+pub(crate) async fn append(pool: &Pool, tenant: &str, events: &[AuditAppend]) -> StoreResult<()> {
     if events.is_empty() {
         return Ok(());
     }

@@ -9,9 +9,7 @@ use concord_store::audit_log::{
     BATCH_TYPE,
 };
 use concord_store::search::{SearchPage, SearchPlan};
-use concord_store::{
-    ledger, meta::stamp_meta, timestamp, StoreError, StoreResult, StoredVersion,
-};
+use concord_store::{ledger, meta::stamp_meta, timestamp, StoreError, StoreResult, StoredVersion};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::error::backend;
@@ -34,7 +32,8 @@ pub fn append(w: &mut Writer, tenant: &str, events: &[AuditAppend]) -> StoreResu
     Ok(())
 }
 
-const INSERT_ROW: &str = "INSERT INTO audit_log (seq, tenant, id, stored_at, leaf_index, idx, content)
+const INSERT_ROW: &str =
+    "INSERT INTO audit_log (seq, tenant, id, stored_at, leaf_index, idx, content)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 const INSERT_LINK: &str = "INSERT INTO audit_patient (tenant, patient, seq) VALUES (?1, ?2, ?3)";

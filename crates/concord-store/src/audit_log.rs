@@ -20,15 +20,15 @@ use std::cmp::Ordering;
 
 use serde_json::{json, Value};
 
+use crate::audit_record::AuditRecord;
+use crate::meta::stamp_meta;
 use crate::search::{
     Column, Condition, IndexTable, LikePart, PageStart, RowTest, SearchHit, SearchPage, SearchPlan,
     SortBy, SortSpec, SqlValue,
 };
-use crate::audit_record::AuditRecord;
-use crate::meta::stamp_meta;
 use crate::{
-    CompartmentIndex, DateIndex, IndexRows, ReferenceIndex, StoreError, StoreResult,
-    StoredVersion, TokenIndex, WriteKind,
+    CompartmentIndex, DateIndex, IndexRows, ReferenceIndex, StoreError, StoreResult, StoredVersion,
+    TokenIndex, WriteKind,
 };
 
 /// The resource type kept in the audit log.

@@ -437,7 +437,6 @@ impl AuditRecord {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

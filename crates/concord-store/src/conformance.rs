@@ -984,7 +984,7 @@ fn audit_record(tenant: &str, interaction: &str, patients: &[&str]) -> AuditReco
 /// AuditEvents; another source may not take an id of the trail's.
 async fn audit_records_render_and_search(s: &dyn Store, ctx: TenantContext) {
     use crate::audit_log::{AuditAppend, AUDIT_TYPE};
-    use crate::search::{Column, CmpOp, Condition, IndexTable, RowTest, SearchPlan, SqlValue};
+    use crate::search::{CmpOp, Column, Condition, IndexTable, RowTest, SearchPlan, SqlValue};
     let events = vec![
         AuditAppend::of(&audit_record(&ctx.tenant, "read", &["p1"])),
         AuditAppend::of(&audit_record(&ctx.tenant, "search-type", &["p1", "p2"])),
@@ -1034,10 +1034,12 @@ async fn audit_records_render_and_search(s: &dyn Store, ctx: TenantContext) {
     assert_eq!(s.count(&other, &plan).await.unwrap(), 0);
     assert!(s.read(&other, AUDIT_TYPE, id).await.unwrap().is_none());
     // Another audit source may add events, but not under a trail id.
-    let foreign = |id: &str| json!({"resourceType": "AuditEvent", "id": id,
+    let foreign = |id: &str| {
+        json!({"resourceType": "AuditEvent", "id": id,
         "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest"},
         "recorded": "2026-01-01T00:00:00Z", "agent": [{"requestor": true}],
-        "source": {"observer": {"display": "test"}}});
+        "source": {"observer": {"display": "test"}}})
+    };
     let err = s
         .commit(
             &ctx,
@@ -1062,6 +1064,10 @@ async fn audit_records_render_and_search(s: &dyn Store, ctx: TenantContext) {
     )
     .await
     .unwrap();
-    let ext = s.read(&ctx, AUDIT_TYPE, "ext-1").await.unwrap().expect("ext");
+    let ext = s
+        .read(&ctx, AUDIT_TYPE, "ext-1")
+        .await
+        .unwrap()
+        .expect("ext");
     assert_eq!(parse(&ext.content)["id"], "ext-1");
 }

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use concord_store::audit_log::{AuditAppend, AUDIT_TYPE};
+use concord_store::audit_log::{ForeignAudit, AUDIT_TYPE};
 use concord_store::{
     timestamp, CommittedWrite, PendingWrite, StoreError, StoreResult, WriteKind, WriteOutcome,
 };
@@ -145,14 +145,14 @@ async fn run(
                 "AuditEvents are only ever created".into(),
             )));
         };
-        let event = AuditAppend {
+        let event = ForeignAudit {
             id: w.id.clone(),
             resource,
             index: w.index.clone(),
         };
-        let mut stored = crate::audit::append_in(&tx, tenant, now, vec![event]).await?;
+        let stored = crate::audit::append_foreign(&tx, tenant, now, event).await?;
         done[i].outcome = WriteOutcome::Created;
-        done[i].content = stored.pop();
+        done[i].content = Some(stored);
     }
     tx.commit().await?;
     Ok(done)

@@ -251,7 +251,7 @@ impl SearchStore for PostgresStore {
     }
 
     async fn append_audit(&self, ctx: &TenantContext, events: Vec<AuditAppend>) -> StoreResult<()> {
-        audit::append(&self.pool, &ctx.tenant, events).await
+        audit::append(&self.pool, &ctx.tenant, &events).await
     }
 }
 

@@ -1,20 +1,21 @@
 //! The compact audit log's SQL (see `concord_store::audit_log`): one
-//! transaction per batch — the audit rows, their patient links and one
-//! ledger leaf over the whole batch — and the reads that serve AuditEvent.
+//! transaction per batch — the audit rows (compact records, ids from their
+//! sequence numbers), their patient links and one ledger leaf over the
+//! whole batch — and the reads that serve AuditEvent (rendered from the
+//! records).
 
 use concord_store::audit_log::{
-    self, AuditAppend, AuditCandidate, AuditLogRow, BatchHasher, AUDIT_TYPE, BATCH_TYPE,
+    self, AuditAppend, AuditCandidate, AuditLogRow, BatchHasher, ForeignAudit, AUDIT_TYPE,
+    BATCH_TYPE,
 };
 use concord_store::search::{SearchPage, SearchPlan};
-use concord_store::{
-    ledger, meta::stamp_meta, timestamp, StoreError, StoreResult, StoredVersion, WriteKind,
-};
+use concord_store::{ledger, meta::stamp_meta, timestamp, StoreError, StoreResult, StoredVersion};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::error::backend;
 use crate::pool::Writer;
 
-pub fn append(w: &mut Writer, tenant: &str, events: Vec<AuditAppend>) -> StoreResult<()> {
+pub fn append(w: &mut Writer, tenant: &str, events: &[AuditAppend]) -> StoreResult<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -31,59 +32,108 @@ pub fn append(w: &mut Writer, tenant: &str, events: Vec<AuditAppend>) -> StoreRe
     Ok(())
 }
 
-/// Appends `events` inside `tx` as one batch: their rows, patient links and
-/// one ledger leaf, advancing the ledger `head` (hash, size). Returns each
-/// event's stored JSON. An id already in the log is refused.
+const INSERT_ROW: &str =
+    "INSERT INTO audit_log (seq, tenant, id, stored_at, leaf_index, idx, content)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+const INSERT_LINK: &str = "INSERT INTO audit_patient (tenant, patient, seq) VALUES (?1, ?2, ?3)";
+
+/// Appends the trail's `events` inside `tx` as one batch: one row each
+/// (its compact record; the id its sequence number, assigned here — the
+/// writer connection is the only one that writes), patient links and one
+/// ledger leaf, advancing the ledger `head` (hash, size).
 pub fn append_in(
     tx: &Transaction<'_>,
     tenant: &str,
     now: i64,
     head: (&mut [u8; 32], &mut i64),
-    events: Vec<AuditAppend>,
-) -> StoreResult<Vec<String>> {
-    let (head_hash, head_size) = head;
-    let leaf = *head_size;
+    events: &[AuditAppend],
+) -> StoreResult<()> {
+    let leaf = *head.1;
+    let first: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log")
+        .map_err(backend)?
+        .query_row([], |r| r.get(0))
+        .map_err(backend)?;
     let mut hasher = BatchHasher::default();
-    let mut first_seq = None;
-    let mut stored = Vec::with_capacity(events.len());
     {
-        let mut row = tx
-            .prepare_cached(
-                "INSERT INTO audit_log (tenant, id, stored_at, leaf_index, idx, content)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(backend)?;
-        let mut link = tx
-            .prepare_cached("INSERT INTO audit_patient (tenant, patient, seq) VALUES (?1, ?2, ?3)")
-            .map_err(backend)?;
-        for e in events {
-            let mut resource = e.resource;
-            stamp_meta(&mut resource, 1, now);
-            let content = serde_json::to_string(&resource)
-                .map_err(|err| StoreError::Backend(format!("serialize: {err}")))?;
-            let idx = audit_log::encode_index(&e.index);
-            match row.execute(params![tenant, e.id, now, leaf, idx, content]) {
-                Ok(_) => {}
-                Err(rusqlite::Error::SqliteFailure(f, _))
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    return Err(StoreError::AlreadyExists {
-                        resource_type: AUDIT_TYPE.to_string(),
-                        id: e.id,
-                    })
-                }
-                Err(err) => return Err(backend(err)),
-            }
-            let seq = tx.last_insert_rowid();
-            first_seq.get_or_insert(seq);
-            for p in audit_log::patients(&e.index) {
+        let mut row = tx.prepare_cached(INSERT_ROW).map_err(backend)?;
+        let mut link = tx.prepare_cached(INSERT_LINK).map_err(backend)?;
+        for (seq, e) in (first..).zip(events) {
+            let id = audit_log::trail_id(seq);
+            row.execute(params![seq, tenant, id, now, leaf, "", e.record])
+                .map_err(backend)?;
+            for p in &e.patients {
                 link.execute(params![tenant, p, seq]).map_err(backend)?;
             }
-            hasher.add(&e.id, &content);
-            stored.push(content);
+            hasher.add(&id, &e.record);
         }
     }
-    let batch_id = first_seq.unwrap_or(0).to_string();
+    close_batch(tx, tenant, head, first, &hasher)
+}
+
+/// Appends an AuditEvent from another audit source inside `tx` as a batch
+/// of its own; returns its stored JSON. An id already in the log, or one
+/// of the trail's (digits only), is refused.
+pub fn append_foreign(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    now: i64,
+    head: (&mut [u8; 32], &mut i64),
+    event: ForeignAudit,
+) -> StoreResult<String> {
+    let taken = || StoreError::AlreadyExists {
+        resource_type: AUDIT_TYPE.to_string(),
+        id: event.id.clone(),
+    };
+    if audit_log::is_trail_id(&event.id) {
+        return Err(taken());
+    }
+    let leaf = *head.1;
+    let mut resource = event.resource.clone();
+    stamp_meta(&mut resource, 1, now);
+    let content = serde_json::to_string(&resource)
+        .map_err(|err| StoreError::Backend(format!("serialize: {err}")))?;
+    let idx = audit_log::encode_index(&event.index);
+    let seq: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log")
+        .map_err(backend)?
+        .query_row([], |r| r.get(0))
+        .map_err(backend)?;
+    match tx
+        .prepare_cached(INSERT_ROW)
+        .map_err(backend)?
+        .execute(params![seq, tenant, event.id, now, leaf, idx, content])
+    {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            return Err(taken())
+        }
+        Err(err) => return Err(backend(err)),
+    }
+    let mut link = tx.prepare_cached(INSERT_LINK).map_err(backend)?;
+    for p in audit_log::patients(&event.index) {
+        link.execute(params![tenant, p, seq]).map_err(backend)?;
+    }
+    let mut hasher = BatchHasher::default();
+    hasher.add(&event.id, &content);
+    close_batch(tx, tenant, head, seq, &hasher)?;
+    Ok(content)
+}
+
+/// The batch's ledger leaf (id = its first sequence number).
+fn close_batch(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    head: (&mut [u8; 32], &mut i64),
+    first_seq: i64,
+    hasher: &BatchHasher,
+) -> StoreResult<()> {
+    let (head_hash, head_size) = head;
+    let leaf = *head_size;
+    let batch_id = first_seq.to_string();
     let content_hash = hasher.finish();
     let entry = ledger::entry_hash(
         head_hash,
@@ -111,42 +161,43 @@ pub fn append_in(
     .map_err(backend)?;
     *head_hash = entry;
     *head_size = leaf + 1;
-    Ok(stored)
+    Ok(())
 }
 
 /// An AuditEvent by id (its one version).
 pub fn read(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<StoredVersion>> {
-    c.prepare_cached("SELECT stored_at, content FROM audit_log WHERE tenant = ?1 AND id = ?2")
+    let row = c
+        .prepare_cached("SELECT stored_at, content FROM audit_log WHERE tenant = ?1 AND id = ?2")
         .map_err(backend)?
         .query_row(params![tenant, id], |r| {
-            Ok(StoredVersion {
-                resource_type: AUDIT_TYPE.to_string(),
-                id: id.to_string(),
-                version: 1,
-                last_updated: r.get(0)?,
-                kind: WriteKind::Create,
-                content: r.get(1)?,
-            })
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         })
         .optional()
-        .map_err(backend)
+        .map_err(backend)?;
+    row.map(|(at, content)| audit_log::stored_version(tenant, id, at, content))
+        .transpose()
 }
 
 /// The audit rows a plan may match: one patient's when it names one.
 fn candidates(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<Vec<AuditCandidate>> {
     let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<AuditCandidate> {
         let idx: String = r.get(2)?;
-        Ok(AuditCandidate {
-            id: r.get(0)?,
-            stored_at: r.get(1)?,
-            index: audit_log::decode_index(&idx),
-        })
+        let record: Option<String> = r.get(3)?;
+        Ok(audit_log::candidate(
+            tenant,
+            r.get(0)?,
+            r.get(1)?,
+            &idx,
+            record.as_deref(),
+        ))
     };
     let out = match audit_log::patient_hint(plan) {
         Some(patient) => {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT a.id, a.stored_at, a.idx FROM audit_patient p
+                    "SELECT a.id, a.stored_at, a.idx,
+                       CASE WHEN a.idx = '' THEN a.content END
+                     FROM audit_patient p
                      JOIN audit_log a ON a.seq = p.seq
                      WHERE p.tenant = ?1 AND p.patient = ?2",
                 )
@@ -158,7 +209,10 @@ fn candidates(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<Ve
         }
         None => {
             let mut stmt = c
-                .prepare_cached("SELECT id, stored_at, idx FROM audit_log WHERE tenant = ?1")
+                .prepare_cached(
+                    "SELECT id, stored_at, idx, CASE WHEN idx = '' THEN content END
+                     FROM audit_log WHERE tenant = ?1",
+                )
                 .map_err(backend)?;
             let rows = stmt.query_map(params![tenant], map).map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>()

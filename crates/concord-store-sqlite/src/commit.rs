@@ -9,7 +9,7 @@ use concord_store::{
 };
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
-use concord_store::audit_log::{AuditAppend, AUDIT_TYPE};
+use concord_store::audit_log::{ForeignAudit, AUDIT_TYPE};
 
 use crate::error::backend;
 use crate::group::Job;
@@ -328,24 +328,19 @@ fn append_audit_event(
             "AuditEvents are only ever created".into(),
         ));
     };
-    let event = AuditAppend {
+    let event = ForeignAudit {
         id: pw.id.clone(),
         resource,
         index: pw.index,
     };
-    let mut stored = crate::audit::append_in(
-        tx,
-        tenant,
-        now,
-        (&mut head.hash, &mut head.size),
-        vec![event],
-    )?;
+    let stored =
+        crate::audit::append_foreign(tx, tenant, now, (&mut head.hash, &mut head.size), event)?;
     Ok(CommittedWrite {
         resource_type: pw.resource_type,
         id: pw.id,
         version: 1,
         last_updated: now,
         outcome: WriteOutcome::Created,
-        content: stored.pop(),
+        content: Some(stored),
     })
 }

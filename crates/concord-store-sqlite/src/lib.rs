@@ -251,9 +251,11 @@ impl SearchStore for SqliteStore {
     async fn append_audit(&self, ctx: &TenantContext, events: Vec<AuditAppend>) -> StoreResult<()> {
         let pool = self.pool.clone();
         let tenant = ctx.tenant.clone();
-        tokio::task::spawn_blocking(move || pool.with_writer(|w| audit::append(w, &tenant, events)))
-            .await
-            .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?
+        tokio::task::spawn_blocking(move || {
+            pool.with_writer(|w| audit::append(w, &tenant, &events))
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?
     }
 }
 

@@ -1,25 +1,35 @@
 //! The compact audit log: AuditEvents are not stored as ordinary resource
 //! versions (history, resources, ~12 index rows each, one ledger leaf each)
-//! but as one append-only row each — the AuditEvent JSON, its few search
-//! index rows packed in one column, and the patients it names in a small
-//! link table — and each batch the audit writer commits is one ledger leaf
-//! whose content hash covers every event of the batch in order
-//! ([`BatchHasher`]). Both backends serve `read`, `vread`, `search` and
-//! `count` of type `AuditEvent` from it through the functions here, which
-//! evaluate a [`SearchPlan`] over the packed index rows in memory (narrowed
-//! to one patient's events when the plan names a patient). What the plan
-//! language has beyond that — chains, `_has`, `_include` from AuditEvent,
-//! full text — finds no AuditEvent.
+//! but as one append-only row each. An event of Concord's own trail is
+//! stored as its compact record ([`AuditRecord::encode`], a short JSON
+//! array, ~250 bytes) with an id derived from its sequence number; the
+//! FHIR AuditEvent JSON and its search-index rows are made from the record
+//! when read or searched ([`stored_version`], [`candidate`]). An AuditEvent
+//! POSTed by another audit source is kept whole (the JSON object, its index
+//! rows packed in the `idx` column). The patients each event names go to a
+//! small link table, and each batch the audit writer commits is one ledger
+//! leaf whose content hash covers every row of the batch in order
+//! ([`BatchHasher`] over the stored text, record or JSON). Both backends
+//! serve `read`, `vread`, `search` and `count` of type `AuditEvent` from it
+//! through the functions here, which evaluate a [`SearchPlan`] over the
+//! index rows in memory (narrowed to one patient's events when the plan
+//! names a patient). What the plan language has beyond that — chains,
+//! `_has`, `_include` from AuditEvent, full text — finds no AuditEvent.
 
 use std::cmp::Ordering;
 
 use serde_json::{json, Value};
 
+use crate::audit_record::AuditRecord;
+use crate::meta::stamp_meta;
 use crate::search::{
     Column, Condition, IndexTable, LikePart, PageStart, RowTest, SearchHit, SearchPage, SearchPlan,
     SortBy, SortSpec, SqlValue,
 };
-use crate::{CompartmentIndex, DateIndex, IndexRows, ReferenceIndex, TokenIndex};
+use crate::{
+    CompartmentIndex, DateIndex, IndexRows, ReferenceIndex, StoreError, StoreResult, StoredVersion,
+    TokenIndex, WriteKind,
+};
 
 /// The resource type kept in the audit log.
 pub const AUDIT_TYPE: &str = "AuditEvent";
@@ -28,14 +38,102 @@ pub const AUDIT_TYPE: &str = "AuditEvent";
 /// the number of events).
 pub const BATCH_TYPE: &str = "$audit-batch";
 
-/// One AuditEvent to append.
+/// One event of the trail to append: its compact record. The store gives
+/// it the id [`trail_id`] of its sequence number.
 #[derive(Debug, Clone)]
 pub struct AuditAppend {
+    /// [`AuditRecord::encode`]: the row's content, as hashed by the ledger.
+    pub record: String,
+    /// The patients it names (for the patient link table).
+    pub patients: Vec<String>,
+}
+
+impl AuditAppend {
+    pub fn of(record: &AuditRecord) -> AuditAppend {
+        AuditAppend {
+            record: record.encode(),
+            patients: record.patients.clone(),
+        }
+    }
+}
+
+/// An AuditEvent from another audit source (`POST`/`PUT` over the API):
+/// kept whole, with its index rows.
+#[derive(Debug, Clone)]
+pub struct ForeignAudit {
     pub id: String,
     /// The AuditEvent resource (its `meta` is stamped when stored).
     pub resource: Value,
     /// Its search-index rows (tokens, dates, references, compartments).
     pub index: IndexRows,
+}
+
+/// The id of the trail's event stored at sequence number `seq`.
+pub fn trail_id(seq: i64) -> String {
+    seq.to_string()
+}
+
+/// Whether `id` is in the trail's id space (digits only): another audit
+/// source may not take it, or a later event of the trail could not be
+/// stored.
+pub fn is_trail_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether a row's stored text is a compact record (a JSON array) rather
+/// than a whole AuditEvent (a JSON object).
+pub fn is_record(content: &str) -> bool {
+    content.starts_with('[')
+}
+
+/// The AuditEvent of a stored row: rendered from a compact record, or the
+/// stored JSON as it is.
+pub fn stored_version(
+    tenant: &str,
+    id: &str,
+    stored_at: i64,
+    content: String,
+) -> StoreResult<StoredVersion> {
+    let content = if is_record(&content) {
+        let record = AuditRecord::decode(tenant, &content)
+            .ok_or_else(|| StoreError::Backend(format!("audit row {id} is not a record")))?;
+        let mut resource = record.to_resource(id);
+        stamp_meta(&mut resource, 1, stored_at);
+        resource.to_string()
+    } else {
+        content
+    };
+    Ok(StoredVersion {
+        resource_type: AUDIT_TYPE.to_string(),
+        id: id.to_string(),
+        version: 1,
+        last_updated: stored_at,
+        kind: WriteKind::Create,
+        content: Some(content),
+    })
+}
+
+/// A stored row as search sees it: `idx` is the packed index of a whole
+/// AuditEvent (empty for a compact record), `content` the row's text when
+/// `idx` is empty. A damaged record has no index rows (matches nothing).
+pub fn candidate(
+    tenant: &str,
+    id: String,
+    stored_at: i64,
+    idx: &str,
+    content: Option<&str>,
+) -> AuditCandidate {
+    let index = match content {
+        Some(text) if idx.is_empty() => AuditRecord::decode(tenant, text)
+            .map(|r| r.index_rows())
+            .unwrap_or_default(),
+        _ => decode_index(idx),
+    };
+    AuditCandidate {
+        id,
+        stored_at,
+        index,
+    }
 }
 
 /// A stored audit row as `concord verify` re-hashes it.

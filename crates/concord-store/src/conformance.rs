@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use crate::audit_record::{Action, Agent, AuditRecord, Category};
 use crate::{
     Actor, CompartmentIndex, CompositeIndex, Criterion, DateIndex, FullTextIndex, HistoryQuery,
     IndexRows, NumberIndex, PendingWrite, Precondition, QuantityIndex, ReferenceIndex, Store,
@@ -97,6 +98,9 @@ pub async fn run_all(store: &dyn Store) {
         }),
         ("index_rows_removed_on_delete", |s, c| {
             Box::pin(index_rows_removed_on_delete(s, c))
+        }),
+        ("audit_records_render_and_search", |s, c| {
+            Box::pin(audit_records_render_and_search(s, c))
         }),
     ];
     for (name, case) in cases {
@@ -951,4 +955,119 @@ async fn index_rows_removed_on_delete(s: &dyn Store, ctx: TenantContext) {
     s.commit(&ctx, vec![delete("ix3")]).await.unwrap();
     let got = s.index_rows(&ctx, "Patient", "ix3").await.unwrap();
     assert!(got.is_empty(), "{got:?}");
+}
+
+fn audit_record(tenant: &str, interaction: &str, patients: &[&str]) -> AuditRecord {
+    AuditRecord {
+        tenant: tenant.to_string(),
+        recorded: 1_764_165_720_000,
+        category: Category::Rest,
+        interaction: interaction.to_string(),
+        action: Action::Read,
+        status: 200,
+        agent: Agent {
+            who: "user:u1".into(),
+            fhir_user: Some("Practitioner/d1".into()),
+            ..Agent::default()
+        },
+        address: Some("127.0.0.1".into()),
+        resource: patients.first().map(|p| format!("Patient/{p}")),
+        query: None,
+        operation: None,
+        patients: patients.iter().map(|p| p.to_string()).collect(),
+        request_id: "req-1".into(),
+    }
+}
+
+/// The trail's events are stored as compact records with ids from their
+/// sequence numbers; read, vread, search and count answer the rendered
+/// AuditEvents; another source may not take an id of the trail's.
+async fn audit_records_render_and_search(s: &dyn Store, ctx: TenantContext) {
+    use crate::audit_log::{AuditAppend, AUDIT_TYPE};
+    use crate::search::{CmpOp, Column, Condition, IndexTable, RowTest, SearchPlan, SqlValue};
+    let events = vec![
+        AuditAppend::of(&audit_record(&ctx.tenant, "read", &["p1"])),
+        AuditAppend::of(&audit_record(&ctx.tenant, "search-type", &["p1", "p2"])),
+        AuditAppend::of(&audit_record(&ctx.tenant, "read", &["p2"])),
+    ];
+    s.append_audit(&ctx, events).await.unwrap();
+    let mut plan = SearchPlan::new(vec![AUDIT_TYPE.into()], 10);
+    plan.conditions = vec![Condition::Compartment {
+        compartment_type: "Patient".into(),
+        compartment_id: "p1".into(),
+    }];
+    let page = s.search(&ctx, &plan).await.unwrap();
+    assert_eq!(page.hits.len(), 2, "{page:?}");
+    assert!(page
+        .hits
+        .iter()
+        .all(|h| h.id.bytes().all(|b| b.is_ascii_digit())));
+    let id = &page.hits[0].id;
+    let read = s.read(&ctx, AUDIT_TYPE, id).await.unwrap().expect("read");
+    let event = parse(&read.content);
+    assert_eq!(event["resourceType"], "AuditEvent");
+    assert_eq!(event["id"], id.as_str());
+    assert_eq!(event["meta"]["versionId"], "1");
+    assert_eq!(event["agent"][0]["altId"], "user:u1");
+    assert!(event["entity"]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .any(|e| e["what"]["reference"] == "Patient/p1"));
+    assert!(s.vread(&ctx, AUDIT_TYPE, id, 1).await.unwrap().is_some());
+    assert!(s.vread(&ctx, AUDIT_TYPE, id, 2).await.unwrap().is_none());
+    let many = s
+        .read_many(&ctx, &[(AUDIT_TYPE.to_string(), id.clone())])
+        .await
+        .unwrap();
+    assert_eq!(many[0].as_ref().expect("read_many").content, read.content);
+    plan.conditions.push(Condition::Row {
+        table: IndexTable::Token,
+        param: "subtype".into(),
+        test: RowTest::Cmp(Column::Code, CmpOp::Eq, SqlValue::Text("read".into())),
+        negate: false,
+    });
+    assert_eq!(s.count(&ctx, &plan).await.unwrap(), 1);
+    plan.conditions.remove(0);
+    assert_eq!(s.count(&ctx, &plan).await.unwrap(), 2);
+    let other = TenantContext::new(format!("{}-other", ctx.tenant), ctx.actor.clone(), "t");
+    assert_eq!(s.count(&other, &plan).await.unwrap(), 0);
+    assert!(s.read(&other, AUDIT_TYPE, id).await.unwrap().is_none());
+    // Another audit source may add events, but not under a trail id.
+    let foreign = |id: &str| {
+        json!({"resourceType": "AuditEvent", "id": id,
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest"},
+        "recorded": "2026-01-01T00:00:00Z", "agent": [{"requestor": true}],
+        "source": {"observer": {"display": "test"}}})
+    };
+    let err = s
+        .commit(
+            &ctx,
+            vec![write(
+                WriteKind::Create,
+                AUDIT_TYPE,
+                "99999999999",
+                Some(foreign("99999999999")),
+            )],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err:?}");
+    s.commit(
+        &ctx,
+        vec![write(
+            WriteKind::Create,
+            AUDIT_TYPE,
+            "ext-1",
+            Some(foreign("ext-1")),
+        )],
+    )
+    .await
+    .unwrap();
+    let ext = s
+        .read(&ctx, AUDIT_TYPE, "ext-1")
+        .await
+        .unwrap()
+        .expect("ext");
+    assert_eq!(parse(&ext.content)["id"], "ext-1");
 }

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod audit_log;
+pub mod audit_record;
 pub mod auth;
 mod context;
 mod error;

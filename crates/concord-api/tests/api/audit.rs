@@ -272,6 +272,12 @@ async fn audit_events_are_searchable_and_cannot_be_changed() {
     assert_ne!(added_id, id);
     let r = put(&app, &format!("/AuditEvent/{added_id}"), &added.json).await;
     assert_eq!(r.status, 405, "{}", short(&r.text));
+    // Digits-only ids belong to the trail (its sequence numbers): another
+    // source may not take one, even one not used yet.
+    let mut taken = event.clone();
+    taken["id"] = json!("987654321098");
+    let r = put(&app, "/AuditEvent/987654321098", &taken).await;
+    assert_eq!(r.status, 409, "{}", short(&r.text));
     let tx = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
         {"resource": event, "request": {"method": "PUT", "url": format!("AuditEvent/{id}")}}]});
     assert!(post(&app, "/", &tx).await.status >= 400);

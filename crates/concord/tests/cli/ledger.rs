@@ -136,6 +136,16 @@ async fn put(http: &reqwest::Client, base: &str, id: &str, family: &str) {
     assert!(r.status().is_success(), "PUT Patient/{id}: {}", r.status());
 }
 
+/// Searches the trail, which commits every queued audit event first.
+async fn flush_audit(http: &reqwest::Client, base: &str) {
+    let r = http
+        .get(format!("{base}/AuditEvent?_count=1"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "AuditEvent search: {}", r.status());
+}
+
 /// Runs `scripts/verify_ledger_proof.py` when Python has `cryptography`.
 fn python_check(key: &str, proof: &Path) {
     let has = Command::new("python3")
@@ -168,6 +178,9 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
     for (id, family) in [("pa", "Alpha"), ("pb", "Bravo"), ("pc", "Charlie")] {
         put(&http, &base, id, family).await;
     }
+    // Reading the trail flushes the audit writer: the events so far are one
+    // batch, what follows another (the tamper step below needs two).
+    flush_audit(&http, &base).await;
     put(&http, &base, "pa", "Alpha-Two").await;
     put(&http, &base, "pd", "Delta").await;
     let head: Value = http
@@ -196,6 +209,8 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
         .await
         .unwrap();
     let key = key["public_key"].as_str().unwrap().to_string();
+    // Killed below without a shutdown flush: commit the queued events first.
+    flush_audit(&http, &base).await;
     server.kill().unwrap();
     server.wait().unwrap();
 

@@ -40,3 +40,8 @@ mod search_conformance;
 mod search_hostile;
 #[path = "api/validation.rs"]
 mod validation;
+
+// SMART on FHIR end to end (the authorization server and the bearer guard),
+// here so the crate has one test binary.
+#[path = "smart/mod.rs"]
+mod smart;

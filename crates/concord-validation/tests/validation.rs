@@ -8,6 +8,11 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+// The invariant (FHIRPath constraint) tests, here so the crate has one
+// test binary.
+#[path = "validation/invariants.rs"]
+mod invariants;
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::*;
+use super::common::*;
 
 /// p1 (treated by doc) and p2, each with a weight Observation; `o1f` is
 /// p1's Observation whose `focus` names p2 (an include must not leak p2).

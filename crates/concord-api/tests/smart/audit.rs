@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::common::*;
+use super::common::*;
 
 async fn audit_events(w: &World) -> Vec<Value> {
     let token = w.operator("system/AuditEvent.rs").await;

@@ -7,7 +7,7 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
-use crate::common::*;
+use super::common::*;
 
 struct Signer {
     alg: Algorithm,

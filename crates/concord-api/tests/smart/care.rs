@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::common::*;
+use super::common::*;
 
 async fn seed(w: &World) {
     w.seed(json!({"resourceType": "Patient", "id": "p1",

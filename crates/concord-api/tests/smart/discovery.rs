@@ -1,6 +1,6 @@
 //! Discovery documents and the JWK Set.
 
-use crate::common::*;
+use super::common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smart_and_openid_configuration() {

@@ -4,7 +4,7 @@
 use concord_auth::Role;
 use serde_json::json;
 
-use crate::common::*;
+use super::common::*;
 
 async fn login_page(w: &World, client: &str, scope: &str) -> String {
     let (_, challenge) = pkce();

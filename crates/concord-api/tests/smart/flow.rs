@@ -4,7 +4,7 @@
 use concord_auth::Role;
 use serde_json::json;
 
-use crate::common::*;
+use super::common::*;
 
 async fn seed_two_patients(w: &World) {
     for p in ["p1", "p2"] {

@@ -4,7 +4,7 @@
 use concord_auth::{AccountKind, NewUser, Role};
 use serde_json::json;
 
-use crate::common::*;
+use super::common::*;
 
 async fn staff_token(w: &World, username: &str, role: Role, scope: &str) -> String {
     let secret = w.staff(username, role).await;

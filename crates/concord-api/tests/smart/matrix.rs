@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::*;
+use super::common::*;
 
 /// One representative type per category, in the doc's column order.
 const TYPES: [(&str, &str); 7] = [

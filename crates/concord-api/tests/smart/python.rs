@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use crate::common::*;
+use super::common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_fhirclient_standalone_launch() {

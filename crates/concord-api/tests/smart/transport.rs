@@ -4,7 +4,7 @@
 use concord_api::{ApiConfig, RateLimits};
 use concord_auth::csrf;
 
-use crate::common::*;
+use super::common::*;
 
 /// A fresh login page as a browser without any cookie sees it: the pending
 /// request, the page's token, and the CSRF cookie the page set.

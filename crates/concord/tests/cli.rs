@@ -50,6 +50,12 @@ fn serve(data_dir: &Path) -> (Child, String) {
         Some(url) => command.env("CONCORD_DATABASE_URL", url),
         None => command.env_remove("CONCORD_DATABASE_URL"),
     };
+    spawn_server(&mut command)
+}
+
+/// Spawns a prepared `concord serve` command and reads its one-line banner;
+/// returns the child and the HTTP base URL the banner names.
+fn spawn_server(command: &mut Command) -> (Child, String) {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -1,7 +1,6 @@
 //! `concord admin user …`, `concord admin token` and `concord serve --auth`,
 //! run as an operator would.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -144,25 +143,13 @@ async fn operator_token_works_against_serve_with_auth() {
     );
     let elsewhere = stdout(&out).trim().to_string();
     assert_eq!(elsewhere.split('.').count(), 3, "a JWT");
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--auth"])
-        .env("CONCORD_DATA_DIR", d)
-        .env_remove("CONCORD_DATABASE_URL")
-        .env_remove("CONCORD_BASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches("/metadata")
-        .to_string();
+    let (mut child, base) = crate::spawn_server(
+        Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--auth"])
+            .env("CONCORD_DATA_DIR", d)
+            .env_remove("CONCORD_DATABASE_URL")
+            .env_remove("CONCORD_BASE_URL"),
+    );
     let out = concord(
         d,
         &[

@@ -6,7 +6,7 @@
 //! `concord verify` names each and fails.
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 
 use serde_json::{json, Value};
 
@@ -99,20 +99,7 @@ async fn pg(url: &str) -> tokio_postgres::Client {
 }
 
 fn start(target: &Target) -> (Child, String) {
-    use std::io::{BufRead, BufReader};
-    let mut child = target
-        .command(&["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let start = line.find("http://").expect("URL in banner");
-    let url = line[start..].split_whitespace().next().unwrap();
-    (child, url.trim_end_matches("/metadata").to_string())
+    crate::spawn_server(&mut target.command(&["serve", "--listen", "127.0.0.1:0"]))
 }
 
 fn text(o: &Output) -> String {

@@ -127,7 +127,24 @@ impl Pool {
                 c
             }
         };
-        let result = f(&conn);
+        // One read transaction for everything `f` runs: its statements see
+        // one snapshot, and SQLite checks the WAL (and, when another
+        // connection has committed since, empties this connection's page
+        // cache) once instead of once per statement — a page of search
+        // results read resource by resource re-read its pages from the OS
+        // on every row while audit batches were committing.
+        let result = match conn.execute_batch("BEGIN") {
+            Ok(()) => {
+                let result = f(&conn);
+                if conn.execute_batch("COMMIT").is_err() {
+                    // A read transaction that cannot end leaves the
+                    // connection unusable: do not return it to the pool.
+                    return result;
+                }
+                result
+            }
+            Err(e) => return Err(backend(e)),
+        };
         if let Ok(mut readers) = self.readers.lock() {
             if readers.len() < MAX_IDLE_READERS {
                 readers.push(conn);

@@ -53,12 +53,17 @@ fn serve(data_dir: &Path) -> (Child, String) {
     spawn_server(&mut command)
 }
 
-/// Spawns a prepared `concord serve` command and reads its one-line banner;
-/// returns the child and the HTTP base URL the banner names.
+/// Spawns a prepared `concord serve` command (stderr discarded) and reads
+/// its one-line banner; returns the child and the base URL the banner names.
 fn spawn_server(command: &mut Command) -> (Child, String) {
+    spawn_server_logging(command, Stdio::null())
+}
+
+/// [`spawn_server`] with the server's stderr (its log) sent to `stderr`.
+fn spawn_server_logging(command: &mut Command, stderr: Stdio) -> (Child, String) {
     let mut child = command
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("start concord serve");
     let stdout = child.stdout.take().expect("stdout");
@@ -66,10 +71,16 @@ fn spawn_server(command: &mut Command) -> (Child, String) {
     BufReader::new(stdout)
         .read_line(&mut line)
         .expect("banner line");
-    let start = line.find("http://").expect("URL in banner");
-    let url = line[start..].split_whitespace().next().unwrap();
-    let base = url.trim_end_matches("/metadata").to_string();
+    let base = banner_base_url(&line).expect("URL in banner");
     (child, base)
+}
+
+/// The base URL (`http://…` or `https://…`, without `/metadata`) a server
+/// banner line names.
+fn banner_base_url(line: &str) -> Option<String> {
+    let start = line.find("https://").or_else(|| line.find("http://"))?;
+    let url = line[start..].split_whitespace().next()?;
+    Some(url.trim_end_matches("/metadata").to_string())
 }
 
 /// Ids unique to this run, so runs sharing a PostgreSQL database never meet.

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use super::BIN;
+use super::{banner_base_url, BIN};
 
 /// The demo server, stopped when dropped (also when an assertion fails).
 struct Demo(Child);
@@ -35,9 +35,7 @@ fn start(dir: &Path, patients: &str) -> (Demo, String, Vec<String>) {
         let line = lines.next().expect("a banner").expect("readable stdout");
         printed.push(line.clone());
         if line.starts_with("Concord FHIR R4 server: http://") {
-            let at = line.find("http://").unwrap();
-            let url = line[at..].split_whitespace().next().unwrap();
-            break url.trim_end_matches("/metadata").to_string();
+            break banner_base_url(&line).expect("URL in banner");
         }
     };
     (Demo(child), base, printed)

@@ -4,12 +4,12 @@
 //! patient with distinctive names, identifiers and dates; then its whole
 //! log is scanned for them.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Command, Stdio};
 
 use serde_json::json;
 
-use super::BIN;
+use super::{spawn_server_logging, BIN};
 
 const FAMILY: &str = "Quixoticallyson";
 const GIVEN: &str = "Brundelwina";
@@ -24,7 +24,8 @@ async fn served_traffic_leaves_no_patient_data_in_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("concord.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(BIN)
+    let (mut child, base) = spawn_server_logging(
+        Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("CONCORD_DATA_DIR", dir.path().join("data"))
         .env_remove("CONCORD_DATABASE_URL")
@@ -34,22 +35,9 @@ async fn served_traffic_leaves_no_patient_data_in_the_log() {
             "CONCORD_LOG",
             "debug,concord=trace,concord_api=trace,concord_core=trace,concord_auth=trace,\
              concord_store=trace,concord_store_sqlite=trace,concord_search=trace,concord_interfaces=trace",
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let start = line.find("http://").unwrap();
-    let base = line[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_end_matches("/metadata")
-        .to_string();
+        ),
+        Stdio::from(log),
+    );
     let http = reqwest::Client::new();
     let fhir = "application/fhir+json";
     let patient = json!({

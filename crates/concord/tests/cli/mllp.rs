@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const BIN: &str = env!("CARGO_BIN_EXE_concord");
+use super::{banner_base_url, BIN};
 
 /// Starts `concord serve` with an MLLP listener; returns the child, the
 /// HTTP base URL and the MLLP address.
@@ -57,9 +57,8 @@ fn serve_with(data_dir: &Path, extra: &[&str]) -> (Child, String, SocketAddr) {
                     .parse::<SocketAddr>()
                     .expect("MLLP address"),
             );
-        } else if let Some(i) = line.find("http://") {
-            let url = line[i..].split_whitespace().next().unwrap_or("");
-            http = Some(url.trim_end_matches("/metadata").to_string());
+        } else if let Some(base) = banner_base_url(&line) {
+            http = Some(base);
         }
     }
     (

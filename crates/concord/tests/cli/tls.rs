@@ -2,29 +2,24 @@
 //! directory, reuses it, and a rustls client that trusts it reads
 //! `/metadata`; `--tls-cert/--tls-key` serve given PEM files.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
-use super::BIN;
+use super::{spawn_server, BIN};
 
 fn serve_tls(data_dir: &Path, tls_args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(tls_args)
-        .env("CONCORD_DATA_DIR", data_dir)
-        .env_remove("CONCORD_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start concord serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("banner line");
-    let start = line.find("https://").expect("an https URL in the banner");
-    let url = line[start..].split_whitespace().next().unwrap();
-    (child, url.trim_end_matches("/metadata").to_string())
+    let (child, base) = spawn_server(
+        Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(tls_args)
+            .env("CONCORD_DATA_DIR", data_dir)
+            .env_remove("CONCORD_DATABASE_URL"),
+    );
+    assert!(
+        base.starts_with("https://"),
+        "an https URL in the banner: {base}"
+    );
+    (child, base)
 }
 
 fn client_trusting(cert_pem: &[u8]) -> reqwest::Client {

@@ -150,18 +150,20 @@ async fn duplicate_index_rows_are_stored_once() {
         system: system.map(str::to_string),
         code: code.into(),
     };
-    let mut index = IndexRows::default();
-    index.tokens = vec![
-        token(Some("http://loinc.org"), "8867-4"),
-        token(Some("http://loinc.org"), "8867-4"),
-        token(None, "8867-4"),
-        token(None, "8867-4"),
-    ];
     let patient = CompartmentIndex {
         compartment_type: "Patient".into(),
         compartment_id: "p1".into(),
     };
-    index.compartments = vec![patient.clone(), patient.clone()];
+    let index = IndexRows {
+        tokens: vec![
+            token(Some("http://loinc.org"), "8867-4"),
+            token(Some("http://loinc.org"), "8867-4"),
+            token(None, "8867-4"),
+            token(None, "8867-4"),
+        ],
+        compartments: vec![patient.clone(), patient.clone()],
+        ..IndexRows::default()
+    };
     let write = |kind, index: IndexRows| PendingWrite {
         resource_type: "Observation".into(),
         id: "o1".into(),
@@ -181,8 +183,10 @@ async fn duplicate_index_rows_are_stored_once() {
         .tokens
         .contains(&token(Some("http://loinc.org"), "8867-4")));
     assert_eq!(got.compartments, vec![patient]);
-    let mut second = IndexRows::default();
-    second.tokens = vec![token(None, "x"), token(None, "x")];
+    let second = IndexRows {
+        tokens: vec![token(None, "x"), token(None, "x")],
+        ..IndexRows::default()
+    };
     store
         .commit(&ctx, vec![write(WriteKind::Update, second)])
         .await

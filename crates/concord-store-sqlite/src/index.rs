@@ -1,12 +1,27 @@
 //! Search-index and compartment rows of a resource's current version,
 //! written inside the commit transaction (the old rows were deleted first).
+//!
+//! Each index table is one `WITHOUT ROWID` b-tree keyed by `(rid, param,
+//! ord)` (migration 0008): `ord` numbers the resource's distinct rows of the
+//! table. Identical rows are written once (search asks whether a row
+//! exists, so a duplicate never changes a result).
+
+use std::collections::HashSet;
 
 use concord_store::{IndexRows, StoreResult};
-use rusqlite::{params, Transaction};
+use rusqlite::{params, types::ToSql, Transaction};
 
 use crate::error::backend;
 
-/// Writes every row of `rows` for `(tenant, type, id)`.
+/// The owner of the rows.
+struct Owner<'a> {
+    rid: i64,
+    tenant: &'a str,
+    rt: &'a str,
+    id: &'a str,
+}
+
+/// Writes every row of `rows` for `(tenant, type, id)`, key `rid`.
 pub fn write(
     tx: &Transaction<'_>,
     tenant: &str,
@@ -15,120 +30,85 @@ pub fn write(
     rid: i64,
     rows: &IndexRows,
 ) -> StoreResult<()> {
-    if !rows.tokens.is_empty() {
-        let mut s = tx
-            .prepare_cached(
-                "INSERT INTO idx_token (tenant, type, id, param, system, code, rid)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(backend)?;
-        for t in &rows.tokens {
-            s.execute(params![tenant, rt, id, t.param, t.system, t.code, rid])
-                .map_err(backend)?;
-        }
-    }
-    if !rows.strings.is_empty() {
-        let mut s = tx
-            .prepare_cached(
-                "INSERT INTO idx_string (tenant, type, id, param, value_norm, value_exact, rid)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(backend)?;
-        for v in &rows.strings {
-            s.execute(params![tenant, rt, id, v.param, v.value, v.exact, rid])
-                .map_err(backend)?;
-        }
-    }
-    if !rows.dates.is_empty() {
-        let mut s = tx
-            .prepare_cached(
-                "INSERT INTO idx_date (tenant, type, id, param, low, high, rid)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(backend)?;
-        for d in &rows.dates {
-            s.execute(params![tenant, rt, id, d.param, d.low, d.high, rid])
-                .map_err(backend)?;
-        }
-    }
-    if !rows.references.is_empty() {
-        let mut s = tx
-            .prepare_cached(
-                "INSERT INTO idx_reference (tenant, type, id, param, target_type, target_id, url, rid)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .map_err(backend)?;
-        for r in &rows.references {
-            s.execute(params![
-                tenant,
-                rt,
-                id,
-                r.param,
-                r.target_type,
-                r.target_id,
-                r.url,
-                rid
-            ])
-            .map_err(backend)?;
-        }
-    }
-    if !rows.quantities.is_empty() {
-        let mut s = tx
-            .prepare_cached(
-                "INSERT INTO idx_quantity (tenant, type, id, param, value, system, code, rid)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .map_err(backend)?;
-        for q in &rows.quantities {
-            s.execute(params![
-                tenant, rt, id, q.param, q.value, q.system, q.code, rid
-            ])
-            .map_err(backend)?;
-        }
-    }
-    if !rows.numbers.is_empty() {
-        let mut s = tx
-            .prepare_cached(
-                "INSERT INTO idx_number (tenant, type, id, param, value, rid)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(backend)?;
-        for n in &rows.numbers {
-            s.execute(params![tenant, rt, id, n.param, n.value, rid])
-                .map_err(backend)?;
-        }
-    }
-    simple(
+    let o = Owner {
+        rid,
+        tenant,
+        rt,
+        id,
+    };
+    let tokens = distinct(rows.tokens.iter(), |t| {
+        (t.param.as_str(), t.system.as_deref(), t.code.as_str())
+    });
+    insert(tx, &o, "idx_token", &["system", "code"], &tokens, |t| {
+        (&t.param, vec![&t.system, &t.code])
+    })?;
+    let strings = distinct(rows.strings.iter(), |s| {
+        (s.param.as_str(), s.value.as_str(), s.exact.as_str())
+    });
+    insert(
         tx,
-        "idx_uri",
-        (tenant, rt, id, rid),
-        rows.uris.iter().map(|u| (&u.param, &u.value)),
+        &o,
+        "idx_string",
+        &["value_norm", "value_exact"],
+        &strings,
+        |s| (&s.param, vec![&s.value, &s.exact]),
     )?;
-    simple(
+    let dates = distinct(rows.dates.iter(), |d| (d.param.as_str(), d.low, d.high));
+    insert(tx, &o, "idx_date", &["low", "high"], &dates, |d| {
+        (&d.param, vec![&d.low, &d.high])
+    })?;
+    let references = distinct(rows.references.iter(), |r| {
+        (
+            r.param.as_str(),
+            r.target_type.as_deref(),
+            r.target_id.as_deref(),
+            r.url.as_deref(),
+        )
+    });
+    insert(
         tx,
-        "idx_composite",
-        (tenant, rt, id, rid),
-        rows.composites.iter().map(|c| (&c.param, &c.value)),
+        &o,
+        "idx_reference",
+        &["target_type", "target_id", "url"],
+        &references,
+        |r| (&r.param, vec![&r.target_type, &r.target_id, &r.url]),
     )?;
-    if !rows.compartments.is_empty() {
-        let mut s = tx
-            .prepare_cached(
-                "INSERT INTO compartment (tenant, compartment_type, compartment_id, type, id, rid)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(backend)?;
-        for c in &rows.compartments {
-            s.execute(params![
-                tenant,
-                c.compartment_type,
-                c.compartment_id,
-                rt,
-                id,
-                rid
-            ])
-            .map_err(backend)?;
-        }
-    }
+    let quantities = distinct(rows.quantities.iter(), |q| {
+        (
+            q.param.as_str(),
+            q.value.to_bits(),
+            q.system.as_deref(),
+            q.code.as_deref(),
+        )
+    });
+    insert(
+        tx,
+        &o,
+        "idx_quantity",
+        &["value", "system", "code"],
+        &quantities,
+        |q| (&q.param, vec![&q.value, &q.system, &q.code]),
+    )?;
+    let numbers = distinct(rows.numbers.iter(), |n| {
+        (n.param.as_str(), n.value.to_bits())
+    });
+    insert(tx, &o, "idx_number", &["value"], &numbers, |n| {
+        (&n.param, vec![&n.value])
+    })?;
+    let uris = distinct(rows.uris.iter(), |u| (u.param.as_str(), u.value.as_str()));
+    insert(tx, &o, "idx_uri", &["value"], &uris, |u| {
+        (&u.param, vec![&u.value])
+    })?;
+    let composites = distinct(rows.composites.iter(), |c| {
+        (c.param.as_str(), c.value.as_str())
+    });
+    insert(tx, &o, "idx_composite", &["value"], &composites, |c| {
+        (&c.param, vec![&c.value])
+    })?;
+    let compartments = distinct(rows.compartments.iter(), |c| {
+        (c.compartment_type.as_str(), c.compartment_id.as_str())
+    });
+    insert_compartments(tx, &o, &compartments)?;
     if !rows.fulltext.is_empty() {
         let words = |p: &str| {
             rows.fulltext
@@ -154,25 +134,95 @@ pub fn write(
     Ok(())
 }
 
-/// Rows of a `(param, value)` table.
-fn simple<'a>(
+/// The rows of `items` whose `key` was not seen before, in their order
+/// (a linear scan for the usual handful of rows, a hash set beyond).
+fn distinct<'a, T, K: std::hash::Hash + Eq>(
+    items: impl ExactSizeIterator<Item = &'a T>,
+    key: impl Fn(&'a T) -> K,
+) -> Vec<&'a T> {
+    const LINEAR: usize = 16;
+    let mut keys: Vec<K> = Vec::with_capacity(items.len().min(LINEAR));
+    let mut seen: HashSet<K> = HashSet::new();
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let k = key(item);
+        let new = if out.len() < LINEAR {
+            if keys.contains(&k) {
+                false
+            } else {
+                keys.push(k);
+                true
+            }
+        } else {
+            if seen.is_empty() {
+                seen.extend(keys.drain(..));
+            }
+            seen.insert(k)
+        };
+        if new {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// `INSERT INTO table (rid, param, ord, tenant, type, id, columns…)` for
+/// each of `rows`; `values` gives a row's parameter and values. One row per
+/// statement: a multi-row `INSERT` needs a statement journal (it could fail
+/// half done), which cost more than the statements it saved.
+fn insert<'a, T>(
     tx: &Transaction<'_>,
+    o: &Owner<'_>,
     table: &str,
-    (tenant, rt, id, rid): (&str, &str, &str, i64),
-    rows: impl Iterator<Item = (&'a String, &'a String)>,
+    columns: &[&str],
+    rows: &[&'a T],
+    values: impl Fn(&'a T) -> (&'a String, Vec<&'a dyn ToSql>),
 ) -> StoreResult<()> {
-    let mut rows = rows.peekable();
-    if rows.peek().is_none() {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (1..=6 + columns.len()).map(|n| format!("?{n}")).collect();
+    let mut s = tx
+        .prepare_cached(&format!(
+            "INSERT INTO {table} (rid, param, ord, tenant, type, id, {}) VALUES ({})",
+            columns.join(", "),
+            placeholders.join(", ")
+        ))
+        .map_err(backend)?;
+    for (ord, row) in (0_i64..).zip(rows) {
+        let (param, rest) = values(row);
+        let mut args: Vec<&dyn ToSql> = Vec::with_capacity(placeholders.len());
+        args.extend_from_slice(&[&o.rid, param, &ord, &o.tenant, &o.rt, &o.id]);
+        args.extend(rest);
+        s.execute(args.as_slice()).map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn insert_compartments(
+    tx: &Transaction<'_>,
+    o: &Owner<'_>,
+    rows: &[&concord_store::CompartmentIndex],
+) -> StoreResult<()> {
+    if rows.is_empty() {
         return Ok(());
     }
     let mut s = tx
-        .prepare_cached(&format!(
-            "INSERT INTO {table} (tenant, type, id, param, value, rid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-        ))
+        .prepare_cached(
+            "INSERT INTO compartment (rid, compartment_type, compartment_id, tenant, type, id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
         .map_err(backend)?;
-    for (param, value) in rows {
-        s.execute(params![tenant, rt, id, param, value, rid])
-            .map_err(backend)?;
+    for c in rows {
+        s.execute(params![
+            o.rid,
+            c.compartment_type,
+            c.compartment_id,
+            o.tenant,
+            o.rt,
+            o.id
+        ])
+        .map_err(backend)?;
     }
     Ok(())
 }
@@ -198,7 +248,9 @@ pub fn read(c: &rusqlite::Connection, tenant: &str, rt: &str, id: &str) -> Store
         Ok(out)
     }
     let k = (tenant, rt, id);
-    const W: &str = "WHERE tenant = ?1 AND type = ?2 AND id = ?3";
+    // By the owner key (the tables' primary keys start with it).
+    const W: &str =
+        "WHERE rid = (SELECT rid FROM resources WHERE tenant = ?1 AND type = ?2 AND id = ?3)";
     Ok(IndexRows {
         tokens: rows(
             c,
@@ -308,7 +360,8 @@ pub fn read(c: &rusqlite::Connection, tenant: &str, rt: &str, id: &str) -> Store
         )?,
         fulltext: rows(
             c,
-            &format!("SELECT narrative, content FROM fulltext {W}"),
+            "SELECT narrative, content FROM fulltext WHERE rowid =
+             (SELECT rid FROM resources WHERE tenant = ?1 AND type = ?2 AND id = ?3)",
             k,
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
         )?

@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "search_owner_covering",
         include_str!("../migrations/0007_search_owner_covering.sql"),
     ),
+    (
+        8,
+        "index_without_rowid",
+        include_str!("../migrations/0008_index_without_rowid.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {
@@ -65,4 +70,118 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
         tx.commit().map_err(backend)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+    use rusqlite::Connection;
+
+    /// Migration 8 keeps every distinct index row of a version-7 database
+    /// (NULL systems and targets included), drops exact duplicates, and
+    /// leaves one b-tree per table in owner order plus the lookup indexes.
+    #[test]
+    fn without_rowid_migration_keeps_distinct_rows() {
+        let conn = Connection::open_in_memory().unwrap();
+        for (version, _, sql) in MIGRATIONS.iter().filter(|m| m.0 < 8) {
+            conn.execute_batch(sql)
+                .unwrap_or_else(|e| panic!("migration {version}: {e}"));
+        }
+        conn.execute_batch(
+            "INSERT INTO idx_token (tenant, type, id, param, system, code, rid) VALUES
+               ('t', 'Observation', 'o1', 'code', 'http://loinc.org', '8867-4', 7),
+               ('t', 'Observation', 'o1', 'code', 'http://loinc.org', '8867-4', 7),
+               ('t', 'Observation', 'o1', 'code', NULL, '8867-4', 7),
+               ('t', 'Observation', 'o1', 'status', NULL, 'final', 7),
+               ('t', 'Patient', 'p1', 'gender', NULL, 'female', 3);
+             INSERT INTO idx_reference (tenant, type, id, param, target_type, target_id, url, rid)
+             VALUES ('t', 'Observation', 'o1', 'subject', 'Patient', 'p1', NULL, 7),
+                    ('t', 'Observation', 'o1', 'subject', 'Patient', 'p1', NULL, 7),
+                    ('t', 'Observation', 'o1', 'derived-from', NULL, NULL, 'http://x/y', 7);
+             INSERT INTO idx_date (tenant, type, id, param, low, high, rid)
+             VALUES ('t', 'Observation', 'o1', 'date', 10, 20, 7);
+             INSERT INTO compartment (tenant, compartment_type, compartment_id, type, id, rid)
+             VALUES ('t', 'Patient', 'p1', 'Observation', 'o1', 7),
+                    ('t', 'Patient', 'p1', 'Observation', 'o1', 7),
+                    ('t', 'Patient', 'p1', 'Patient', 'p1', 3);",
+        )
+        .unwrap();
+        let (_, _, eighth) = MIGRATIONS.iter().find(|m| m.0 == 8).unwrap();
+        conn.execute_batch(eighth).unwrap();
+        let rows = |sql: &str| -> Vec<String> {
+            let mut s = conn.prepare(sql).unwrap();
+            let mut out: Vec<String> = s
+                .query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            out.sort();
+            out
+        };
+        assert_eq!(
+            rows(
+                "SELECT rid || ' ' || param || ' ' || coalesce(system, '-') || ' ' || code
+                   || ' ' || tenant || ' ' || type || ' ' || id FROM idx_token"
+            ),
+            [
+                "3 gender - female t Patient p1",
+                "7 code - 8867-4 t Observation o1",
+                "7 code http://loinc.org 8867-4 t Observation o1",
+                "7 status - final t Observation o1",
+            ]
+        );
+        assert_eq!(
+            rows(
+                "SELECT param || ' ' || coalesce(target_type, '-') || ' ' || coalesce(target_id, '-')
+                   || ' ' || coalesce(url, '-') FROM idx_reference WHERE rid = 7"
+            ),
+            ["derived-from - - http://x/y", "subject Patient p1 -"]
+        );
+        assert_eq!(
+            rows("SELECT param || ' ' || low || ' ' || high FROM idx_date"),
+            ["date 10 20"]
+        );
+        assert_eq!(
+            rows("SELECT rid || ' ' || type || ' ' || id FROM compartment"),
+            ["3 Patient p1", "7 Observation o1"]
+        );
+        // One b-tree per table (no rowid), the lookup indexes rebuilt.
+        for table in [
+            "idx_token",
+            "idx_string",
+            "idx_date",
+            "idx_reference",
+            "idx_quantity",
+            "idx_number",
+            "idx_uri",
+            "idx_composite",
+            "compartment",
+        ] {
+            let sql: String = conn
+                .query_row(
+                    "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                    [table],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert!(sql.contains("WITHOUT ROWID"), "{table}: {sql}");
+            let lookup: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?1
+                       AND name LIKE '%_lookup'",
+                    [table],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(lookup, 1, "{table}");
+        }
+        // New rows keep their place: a second version's rows replace by rid.
+        conn.execute_batch(
+            "DELETE FROM idx_token WHERE rid = 7;
+             INSERT INTO idx_token (rid, param, ord, tenant, type, id, system, code)
+             VALUES (7, 'code', 0, 't', 'Observation', 'o1', NULL, 'x');",
+        )
+        .unwrap();
+        assert_eq!(rows("SELECT code FROM idx_token WHERE rid = 7"), ["x"]);
+    }
 }

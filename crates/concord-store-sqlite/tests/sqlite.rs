@@ -133,3 +133,65 @@ async fn passes_the_auth_conformance_suite() {
 mod encryption;
 #[path = "sqlite/group_commit.rs"]
 mod group_commit;
+
+/// Identical index rows of one resource are stored once (the tables are
+/// keyed by owner, parameter and place, migration 8); distinct rows that
+/// differ only in a NULL system all stay, and an update replaces them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_index_rows_are_stored_once() {
+    use concord_store::{
+        CompartmentIndex, IndexRows, PendingWrite, Precondition, TokenIndex, WriteKind,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("concord.db")).unwrap();
+    let ctx = TenantContext::new("t", Actor::System, "r");
+    let token = |system: Option<&str>, code: &str| TokenIndex {
+        param: "code".into(),
+        system: system.map(str::to_string),
+        code: code.into(),
+    };
+    let patient = CompartmentIndex {
+        compartment_type: "Patient".into(),
+        compartment_id: "p1".into(),
+    };
+    let index = IndexRows {
+        tokens: vec![
+            token(Some("http://loinc.org"), "8867-4"),
+            token(Some("http://loinc.org"), "8867-4"),
+            token(None, "8867-4"),
+            token(None, "8867-4"),
+        ],
+        compartments: vec![patient.clone(), patient.clone()],
+        ..IndexRows::default()
+    };
+    let write = |kind, index: IndexRows| PendingWrite {
+        resource_type: "Observation".into(),
+        id: "o1".into(),
+        kind,
+        precondition: Precondition::None,
+        resource: Some(serde_json::json!({"resourceType": "Observation", "id": "o1"})),
+        index,
+    };
+    store
+        .commit(&ctx, vec![write(WriteKind::Create, index)])
+        .await
+        .unwrap();
+    let got = store.index_rows(&ctx, "Observation", "o1").await.unwrap();
+    assert_eq!(got.tokens.len(), 2, "{:?}", got.tokens);
+    assert!(got.tokens.contains(&token(None, "8867-4")));
+    assert!(got
+        .tokens
+        .contains(&token(Some("http://loinc.org"), "8867-4")));
+    assert_eq!(got.compartments, vec![patient]);
+    let second = IndexRows {
+        tokens: vec![token(None, "x"), token(None, "x")],
+        ..IndexRows::default()
+    };
+    store
+        .commit(&ctx, vec![write(WriteKind::Update, second)])
+        .await
+        .unwrap();
+    let got = store.index_rows(&ctx, "Observation", "o1").await.unwrap();
+    assert_eq!(got.tokens, vec![token(None, "x")]);
+    assert!(got.compartments.is_empty());
+}

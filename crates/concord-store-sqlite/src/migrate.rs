@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "search_owner_covering",
         include_str!("../migrations/0007_search_owner_covering.sql"),
     ),
+    (
+        8,
+        "audit_links_upto",
+        include_str!("../migrations/0008_audit_links_upto.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

@@ -182,6 +182,12 @@ async fn operator_tokens_reach_system_level_interactions() {
         .is_err());
 }
 
+async fn patient_token(w: &World) -> String {
+    let done = authorize(w, &Flow::new("app", "patient/*.rs", "fay")).await;
+    let t = json(exchange(w, "app", &done.code, &done.verifier).await).await;
+    t["access_token"].as_str().unwrap().to_string()
+}
+
 /// The guard keeps verified tokens and their clean revocation lookups
 /// between requests (`concord_auth` `verified.rs`); a revocation through
 /// the server still refuses the token on the very next request — here
@@ -192,17 +198,9 @@ async fn a_revoked_token_is_refused_on_the_very_next_request() {
     w.seed(json!({"resourceType": "Patient", "id": "p1"})).await;
     w.patient_user("fay", "p1").await;
     w.public_client("app", "patient/*.rs").await;
-    let token = |w: &World| {
-        let w = w;
-        async move {
-            let done = authorize(w, &Flow::new("app", "patient/*.rs", "fay")).await;
-            let t = json(exchange(w, "app", &done.code, &done.verifier).await).await;
-            t["access_token"].as_str().unwrap().to_string()
-        }
-    };
     // Token revocation (RFC 7009).
-    let first = token(&w).await;
-    let second = token(&w).await;
+    let first = patient_token(&w).await;
+    let second = patient_token(&w).await;
     for _ in 0..5 {
         assert_eq!(get(&w, "/Patient/p1", &first).await.status(), 200);
         assert_eq!(get(&w, "/Patient/p1", &second).await.status(), 200);

@@ -82,7 +82,8 @@ impl Default for ApiConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
-    pub config: ApiConfig,
+    /// Shared, not copied: every middleware layer clones the state per request.
+    pub config: Arc<ApiConfig>,
     /// The buffered audit writer every request reports to.
     pub audit: AuditWriter,
     /// The Merkle log and its signing key (`None`: no tree heads, no proofs).

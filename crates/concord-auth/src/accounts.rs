@@ -192,7 +192,8 @@ impl AuthServer {
             .config()
             .access_token_ttl
             .max(self.config().operator_token_ttl);
-        self.store()
+        let marked = self
+            .store()
             .put_grant(
                 &ctx,
                 &concord_store::GrantRecord {
@@ -205,7 +206,10 @@ impl AuthServer {
                     expires_at: now + (ttl + 120) * 1000,
                 },
             )
-            .await?;
+            .await;
+        // Cached revocation lookups are stale now (`crate::verified`).
+        self.verified().revoked();
+        marked?;
         Ok(())
     }
 

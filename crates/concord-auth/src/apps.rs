@@ -81,7 +81,8 @@ impl AuthServer {
             .take_grant(&ctx, APP_REVOKED, &key, now)
             .await?;
         let ttl = self.config().access_token_ttl;
-        self.store()
+        let marked = self
+            .store()
             .put_grant(
                 &ctx,
                 &GrantRecord {
@@ -94,7 +95,10 @@ impl AuthServer {
                     expires_at: now + (ttl + 120) * 1000,
                 },
             )
-            .await?;
+            .await;
+        // Cached revocation lookups are stale now (`crate::verified`).
+        self.verified().revoked();
+        marked?;
         tracing::info!(user = %user_id, client = %client_id, refresh_tokens = deleted, "app authorization revoked by the user");
         Ok(deleted)
     }

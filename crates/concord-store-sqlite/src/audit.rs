@@ -3,6 +3,20 @@
 //! sequence numbers), their patient links and one ledger leaf over the
 //! whole batch — and the reads that serve AuditEvent (rendered from the
 //! records).
+//!
+//! **Patient links.** `audit_patient` (tenant, patient, seq) lets a
+//! patient's events be read without the whole log. Its rows land at random
+//! places of its B-tree (one per patient), so written per batch they made
+//! most of a batch's WAL pages. The trail's own events are therefore
+//! linked in bulk: once [`LINK_EVERY`] events are unlinked, the batch that
+//! passes the mark also writes their links, sorted, and advances
+//! `audit_links_upto` — in the same transaction, so the mark never claims
+//! links that are not there (a crash loses nothing: the rows are the
+//! truth, the links are derived from their records). A patient's events
+//! are then the linked rows up to the mark plus every row after it (at
+//! most about [`LINK_EVERY`] plus one batch), whose records the search
+//! filters like any candidate. Events from other audit sources are linked
+//! at once.
 
 use concord_store::audit_log::{
     self, AuditAppend, AuditCandidate, AuditLogRow, BatchHasher, ForeignAudit, AUDIT_TYPE,
@@ -26,6 +40,7 @@ pub fn append(w: &mut Writer, tenant: &str, events: &[AuditAppend]) -> StoreResu
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
     append_in(&tx, tenant, now, (&mut hash, &mut size), events)?;
+    link_if_due(&tx)?;
     tx.commit().map_err(backend)?;
     w.ledger_head = hash;
     w.ledger_size = size;
@@ -38,10 +53,74 @@ const INSERT_ROW: &str =
 
 const INSERT_LINK: &str = "INSERT INTO audit_patient (tenant, patient, seq) VALUES (?1, ?2, ?3)";
 
+/// Unlinked trail events that make the next batch write their patient
+/// links (see the module docs).
+pub const LINK_EVERY: i64 = 4_096;
+
+/// Writes the patient links of every trail event after the mark, sorted,
+/// and advances the mark, once [`LINK_EVERY`] events wait for it.
+fn link_if_due(tx: &Transaction<'_>) -> StoreResult<()> {
+    let (upto, last): (i64, i64) = tx
+        .prepare_cached(
+            "SELECT (SELECT seq FROM audit_links_upto),
+                    (SELECT COALESCE(MAX(seq), 0) FROM audit_log)",
+        )
+        .map_err(backend)?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(backend)?;
+    if last - upto < LINK_EVERY {
+        return Ok(());
+    }
+    link_range(tx, upto, last)
+}
+
+/// Links the trail events with `upto < seq <= last` and moves the mark to `last`.
+fn link_range(tx: &Transaction<'_>, upto: i64, last: i64) -> StoreResult<()> {
+    let mut links: Vec<(String, String, i64)> =
+        Vec::with_capacity(usize::try_from(last - upto).unwrap_or(0));
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT seq, tenant, content FROM audit_log
+                 WHERE seq > ?1 AND seq <= ?2 AND idx = ''",
+            )
+            .map_err(backend)?;
+        let mut rows = stmt.query(params![upto, last]).map_err(backend)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            let seq: i64 = r.get(0).map_err(backend)?;
+            let tenant: String = r.get(1).map_err(backend)?;
+            let content: String = r.get(2).map_err(backend)?;
+            let record = concord_store::audit_record::AuditRecord::decode(&tenant, &content)
+                .ok_or_else(|| StoreError::Backend(format!("audit row {seq} is not a record")))?;
+            for p in record.patients {
+                links.push((tenant.clone(), p, seq));
+            }
+        }
+    }
+    // In key order: each B-tree page is visited once.
+    links.sort();
+    links.dedup();
+    let mut link = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO audit_patient (tenant, patient, seq) VALUES (?1, ?2, ?3)",
+        )
+        .map_err(backend)?;
+    for (tenant, patient, seq) in &links {
+        link.execute(params![tenant, patient, seq])
+            .map_err(backend)?;
+    }
+    tx.prepare_cached("UPDATE audit_links_upto SET seq = ?1")
+        .map_err(backend)?
+        .execute(params![last])
+        .map_err(backend)?;
+    Ok(())
+}
+
 /// Appends the trail's `events` inside `tx` as one batch: one row each
 /// (its compact record; the id its sequence number, assigned here — the
-/// writer connection is the only one that writes), patient links and one
-/// ledger leaf, advancing the ledger `head` (hash, size).
+/// writer connection is the only one that writes) and one ledger leaf,
+/// advancing the ledger `head` (hash, size). Their patient links are
+/// written later, in bulk ([`link_if_due`]).
 pub fn append_in(
     tx: &Transaction<'_>,
     tenant: &str,
@@ -58,14 +137,10 @@ pub fn append_in(
     let mut hasher = BatchHasher::default();
     {
         let mut row = tx.prepare_cached(INSERT_ROW).map_err(backend)?;
-        let mut link = tx.prepare_cached(INSERT_LINK).map_err(backend)?;
         for (seq, e) in (first..).zip(events) {
             let id = audit_log::trail_id(seq);
             row.execute(params![seq, tenant, id, now, leaf, "", e.record])
                 .map_err(backend)?;
-            for p in &e.patients {
-                link.execute(params![tenant, p, seq]).map_err(backend)?;
-            }
             hasher.add(&id, &e.record);
         }
     }
@@ -195,11 +270,18 @@ fn candidates(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<Ve
         Some(patient) => {
             let mut stmt = c
                 .prepare_cached(
+                    // Linked rows up to the mark, then every row after it
+                    // (the plan's patient condition filters those).
                     "SELECT a.id, a.stored_at, a.idx,
                        CASE WHEN a.idx = '' THEN a.content END
                      FROM audit_patient p
                      JOIN audit_log a ON a.seq = p.seq
-                     WHERE p.tenant = ?1 AND p.patient = ?2",
+                     WHERE p.tenant = ?1 AND p.patient = ?2
+                       AND p.seq <= (SELECT seq FROM audit_links_upto)
+                     UNION ALL
+                     SELECT id, stored_at, idx, CASE WHEN idx = '' THEN content END
+                     FROM audit_log
+                     WHERE tenant = ?1 AND seq > (SELECT seq FROM audit_links_upto)",
                 )
                 .map_err(backend)?;
             let rows = stmt

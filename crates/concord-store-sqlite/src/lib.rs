@@ -3,6 +3,9 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+
+/// Trail events whose patient links are written together (see `audit`).
+pub use audit::LINK_EVERY as AUDIT_LINK_EVERY;
 mod auth;
 mod checkpoint;
 mod commit;

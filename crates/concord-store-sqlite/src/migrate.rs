@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "index_without_rowid",
         include_str!("../migrations/0008_index_without_rowid.sql"),
     ),
+    (
+        9,
+        "audit_links_upto",
+        include_str!("../migrations/0009_audit_links_upto.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

@@ -129,6 +129,8 @@ async fn passes_the_auth_conformance_suite() {
     concord_store::conformance_auth::run_all(&store).await;
 }
 
+#[path = "sqlite/audit_links.rs"]
+mod audit_links;
 #[path = "sqlite/encryption.rs"]
 mod encryption;
 #[path = "sqlite/group_commit.rs"]

@@ -67,7 +67,7 @@ impl TestApp {
         let engine = Engine::new(store.clone());
         let state = AppState {
             engine: engine.clone(),
-            config,
+            config: std::sync::Arc::new(config),
             audit: AuditWriter::spawn(store),
             ledger: Some(ledger),
         };

@@ -101,10 +101,10 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let signer = ledger.spawn_signer(std::time::Duration::from_secs(60));
     let state = AppState {
         engine,
-        config: ApiConfig {
+        config: std::sync::Arc::new(ApiConfig {
             auth: AuthMode::Required(auth),
             ..ApiConfig::default()
-        },
+        }),
         audit,
         ledger: Some(ledger),
     };

@@ -57,7 +57,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let state = AppState {
         audit: AuditWriter::spawn(store.clone()),
         engine: Engine::new(store).with_index_policy(policy),
-        config,
+        config: std::sync::Arc::new(config),
         ledger: Some(ledger),
     };
     let mllp = crate::mllp::start(

@@ -181,3 +181,45 @@ async fn operator_tokens_reach_system_level_interactions() {
         .await
         .is_err());
 }
+
+async fn patient_token(w: &World) -> String {
+    let done = authorize(w, &Flow::new("app", "patient/*.rs", "fay")).await;
+    let t = json(exchange(w, "app", &done.code, &done.verifier).await).await;
+    t["access_token"].as_str().unwrap().to_string()
+}
+
+/// The guard keeps verified tokens and their clean revocation lookups
+/// between requests (`concord_auth` `verified.rs`); a revocation through
+/// the server still refuses the token on the very next request — here
+/// after a run of requests that filled the cache.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_is_refused_on_the_very_next_request() {
+    let w = World::new().await;
+    w.seed(json!({"resourceType": "Patient", "id": "p1"})).await;
+    w.patient_user("fay", "p1").await;
+    w.public_client("app", "patient/*.rs").await;
+    // Token revocation (RFC 7009).
+    let first = patient_token(&w).await;
+    let second = patient_token(&w).await;
+    for _ in 0..5 {
+        assert_eq!(get(&w, "/Patient/p1", &first).await.status(), 200);
+        assert_eq!(get(&w, "/Patient/p1", &second).await.status(), 200);
+    }
+    let r = w
+        .post_form(
+            "/auth/revoke",
+            &[("token", &first), ("client_id", "app")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(get(&w, "/Patient/p1", &first).await.status(), 401);
+    // Another token of the same user is untouched.
+    assert_eq!(get(&w, "/Patient/p1", &second).await.status(), 200);
+    // Deactivating the user refuses every token of theirs at once.
+    for _ in 0..5 {
+        assert_eq!(get(&w, "/Patient/p1", &second).await.status(), 200);
+    }
+    w.auth().disable_user("fay").await.unwrap();
+    assert_eq!(get(&w, "/Patient/p1", &second).await.status(), 401);
+}

@@ -1,6 +1,8 @@
 //! Token validation for the resource server, introspection (RFC 7662) and
 //! revocation (RFC 7009).
 
+use std::sync::Arc;
+
 use concord_store::timestamp;
 use serde_json::{json, Value};
 
@@ -11,25 +13,48 @@ use crate::principal::Principal;
 use crate::random;
 use crate::server::AuthServer;
 use crate::token::{self, AccessClaims, TokenRejected};
+use crate::verified::{self, Verified};
 
 impl AuthServer {
     /// Verifies a bearer access token and checks it has not been revoked.
     pub async fn validate_claims(&self, bearer: &str) -> Result<AccessClaims, TokenRejected> {
-        // The signature is checked once per token (then remembered until
-        // the token expires); revocation below is checked every time.
-        let claims = match self.verified().get(bearer, timestamp::now_millis() / 1000) {
-            Some(c) => c,
+        Ok(self.validated(bearer).await?.claims.clone())
+    }
+
+    /// The verified token (claims and principal), unrevoked. The signature
+    /// is checked once per token (then remembered until the token expires,
+    /// [`crate::verified`]); revocation is looked up again unless a clean
+    /// lookup was made since the last revocation through this server and
+    /// less than [`crate::verified::RECHECK`] ago.
+    async fn validated(&self, bearer: &str) -> Result<Arc<Verified>, TokenRejected> {
+        let k = verified::key(bearer);
+        let now_s = timestamp::now_millis() / 1000;
+        let verified = match self.verified().get(&k, now_s) {
+            Some((v, true)) => return Ok(v),
+            Some((v, false)) => v,
             None => {
                 let keys = self
                     .keys()
                     .await
                     .map_err(|_| TokenRejected("token keys unavailable"))?;
                 let claims = token::verify(keys, bearer)?;
-                self.verified()
-                    .put(bearer, &claims, timestamp::now_millis() / 1000);
-                claims
+                let principal = claims.principal().ok();
+                let v = Arc::new(Verified { claims, principal });
+                self.verified().put(k, v.clone(), now_s);
+                v
             }
         };
+        // Taken before the lookups: a revocation written while they run
+        // advances it, so this clean result is then never trusted.
+        let epoch = self.verified().epoch();
+        self.check_revocation(&verified.claims).await?;
+        self.verified().checked(&k, epoch);
+        Ok(verified)
+    }
+
+    /// The revocation lookups: the token id, the app mark (a patient revoked
+    /// the app) and the user mark (deactivation, password reset).
+    async fn check_revocation(&self, claims: &AccessClaims) -> Result<(), TokenRejected> {
         let now = timestamp::now_millis();
         let store_err = |_| TokenRejected("token check unavailable");
         if self
@@ -75,7 +100,7 @@ impl AuthServer {
                 }
             }
         }
-        Ok(claims)
+        Ok(())
     }
 
     /// The principal of a valid bearer token presented to the FHIR server
@@ -83,25 +108,25 @@ impl AuthServer {
     /// token must have been issued by this server (`iss`) for this FHIR
     /// base URL (`aud`).
     pub async fn validate_for(&self, bearer: &str, base: &str) -> Result<Principal, TokenRejected> {
-        let claims = self.validate_claims(bearer).await?;
+        let v = self.validated(bearer).await?;
         let base = base.trim_end_matches('/');
-        if claims.iss.trim_end_matches('/') != self.issuer(base) {
+        if v.claims.iss.trim_end_matches('/') != self.issuer(base) {
             return Err(TokenRejected("token issued by another server"));
         }
-        if claims.aud.trim_end_matches('/') != base {
+        if v.claims.aud.trim_end_matches('/') != base {
             return Err(TokenRejected("token issued for another audience"));
         }
-        claims
-            .principal()
-            .map_err(|_| TokenRejected("token claims are not usable"))
+        v.principal
+            .clone()
+            .ok_or(TokenRejected("token claims are not usable"))
     }
 
     /// The principal of a valid bearer token (any audience of this issuer's keys).
     pub async fn validate(&self, bearer: &str) -> Result<Principal, TokenRejected> {
-        let claims = self.validate_claims(bearer).await?;
-        claims
-            .principal()
-            .map_err(|_| TokenRejected("token claims are not usable"))
+        let v = self.validated(bearer).await?;
+        v.principal
+            .clone()
+            .ok_or(TokenRejected("token claims are not usable"))
     }
 
     /// RFC 7662: `{"active": false}` for anything not currently valid.
@@ -164,14 +189,17 @@ impl AuthServer {
         }
         if let Ok(claims) = self.validate_claims(token_text).await {
             if claims.client_id.as_deref() == Some(client_id) {
-                self.mark_once(
-                    REVOKED_JTI,
-                    &claims.jti,
-                    Some(&claims.sub),
-                    json!({}),
-                    (claims.exp + 60) * 1000,
-                )
-                .await?;
+                let marked = self
+                    .mark_once(
+                        REVOKED_JTI,
+                        &claims.jti,
+                        Some(&claims.sub),
+                        json!({}),
+                        (claims.exp + 60) * 1000,
+                    )
+                    .await;
+                self.verified().revoked();
+                marked?;
             }
         }
         Ok(())
@@ -185,6 +213,7 @@ mod tests {
     use concord_store_sqlite::SqliteStore;
 
     use crate::scope::ScopeSet;
+    use crate::verified::RECHECK;
     use crate::{AuthConfig, AuthServer};
 
     const BASE: &str = "http://127.0.0.1:1/fhir";
@@ -219,5 +248,44 @@ mod tests {
         let refused = auth.validate_for(&token, BASE).await.unwrap_err();
         assert_eq!(refused.0, "token revoked");
         assert_eq!(auth.introspect(&token).await["active"], false);
+    }
+
+    /// A revocation written by another process sharing the database (here
+    /// a second server over the same store) cannot advance this server's
+    /// revocation epoch: a clean lookup is trusted for at most `RECHECK`,
+    /// then the token is refused.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_revocation_by_another_process_applies_within_recheck() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path().join("auth.db")).unwrap());
+        let here = AuthServer::new(store.clone(), AuthConfig::default());
+        let other = AuthServer::new(store, AuthConfig::default());
+        let scopes = ScopeSet::parse("system/*.rs").unwrap();
+        let token = here
+            .service_token(BASE, "client", "app-1", &scopes, 300)
+            .await
+            .unwrap();
+        assert!(here.validate_for(&token, BASE).await.is_ok());
+        other.revoke(&token, "app-1").await.unwrap();
+        assert!(
+            other.validate_for(&token, BASE).await.is_err(),
+            "at once there"
+        );
+        let started = std::time::Instant::now();
+        loop {
+            match here.validate_for(&token, BASE).await {
+                Err(refused) => {
+                    assert_eq!(refused.0, "token revoked");
+                    break;
+                }
+                Ok(_) => {
+                    assert!(
+                        started.elapsed() < RECHECK + std::time::Duration::from_millis(500),
+                        "still accepted after RECHECK"
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
     }
 }

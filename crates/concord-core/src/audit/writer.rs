@@ -4,8 +4,8 @@
 //! audit log (`concord_store::audit_log`; the AuditEvent JSON is rendered
 //! only when read) and one ledger leaf, so one Merkle-log leaf, whose hash
 //! covers every event of the batch. Under load, batches grow while the
-//! previous one commits, and a batch of fewer than 256 events waits 5 ms
-//! for more; when idle, each event commits ~5 ms after it was sent. `flush`
+//! previous one commits, and a batch of fewer than 1,024 events waits up
+//! to 20 ms for more; when idle, each event commits ~20 ms after it was sent. `flush`
 //! waits until everything sent before it is committed (used on shutdown and
 //! before AuditEvents are searched). Durability window: events accepted but
 //! not yet committed — at most one batch in flight plus the queue — are lost
@@ -19,7 +19,7 @@ use concord_store::audit_log::AuditAppend;
 use concord_store::{Actor, Store, TenantContext};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::Duration;
+use tokio::time::{Duration, Instant};
 
 use super::bundle::{bundle_kind, entry_records};
 use super::patients::patients_of;
@@ -31,10 +31,15 @@ const MAX_BATCH: usize = 2_000;
 /// memory, and a bound on what a crash can lose (see the module docs).
 const QUEUE: usize = 10_000;
 /// How long a batch smaller than [`LINGER_BELOW`] waits for more events
-/// before it is committed: under load, batches of ~100 events instead of a
-/// commit every few events; idle, an event is committed this much later.
-const LINGER: Duration = Duration::from_millis(5);
-const LINGER_BELOW: usize = 256;
+/// before it is committed (looking every [`LINGER_STEP`], and committing
+/// as soon as it has [`LINGER_BELOW`]): under load, batches of several
+/// hundred events instead of a commit every few events — each commit
+/// writes the pages it touched to the WAL and empties every SQLite reader
+/// connection's page cache, so fewer, larger commits leave the reads
+/// faster; idle, an event is committed this much later.
+const LINGER: Duration = Duration::from_millis(20);
+const LINGER_STEP: Duration = Duration::from_millis(5);
+const LINGER_BELOW: usize = 1_024;
 /// Attempts at committing a batch before it is given up (and logged).
 const ATTEMPTS: usize = 3;
 
@@ -117,8 +122,14 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Msg>) {
         // Not while someone waits for a flush. The writer sleeps rather than
         // waking on every event.
         if !batch.is_empty() && batch.len() < LINGER_BELOW && waiting.is_empty() {
-            tokio::time::sleep(LINGER).await;
-            gather(&mut rx, &mut batch, &mut waiting);
+            let until = Instant::now() + LINGER;
+            loop {
+                tokio::time::sleep(LINGER_STEP).await;
+                gather(&mut rx, &mut batch, &mut waiting);
+                if batch.len() >= LINGER_BELOW || !waiting.is_empty() || Instant::now() >= until {
+                    break;
+                }
+            }
         }
         if !batch.is_empty() {
             commit(&store, batch.drain(..)).await;

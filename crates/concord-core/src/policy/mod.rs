@@ -23,6 +23,7 @@ use serde_json::Value;
 pub(crate) mod cache;
 mod compartment;
 mod consent;
+mod everything;
 mod snapshot;
 
 pub use snapshot::load;
@@ -160,11 +161,9 @@ impl RequestPolicy {
             consents,
             everything: false,
         };
-        p.everything = !p.clinical()
-            && p.consents.is_empty()
-            && concord_fhir::RESOURCE_TYPES
-                .iter()
-                .all(|t| may(&p.principal, Interaction::Read, t, Some("")) == Decision::Allow);
+        // Role and scopes only: kept per combination (`everything`).
+        p.everything =
+            !p.clinical() && p.consents.is_empty() && everything::reads_everything(&p.principal);
         p
     }
 

@@ -132,7 +132,7 @@ impl BenchServer {
         }
         let app = router(AppState {
             engine: engine.clone(),
-            config,
+            config: std::sync::Arc::new(config),
             audit: audit.clone(),
             ledger: None,
         })

@@ -96,10 +96,10 @@ impl WebBench {
         );
         let state = AppState {
             engine: engine.clone(),
-            config: ApiConfig {
+            config: std::sync::Arc::new(ApiConfig {
                 auth: AuthMode::Required(auth.clone()),
                 ..config
-            },
+            }),
             audit: AuditWriter::spawn(store),
             ledger: None,
         };

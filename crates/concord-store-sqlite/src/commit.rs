@@ -16,7 +16,7 @@ use crate::group::Job;
 use crate::pool::Writer;
 
 /// Index tables cleared when a resource gets a new version.
-const INDEX_TABLES: &[&str] = &[
+pub(crate) const INDEX_TABLES: &[&str] = &[
     "idx_token",
     "idx_string",
     "idx_date",

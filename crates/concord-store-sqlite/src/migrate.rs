@@ -151,17 +151,7 @@ mod tests {
             ["3 Patient p1", "7 Observation o1"]
         );
         // One b-tree per table (no rowid), the lookup indexes rebuilt.
-        for table in [
-            "idx_token",
-            "idx_string",
-            "idx_date",
-            "idx_reference",
-            "idx_quantity",
-            "idx_number",
-            "idx_uri",
-            "idx_composite",
-            "compartment",
-        ] {
+        for table in crate::commit::INDEX_TABLES {
             let sql: String = conn
                 .query_row(
                     "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1",

@@ -39,6 +39,18 @@ async fn count_for(s: &SqliteStore, ctx: &TenantContext, patient: &str) -> u64 {
     s.count(ctx, &plan).await.unwrap()
 }
 
+/// Appends one batch of `n` trail events about `patients`, in turn.
+async fn append_batch(s: &SqliteStore, ctx: &TenantContext, patients: &[&str], n: usize) {
+    s.append_audit(
+        ctx,
+        (0..n)
+            .map(|i| AuditAppend::of(&record("t", patients[i % patients.len()])))
+            .collect(),
+    )
+    .await
+    .unwrap();
+}
+
 fn links(path: &std::path::Path) -> (i64, i64) {
     let conn = rusqlite::Connection::open(path).unwrap();
     let rows: i64 = conn
@@ -61,27 +73,11 @@ async fn patient_events_are_found_before_and_after_their_links_are_written() {
     {
         let store = SqliteStore::open(&path).unwrap();
         // Below the mark: nothing linked yet, every event found.
-        store
-            .append_audit(
-                &ctx,
-                (0..per_batch)
-                    .map(|i| AuditAppend::of(&record("t", patients[i % 3])))
-                    .collect(),
-            )
-            .await
-            .unwrap();
+        append_batch(&store, &ctx, &patients, per_batch).await;
         assert_eq!(links(&path), (0, 0));
         assert_eq!(count_for(&store, &ctx, "p1").await, 167);
         for _ in 1..batches {
-            store
-                .append_audit(
-                    &ctx,
-                    (0..per_batch)
-                        .map(|i| AuditAppend::of(&record("t", patients[i % 3])))
-                        .collect(),
-                )
-                .await
-                .unwrap();
+            append_batch(&store, &ctx, &patients, per_batch).await;
         }
         // The batch that passed the mark wrote every link so far.
         let total = i64::try_from(batches * per_batch).unwrap();
@@ -90,16 +86,7 @@ async fn patient_events_are_found_before_and_after_their_links_are_written() {
         let p1 = u64::try_from(batches * 167).unwrap();
         assert_eq!(count_for(&store, &ctx, "p1").await, p1);
         // More events after the mark: found too, not yet linked.
-        store
-            .append_audit(
-                &ctx,
-                vec![
-                    AuditAppend::of(&record("t", "p1")),
-                    AuditAppend::of(&record("t", "p9")),
-                ],
-            )
-            .await
-            .unwrap();
+        append_batch(&store, &ctx, &["p1", "p9"], 2).await;
         assert_eq!(links(&path), (total, total));
         assert_eq!(count_for(&store, &ctx, "p1").await, p1 + 1);
         assert_eq!(count_for(&store, &ctx, "p9").await, 1);

@@ -5,11 +5,10 @@
 //! and the reads that serve AuditEvent (rendered from the records).
 
 use concord_store::audit_log::{
-    self, AuditAppend, AuditCandidate, AuditLogRow, BatchHasher, ForeignAudit, AUDIT_TYPE,
-    BATCH_TYPE,
+    self, AuditAppend, AuditCandidate, AuditLogRow, BatchHasher, ForeignAudit, BATCH_TYPE,
 };
 use concord_store::search::{SearchPage, SearchPlan};
-use concord_store::{StoreError, StoreResult, StoredVersion};
+use concord_store::{StoreResult, StoredVersion};
 use deadpool_postgres::{Pool, Transaction};
 use tokio_postgres::error::SqlState;
 
@@ -111,10 +110,7 @@ pub(crate) async fn append_foreign(
     now: i64,
     event: ForeignAudit,
 ) -> StoreResult<String> {
-    let taken = || StoreError::AlreadyExists {
-        resource_type: AUDIT_TYPE.to_string(),
-        id: event.id.clone(),
-    };
+    let taken = || audit_log::foreign_id_taken(&event.id);
     if audit_log::is_trail_id(&event.id) {
         return Err(taken());
     }

@@ -19,8 +19,7 @@
 //! at once.
 
 use concord_store::audit_log::{
-    self, AuditAppend, AuditCandidate, AuditLogRow, BatchHasher, ForeignAudit, AUDIT_TYPE,
-    BATCH_TYPE,
+    self, AuditAppend, AuditCandidate, AuditLogRow, BatchHasher, ForeignAudit, BATCH_TYPE,
 };
 use concord_store::search::{SearchPage, SearchPlan};
 use concord_store::{ledger, meta::stamp_meta, timestamp, StoreError, StoreResult, StoredVersion};
@@ -157,10 +156,7 @@ pub fn append_foreign(
     head: (&mut [u8; 32], &mut i64),
     event: ForeignAudit,
 ) -> StoreResult<String> {
-    let taken = || StoreError::AlreadyExists {
-        resource_type: AUDIT_TYPE.to_string(),
-        id: event.id.clone(),
-    };
+    let taken = || audit_log::foreign_id_taken(&event.id);
     if audit_log::is_trail_id(&event.id) {
         return Err(taken());
     }

@@ -80,6 +80,15 @@ pub fn is_trail_id(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The error for an AuditEvent from another source whose id is taken: by
+/// an event already in the log, or by the trail's id space ([`is_trail_id`]).
+pub fn foreign_id_taken(id: &str) -> StoreError {
+    StoreError::AlreadyExists {
+        resource_type: AUDIT_TYPE.to_string(),
+        id: id.to_string(),
+    }
+}
+
 /// Whether a row's stored text is a compact record (a JSON array) rather
 /// than a whole AuditEvent (a JSON object).
 pub fn is_record(content: &str) -> bool {

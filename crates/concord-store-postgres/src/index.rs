@@ -14,7 +14,8 @@ const CLEAR: &str = "WITH
     u AS (DELETE FROM idx_uri WHERE tenant = $1 AND type = $2 AND id = $3),
     c AS (DELETE FROM idx_composite WHERE tenant = $1 AND type = $2 AND id = $3),
     m AS (DELETE FROM compartment WHERE tenant = $1 AND type = $2 AND id = $3),
-    f AS (DELETE FROM idx_fulltext WHERE tenant = $1 AND type = $2 AND id = $3)
+    f AS (DELETE FROM idx_fulltext WHERE tenant = $1 AND type = $2 AND id = $3),
+    l AS (DELETE FROM patient_timeline WHERE tenant = $1 AND type = $2 AND id = $3)
 DELETE FROM idx_token WHERE tenant = $1 AND type = $2 AND id = $3";
 
 /// One statement writes every kind of row: each CTE inserts from parallel
@@ -37,7 +38,9 @@ const INSERT_ALL: &str = "WITH
     ur AS (INSERT INTO idx_uri (tenant, type, id, param, value)
         SELECT $1, $2, $3, u.p, u.v FROM unnest($23::text[], $24::text[]) AS u(p, v)),
     co AS (INSERT INTO idx_composite (tenant, type, id, param, value)
-        SELECT $1, $2, $3, u.p, u.v FROM unnest($25::text[], $26::text[]) AS u(p, v))
+        SELECT $1, $2, $3, u.p, u.v FROM unnest($25::text[], $26::text[]) AS u(p, v)),
+    l AS (INSERT INTO patient_timeline (tenant, type, id, target_id, newest)
+        SELECT $1, $2, $3, u.t, u.n FROM unnest($29::text[], $30::int8[]) AS u(t, n))
 INSERT INTO compartment (tenant, compartment_type, compartment_id, type, id)
     SELECT $1, u.ct, u.ci, $2, $3 FROM unnest($27::text[], $28::text[]) AS u(ct, ci)";
 
@@ -103,6 +106,9 @@ pub(crate) async fn insert(
         .iter()
         .map(|x| s(&x.compartment_id))
         .collect();
+    let timeline = rows.timeline();
+    let l_target: Vec<&str> = timeline.iter().map(|x| s(&x.target_id)).collect();
+    let l_newest: Vec<i64> = timeline.iter().map(|x| x.newest).collect();
     let stmt = tx.prepare_cached(INSERT_ALL).await?;
     tx.execute(
         &stmt,
@@ -135,6 +141,8 @@ pub(crate) async fn insert(
             &c_value,
             &m_type,
             &m_id,
+            &l_target,
+            &l_newest,
         ],
     )
     .await?;

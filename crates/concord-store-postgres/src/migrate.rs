@@ -53,6 +53,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "search_owner_covering",
         sql: include_str!("../migrations/0007_search_owner_covering.sql"),
     },
+    Migration {
+        version: 8,
+        name: "patient_timeline",
+        sql: include_str!("../migrations/0008_patient_timeline.sql"),
+    },
 ];
 
 /// Advisory lock key for migrations ("concord\0" as an integer).

@@ -10,6 +10,7 @@ mod conditions;
 mod dialect;
 mod select;
 mod tables;
+mod timeline;
 
 pub use dialect::Dialect;
 pub use select::{count_sql, driver_estimate_sql, search_sql, search_sql_with};

@@ -18,6 +18,9 @@ pub fn search_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan) -> Sql
 /// read in page order and every condition is probed per row (for a driver
 /// [`driver_estimate_sql`] found broad).
 pub fn search_sql_with(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, scan: bool) -> Sql {
+    if let Some(target) = crate::timeline::walk_target(plan) {
+        return timeline_sql(dialect, tenant, plan, target);
+    }
     let mut b = Builder::new(dialect, tenant);
     b.scan = scan;
     let filter = base_where(&mut b, plan);
@@ -81,6 +84,51 @@ pub fn search_sql_with(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, s
     }
 }
 
+/// The page read off the patient timeline, newest first (see
+/// [`crate::timeline`]): the timeline row drives, the resource and every
+/// condition are probed per row, and the walk stops at the page's end.
+fn timeline_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, target: &str) -> Sql {
+    let mut b = Builder::new(dialect, tenant);
+    b.scan = true;
+    let mut w = vec![format!("l.tenant = {}", b.tenant())];
+    if let Some(f) = b.type_filter("l.type", &plan.types) {
+        w.push(f);
+    }
+    w.push(format!("l.target_id = {}", b.text(target)));
+    w.push(dialect.row_of_resource("l", "r"));
+    w.push(base_where(&mut b, plan));
+    let order = vec![
+        ("l.newest".to_string(), true),
+        (dialect.text_ordered("l.type"), false),
+        (dialect.text_ordered("l.id"), false),
+    ];
+    let backwards = matches!(plan.start, PageStart::Before(_));
+    match &plan.start {
+        PageStart::First => {}
+        PageStart::After(key) => w.push(keyset(&mut b, plan, &order, key, false)),
+        PageStart::Before(key) => w.push(keyset(&mut b, plan, &order, key, true)),
+    }
+    let order_by: Vec<String> = order
+        .iter()
+        .map(|(e, desc)| format!("{e} {}", if *desc != backwards { "DESC" } else { "ASC" }))
+        .collect();
+    let limit = b.bind(SqlValue::Int(
+        i64::try_from(plan.count)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1),
+    ));
+    // CROSS JOIN keeps SQLite's planner from reordering the loops (the
+    // timeline must be the outer one); PostgreSQL plans it as a plain join.
+    Sql {
+        text: format!(
+            "SELECT l.type AS t, l.id AS i, l.newest AS k0 FROM patient_timeline l CROSS JOIN resources r WHERE {} ORDER BY {} LIMIT {limit}",
+            and(w),
+            order_by.join(", ")
+        ),
+        params: b.params,
+    }
+}
+
 /// When the plan's driving condition is a plain token that may match much
 /// of a type and other conditions could narrow instead: `SELECT COUNT(*)`
 /// of at most `limit` of its index rows. At `limit`, reading resources in
@@ -91,6 +139,9 @@ pub fn driver_estimate_sql(
     plan: &SearchPlan,
     limit: usize,
 ) -> Option<Sql> {
+    if crate::timeline::walk_target(plan).is_some() {
+        return None;
+    }
     let at = crate::conditions::driver(&plan.conditions)?;
     let condition = &plan.conditions[at];
     let alone_ok = crate::conditions::date_range(condition);

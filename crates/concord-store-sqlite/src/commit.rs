@@ -39,6 +39,11 @@ pub(crate) fn clear_index_rows(tx: &Transaction<'_>, rid: i64) -> StoreResult<()
         )?;
     }
     exec(tx, "DELETE FROM fulltext WHERE rowid = ?1", params![rid])?;
+    exec(
+        tx,
+        "DELETE FROM patient_timeline WHERE rid = ?1",
+        params![rid],
+    )?;
     Ok(())
 }
 

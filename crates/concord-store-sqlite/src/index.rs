@@ -109,6 +109,7 @@ pub fn write(
         (c.compartment_type.as_str(), c.compartment_id.as_str())
     });
     insert_compartments(tx, &o, &compartments)?;
+    insert_timeline(tx, &o, &rows.timeline())?;
     if !rows.fulltext.is_empty() {
         let words = |p: &str| {
             rows.fulltext
@@ -223,6 +224,27 @@ fn insert_compartments(
             o.id
         ])
         .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn insert_timeline(
+    tx: &Transaction<'_>,
+    o: &Owner<'_>,
+    rows: &[concord_store::TimelineRow],
+) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut s = tx
+        .prepare_cached(
+            "INSERT INTO patient_timeline (rid, target_id, tenant, type, id, newest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(backend)?;
+    for t in rows {
+        s.execute(params![o.rid, t.target_id, o.tenant, o.rt, o.id, t.newest])
+            .map_err(backend)?;
     }
     Ok(())
 }

@@ -44,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_links_upto",
         include_str!("../migrations/0009_audit_links_upto.sql"),
     ),
+    (
+        10,
+        "patient_timeline",
+        include_str!("../migrations/0010_patient_timeline.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {
@@ -178,5 +183,102 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rows("SELECT code FROM idx_token WHERE rid = 7"), ["x"]);
+    }
+    /// Migration 10 gives data stored before it the timeline rows the write
+    /// path derives (`IndexRows::timeline`): one per resource and `patient`
+    /// target, `newest` the largest `date` end or i64::MIN without one.
+    #[test]
+    fn timeline_migration_derives_rows_like_the_write_path() {
+        use concord_store::{DateIndex, IndexRows, ReferenceIndex};
+        let conn = Connection::open_in_memory().unwrap();
+        for (version, _, sql) in MIGRATIONS.iter().filter(|m| m.0 < 10) {
+            conn.execute_batch(sql)
+                .unwrap_or_else(|e| panic!("migration {version}: {e}"));
+        }
+        let reference = |param: &str, id: Option<&str>| ReferenceIndex {
+            param: param.into(),
+            target_type: Some("Patient".into()),
+            target_id: id.map(str::to_string),
+            url: None,
+        };
+        let date = |param: &str, high: i64| DateIndex {
+            param: param.into(),
+            low: 0,
+            high,
+        };
+        let stored: Vec<(i64, IndexRows)> = vec![
+            (
+                1,
+                IndexRows {
+                    references: vec![
+                        reference("patient", Some("p1")),
+                        reference("subject", Some("p1")),
+                    ],
+                    dates: vec![date("date", 20), date("date", 50), date("issued", 90)],
+                    ..Default::default()
+                },
+            ),
+            (
+                2,
+                IndexRows {
+                    references: vec![
+                        reference("patient", Some("p1")),
+                        reference("patient", Some("p2")),
+                    ],
+                    ..Default::default()
+                },
+            ),
+            (
+                3,
+                IndexRows {
+                    references: vec![reference("patient", None), reference("subject", Some("p3"))],
+                    dates: vec![date("date", 5)],
+                    ..Default::default()
+                },
+            ),
+        ];
+        let mut expected = Vec::new();
+        for (rid, rows) in &stored {
+            for (ord, r) in (0_i64..).zip(&rows.references) {
+                conn.execute(
+                    "INSERT INTO idx_reference (rid, param, ord, tenant, type, id, target_type, target_id, url)
+                     VALUES (?1, ?2, ?3, 't', 'Observation', ?4, ?5, ?6, NULL)",
+                    rusqlite::params![rid, r.param, ord, format!("o{rid}"), r.target_type, r.target_id],
+                )
+                .unwrap();
+            }
+            for (ord, d) in (0_i64..).zip(&rows.dates) {
+                conn.execute(
+                    "INSERT INTO idx_date (rid, param, ord, tenant, type, id, low, high)
+                     VALUES (?1, ?2, ?3, 't', 'Observation', ?4, ?5, ?6)",
+                    rusqlite::params![rid, d.param, ord, format!("o{rid}"), d.low, d.high],
+                )
+                .unwrap();
+            }
+            for t in rows.timeline() {
+                expected.push(format!("{rid} o{rid} {} {}", t.target_id, t.newest));
+            }
+        }
+        let (_, _, tenth) = MIGRATIONS.iter().find(|m| m.0 == 10).unwrap();
+        conn.execute_batch(tenth).unwrap();
+        let mut s = conn
+            .prepare("SELECT rid || ' ' || id || ' ' || target_id || ' ' || newest FROM patient_timeline")
+            .unwrap();
+        let mut got: Vec<String> = s
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        got.sort();
+        expected.sort();
+        assert_eq!(
+            got,
+            [
+                "1 o1 p1 50".to_string(),
+                format!("2 o2 p1 {}", i64::MIN),
+                format!("2 o2 p2 {}", i64::MIN),
+            ]
+        );
+        assert_eq!(got, expected);
     }
 }

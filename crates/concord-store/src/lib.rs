@@ -30,7 +30,7 @@ pub use ledger_store::{LedgerRow, LedgerStore, TreeHead, VersionRow};
 pub use model::{
     ChangeEvent, CommittedWrite, CompartmentIndex, CompositeIndex, Criterion, DateIndex,
     FullTextIndex, HistoryEntry, HistoryPage, HistoryQuery, IndexRows, NumberIndex, PendingWrite,
-    Precondition, QuantityIndex, ReferenceIndex, StoredVersion, StringIndex, TokenIndex, UriIndex,
-    WriteKind, WriteOutcome,
+    Precondition, QuantityIndex, ReferenceIndex, StoredVersion, StringIndex, TimelineRow,
+    TokenIndex, UriIndex, WriteKind, WriteOutcome, TIMELINE_DATE, TIMELINE_REFERENCE,
 };
 pub use traits::{ChangeFeed, ResourceStore, SearchStore, Store};

@@ -169,6 +169,53 @@ impl IndexRows {
     }
 }
 
+/// The search parameter whose targets a [`TimelineRow`] is kept for.
+pub const TIMELINE_REFERENCE: &str = "patient";
+/// The date search parameter a [`TimelineRow`] orders by.
+pub const TIMELINE_DATE: &str = "date";
+
+/// One row of the patient timeline: a resource that refers to `target_id`
+/// through its `patient` search parameter, with the largest `high` of its
+/// `date` rows (`newest`; [`i64::MIN`], the "no value" of a descending
+/// sort, when it has none). Backends keep these rows in a table ordered by
+/// (type, target, newest), so `X?patient=P&_sort=-date&_count=N` reads
+/// the patient's N newest resources instead of sorting all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineRow {
+    pub target_id: String,
+    pub newest: i64,
+}
+
+impl IndexRows {
+    /// The timeline rows these index rows imply (one per distinct target
+    /// of the `patient` parameter), derived here so that both backends and
+    /// their migrations agree on them.
+    pub fn timeline(&self) -> Vec<TimelineRow> {
+        let newest = self
+            .dates
+            .iter()
+            .filter(|d| d.param == TIMELINE_DATE)
+            .map(|d| d.high)
+            .max()
+            .unwrap_or(i64::MIN);
+        let mut targets: Vec<&str> = self
+            .references
+            .iter()
+            .filter(|r| r.param == TIMELINE_REFERENCE)
+            .filter_map(|r| r.target_id.as_deref())
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        targets
+            .into_iter()
+            .map(|t| TimelineRow {
+                target_id: t.to_string(),
+                newest,
+            })
+            .collect()
+    }
+}
+
 /// One write of a commit.
 #[derive(Debug, Clone)]
 pub struct PendingWrite {

@@ -1,0 +1,177 @@
+//! `X?patient=P&_sort=-date` is answered by walking the patient timeline
+//! (`patient_timeline`, newest first) instead of sorting every resource of
+//! the patient. These tests hold it to the general query's answer: the same
+//! resources in the same order (newest first, ties by id, no date last),
+//! paging both ways, updates and deletes reflected, other conditions
+//! applied, an absolute subject URL found as `patient=` finds it.
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+fn ids(r: &Resp) -> Vec<String> {
+    assert_eq!(r.status, 200, "{}", short(&r.text));
+    r.json["entry"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|e| e["search"]["mode"] == "match")
+                .map(|e| e["resource"]["id"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn link(r: &Resp, rel: &str) -> Option<String> {
+    r.json["link"]
+        .as_array()?
+        .iter()
+        .find(|l| l["relation"] == rel)
+        .and_then(|l| l["url"].as_str())
+        .map(str::to_string)
+}
+
+async fn get_url(url: &str) -> Resp {
+    send(reqwest::Client::new().get(url)).await
+}
+
+fn obs(subject: &str, code: &str, when: Option<Value>) -> Value {
+    let mut o = json!({"resourceType": "Observation", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+        "subject": {"reference": subject}});
+    if let (Some(when), Some(m)) = (when, o.as_object_mut()) {
+        let key = if when.is_object() {
+            "effectivePeriod"
+        } else {
+            "effectiveDateTime"
+        };
+        m.insert(key.into(), when);
+    }
+    o
+}
+
+async fn put_obs(app: &TestApp, id: &str, mut body: Value) {
+    body["id"] = json!(id);
+    let r = put(app, &format!("Observation/{id}"), &body).await;
+    assert!(
+        r.status == 200 || r.status == 201,
+        "{id}: {}",
+        short(&r.text)
+    );
+}
+
+/// Every match of `query`, following `next` links (pages of `count`).
+async fn all_pages(app: &TestApp, query: &str, count: usize) -> Vec<String> {
+    let mut url = app.url(&format!("{query}&_count={count}"));
+    let mut seen = Vec::new();
+    loop {
+        let r = get_url(&url).await;
+        let page = ids(&r);
+        assert!(page.len() <= count);
+        seen.extend(page);
+        match link(&r, "next") {
+            Some(n) => url = n,
+            None => return seen,
+        }
+    }
+}
+
+#[tokio::test]
+async fn newest_first_by_patient_matches_the_general_order() {
+    let app = TestApp::spawn().await;
+    let p = create(&app, &patient("Timeline")).await;
+    let q = create(&app, &patient("Other")).await;
+    let me = format!("Patient/{p}");
+    put_obs(&app, "t-2020", obs(&me, "1-1", Some(json!("2020-01-01")))).await;
+    put_obs(
+        &app,
+        "t-2022-b",
+        obs(&me, "1-1", Some(json!("2022-05-05T10:00:00Z"))),
+    )
+    .await;
+    put_obs(&app, "t-2021", obs(&me, "2-2", Some(json!("2021-03-03")))).await;
+    put_obs(
+        &app,
+        "t-2022-a",
+        obs(&me, "1-1", Some(json!("2022-05-05T10:00:00Z"))),
+    )
+    .await;
+    put_obs(&app, "t-none", obs(&me, "1-1", None)).await;
+    // A period ending in 2023 sorts by its end, descending.
+    put_obs(
+        &app,
+        "t-period",
+        obs(
+            &me,
+            "2-2",
+            Some(json!({"start": "2019-01-01", "end": "2023-01-01"})),
+        ),
+    )
+    .await;
+    // An absolute subject URL naming the same id also matches `patient=`.
+    put_obs(
+        &app,
+        "t-url",
+        obs(
+            &format!("http://other.example/fhir/Patient/{p}"),
+            "1-1",
+            Some(json!("2024-01-01")),
+        ),
+    )
+    .await;
+    put_obs(
+        &app,
+        "t-deleted",
+        obs(&me, "1-1", Some(json!("2025-01-01"))),
+    )
+    .await;
+    delete(&app, "Observation/t-deleted").await;
+    put_obs(
+        &app,
+        "t-other",
+        obs(&format!("Patient/{q}"), "1-1", Some(json!("2026-01-01"))),
+    )
+    .await;
+
+    let expected = [
+        "t-url", "t-period", "t-2022-a", "t-2022-b", "t-2021", "t-2020", "t-none",
+    ];
+    let query = format!("Observation?patient={p}&_sort=-date");
+    for count in [1, 2, 3, 100] {
+        assert_eq!(
+            all_pages(&app, &query, count).await,
+            expected,
+            "pages of {count}"
+        );
+    }
+    // The general query (a second sort key takes it) agrees.
+    let general = format!("Observation?patient={p}&_sort=-date,_id");
+    assert_eq!(all_pages(&app, &general, 100).await, expected);
+    // Other conditions still apply.
+    let coded = all_pages(&app, &format!("{query}&code=2-2"), 1).await;
+    assert_eq!(coded, ["t-period", "t-2021"]);
+    // `previous` from the second page gives the first page back.
+    let first = get(&app, &format!("{query}&_count=3")).await;
+    let second = get_url(&link(&first, "next").expect("next")).await;
+    assert_eq!(ids(&second), ["t-2022-b", "t-2021", "t-2020"]);
+    let back = get_url(&link(&second, "previous").expect("previous")).await;
+    assert_eq!(ids(&back), ids(&first));
+    // A new version moves the resource; a delete removes it.
+    put_obs(&app, "t-2020", obs(&me, "1-1", Some(json!("2030-01-01")))).await;
+    delete(&app, "Observation/t-url").await;
+    assert_eq!(
+        all_pages(&app, &query, 2).await,
+        ["t-2020", "t-period", "t-2022-a", "t-2022-b", "t-2021", "t-none"]
+    );
+    // Moved to another patient: gone from this timeline, on the other's.
+    put_obs(
+        &app,
+        "t-2021",
+        obs(&format!("Patient/{q}"), "2-2", Some(json!("2021-03-03"))),
+    )
+    .await;
+    assert_eq!(
+        all_pages(&app, &format!("Observation?patient={q}&_sort=-date"), 2).await,
+        ["t-other", "t-2021"]
+    );
+}

@@ -88,6 +88,12 @@ impl Dialect for Postgres {
         ("idx_fulltext ft".into(), "ft".into(), predicate)
     }
 
+    fn in_json_texts(&self, column: &str, placeholder: &str) -> String {
+        format!(
+            "{column} IN (SELECT jsonb_array_elements_text(CAST({placeholder}::text AS jsonb)))"
+        )
+    }
+
     fn row_of_resource(&self, row: &str, res: &str) -> String {
         format!("{row}.tenant = {res}.tenant AND {row}.type = {res}.type AND {row}.id = {res}.id")
     }

@@ -68,6 +68,10 @@ fn selectivity(c: &Condition) -> u8 {
 
 const NO_DRIVER: u8 = 9;
 
+/// Compartment ids bound one placeholder each up to this many; a longer
+/// list (a care team) is bound as one JSON array ([`crate::Dialect::in_json_texts`]).
+const LISTED_IDS: usize = 64;
+
 /// Whether a row test bounds the `low` column on both sides (so an index
 /// on `(…, param, low, …)` reads only the range).
 fn closed_range(test: &RowTest) -> bool {
@@ -253,9 +257,14 @@ impl Builder<'_> {
                     // The list is tested per compartment row of the resource
                     // (a few rows), not looked up in the index once per id.
                     let id = d.unindexed(&format!("{a}.compartment_id"));
-                    let list = self.text_list(&ids);
+                    let member = if ids.len() > LISTED_IDS {
+                        let list = self.text(&serde_json::Value::from(ids).to_string());
+                        d.in_json_texts(&id, &list)
+                    } else {
+                        format!("{id} IN ({})", self.text_list(&ids))
+                    };
                     merged.push(format!(
-                        "EXISTS (SELECT 1 FROM compartment {a} WHERE {} AND {a}.compartment_type = {ct} AND {id} IN ({list}))",
+                        "EXISTS (SELECT 1 FROM compartment {a} WHERE {} AND {a}.compartment_type = {ct} AND {member})",
                         d.row_of_resource(&a, res)
                     ));
                 }

@@ -64,6 +64,12 @@ pub trait Dialect {
         format!("({column} || '')")
     }
 
+    /// `column` is one of the strings of the JSON array bound (as text) at
+    /// `placeholder`: a list of any length in one bound value, so a long
+    /// list (an access policy's care team) neither meets the database's
+    /// limit on bound values nor makes a new statement per length.
+    fn in_json_texts(&self, column: &str, placeholder: &str) -> String;
+
     /// A predicate tying index-table alias `row` to the resources row `res`
     /// (for correlated sort-key subqueries).
     fn row_of_resource(&self, row: &str, res: &str) -> String;

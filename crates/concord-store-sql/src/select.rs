@@ -95,6 +95,9 @@ fn timeline_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, target: 
         w.push(f);
     }
     w.push(format!("l.target_id = {}", b.text(target)));
+    if let Some(low) = crate::timeline::newest_at_least(plan) {
+        w.push(format!("l.newest >= {}", b.bind(SqlValue::Int(low))));
+    }
     w.push(dialect.row_of_resource("l", "r"));
     w.push(base_where(&mut b, plan));
     let order = vec![

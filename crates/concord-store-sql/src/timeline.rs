@@ -45,6 +45,46 @@ pub(crate) fn walk_target(plan: &SearchPlan) -> Option<&str> {
     })
 }
 
+/// The smallest `newest` a match can have, from the plan's conditions on
+/// the `date` parameter (`date=ge2025-06-01`: the walk ends at the first
+/// row older than that instead of reading the rest of the record). A
+/// resource matches such a condition only through one of its `date` rows,
+/// and `newest` is the largest `high` of them.
+pub(crate) fn newest_at_least(plan: &SearchPlan) -> Option<i64> {
+    plan.conditions
+        .iter()
+        .filter_map(|c| match c {
+            Condition::Row {
+                table: IndexTable::Date,
+                param,
+                test,
+                negate: false,
+            } if param == TIMELINE_DATE => high_at_least(test),
+            _ => None,
+        })
+        .max()
+}
+
+/// A lower bound on `high` of every date row passing `test` (a row's `low`
+/// never exceeds its `high`).
+fn high_at_least(test: &RowTest) -> Option<i64> {
+    match test {
+        RowTest::Cmp(Column::High | Column::Low, op, SqlValue::Int(v)) => match op {
+            CmpOp::Ge | CmpOp::Eq => Some(*v),
+            CmpOp::Gt => v.checked_add(1),
+            _ => None,
+        },
+        RowTest::And(parts) => parts.iter().filter_map(high_at_least).max(),
+        RowTest::Or(parts) => parts
+            .iter()
+            .map(high_at_least)
+            .collect::<Option<Vec<i64>>>()?
+            .into_iter()
+            .min(),
+        _ => None,
+    }
+}
+
 /// The target id every row passing `test` has.
 fn target_of(test: &RowTest) -> Option<&str> {
     match test {
@@ -101,6 +141,61 @@ mod tests {
             walk_target(&plan(id_and_type("p1"), true, "patient")),
             Some("p1")
         );
+    }
+
+    fn date_row(test: RowTest) -> Condition {
+        Condition::Row {
+            table: IndexTable::Date,
+            param: "date".into(),
+            test,
+            negate: false,
+        }
+    }
+
+    fn cmp(column: Column, op: CmpOp, v: i64) -> RowTest {
+        RowTest::Cmp(column, op, SqlValue::Int(v))
+    }
+
+    #[test]
+    fn date_conditions_bound_the_walk() {
+        let mut p = plan(id_and_type("p1"), true, "patient");
+        assert_eq!(newest_at_least(&p), None);
+        // ge: above the value's end, or inside it from its start.
+        let ge = RowTest::Or(vec![
+            cmp(Column::High, CmpOp::Gt, 199),
+            RowTest::And(vec![
+                cmp(Column::Low, CmpOp::Ge, 100),
+                cmp(Column::Low, CmpOp::Le, 199),
+                cmp(Column::High, CmpOp::Le, 199),
+            ]),
+        ]);
+        p.conditions.push(date_row(ge));
+        assert_eq!(newest_at_least(&p), Some(100));
+        // The stronger of two bounds holds.
+        p.conditions
+            .push(date_row(cmp(Column::High, CmpOp::Gt, 150)));
+        assert_eq!(newest_at_least(&p), Some(151));
+        // Upper bounds, negations and other parameters bound nothing.
+        let mut q = plan(id_and_type("p1"), true, "patient");
+        q.conditions
+            .push(date_row(cmp(Column::Low, CmpOp::Lt, 100)));
+        q.conditions.push(date_row(RowTest::Not(Box::new(cmp(
+            Column::High,
+            CmpOp::Ge,
+            5,
+        )))));
+        q.conditions.push(Condition::Row {
+            table: IndexTable::Date,
+            param: "issued".into(),
+            test: cmp(Column::High, CmpOp::Ge, 5),
+            negate: false,
+        });
+        let either = RowTest::Or(vec![
+            cmp(Column::High, CmpOp::Ge, 5),
+            cmp(Column::Low, CmpOp::Lt, 1),
+        ]);
+        q.conditions.push(date_row(either));
+        assert_eq!(newest_at_least(&q), None);
     }
 
     #[test]

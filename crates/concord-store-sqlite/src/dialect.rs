@@ -84,6 +84,10 @@ impl Dialect for Sqlite {
         format!("+{column}")
     }
 
+    fn in_json_texts(&self, column: &str, placeholder: &str) -> String {
+        format!("{column} IN (SELECT value FROM json_each({placeholder}))")
+    }
+
     fn row_of_resource(&self, row: &str, res: &str) -> String {
         format!("{row}.rid = {res}.rid")
     }

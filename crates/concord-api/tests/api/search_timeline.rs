@@ -150,6 +150,13 @@ async fn newest_first_by_patient_matches_the_general_order() {
     // Other conditions still apply.
     let coded = all_pages(&app, &format!("{query}&code=2-2"), 1).await;
     assert_eq!(coded, ["t-period", "t-2021"]);
+    // A lower date bound ends the walk early, with the same answer.
+    let since = all_pages(&app, &format!("{query}&date=ge2021-06-01"), 1).await;
+    assert_eq!(since, ["t-url", "t-period", "t-2022-a", "t-2022-b"]);
+    assert_eq!(
+        all_pages(&app, &format!("{general}&date=ge2021-06-01"), 100).await,
+        since
+    );
     // `previous` from the second page gives the first page back.
     let first = get(&app, &format!("{query}&_count=3")).await;
     let second = get_url(&link(&first, "next").expect("next")).await;

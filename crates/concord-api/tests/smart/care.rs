@@ -82,6 +82,46 @@ async fn care_team_confines_searches_only_for_resources_linked_to_patients() {
     assert_eq!(ids_of(&b, "match"), vec!["Observation/o1"]);
 }
 
+/// A care team is read whole and bound as one value: a panel longer than
+/// the 5,000 patients care teams were once cut at, and than SQLite's limit
+/// on bound values per statement, is seen entire; outsiders stay hidden.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_care_team_of_any_size_is_seen_whole() {
+    const PANEL: usize = 5_001;
+    let w = World::new().await;
+    let mut entries: Vec<serde_json::Value> = (0..PANEL)
+        .map(|i| {
+            json!({"resource": {"resourceType": "Patient", "id": format!("gp{i}"),
+                "generalPractitioner": [{"reference": "Practitioner/doc"}]},
+                "request": {"method": "PUT", "url": format!("Patient/gp{i}")}})
+        })
+        .collect();
+    entries.push(
+        json!({"resource": {"resourceType": "Patient", "id": "stranger"},
+        "request": {"method": "PUT", "url": "Patient/stranger"}}),
+    );
+    for p in ["gp5000", "stranger"] {
+        entries.push(
+            json!({"resource": {"resourceType": "Observation", "id": format!("o-{p}"),
+            "status": "final", "code": {"text": "weight"},
+            "subject": {"reference": format!("Patient/{p}")}},
+            "request": {"method": "PUT", "url": format!("Observation/o-{p}")}}),
+        );
+    }
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entries});
+    let operator = w.operator("system/*.cruds").await;
+    let r = send(&w, Method::POST, "/", &operator, Some(&bundle)).await;
+    assert_eq!(r.status(), 200);
+    let doc = staff_token(&w, "doc", "physician").await;
+    assert_eq!(get(&w, "/Patient/gp5000", &doc).await.status(), 200);
+    assert_eq!(get(&w, "/Patient/stranger", &doc).await.status(), 404);
+    let b = json(get(&w, "/Patient?_count=1&_total=accurate", &doc).await).await;
+    assert_eq!(b["total"], PANEL);
+    let b = json(get(&w, "/Observation?_total=accurate", &doc).await).await;
+    assert_eq!(ids_of(&b, "match"), vec!["Observation/o-gp5000"]);
+    assert_eq!(b["total"], 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn care_team_limits_clinicians_until_they_break_the_glass() {
     let w = World::new().await;

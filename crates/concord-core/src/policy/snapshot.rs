@@ -19,7 +19,9 @@ use super::consent::{denials, ConsentActor, ConsentRule, Denial};
 use super::RequestPolicy;
 use crate::{CoreError, CoreResult, Engine};
 
-/// Most patients, consents or roles looked at per question.
+/// Most consents or roles looked at per question. (A care team is read
+/// whole: a limit there would hide patients from the clinicians treating
+/// them. Searches bind it as one value, see `concord-store-sql`.)
 const LIMIT: usize = 5000;
 
 /// The access policy of `principal` for one request. `ctx` must be the
@@ -73,7 +75,7 @@ async fn care_team(engine: &Engine, ctx: &TenantContext, pr: &str) -> CoreResult
         format!("_has:CareTeam:patient:participant={pr}"),
         format!("_has:Encounter:patient:participant={pr}"),
     ] {
-        team.extend(engine.find_ids(ctx, "Patient", &query, LIMIT).await?);
+        team.extend(engine.find_ids(ctx, "Patient", &query, usize::MAX).await?);
     }
     let team = Arc::new(team);
     cache.keep_care_team(&ctx.tenant, pr, generation, team.clone());

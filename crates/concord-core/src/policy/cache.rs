@@ -42,6 +42,16 @@ const MAX_ENTRIES: usize = 4_096;
 /// A patient set shared between the requests that use it.
 pub type PatientSet = Arc<BTreeSet<String>>;
 
+/// A practitioner's care team as cached: every patient (`all`), and the
+/// patients it has for another reason than being their general
+/// practitioner (`beyond_gp`; a search of Patients tests the general
+/// practitioner on each candidate's own index rows and lists only these).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CareTeam {
+    pub all: PatientSet,
+    pub beyond_gp: PatientSet,
+}
+
 struct Cached<T> {
     generation: u64,
     made: Instant,
@@ -53,7 +63,7 @@ struct Cached<T> {
 pub struct PolicyCache {
     generation: AtomicU64,
     /// (tenant, Practitioner reference) → care team.
-    care_teams: Mutex<HashMap<(String, String), Cached<PatientSet>>>,
+    care_teams: Mutex<HashMap<(String, String), Cached<CareTeam>>>,
     /// tenant → every active patient-privacy denial.
     denials: Mutex<HashMap<String, Cached<Arc<Vec<Denial>>>>>,
 }
@@ -71,12 +81,12 @@ impl PolicyCache {
         self.generation.load(Ordering::SeqCst)
     }
 
-    pub fn care_team(&self, tenant: &str, practitioner: &str) -> Option<PatientSet> {
+    pub fn care_team(&self, tenant: &str, practitioner: &str) -> Option<CareTeam> {
         let key = (tenant.to_string(), practitioner.to_string());
         self.get(&self.care_teams, &key)
     }
 
-    pub fn keep_care_team(&self, tenant: &str, practitioner: &str, generation: u64, v: PatientSet) {
+    pub fn keep_care_team(&self, tenant: &str, practitioner: &str, generation: u64, v: CareTeam) {
         let key = (tenant.to_string(), practitioner.to_string());
         put(&self.care_teams, key, generation, v);
     }
@@ -122,8 +132,11 @@ fn put<K: Eq + Hash, T>(map: &Mutex<HashMap<K, Cached<T>>>, key: K, generation: 
 mod tests {
     use super::*;
 
-    fn set(ids: &[&str]) -> PatientSet {
-        Arc::new(ids.iter().map(|s| s.to_string()).collect())
+    fn set(ids: &[&str]) -> CareTeam {
+        CareTeam {
+            all: Arc::new(ids.iter().map(|s| s.to_string()).collect()),
+            beyond_gp: PatientSet::default(),
+        }
     }
 
     #[test]

@@ -47,6 +47,11 @@ pub struct RequestPolicy {
     pub glass: BTreeSet<String>,
     /// Consent denials that name this caller.
     pub consents: Vec<ConsentRule>,
+    /// With a care team loaded by [`load`]: the user's Practitioner and the
+    /// care-team patients it is not general practitioner of. Searches of
+    /// Patients then test `general-practitioner` on each candidate instead
+    /// of listing the whole panel (`restriction`).
+    gp_panel: Option<(String, cache::PatientSet)>,
     everything: bool,
 }
 
@@ -159,12 +164,54 @@ impl RequestPolicy {
             care_team,
             glass,
             consents,
+            gp_panel: None,
             everything: false,
         };
         // Role and scopes only: kept per combination (`everything`).
         p.everything =
             !p.clinical() && p.consents.is_empty() && everything::reads_everything(&p.principal);
         p
+    }
+
+    /// Says that `care_team` is every patient whose general practitioner is
+    /// `practitioner`, plus `beyond_gp` (see the field).
+    pub fn with_gp_panel(mut self, practitioner: &str, beyond_gp: cache::PatientSet) -> Self {
+        self.gp_panel = Some((practitioner.to_string(), beyond_gp));
+        self
+    }
+
+    /// The care-team alternatives of a search of `resource_type`: a
+    /// compartment per treated patient; for Patients with a known panel, the
+    /// candidate's own `general-practitioner` rows plus the rest listed (a
+    /// general practitioner's panel can be tens of thousands of patients,
+    /// each listed id costing every search).
+    fn tests_gp(&self, resource_type: &str) -> bool {
+        self.gp_panel.is_some() && resource_type == "Patient"
+    }
+
+    fn treated(&self, resource_type: &str) -> Vec<Condition> {
+        match &self.gp_panel {
+            Some((practitioner, beyond_gp)) if self.tests_gp(resource_type) => {
+                let own = lowered(
+                    "Patient",
+                    &[("general-practitioner".into(), practitioner.clone())],
+                );
+                std::iter::once(own)
+                    .chain(
+                        beyond_gp
+                            .iter()
+                            .chain(self.glass.iter())
+                            .map(|p| compartment(p)),
+                    )
+                    .collect()
+            }
+            _ => self
+                .care_team
+                .iter()
+                .chain(self.glass.iter())
+                .map(|p| compartment(p))
+                .collect(),
+        }
     }
 
     /// Whether the care-team rule applies (a clinical staff role).
@@ -339,13 +386,20 @@ impl RequestPolicy {
                         compartment_type: "Patient".into(),
                     }))
                 });
-                parts.push(or(self
-                    .care_team
-                    .iter()
-                    .chain(self.glass.iter())
-                    .map(|p| compartment(p))
+                let alternatives: Vec<Condition> = self
+                    .treated(resource_type)
+                    .into_iter()
                     .chain(unlinked)
-                    .collect()));
+                    .collect();
+                // A panel tested per candidate stays an `Any` even alone, so
+                // it never drives the search: a general practitioner's
+                // `general-practitioner` rows may be tens of thousands,
+                // where the query's own condition (a name) is a few.
+                parts.push(if self.tests_gp(resource_type) {
+                    Condition::Any(alternatives)
+                } else {
+                    or(alternatives)
+                });
             }
             let mut seen = BTreeSet::new();
             for rule in &self.consents {

@@ -14,7 +14,7 @@ use concord_auth::{AccountKind, AuthServer, Principal, Subject};
 use concord_store::TenantContext;
 use serde_json::Value;
 
-use super::cache::PatientSet;
+use super::cache::CareTeam;
 use super::consent::{denials, ConsentActor, ConsentRule, Denial};
 use super::RequestPolicy;
 use crate::{CoreError, CoreResult, Engine};
@@ -45,8 +45,8 @@ pub async fn load(
         Vec::new(),
     );
     let care_team = match (probe.clinical(), practitioner) {
-        (true, Some(pr)) => care_team(engine, ctx, pr).await?,
-        _ => PatientSet::default(),
+        (true, Some(pr)) => Some((pr.to_string(), care_team(engine, ctx, pr).await?)),
+        _ => None,
     };
     let mut glass = BTreeSet::new();
     if let (Some(auth), Subject::User { id, .. }) = (auth, &principal.subject) {
@@ -57,27 +57,54 @@ pub async fn load(
         glass.extend(patients);
     }
     let consents = binding_consents(engine, ctx, &principal, practitioner).await?;
-    Ok(RequestPolicy::with_shared_care_team(
-        principal, care_team, glass, consents,
-    ))
+    let policy = match care_team {
+        Some((pr, team)) => {
+            RequestPolicy::with_shared_care_team(principal, team.all.clone(), glass, consents)
+                .with_gp_panel(&pr, team.beyond_gp)
+        }
+        None => {
+            RequestPolicy::with_shared_care_team(principal, Default::default(), glass, consents)
+        }
+    };
+    Ok(policy)
 }
 
 /// The patients on practitioner `pr`'s care team (kept in the policy cache).
-async fn care_team(engine: &Engine, ctx: &TenantContext, pr: &str) -> CoreResult<PatientSet> {
+async fn care_team(engine: &Engine, ctx: &TenantContext, pr: &str) -> CoreResult<CareTeam> {
     let cache = engine.policy_cache();
     if let Some(team) = cache.care_team(&ctx.tenant, pr) {
         return Ok(team);
     }
     let generation = cache.generation();
-    let mut team = BTreeSet::new();
+    let gp: BTreeSet<String> = engine
+        .find_ids(
+            ctx,
+            "Patient",
+            &format!("general-practitioner={pr}"),
+            usize::MAX,
+        )
+        .await?
+        .into_iter()
+        .collect();
+    let mut beyond_gp = BTreeSet::new();
     for query in [
-        format!("general-practitioner={pr}"),
         format!("_has:CareTeam:patient:participant={pr}"),
         format!("_has:Encounter:patient:participant={pr}"),
     ] {
-        team.extend(engine.find_ids(ctx, "Patient", &query, usize::MAX).await?);
+        beyond_gp.extend(
+            engine
+                .find_ids(ctx, "Patient", &query, usize::MAX)
+                .await?
+                .into_iter()
+                .filter(|p| !gp.contains(p)),
+        );
     }
-    let team = Arc::new(team);
+    let mut all = gp;
+    all.extend(beyond_gp.iter().cloned());
+    let team = CareTeam {
+        all: Arc::new(all),
+        beyond_gp: Arc::new(beyond_gp),
+    };
     cache.keep_care_team(&ctx.tenant, pr, generation, team.clone());
     Ok(team)
 }

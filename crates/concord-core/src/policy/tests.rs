@@ -124,3 +124,49 @@ fn clinicians_are_confined_to_their_care_team_and_consent_binds_others() {
         Some(Condition::Not(Box::new(compartment("p3"))))
     );
 }
+
+#[test]
+fn a_general_practitioners_panel_is_tested_not_listed_for_patients() {
+    // p1 and p2 have the user as general practitioner; p5 is on a CareTeam.
+    let doc = RequestPolicy::new(
+        principal(AccountKind::Staff(Role::Physician), "user/*.cruds", None),
+        set(&["p1", "p2", "p5"]),
+        set(&["p9"]),
+        Vec::new(),
+    )
+    .with_gp_panel("Practitioner/d1", std::sync::Arc::new(set(&["p5"])));
+    let Some(Condition::Any(alternatives)) = doc.confine(&["Patient".into()]).unwrap().condition
+    else {
+        panic!("care-team alternatives expected")
+    };
+    assert_eq!(alternatives.len(), 3, "{alternatives:?}");
+    assert!(
+        matches!(&alternatives[0], Condition::Row { param, .. } if param == "general-practitioner"),
+        "{alternatives:?}"
+    );
+    assert_eq!(alternatives[1..], [compartment("p5"), compartment("p9")]);
+    // Alone, the general-practitioner test is still an `Any` (never the
+    // search's driver).
+    let gp_only = RequestPolicy::new(
+        principal(AccountKind::Staff(Role::Physician), "user/*.cruds", None),
+        set(&["p1"]),
+        BTreeSet::new(),
+        Vec::new(),
+    )
+    .with_gp_panel("Practitioner/d1", std::sync::Arc::new(BTreeSet::new()));
+    assert!(matches!(
+        gp_only.confine(&["Patient".into()]).unwrap().condition,
+        Some(Condition::Any(list)) if list.len() == 1
+    ));
+    // Other types still list every treated patient's compartment.
+    let Some(Condition::Any(listed)) = doc.confine(&["Observation".into()]).unwrap().condition
+    else {
+        panic!("care-team alternatives expected")
+    };
+    for p in ["p1", "p2", "p5", "p9"] {
+        assert!(listed.contains(&compartment(p)), "{p}");
+    }
+    // Reads decide on the whole set.
+    let p2 = json!({"resourceType": "Patient", "id": "p2"});
+    assert!(doc.may_read("Patient", &p2));
+}

@@ -49,18 +49,8 @@ pub fn search_sql_with(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, s
         PageStart::After(key) => page_where.push(keyset(&mut b, plan, &order, key, false)),
         PageStart::Before(key) => page_where.push(keyset(&mut b, plan, &order, key, true)),
     }
-    let order_by: Vec<String> = order
-        .iter()
-        .map(|(e, desc)| {
-            let desc = *desc != backwards;
-            format!("{e} {}", if desc { "DESC" } else { "ASC" })
-        })
-        .collect();
-    let limit = b.bind(SqlValue::Int(
-        i64::try_from(plan.count)
-            .unwrap_or(i64::MAX)
-            .saturating_add(1),
-    ));
+    let order_by = order_by(&order, backwards);
+    let limit = page_limit(&mut b, plan);
     let text = if wrapped {
         let mut cols = vec!["r.type AS t".to_string(), "r.id AS i".to_string()];
         cols.extend(keys.iter().enumerate().map(|(n, k)| format!("{k} AS k{n}")));
@@ -111,15 +101,8 @@ fn timeline_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, target: 
         PageStart::After(key) => w.push(keyset(&mut b, plan, &order, key, false)),
         PageStart::Before(key) => w.push(keyset(&mut b, plan, &order, key, true)),
     }
-    let order_by: Vec<String> = order
-        .iter()
-        .map(|(e, desc)| format!("{e} {}", if *desc != backwards { "DESC" } else { "ASC" }))
-        .collect();
-    let limit = b.bind(SqlValue::Int(
-        i64::try_from(plan.count)
-            .unwrap_or(i64::MAX)
-            .saturating_add(1),
-    ));
+    let order_by = order_by(&order, backwards);
+    let limit = page_limit(&mut b, plan);
     // CROSS JOIN keeps SQLite's planner from reordering the loops (the
     // timeline must be the outer one); PostgreSQL plans it as a plain join.
     Sql {
@@ -130,6 +113,25 @@ fn timeline_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, target: 
         ),
         params: b.params,
     }
+}
+
+/// `ORDER BY` terms of the page order (`(expression, descending)`), turned
+/// round for a previous page.
+fn order_by(order: &[(String, bool)], backwards: bool) -> Vec<String> {
+    order
+        .iter()
+        .map(|(e, desc)| format!("{e} {}", if *desc != backwards { "DESC" } else { "ASC" }))
+        .collect()
+}
+
+/// The bound `LIMIT`: the page and one look-ahead row (says whether
+/// another page follows).
+fn page_limit(b: &mut Builder<'_>, plan: &SearchPlan) -> String {
+    b.bind(SqlValue::Int(
+        i64::try_from(plan.count)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1),
+    ))
 }
 
 /// When the plan's driving condition is a plain token that may match much

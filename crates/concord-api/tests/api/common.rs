@@ -171,3 +171,36 @@ pub fn without_server_meta(mut v: Value) -> Value {
 pub fn patient(family: &str) -> Value {
     serde_json::json!({"resourceType": "Patient", "name": [{"family": family}]})
 }
+
+/// Ids of the `match` entries of a searchset, in order.
+pub fn ids(r: &Resp) -> Vec<String> {
+    assert_eq!(r.status, 200, "{}", short(&r.text));
+    assert_eq!(r.json["type"], "searchset");
+    r.json["entry"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|e| e["search"]["mode"] == "match")
+                .map(|e| e["resource"]["id"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+pub fn link(r: &Resp, rel: &str) -> Option<String> {
+    r.json["link"]
+        .as_array()?
+        .iter()
+        .find(|l| l["relation"] == rel)
+        .and_then(|l| l["url"].as_str())
+        .map(str::to_string)
+}
+
+pub async fn get_url(url: &str) -> Resp {
+    send(reqwest::Client::new().get(url)).await
+}

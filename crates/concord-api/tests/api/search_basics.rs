@@ -8,39 +8,6 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-/// Ids of the `match` entries of a searchset, in order.
-fn ids(r: &Resp) -> Vec<String> {
-    assert_eq!(r.status, 200, "{}", short(&r.text));
-    assert_eq!(r.json["type"], "searchset");
-    r.json["entry"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|e| e["search"]["mode"] == "match")
-                .map(|e| e["resource"]["id"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v
-}
-
-fn link(r: &Resp, rel: &str) -> Option<String> {
-    r.json["link"]
-        .as_array()?
-        .iter()
-        .find(|l| l["relation"] == rel)
-        .and_then(|l| l["url"].as_str())
-        .map(str::to_string)
-}
-
-async fn get_url(url: &str) -> Resp {
-    send(reqwest::Client::new().get(url)).await
-}
-
 struct Clinic {
     ann: String,
     bob: String,

@@ -9,32 +9,6 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-fn ids(r: &Resp) -> Vec<String> {
-    assert_eq!(r.status, 200, "{}", short(&r.text));
-    r.json["entry"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|e| e["search"]["mode"] == "match")
-                .map(|e| e["resource"]["id"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn link(r: &Resp, rel: &str) -> Option<String> {
-    r.json["link"]
-        .as_array()?
-        .iter()
-        .find(|l| l["relation"] == rel)
-        .and_then(|l| l["url"].as_str())
-        .map(str::to_string)
-}
-
-async fn get_url(url: &str) -> Resp {
-    send(reqwest::Client::new().get(url)).await
-}
-
 fn obs(subject: &str, code: &str, when: Option<Value>) -> Value {
     let mut o = json!({"resourceType": "Observation", "status": "final",
         "code": {"coding": [{"system": "http://loinc.org", "code": code}]},

@@ -180,15 +180,18 @@ impl RequestPolicy {
         self
     }
 
+    /// Whether a search of `resource_type` tests the general practitioner
+    /// per candidate rather than listing the panel (Patients, with a panel
+    /// known from [`load`]).
+    fn tests_gp(&self, resource_type: &str) -> bool {
+        self.gp_panel.is_some() && resource_type == "Patient"
+    }
+
     /// The care-team alternatives of a search of `resource_type`: a
     /// compartment per treated patient; for Patients with a known panel, the
     /// candidate's own `general-practitioner` rows plus the rest listed (a
     /// general practitioner's panel can be tens of thousands of patients,
     /// each listed id costing every search).
-    fn tests_gp(&self, resource_type: &str) -> bool {
-        self.gp_panel.is_some() && resource_type == "Patient"
-    }
-
     fn treated(&self, resource_type: &str) -> Vec<Condition> {
         match &self.gp_panel {
             Some((practitioner, beyond_gp)) if self.tests_gp(resource_type) => {

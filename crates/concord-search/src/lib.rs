@@ -13,6 +13,6 @@ pub mod query;
 pub mod registry;
 pub mod ucum;
 
-pub use extract::index_rows;
+pub use extract::{compartment_rows, index_rows};
 pub use query::{parse, Handling, SearchQuery};
 pub use registry::{ParamType, SearchParamDef};

@@ -30,6 +30,15 @@ struct Tally {
 impl Tally {
     fn add(&mut self, origin: &str, resource: &Value) {
         let out = extract(resource);
+        // The access check's compartments-only extraction agrees with the
+        // full one on every corpus resource.
+        let compartments = concord_search::compartment_rows(resource);
+        if compartments != out.rows.compartments {
+            self.errors.push(format!(
+                "{origin}: compartment_rows {compartments:?} != extract {:?}",
+                out.rows.compartments
+            ));
+        }
         self.resources += 1;
         let r: &IndexRows = &out.rows;
         let lens = [

@@ -5,9 +5,7 @@ use serde_json::Value;
 
 /// The ids of the Patient compartments `resource` is in (a Patient is in its own).
 pub fn patients_of(resource: &Value) -> Vec<String> {
-    let rows = concord_search::index_rows(resource);
-    let mut out: Vec<String> = rows
-        .compartments
+    let mut out: Vec<String> = concord_search::compartment_rows(resource)
         .into_iter()
         .filter(|c| c.compartment_type == "Patient")
         .map(|c| c.compartment_id)

@@ -254,3 +254,41 @@ fn non_resources_give_no_rows() {
     assert!(index_rows(&json!({"a": 1})).is_empty());
     assert!(index_rows(&json!({"resourceType": "Nope"})).is_empty());
 }
+
+/// The access check's compartments-only extraction gives the compartments
+/// the full extraction gives (subject, performer, encounter, self).
+#[test]
+fn compartment_rows_alone_match_the_full_extraction() {
+    let resources = [
+        patient(),
+        json!({"resourceType": "Observation", "id": "o1", "status": "final",
+            "code": {"text": "x"}, "subject": {"reference": "Patient/p1"},
+            "performer": [{"reference": "Practitioner/d1"}, {"reference": "Patient/p9"},
+                {"reference": "http://other.org/fhir/Patient/p7"}],
+            "encounter": {"reference": "Encounter/e1"}}),
+        json!({"resourceType": "Encounter", "id": "e1", "status": "finished",
+            "class": {"code": "AMB"}, "subject": {"reference": "Patient/p1"},
+            "participant": [{"individual": {"reference": "Practitioner/d1"}}]}),
+        json!({"resourceType": "Practitioner", "id": "d1"}),
+        json!({"resourceType": "Basic", "code": {"text": "x"}}),
+    ];
+    for r in &resources {
+        let full = index_rows(r).compartments;
+        assert_eq!(compartment_rows(r), full, "{r}");
+    }
+    let obs = compartment_rows(&resources[1]);
+    for (t, id) in [
+        ("Patient", "p1"),
+        ("Patient", "p9"),
+        ("Practitioner", "d1"),
+        ("Encounter", "e1"),
+    ] {
+        assert!(
+            obs.contains(&CompartmentIndex {
+                compartment_type: t.into(),
+                compartment_id: id.into()
+            }),
+            "{t}/{id} in {obs:?}"
+        );
+    }
+}

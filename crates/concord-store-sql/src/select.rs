@@ -24,7 +24,6 @@ pub fn search_sql_with(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, s
     let mut b = Builder::new(dialect, tenant);
     b.scan = scan;
     let filter = base_where(&mut b, plan);
-    let backwards = matches!(plan.start, PageStart::Before(_));
     let keys: Vec<String> = plan.sort.iter().map(|s| sort_expr(&mut b, s)).collect();
     // Without sort keys the page is read straight off `resources` in
     // (type, id) order; sort keys are computed columns, so the page is then
@@ -43,14 +42,8 @@ pub fn search_sql_with(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, s
         .collect();
     order.push((dialect.text_ordered(t), false));
     order.push((dialect.text_ordered(i), false));
-    let mut page_where = Vec::new();
-    match &plan.start {
-        PageStart::First => {}
-        PageStart::After(key) => page_where.push(keyset(&mut b, plan, &order, key, false)),
-        PageStart::Before(key) => page_where.push(keyset(&mut b, plan, &order, key, true)),
-    }
-    let order_by = order_by(&order, backwards);
-    let limit = page_limit(&mut b, plan);
+    let (start, order_by, limit) = page_clauses(&mut b, plan, &order);
+    let mut page_where: Vec<String> = start.into_iter().collect();
     let text = if wrapped {
         let mut cols = vec!["r.type AS t".to_string(), "r.id AS i".to_string()];
         cols.extend(keys.iter().enumerate().map(|(n, k)| format!("{k} AS k{n}")));
@@ -95,14 +88,8 @@ fn timeline_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, target: 
         (dialect.text_ordered("l.type"), false),
         (dialect.text_ordered("l.id"), false),
     ];
-    let backwards = matches!(plan.start, PageStart::Before(_));
-    match &plan.start {
-        PageStart::First => {}
-        PageStart::After(key) => w.push(keyset(&mut b, plan, &order, key, false)),
-        PageStart::Before(key) => w.push(keyset(&mut b, plan, &order, key, true)),
-    }
-    let order_by = order_by(&order, backwards);
-    let limit = page_limit(&mut b, plan);
+    let (start, order_by, limit) = page_clauses(&mut b, plan, &order);
+    w.extend(start);
     // CROSS JOIN keeps SQLite's planner from reordering the loops (the
     // timeline must be the outer one); PostgreSQL plans it as a plain join.
     Sql {
@@ -115,23 +102,31 @@ fn timeline_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, target: 
     }
 }
 
-/// `ORDER BY` terms of the page order (`(expression, descending)`), turned
-/// round for a previous page.
-fn order_by(order: &[(String, bool)], backwards: bool) -> Vec<String> {
-    order
+/// What places a page in `order` (`(expression, descending)` terms): the
+/// keyset predicate after/before the page key (none on a first page), the
+/// `ORDER BY` terms (turned round for a previous page) and the bound
+/// `LIMIT` (the page and one look-ahead row that says another follows).
+fn page_clauses(
+    b: &mut Builder<'_>,
+    plan: &SearchPlan,
+    order: &[(String, bool)],
+) -> (Option<String>, Vec<String>, String) {
+    let backwards = matches!(plan.start, PageStart::Before(_));
+    let start = match &plan.start {
+        PageStart::First => None,
+        PageStart::After(key) => Some(keyset(b, plan, order, key, false)),
+        PageStart::Before(key) => Some(keyset(b, plan, order, key, true)),
+    };
+    let order_by = order
         .iter()
         .map(|(e, desc)| format!("{e} {}", if *desc != backwards { "DESC" } else { "ASC" }))
-        .collect()
-}
-
-/// The bound `LIMIT`: the page and one look-ahead row (says whether
-/// another page follows).
-fn page_limit(b: &mut Builder<'_>, plan: &SearchPlan) -> String {
-    b.bind(SqlValue::Int(
+        .collect();
+    let limit = b.bind(SqlValue::Int(
         i64::try_from(plan.count)
             .unwrap_or(i64::MAX)
             .saturating_add(1),
-    ))
+    ));
+    (start, order_by, limit)
 }
 
 /// When the plan's driving condition is a plain token that may match much

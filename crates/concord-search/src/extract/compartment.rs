@@ -5,14 +5,18 @@
 //! from the resource id.
 
 use super::push_unique;
-use concord_fhir::compartments::{compartments_of, SELF_PARAM};
+use concord_fhir::compartments::SELF_PARAM;
 use concord_store::{CompartmentIndex, IndexRows};
 use serde_json::Value;
 
-pub(super) fn add(resource_type: &str, resource: &Value, rows: &mut IndexRows) {
+/// The compartments `resource_type` can be in, with their parameters
+/// (`concord_fhir::compartments::compartments_of`).
+pub(super) type Named = [(&'static str, &'static [String])];
+
+pub(super) fn add(named: &Named, resource_type: &str, resource: &Value, rows: &mut IndexRows) {
     let own_id = resource.get("id").and_then(Value::as_str);
     let mut found = Vec::new();
-    for (compartment, params) in compartments_of(resource_type) {
+    for &(compartment, params) in named {
         for param in params {
             if param == SELF_PARAM {
                 if let Some(id) = own_id {

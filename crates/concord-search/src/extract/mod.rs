@@ -90,7 +90,8 @@ pub fn extract(resource: &Value) -> Extraction {
         }
     }
     fulltext::add(resource, &mut out.rows);
-    compartment::add(rt, resource, &mut out.rows);
+    let named = concord_fhir::compartments::compartments_of(rt);
+    compartment::add(&named, rt, resource, &mut out.rows);
     out
 }
 
@@ -124,7 +125,7 @@ pub fn compartment_rows(resource: &Value) -> Vec<concord_store::CompartmentIndex
             }
         }
     }
-    compartment::add(rt, resource, &mut rows);
+    compartment::add(&named, rt, resource, &mut rows);
     rows.compartments
 }
 

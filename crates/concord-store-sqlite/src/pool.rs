@@ -1,7 +1,7 @@
 //! One writer connection (SQLite allows one writer at a time) and a pool of readers.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use concord_store::{ledger, StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags};
@@ -24,7 +24,7 @@ pub struct Pool {
     key: Option<DbKey>,
     /// Dropped first: its last checkpoint runs while the writer still exists.
     _checkpointer: Option<Checkpointer>,
-    writer: Mutex<Writer>,
+    writer: Arc<Mutex<Writer>>,
     /// Write requests waiting for the writer (group commit).
     queue: crate::group::Queue,
     readers: Mutex<Vec<Connection>>,
@@ -63,13 +63,6 @@ impl Pool {
         ))
         .map_err(backend)?;
         migrate::run(&mut conn)?;
-        // Checkpoints move to their own thread (see `checkpoint`); without
-        // it the writer keeps SQLite's automatic ones.
-        let checkpointer = Checkpointer::start(path.clone(), key.clone());
-        if checkpointer.is_some() {
-            conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")
-                .map_err(backend)?;
-        }
         let ledger_head = conn
             .query_row(
                 "SELECT entry_hash FROM ledger ORDER BY seq DESC LIMIT 1",
@@ -86,15 +79,26 @@ impl Pool {
                 |r| r.get(0),
             )
             .map_err(backend)?;
+        // Checkpoints move to their own thread (see `checkpoint`); without
+        // it the writer keeps SQLite's automatic ones.
+        let mut autocheckpoint_off = Ok(());
+        let writer = Arc::new(Mutex::new(Writer {
+            conn,
+            ledger_head,
+            ledger_size,
+        }));
+        let checkpointer = Checkpointer::start(path.clone(), key.clone(), writer.clone());
+        if checkpointer.is_some() {
+            if let Ok(w) = writer.lock() {
+                autocheckpoint_off = w.conn.execute_batch("PRAGMA wal_autocheckpoint = 0;");
+            }
+        }
+        autocheckpoint_off.map_err(backend)?;
         Ok(Pool {
             path,
             key,
             _checkpointer: checkpointer,
-            writer: Mutex::new(Writer {
-                conn,
-                ledger_head,
-                ledger_size,
-            }),
+            writer,
             queue: crate::group::Queue::default(),
             readers: Mutex::new(Vec::new()),
         })

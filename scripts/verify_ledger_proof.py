@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Check a Concord ledger inclusion proof with only the ledger's public key.
+"""Check a Concord ledger proof with only the ledger's public key.
 
 Usage: verify_ledger_proof.py PUBLIC_KEY_BASE64 proof.json
 
-The proof is the JSON of GET /{type}/{id}/_history/{vid}/$ledger-proof.
-Needs PyPI `cryptography` (or `pynacl`). Exit 0 if the proof holds.
+The proof is the JSON of GET /{type}/{id}/_history/{vid}/$ledger-proof (an
+inclusion proof) or of GET /$ledger-consistency?first=N[&second=M] (a
+consistency proof between two signed tree heads). Needs PyPI
+`cryptography` (or `pynacl`). Exit 0 if the proof holds.
 """
 import base64
 import hashlib
@@ -43,6 +45,69 @@ def verify_inclusion(index, size, leaf, path, root):
     return sn == 0 and r == root
 
 
+def verify_consistency(size1, size2, root1, root2, path):
+    """RFC 9162 section 2.1.4.2."""
+    if size1 == 0 or size1 > size2:
+        return False
+    if size1 == size2:
+        return not path and root1 == root2
+    if size1 & (size1 - 1) == 0:
+        path = [root1] + path
+    if not path:
+        return False
+    fn, sn = size1 - 1, size2 - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == root1 and sr == root2 and sn == 0
+
+
+def signed_head(public_key: bytes, head) -> bytes:
+    """The root of a tree head whose signature holds, else None."""
+    root = bytes.fromhex(head["root_hash"])
+    message = (
+        b"concord-tree-head-v1\n"
+        + struct.pack(">Q", head["tree_size"])
+        + struct.pack(">q", head["issued_at"])
+        + root
+    )
+    if verify_signature(public_key, base64.b64decode(head["signature"]), message):
+        return root
+    return None
+
+
+def check_consistency(public_key: bytes, proof) -> int:
+    first, second = proof["first_tree_head"], proof["second_tree_head"]
+    root1, root2 = signed_head(public_key, first), signed_head(public_key, second)
+    if root1 is None or root2 is None:
+        print("FAIL: a tree head is not signed by this key")
+        return 1
+    path = [bytes.fromhex(h) for h in proof["consistency_path"]]
+    if not verify_consistency(first["tree_size"], second["tree_size"], root1, root2, path):
+        print("FAIL: the consistency path does not join the two signed roots")
+        return 1
+    print(
+        f"OK: the signed tree of {first['tree_size']} entries is a prefix of the "
+        f"signed tree of {second['tree_size']} entries"
+    )
+    return 0
+
+
 def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
     try:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -71,6 +136,8 @@ def main(argv):
     public_key = base64.b64decode(argv[1])
     with open(argv[2], encoding="utf-8") as f:
         proof = json.load(f)
+    if "consistency_path" in proof:
+        return check_consistency(public_key, proof)
     head = proof["tree_head"]
     root = bytes.fromhex(head["root_hash"])
     message = (

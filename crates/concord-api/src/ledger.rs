@@ -1,11 +1,14 @@
 //! The ledger's public face: the tree-head public key, the latest (or a
-//! fresh) signed tree head, and the inclusion proof of a resource version.
+//! fresh) signed tree head, the inclusion proof of a resource version and
+//! the consistency proof between two signed tree heads.
 
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
-use concord_core::ledger::{tree_head_json, MerkleLog};
+use concord_core::ledger::{tree_head_json, MerkleLog, Refused};
 use concord_fhir::IssueType;
 use serde_json::json;
 
@@ -99,6 +102,45 @@ pub async fn proof(
             StatusCode::NOT_FOUND,
             IssueType::NotFound,
             format!("{rtype}/{id}/_history/{version} has no ledger entry"),
+        )),
+    }
+}
+
+/// A tree size from the query: `None` if absent, 400 if not a number.
+fn size_param(query: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
+    query
+        .get(name)
+        .map(|v| {
+            v.parse::<i64>().map_err(|_| {
+                ApiError::bad_request(format!("'{name}' must be a tree size (an integer)"))
+            })
+        })
+        .transpose()
+}
+
+/// `GET /$ledger-consistency?first=N[&second=M]`: the consistency proof
+/// from the signed tree head of N leaves to that of M (default: the latest).
+pub async fn consistency(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let log = log(&state)?;
+    let first = size_param(&query, "first")?.ok_or_else(|| {
+        ApiError::bad_request("'first' (the earlier tree head's size) is required")
+    })?;
+    let second = size_param(&query, "second")?;
+    match log
+        .consistency(first, second)
+        .await
+        .map_err(store_error(&rid))?
+    {
+        Ok(proof) => Ok(json_response(StatusCode::OK, proof.to_string())),
+        Err(Refused::BadSizes(message)) => Err(ApiError::bad_request(message)),
+        Err(Refused::NoHead(size)) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            IssueType::NotFound,
+            format!("no signed tree head of size {size} is stored"),
         )),
     }
 }

@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
             "/{rtype}/{id}/_history/{vid}/$ledger-proof",
             get(ledger::proof),
         )
+        .route("/$ledger-consistency", get(ledger::consistency))
         .route("/Patient/{id}/$access-log", get(audit::access_log))
         .route(
             "/{rtype}",

@@ -302,6 +302,10 @@ impl LedgerStore for PostgresStore {
     async fn latest_tree_head(&self) -> StoreResult<Option<TreeHead>> {
         Ok(merkle::heads(&self.pool, true).await?.pop())
     }
+
+    async fn tree_head_of_size(&self, tree_size: i64) -> StoreResult<Option<TreeHead>> {
+        merkle::head_of_size(&self.pool, tree_size).await
+    }
 }
 
 impl Store for PostgresStore {

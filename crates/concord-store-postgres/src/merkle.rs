@@ -110,6 +110,19 @@ fn head(r: &Row) -> Result<TreeHead, tokio_postgres::Error> {
     })
 }
 
+pub(crate) async fn head_of_size(pool: &Pool, tree_size: i64) -> StoreResult<Option<TreeHead>> {
+    let client = pool.get().await.map_err(error::pool)?;
+    let row = client
+        .query_opt(
+            "SELECT tree_size, root_hash, issued_at, signature FROM tree_heads
+             WHERE tree_size = $1 ORDER BY seq DESC LIMIT 1",
+            &[&tree_size],
+        )
+        .await
+        .map_err(error::db)?;
+    row.map(|r| head(&r).map_err(error::db)).transpose()
+}
+
 pub(crate) async fn heads(pool: &Pool, latest_only: bool) -> StoreResult<Vec<TreeHead>> {
     let client = pool.get().await.map_err(error::pool)?;
     let sql = if latest_only {

@@ -58,6 +58,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "patient_timeline",
         sql: include_str!("../migrations/0008_patient_timeline.sql"),
     },
+    Migration {
+        version: 9,
+        name: "tree_head_size",
+        sql: include_str!("../migrations/0009_tree_head_size.sql"),
+    },
 ];
 
 /// Advisory lock key for migrations ("concord\0" as an integer).

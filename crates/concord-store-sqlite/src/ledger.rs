@@ -104,6 +104,17 @@ pub fn heads(c: &Connection) -> StoreResult<Vec<TreeHead>> {
     rows.collect::<Result<_, _>>().map_err(backend)
 }
 
+pub fn head_of_size(c: &Connection, tree_size: i64) -> StoreResult<Option<TreeHead>> {
+    c.prepare_cached(
+        "SELECT tree_size, root_hash, issued_at, signature FROM tree_heads
+         WHERE tree_size = ?1 ORDER BY seq DESC LIMIT 1",
+    )
+    .map_err(backend)?
+    .query_row([tree_size], head)
+    .optional()
+    .map_err(backend)
+}
+
 pub fn latest_head(c: &Connection) -> StoreResult<Option<TreeHead>> {
     c.query_row(
         "SELECT tree_size, root_hash, issued_at, signature FROM tree_heads

@@ -318,6 +318,10 @@ impl LedgerStore for SqliteStore {
     async fn latest_tree_head(&self) -> StoreResult<Option<TreeHead>> {
         self.read_inline(ledger::latest_head)
     }
+
+    async fn tree_head_of_size(&self, tree_size: i64) -> StoreResult<Option<TreeHead>> {
+        self.read_inline(|c| ledger::head_of_size(c, tree_size))
+    }
 }
 
 impl Store for SqliteStore {

@@ -49,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "patient_timeline",
         include_str!("../migrations/0010_patient_timeline.sql"),
     ),
+    (
+        11,
+        "tree_head_size",
+        include_str!("../migrations/0011_tree_head_size.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

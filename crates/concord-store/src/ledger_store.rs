@@ -77,4 +77,7 @@ pub trait LedgerStore: Send + Sync {
 
     /// The newest stored tree head.
     async fn latest_tree_head(&self) -> StoreResult<Option<TreeHead>>;
+
+    /// The newest stored tree head over exactly `tree_size` leaves.
+    async fn tree_head_of_size(&self, tree_size: i64) -> StoreResult<Option<TreeHead>>;
 }

@@ -49,7 +49,8 @@ pub enum Command {
     /// head; name each modified, deleted, inserted or reordered entry (exit 1).
     Verify(VerifyArgs),
     /// Check an inclusion proof (the JSON of `GET …/_history/{vid}/$ledger-proof`)
-    /// with only the ledger's public key.
+    /// or a consistency proof (`GET /$ledger-consistency?first=N`) with only
+    /// the ledger's public key.
     VerifyProof(VerifyProofArgs),
     /// Change the SQLite database's encryption key (SQLCipher): encrypt a
     /// plain database, rotate the key, or (--decrypt) remove it.

@@ -1,6 +1,8 @@
 //! `concord verify` and `concord verify-proof`.
 
-use concord_core::ledger::{check_proof, verify, LedgerKey, PublicKey, KEY_FILE};
+use concord_core::ledger::{
+    check_consistency, check_proof, verify, LedgerKey, PublicKey, KEY_FILE,
+};
 
 use crate::cli::{VerifyArgs, VerifyProofArgs};
 use crate::storage;
@@ -51,6 +53,14 @@ pub fn run_proof(args: VerifyProofArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot read {}: {e}", args.proof.display()))?;
     let proof: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("the proof is not JSON: {e}"))?;
+    if proof.get("consistency_path").is_some() {
+        let (first, second) = check_consistency(&proof, &key)?;
+        println!(
+            "OK: the tree of {first} entries is a prefix of the tree of {second} entries, \
+             both heads signed by this key"
+        );
+        return Ok(());
+    }
     check_proof(&proof, &key)?;
     println!(
         "OK: {} is leaf {} of the tree of {} entries signed by this key",

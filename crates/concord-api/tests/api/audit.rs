@@ -5,7 +5,7 @@
 //! public key.
 
 use base64::Engine as _;
-use concord_core::ledger::{check_proof, PublicKey};
+use concord_core::ledger::{check_consistency, check_proof, PublicKey};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -338,4 +338,74 @@ async fn inclusion_proof_checks_with_only_the_public_key() {
     assert!(check_proof(&forged, &key).is_err());
     let missing = get(&app, &format!("/Patient/{pid}/_history/9/$ledger-proof")).await;
     assert_eq!(missing.status, 404);
+}
+
+/// Signs a tree head now; returns its size.
+async fn sign_head(app: &TestApp) -> i64 {
+    let r = send(req(app, Method::POST, "/$ledger-tree-head")).await;
+    assert_eq!(r.status, 200, "{}", short(&r.text));
+    r.json["tree_size"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn consistency_proof_joins_two_signed_heads_with_only_the_public_key() {
+    let app = TestApp::spawn().await;
+    create(&app, &json!({"resourceType": "Patient"})).await;
+    let first = sign_head(&app).await;
+    for _ in 0..4 {
+        create(&app, &json!({"resourceType": "Patient"})).await;
+    }
+    let second = sign_head(&app).await;
+    assert!(second > first, "{first} -> {second}");
+    let key = get(&app, "/.well-known/concord-ledger-key").await;
+    let key = PublicKey::from_base64(key.json["public_key"].as_str().unwrap()).unwrap();
+
+    let proof = get(
+        &app,
+        &format!("/$ledger-consistency?first={first}&second={second}"),
+    )
+    .await;
+    assert_eq!(proof.status, 200, "{}", short(&proof.text));
+    assert_eq!(check_consistency(&proof.json, &key), Ok((first, second)));
+    // Without `second`: up to the latest head (at least `second`).
+    let latest = get(&app, &format!("/$ledger-consistency?first={first}")).await;
+    assert_eq!(latest.status, 200, "{}", short(&latest.text));
+    let (_, to) = check_consistency(&latest.json, &key).expect("the proof holds");
+    assert!(to >= second);
+    // The same size twice: an empty path.
+    let same = get(
+        &app,
+        &format!("/$ledger-consistency?first={second}&second={second}"),
+    )
+    .await;
+    assert_eq!(check_consistency(&same.json, &key), Ok((second, second)));
+
+    // Forged: a path entry changed, a root changed, a head re-signed by no one.
+    let mut forged = proof.json.clone();
+    forged["consistency_path"][0] = json!(hex_zero());
+    assert!(check_consistency(&forged, &key).is_err());
+    let mut forged = proof.json.clone();
+    forged["first_tree_head"]["root_hash"] = json!(hex_zero());
+    assert!(check_consistency(&forged, &key).is_err());
+    let mut forged = proof.json.clone();
+    forged["second_tree_head"]["tree_size"] = json!(second + 1);
+    assert!(check_consistency(&forged, &key).is_err());
+
+    // Bad requests and unknown heads.
+    for (query, status) in [
+        (String::new(), 400),
+        ("?first=abc".to_string(), 400),
+        ("?first=0".to_string(), 400),
+        (format!("?first={second}&second={first}"), 400),
+        ("?first=99999999".to_string(), 404),
+        (format!("?first={first}&second=99999999"), 404),
+    ] {
+        let r = get(&app, &format!("/$ledger-consistency{query}")).await;
+        assert_eq!(r.status, status, "{query}: {}", short(&r.text));
+        assert_eq!(r.json["resourceType"], "OperationOutcome", "{query}");
+    }
+}
+
+fn hex_zero() -> String {
+    "00".repeat(32)
 }

@@ -1,6 +1,7 @@
 //! The running Merkle log: leaf hashes cached in memory (32 bytes a leaf,
 //! caught up from the ledger rows on demand), signed tree heads issued on
-//! an interval and on demand, and inclusion proofs.
+//! an interval and on demand, and inclusion proofs (consistency proofs:
+//! `super::consistency`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +20,7 @@ const PAGE: usize = 10_000;
 /// The Merkle log over a store's ledger, with the key that signs its heads.
 #[derive(Clone)]
 pub struct MerkleLog {
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     key: LedgerKey,
     leaves: Arc<Mutex<Vec<Hash>>>,
 }
@@ -109,6 +110,14 @@ impl MerkleLog {
         }
     }
 
+    /// The hashes of the first `size` leaves (empty if the log has fewer).
+    pub(super) async fn first_leaves(&self, size: i64) -> CoreResult<Vec<Hash>> {
+        let mut leaves = self.leaves.lock().await;
+        self.catch_up(&mut leaves).await?;
+        let size = usize::try_from(size).unwrap_or(0);
+        Ok(leaves.get(..size).map(<[Hash]>::to_vec).unwrap_or_default())
+    }
+
     /// Issues a tree head if leaves were added since the latest one.
     pub async fn issue_if_grown(&self) -> CoreResult<Option<TreeHead>> {
         let latest = self.store.latest_tree_head().await?;
@@ -164,12 +173,7 @@ impl MerkleLog {
         let Some(head) = head else {
             return Ok(None);
         };
-        let leaves = {
-            let mut leaves = self.leaves.lock().await;
-            self.catch_up(&mut leaves).await?;
-            let size = usize::try_from(head.tree_size).unwrap_or(0);
-            leaves.get(..size).map(<[Hash]>::to_vec).unwrap_or_default()
-        };
+        let leaves = self.first_leaves(head.tree_size).await?;
         let index = usize::try_from(row.leaf_index).unwrap_or(usize::MAX);
         let path = merkle::inclusion_proof(index, &leaves).unwrap_or_default();
         let content = to_hash(&row.content_hash).unwrap_or([0; 32]);

@@ -9,32 +9,31 @@ use serde_json::Value;
 
 use super::key::PublicKey;
 
-fn field<'a>(v: &'a Value, name: &str) -> Result<&'a Value, String> {
+pub(super) fn field<'a>(v: &'a Value, name: &str) -> Result<&'a Value, String> {
     v.get(name)
         .ok_or_else(|| format!("the proof has no '{name}'"))
 }
 
-fn hash(text: &str) -> Result<Hash, String> {
+pub(super) fn hash(text: &str) -> Result<Hash, String> {
     let bytes = hex::decode(text).map_err(|_| format!("'{text}' is not hex"))?;
     <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| "a hash has 32 bytes".to_string())
 }
 
-fn int(v: &Value, name: &str) -> Result<i64, String> {
+pub(super) fn int(v: &Value, name: &str) -> Result<i64, String> {
     field(v, name)?
         .as_i64()
         .ok_or_else(|| format!("'{name}' is not an integer"))
 }
 
-fn text<'a>(v: &'a Value, name: &str) -> Result<&'a str, String> {
+pub(super) fn text<'a>(v: &'a Value, name: &str) -> Result<&'a str, String> {
     field(v, name)?
         .as_str()
         .ok_or_else(|| format!("'{name}' is not a string"))
 }
 
-/// Checks `proof` against `key`. `Ok` means: the key signed a tree head whose
-/// tree contains this leaf at this index.
-pub fn check_proof(proof: &Value, key: &PublicKey) -> Result<(), String> {
-    let head = field(proof, "tree_head")?;
+/// Checks the signature of a tree head (the JSON of `tree_head_json`)
+/// against `key`; returns its tree size and root.
+pub(super) fn check_head(head: &Value, key: &PublicKey) -> Result<(i64, Hash), String> {
     let size = int(head, "tree_size")?;
     let issued_at = int(head, "issued_at")?;
     let root = hash(text(head, "root_hash")?)?;
@@ -47,6 +46,13 @@ pub fn check_proof(proof: &Value, key: &PublicKey) -> Result<(), String> {
     ) {
         return Err("the tree head's signature does not verify with this public key".into());
     }
+    Ok((size, root))
+}
+
+/// Checks `proof` against `key`. `Ok` means: the key signed a tree head whose
+/// tree contains this leaf at this index.
+pub fn check_proof(proof: &Value, key: &PublicKey) -> Result<(), String> {
+    let (size, root) = check_head(field(proof, "tree_head")?, key)?;
     let leaf = base64::engine::general_purpose::STANDARD
         .decode(text(proof, "leaf")?)
         .map_err(|_| "the leaf is not base64".to_string())?;

@@ -133,8 +133,14 @@ async fn flush_audit(http: &reqwest::Client, base: &str) {
     assert!(r.status().is_success(), "AuditEvent search: {}", r.status());
 }
 
-/// Runs `scripts/verify_ledger_proof.py` when Python has `cryptography`.
+/// Runs `scripts/verify_ledger_proof.py` when Python has `cryptography`;
+/// the proof must hold.
 fn python_check(key: &str, proof: &Path) {
+    python_verdict(key, proof, true);
+}
+
+/// As [`python_check`]; `holds` says whether the proof must hold or fail.
+fn python_verdict(key: &str, proof: &Path, holds: bool) {
     let has = Command::new("python3")
         .args(["-c", "import cryptography"])
         .output()
@@ -153,8 +159,13 @@ fn python_check(key: &str, proof: &Path) {
         .arg(proof)
         .output()
         .unwrap();
-    assert!(out.status.success(), "python proof check: {}", text(&out));
-    assert!(text(&out).contains("OK:"), "{}", text(&out));
+    if holds {
+        assert!(out.status.success(), "python proof check: {}", text(&out));
+        assert!(text(&out).contains("OK:"), "{}", text(&out));
+    } else {
+        assert!(!out.status.success(), "python accepted: {}", text(&out));
+        assert!(text(&out).contains("FAIL:"), "{}", text(&out));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,6 +207,27 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
         .await
         .unwrap();
     let key = key["public_key"].as_str().unwrap().to_string();
+    // The audit batches flushed since make the log grow: a second head, and
+    // the consistency proof from the first.
+    flush_audit(&http, &base).await;
+    let first = head["tree_size"].as_i64().unwrap();
+    let second: Value = http
+        .post(format!("{base}/$ledger-tree-head"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(second["tree_size"].as_i64().unwrap() > first, "{second}");
+    let consistency: Value = http
+        .get(format!("{base}/$ledger-consistency?first={first}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     // Killed below without a shutdown flush: commit the queued events first.
     flush_audit(&http, &base).await;
     server.kill().unwrap();
@@ -230,6 +262,36 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
         .output()
         .unwrap();
     assert!(!refused.status.success(), "a moved leaf must not verify");
+
+    // The consistency proof, with only the public key; a forged one fails.
+    let consistency_file = target.dir.path().join("consistency.json");
+    std::fs::write(&consistency_file, consistency.to_string()).unwrap();
+    let checked = Command::new(BIN)
+        .args(["verify-proof", "--public-key", &key])
+        .arg(&consistency_file)
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "verify-proof: {}", text(&checked));
+    assert!(
+        text(&checked).contains("is a prefix of"),
+        "{}",
+        text(&checked)
+    );
+    python_check(&key, &consistency_file);
+    let mut forged = consistency.clone();
+    forged["first_tree_head"]["root_hash"] = json!("11".repeat(32));
+    std::fs::write(&consistency_file, forged.to_string()).unwrap();
+    let refused = Command::new(BIN)
+        .args(["verify-proof", "--public-key", &key])
+        .arg(&consistency_file)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "a changed root must not verify");
+    python_verdict(&key, &consistency_file, false);
+    let mut forged = consistency.clone();
+    forged["consistency_path"][0] = json!("22".repeat(32));
+    std::fs::write(&consistency_file, forged.to_string()).unwrap();
+    python_verdict(&key, &consistency_file, false);
 
     // Tamper: modify, delete, insert, reorder.
     target

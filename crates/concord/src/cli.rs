@@ -514,6 +514,11 @@ pub struct BenchIngestArgs {
     /// Bearer tokens checked by the authorization guard on every request.
     #[arg(long, value_enum, default_value = "off")]
     pub auth: AuthBench,
+    /// With `--audit compare`: rounds of the three setups, each run in a
+    /// process of its own, the order rotating from round to round; the
+    /// medians are compared.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -537,6 +542,11 @@ pub struct BenchReadArgs {
     /// Bearer tokens checked by the authorization guard on every request.
     #[arg(long, value_enum, default_value = "off")]
     pub auth: AuthBench,
+    /// With `--audit compare`: rounds of the three setups, each run in a
+    /// process of its own, the order rotating from round to round; the
+    /// medians are compared.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
 }
 
 #[derive(Debug, Clone, Args)]

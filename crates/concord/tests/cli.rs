@@ -15,6 +15,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_concord");
 // MLLP interface over real sockets.
 #[path = "cli/admin.rs"]
 mod admin;
+#[path = "cli/bench.rs"]
+mod bench;
 #[path = "cli/demo.rs"]
 mod demo;
 #[path = "cli/encryption.rs"]

@@ -2,8 +2,15 @@
 //! benchmarks: one measurement in the setup asked for, or (`--audit
 //! compare`) three — neither authorization nor audit, audit only, and
 //! authorization with audit — and the overhead of each over the first.
+//!
+//! Compared setups run in processes of their own (this program again, told
+//! its one setup by [`SETUP_ENV`]), `--rounds` times in rotating order, and
+//! their medians are compared: run one after another in one process, the
+//! later setups ran after servers that had come and gone, and measured
+//! several points worse than the same setup alone.
 
 use std::future::Future;
+use std::process::{Command, Stdio};
 
 use crate::cli::{AuditBench, AuthBench};
 
@@ -23,6 +30,26 @@ impl Setup {
         auth: false,
     };
 
+    /// The value of [`SETUP_ENV`] that asks a child process for this setup.
+    fn env_value(self) -> &'static str {
+        match (self.audit, self.auth) {
+            (false, false) => "audit=off,auth=off",
+            (true, false) => "audit=on,auth=off",
+            (false, true) => "audit=off,auth=on",
+            (true, true) => "audit=on,auth=on",
+        }
+    }
+
+    fn from_env_value(value: &str) -> Option<Setup> {
+        COMPARED
+            .into_iter()
+            .chain([Setup {
+                audit: false,
+                auth: true,
+            }])
+            .find(|s| s.env_value() == value)
+    }
+
     pub fn describe(self) -> &'static str {
         match (self.auth, self.audit) {
             (false, false) => "authorization off, audit off (baseline)",
@@ -33,11 +60,31 @@ impl Setup {
     }
 }
 
+/// Set in a child process of `--audit compare`: the one setup it measures.
+pub const SETUP_ENV: &str = "CONCORD_BENCH_SETUP";
+
+/// What `--audit compare` measures, the baseline first.
+const COMPARED: [Setup; 3] = [
+    Setup {
+        audit: false,
+        auth: false,
+    },
+    Setup {
+        audit: true,
+        auth: false,
+    },
+    Setup {
+        audit: true,
+        auth: true,
+    },
+];
+
 /// Runs `once(setup)` as the flags ask; `unit` labels its figure
-/// (`resources/s`, `reads/s`).
+/// (`resources/s`, `reads/s`), which `once` prints on a `throughput:` line.
 pub async fn run<F, Fut>(
     audit: AuditBench,
     auth: AuthBench,
+    rounds: usize,
     unit: &str,
     mut once: F,
 ) -> Result<(), String>
@@ -45,6 +92,11 @@ where
     F: FnMut(Setup) -> Fut,
     Fut: Future<Output = Result<f64, String>>,
 {
+    if let Ok(value) = std::env::var(SETUP_ENV) {
+        let setup = Setup::from_env_value(&value)
+            .ok_or_else(|| format!("{SETUP_ENV}={value} is not a benchmark setup"))?;
+        return once(setup).await.map(|_| ());
+    }
     let auth_on = auth == AuthBench::On;
     match audit {
         AuditBench::On => once(Setup {
@@ -59,38 +111,108 @@ where
         })
         .await
         .map(|_| ()),
-        AuditBench::Compare => {
-            let setups = [
-                Setup {
-                    audit: false,
-                    auth: false,
-                },
-                Setup {
-                    audit: true,
-                    auth: false,
-                },
-                Setup {
-                    audit: true,
-                    auth: true,
-                },
-            ];
-            let mut figures = Vec::new();
-            for setup in setups {
-                figures.push((setup, once(setup).await?));
-            }
-            let base = figures[0].1;
+        AuditBench::Compare => compare(rounds.max(1), unit),
+    }
+}
+
+/// `rounds` rounds of the three setups, each in a child process.
+fn compare(rounds: usize, unit: &str) -> Result<(), String> {
+    let mut figures: Vec<Vec<f64>> = vec![Vec::new(); COMPARED.len()];
+    for round in 0..rounds {
+        for k in 0..COMPARED.len() {
+            let i = (k + round) % COMPARED.len();
+            let figure = child(COMPARED[i])?;
             println!(
-                "overhead over {:.0} {unit} without authorization and audit:",
-                base
+                "round {}: {:<40} {figure:.0} {unit}",
+                round + 1,
+                COMPARED[i].describe()
             );
-            for (setup, figure) in &figures[1..] {
-                println!(
-                    "  {:<40} {figure:.0} {unit}  {:+.1}%",
-                    setup.describe(),
-                    (figure - base) / base * 100.0
-                );
-            }
-            Ok(())
+            figures[i].push(figure);
         }
+    }
+    let medians: Vec<f64> = figures.iter_mut().map(|f| median(f)).collect();
+    let base = medians[0];
+    println!(
+        "overhead over {base:.0} {unit} without authorization and audit \
+         (medians of {rounds} round(s), each setup in a process of its own):"
+    );
+    for (setup, figure) in COMPARED.iter().zip(&medians).skip(1) {
+        println!(
+            "  {:<40} {figure:.0} {unit}  {:+.1}%",
+            setup.describe(),
+            (figure - base) / base * 100.0
+        );
+    }
+    Ok(())
+}
+
+/// Runs this benchmark again in a child process for `setup`; returns its figure.
+fn child(setup: Setup) -> Result<f64, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
+    let out = Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env(SETUP_ENV, setup.env_value())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("starting a benchmark process: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "the benchmark process for '{}' failed: {}",
+            setup.describe(),
+            text.trim()
+        ));
+    }
+    throughput(&text).ok_or_else(|| {
+        format!(
+            "the benchmark process for '{}' printed no throughput: {}",
+            setup.describe(),
+            text.trim()
+        )
+    })
+}
+
+/// The figure of a `throughput: N unit` line.
+fn throughput(output: &str) -> Option<f64> {
+    output.lines().find_map(|l| {
+        l.trim_start()
+            .strip_prefix("throughput:")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    })
+}
+
+fn median(figures: &mut [f64]) -> f64 {
+    figures.sort_by(f64::total_cmp);
+    match figures.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => figures[n / 2],
+        n => (figures[n / 2 - 1] + figures[n / 2]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setups_travel_to_child_processes_and_back() {
+        for setup in COMPARED {
+            assert_eq!(Setup::from_env_value(setup.env_value()), Some(setup));
+        }
+        assert_eq!(Setup::from_env_value("audit=maybe"), None);
+    }
+
+    #[test]
+    fn the_throughput_line_gives_the_figure_and_medians_are_middles() {
+        let out =
+            "bench read: 1000 Patients\nrequests: 5 ok\nthroughput:         2038 resources/s\n";
+        assert_eq!(throughput(out), Some(2038.0));
+        assert_eq!(throughput("no figure here"), None);
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
     }
 }

@@ -13,7 +13,7 @@ use crate::cli::BenchIngestArgs;
 use crate::import::collect_files;
 
 pub async fn run(args: BenchIngestArgs) -> Result<(), String> {
-    super::audit_modes::run(args.audit, args.auth, "resources/s", |setup| {
+    super::audit_modes::run(args.audit, args.auth, args.rounds, "resources/s", |setup| {
         once(&args, setup)
     })
     .await

@@ -13,7 +13,10 @@ use super::stats::{ms, peak_rss_mib, percentile};
 use crate::cli::BenchReadArgs;
 
 pub async fn run(args: BenchReadArgs) -> Result<(), String> {
-    super::audit_modes::run(args.audit, args.auth, "reads/s", |setup| once(&args, setup)).await
+    super::audit_modes::run(args.audit, args.auth, args.rounds, "reads/s", |setup| {
+        once(&args, setup)
+    })
+    .await
 }
 
 /// One measurement; returns reads/s.

@@ -1,0 +1,54 @@
+//! `concord bench read --audit compare`: each setup in a process of its
+//! own, rounds in rotating order, medians compared.
+
+use std::process::Command;
+
+use super::BIN;
+
+#[test]
+fn audit_compare_runs_each_setup_in_its_own_process() {
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "read",
+            "--audit",
+            "compare",
+            "--rounds",
+            "2",
+            "--seconds",
+            "1",
+            "--resources",
+            "20",
+            "--connections",
+            "2",
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for setup in [
+        "authorization off, audit off (baseline)",
+        "authorization off, audit on",
+        "authorization on, audit on (as served)",
+    ] {
+        for round in ["round 1:", "round 2:"] {
+            assert!(
+                text.lines()
+                    .any(|l| l.starts_with(round) && l.contains(setup)),
+                "{round} {setup}: {text}"
+            );
+        }
+    }
+    assert!(text.contains("medians of 2 round(s)"), "{text}");
+    // Both compared setups get a figure and a percentage.
+    let overheads = text
+        .lines()
+        .filter(|l| l.contains(" reads/s  ") && l.trim_end().ends_with('%'))
+        .count();
+    assert_eq!(overheads, 2, "{text}");
+}

@@ -137,6 +137,14 @@ fn decision_condition(resource_type: &str, d: &Decision) -> Option<Option<Condit
     }
 }
 
+/// Whether `principal` is clinical staff (confined to a care team).
+pub(crate) fn clinical_principal(principal: &Principal) -> bool {
+    matches!(
+        &principal.subject,
+        Subject::User { kind: AccountKind::Staff(role), .. } if is_clinical(*role)
+    )
+}
+
 impl RequestPolicy {
     pub fn new(
         principal: Principal,
@@ -219,10 +227,7 @@ impl RequestPolicy {
 
     /// Whether the care-team rule applies (a clinical staff role).
     pub fn clinical(&self) -> bool {
-        matches!(
-            &self.principal.subject,
-            Subject::User { kind: AccountKind::Staff(role), .. } if is_clinical(*role)
-        )
+        clinical_principal(&self.principal)
     }
 
     /// Patients the caller treats (care team or break-the-glass).

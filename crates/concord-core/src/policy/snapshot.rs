@@ -38,13 +38,7 @@ pub async fn load(
         .fhir_user
         .as_deref()
         .filter(|r| r.starts_with("Practitioner/") && r.len() > "Practitioner/".len());
-    let probe = RequestPolicy::new(
-        principal.clone(),
-        BTreeSet::new(),
-        BTreeSet::new(),
-        Vec::new(),
-    );
-    let care_team = match (probe.clinical(), practitioner) {
+    let care_team = match (super::clinical_principal(&principal), practitioner) {
         (true, Some(pr)) => Some((pr.to_string(), care_team(engine, ctx, pr).await?)),
         _ => None,
     };

@@ -138,15 +138,13 @@ def main(argv):
         proof = json.load(f)
     if "consistency_path" in proof:
         return check_consistency(public_key, proof)
+    return check_inclusion(public_key, proof)
+
+
+def check_inclusion(public_key: bytes, proof) -> int:
     head = proof["tree_head"]
-    root = bytes.fromhex(head["root_hash"])
-    message = (
-        b"concord-tree-head-v1\n"
-        + struct.pack(">Q", head["tree_size"])
-        + struct.pack(">q", head["issued_at"])
-        + root
-    )
-    if not verify_signature(public_key, base64.b64decode(head["signature"]), message):
+    root = signed_head(public_key, head)
+    if root is None:
         print("FAIL: the tree head is not signed by this key")
         return 1
     leaf = base64.b64decode(proof["leaf"])

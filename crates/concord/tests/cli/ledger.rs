@@ -133,6 +133,16 @@ async fn flush_audit(http: &reqwest::Client, base: &str) {
     assert!(r.status().is_success(), "AuditEvent search: {}", r.status());
 }
 
+/// Writes `proof` to `file` and runs `concord verify-proof` on it.
+fn verify_proof(key: &str, file: &Path, proof: &Value) -> std::process::Output {
+    std::fs::write(file, proof.to_string()).unwrap();
+    Command::new(BIN)
+        .args(["verify-proof", "--public-key", key])
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
 /// Runs `scripts/verify_ledger_proof.py` when Python has `cryptography`;
 /// the proof must hold.
 fn python_check(key: &str, proof: &Path) {
@@ -244,33 +254,18 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
 
     // The proof, with only the public key.
     let proof_file = target.dir.path().join("proof.json");
-    std::fs::write(&proof_file, proof.to_string()).unwrap();
-    let checked = Command::new(BIN)
-        .args(["verify-proof", "--public-key", &key])
-        .arg(&proof_file)
-        .output()
-        .unwrap();
+    let checked = verify_proof(&key, &proof_file, &proof);
     assert!(checked.status.success(), "verify-proof: {}", text(&checked));
     python_check(&key, &proof_file);
     // A forged leaf does not verify.
     let mut forged = proof.clone();
     forged["leaf_index"] = json!(proof["leaf_index"].as_i64().unwrap() + 1);
-    std::fs::write(&proof_file, forged.to_string()).unwrap();
-    let refused = Command::new(BIN)
-        .args(["verify-proof", "--public-key", &key])
-        .arg(&proof_file)
-        .output()
-        .unwrap();
+    let refused = verify_proof(&key, &proof_file, &forged);
     assert!(!refused.status.success(), "a moved leaf must not verify");
 
     // The consistency proof, with only the public key; a forged one fails.
     let consistency_file = target.dir.path().join("consistency.json");
-    std::fs::write(&consistency_file, consistency.to_string()).unwrap();
-    let checked = Command::new(BIN)
-        .args(["verify-proof", "--public-key", &key])
-        .arg(&consistency_file)
-        .output()
-        .unwrap();
+    let checked = verify_proof(&key, &consistency_file, &consistency);
     assert!(checked.status.success(), "verify-proof: {}", text(&checked));
     assert!(
         text(&checked).contains("is a prefix of"),
@@ -280,12 +275,7 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
     python_check(&key, &consistency_file);
     let mut forged = consistency.clone();
     forged["first_tree_head"]["root_hash"] = json!("11".repeat(32));
-    std::fs::write(&consistency_file, forged.to_string()).unwrap();
-    let refused = Command::new(BIN)
-        .args(["verify-proof", "--public-key", &key])
-        .arg(&consistency_file)
-        .output()
-        .unwrap();
+    let refused = verify_proof(&key, &consistency_file, &forged);
     assert!(!refused.status.success(), "a changed root must not verify");
     python_verdict(&key, &consistency_file, false);
     let mut forged = consistency.clone();

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
-use concord_core::ledger::{tree_head_json, MerkleLog, Refused};
+use concord_core::ledger::{tree_head_json, MerkleLog, Refused, SIGNED_MESSAGE};
 use concord_fhir::IssueType;
 use serde_json::json;
 
@@ -37,7 +37,7 @@ pub async fn public_key(State(state): State<AppState>) -> Result<Response, ApiEr
         "algorithm": "Ed25519",
         "public_key": log.key().public_base64(),
         "encoding": "base64 of the 32-byte raw public key",
-        "signed_message": "\"concord-tree-head-v1\\n\" || tree_size (u64 BE) || issued_at ms (i64 BE) || root_hash (32 bytes)",
+        "signed_message": SIGNED_MESSAGE,
         "merkle": "RFC 6962: leaf hash SHA-256(0x00 || leaf), node hash SHA-256(0x01 || left || right)",
     });
     Ok(json_response(StatusCode::OK, body.to_string()))

@@ -35,6 +35,10 @@ const MAX_IDLE_READERS: usize = 16;
 /// The writer's page cache, KiB.
 const WRITER_CACHE_KIB: i64 = 65_536;
 
+fn writer_poisoned() -> StoreError {
+    StoreError::Backend("writer lock poisoned".into())
+}
+
 fn configure(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
@@ -81,7 +85,6 @@ impl Pool {
             .map_err(backend)?;
         // Checkpoints move to their own thread (see `checkpoint`); without
         // it the writer keeps SQLite's automatic ones.
-        let mut autocheckpoint_off = Ok(());
         let writer = Arc::new(Mutex::new(Writer {
             conn,
             ledger_head,
@@ -89,11 +92,13 @@ impl Pool {
         }));
         let checkpointer = Checkpointer::start(path.clone(), key.clone(), writer.clone());
         if checkpointer.is_some() {
-            if let Ok(w) = writer.lock() {
-                autocheckpoint_off = w.conn.execute_batch("PRAGMA wal_autocheckpoint = 0;");
-            }
+            writer
+                .lock()
+                .map_err(|_| writer_poisoned())?
+                .conn
+                .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+                .map_err(backend)?;
         }
-        autocheckpoint_off.map_err(backend)?;
         Ok(Pool {
             path,
             key,
@@ -109,10 +114,7 @@ impl Pool {
     }
 
     pub fn with_writer<T>(&self, f: impl FnOnce(&mut Writer) -> StoreResult<T>) -> StoreResult<T> {
-        let mut guard = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Backend("writer lock poisoned".into()))?;
+        let mut guard = self.writer.lock().map_err(|_| writer_poisoned())?;
         f(&mut guard)
     }
 

@@ -3,13 +3,13 @@
 //! logged before the first head was changed, removed or reordered after.
 //! Built here from the cached leaves; checked with only the public key.
 
-use concord_store::merkle::{self, Hash};
+use concord_store::merkle;
 use concord_store::TreeHead;
 use serde_json::{json, Value};
 
 use super::key::PublicKey;
-use super::log::{tree_head_json, MerkleLog};
-use super::proof::{check_head, field, hash};
+use super::log::{tree_head_json, MerkleLog, SIGNED_MESSAGE};
+use super::proof::{check_head, field, hashes};
 use crate::CoreResult;
 
 /// Why a consistency proof was not given.
@@ -69,7 +69,7 @@ impl MerkleLog {
             "second_tree_head": tree_head_json(&newer),
             "consistency_path": path.iter().map(hex::encode).collect::<Vec<_>>(),
             "public_key": self.key().public_base64(),
-            "signed_message": "\"concord-tree-head-v1\\n\" || tree_size (u64 BE) || issued_at ms (i64 BE) || root_hash",
+            "signed_message": SIGNED_MESSAGE,
         })))
     }
 }
@@ -80,16 +80,7 @@ impl MerkleLog {
 pub fn check_consistency(proof: &Value, key: &PublicKey) -> Result<(i64, i64), String> {
     let (size1, root1) = check_head(field(proof, "first_tree_head")?, key)?;
     let (size2, root2) = check_head(field(proof, "second_tree_head")?, key)?;
-    let path = field(proof, "consistency_path")?
-        .as_array()
-        .ok_or("'consistency_path' is not an array")?
-        .iter()
-        .map(|h| {
-            h.as_str()
-                .ok_or("a path entry is not a string".to_string())
-                .and_then(hash)
-        })
-        .collect::<Result<Vec<Hash>, _>>()?;
+    let path = hashes(proof, "consistency_path")?;
     let (Ok(m), Ok(n)) = (u64::try_from(size1), u64::try_from(size2)) else {
         return Err("negative tree size".into());
     };

@@ -14,6 +14,10 @@ use tokio::sync::Mutex;
 use super::key::LedgerKey;
 use crate::{CoreError, CoreResult};
 
+/// What a tree head's signature covers, as the proofs describe it.
+pub const SIGNED_MESSAGE: &str =
+    "\"concord-tree-head-v1\\n\" || tree_size (u64 BE) || issued_at ms (i64 BE) || root_hash (32 bytes)";
+
 /// Ledger rows read per round trip while catching up.
 const PAGE: usize = 10_000;
 
@@ -187,7 +191,7 @@ impl MerkleLog {
             "audit_path": path.iter().map(hex::encode).collect::<Vec<_>>(),
             "tree_head": tree_head_json(&head),
             "public_key": self.key.public_base64(),
-            "signed_message": "\"concord-tree-head-v1\\n\" || tree_size (u64 BE) || issued_at ms (i64 BE) || root_hash",
+            "signed_message": SIGNED_MESSAGE,
         })))
     }
 }

@@ -11,6 +11,6 @@ mod verify;
 
 pub use consistency::{check_consistency, Refused};
 pub use key::{LedgerKey, PublicKey, KEY_FILE, PUBLIC_KEY_FILE};
-pub use log::{row_leaf_hash, tree_head_json, MerkleLog};
+pub use log::{row_leaf_hash, tree_head_json, MerkleLog, SIGNED_MESSAGE};
 pub use proof::check_proof;
 pub use verify::{verify, Finding, Report};

@@ -19,6 +19,20 @@ pub(super) fn hash(text: &str) -> Result<Hash, String> {
     <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| "a hash has 32 bytes".to_string())
 }
 
+/// A list of hex hashes (an audit or consistency path).
+pub(super) fn hashes(v: &Value, name: &str) -> Result<Vec<Hash>, String> {
+    field(v, name)?
+        .as_array()
+        .ok_or_else(|| format!("'{name}' is not an array"))?
+        .iter()
+        .map(|h| {
+            h.as_str()
+                .ok_or("a path entry is not a string".to_string())
+                .and_then(hash)
+        })
+        .collect()
+}
+
 pub(super) fn int(v: &Value, name: &str) -> Result<i64, String> {
     field(v, name)?
         .as_i64()
@@ -57,16 +71,7 @@ pub fn check_proof(proof: &Value, key: &PublicKey) -> Result<(), String> {
         .decode(text(proof, "leaf")?)
         .map_err(|_| "the leaf is not base64".to_string())?;
     let index = int(proof, "leaf_index")?;
-    let path = field(proof, "audit_path")?
-        .as_array()
-        .ok_or("'audit_path' is not an array")?
-        .iter()
-        .map(|h| {
-            h.as_str()
-                .ok_or("a path entry is not a string".to_string())
-                .and_then(hash)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let path = hashes(proof, "audit_path")?;
     let (Ok(index), Ok(size)) = (u64::try_from(index), u64::try_from(size)) else {
         return Err("negative leaf index or tree size".into());
     };

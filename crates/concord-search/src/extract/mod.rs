@@ -18,7 +18,7 @@ mod string;
 mod token;
 
 use crate::registry::{self, Branch, ParamType, SearchParamDef};
-use concord_fhirpath::{EvalContext, Item};
+use concord_fhirpath::{EvalContext, FhirPathError, Item};
 use concord_store::{IndexRows, UriIndex};
 use serde_json::Value;
 
@@ -58,37 +58,28 @@ pub fn index_rows(resource: &Value) -> IndexRows {
 /// The search-index rows of `resource` and the evaluation errors.
 pub fn extract(resource: &Value) -> Extraction {
     let mut out = Extraction::default();
-    let Some(rt) = resource.get("resourceType").and_then(Value::as_str) else {
-        return out;
-    };
-    let Some(params) = registry::for_type(rt) else {
-        return out;
-    };
-    let ctx = EvalContext::new(resource);
-    for p in params
-        .params()
-        .iter()
-        .filter(|p| p.is_indexed() && !p.splits_into_components())
-    {
-        for b in p.branches.iter().filter(|b| b.may_match(resource)) {
-            match b.expression.evaluate_with(&ctx) {
-                Ok(items) => {
-                    if p.kind == ParamType::Composite {
-                        composite::add(p, resource, &items, &mut out);
-                    } else {
-                        for item in &items {
-                            add_item(p, b, item, &mut out.rows);
-                        }
-                    }
-                }
-                Err(e) => out.errors.push(ExtractError {
-                    param: p.code.to_string(),
-                    expression: b.expression.source().to_string(),
-                    message: e.to_string(),
-                }),
+    let known = evaluate(
+        resource,
+        |_| true,
+        |p, b, result| match result {
+            Ok(items) if p.kind == ParamType::Composite => {
+                composite::add(p, resource, &items, &mut out)
             }
-        }
-    }
+            Ok(items) => {
+                for item in &items {
+                    add_item(p, b, item, &mut out.rows);
+                }
+            }
+            Err(e) => out.errors.push(ExtractError {
+                param: p.code.to_string(),
+                expression: b.expression.source().to_string(),
+                message: e.to_string(),
+            }),
+        },
+    );
+    let Some(rt) = known else {
+        return out;
+    };
     fulltext::add(resource, &mut out.rows);
     let named = concord_fhir::compartments::compartments_of(rt);
     compartment::add(&named, rt, resource, &mut out.rows);
@@ -100,33 +91,51 @@ pub fn extract(resource: &Value) -> Extraction {
 /// type are evaluated, so the answer is [`extract`]'s `compartments` at a
 /// fraction of the cost.
 pub fn compartment_rows(resource: &Value) -> Vec<concord_store::CompartmentIndex> {
-    let mut rows = IndexRows::default();
     let Some(rt) = resource.get("resourceType").and_then(Value::as_str) else {
         return Vec::new();
     };
-    let Some(params) = registry::for_type(rt) else {
-        return Vec::new();
-    };
     let named = concord_fhir::compartments::compartments_of(rt);
-    let ctx = EvalContext::new(resource);
-    for p in params.params().iter().filter(|p| {
+    let mut rows = IndexRows::default();
+    let names_it = |p: &SearchParamDef| {
         p.kind == ParamType::Reference
-            && p.is_indexed()
-            && !p.splits_into_components()
             && named
                 .iter()
                 .any(|(_, codes)| codes.iter().any(|c| c == p.code))
-    }) {
-        for b in p.branches.iter().filter(|b| b.may_match(resource)) {
-            if let Ok(items) = b.expression.evaluate_with(&ctx) {
-                for item in &items {
-                    add_item(p, b, item, &mut rows);
-                }
-            }
+    };
+    let known = evaluate(resource, names_it, |p, b, result| {
+        for item in result.iter().flatten() {
+            add_item(p, b, item, &mut rows);
         }
+    });
+    if known.is_none() {
+        return Vec::new();
     }
     compartment::add(&named, rt, resource, &mut rows);
     rows.compartments
+}
+
+/// The one walk behind [`extract`] and [`compartment_rows`]: evaluates each
+/// branch that may match of every indexed parameter of `resource`'s type
+/// that `keep` accepts, and hands each result to `each`. `None` (nothing
+/// evaluated) unless `resource` is of a known type.
+fn evaluate<'a>(
+    resource: &'a Value,
+    keep: impl Fn(&SearchParamDef) -> bool,
+    mut each: impl FnMut(&'static SearchParamDef, &'static Branch, Result<Vec<Item<'a>>, FhirPathError>),
+) -> Option<&'a str> {
+    let rt = resource.get("resourceType").and_then(Value::as_str)?;
+    let params = registry::for_type(rt)?;
+    let ctx = EvalContext::new(resource);
+    for p in params
+        .params()
+        .iter()
+        .filter(|p| p.is_indexed() && !p.splits_into_components() && keep(p))
+    {
+        for b in p.branches.iter().filter(|b| b.may_match(resource)) {
+            each(p, b, b.expression.evaluate_with(&ctx));
+        }
+    }
+    Some(rt)
 }
 
 /// Rows of one result item for parameter `p`.

@@ -31,22 +31,15 @@ impl Setup {
     };
 
     /// The value of [`SETUP_ENV`] that asks a child process for this setup.
-    fn env_value(self) -> &'static str {
-        match (self.audit, self.auth) {
-            (false, false) => "audit=off,auth=off",
-            (true, false) => "audit=on,auth=off",
-            (false, true) => "audit=off,auth=on",
-            (true, true) => "audit=on,auth=on",
-        }
+    fn env_value(self) -> String {
+        let on = |b: bool| if b { "on" } else { "off" };
+        format!("audit={},auth={}", on(self.audit), on(self.auth))
     }
 
     fn from_env_value(value: &str) -> Option<Setup> {
-        COMPARED
+        [false, true]
             .into_iter()
-            .chain([Setup {
-                audit: false,
-                auth: true,
-            }])
+            .flat_map(|audit| [false, true].map(|auth| Setup { audit, auth }))
             .find(|s| s.env_value() == value)
     }
 
@@ -97,22 +90,14 @@ where
             .ok_or_else(|| format!("{SETUP_ENV}={value} is not a benchmark setup"))?;
         return once(setup).await.map(|_| ());
     }
-    let auth_on = auth == AuthBench::On;
-    match audit {
-        AuditBench::On => once(Setup {
-            audit: true,
-            auth: auth_on,
-        })
-        .await
-        .map(|_| ()),
-        AuditBench::Off => once(Setup {
-            audit: false,
-            auth: auth_on,
-        })
-        .await
-        .map(|_| ()),
-        AuditBench::Compare => compare(rounds.max(1), unit),
+    if audit == AuditBench::Compare {
+        return compare(rounds.max(1), unit);
     }
+    let setup = Setup {
+        audit: audit == AuditBench::On,
+        auth: auth == AuthBench::On,
+    };
+    once(setup).await.map(|_| ())
 }
 
 /// `rounds` rounds of the three setups, each in a child process.
@@ -201,7 +186,7 @@ mod tests {
     #[test]
     fn setups_travel_to_child_processes_and_back() {
         for setup in COMPARED {
-            assert_eq!(Setup::from_env_value(setup.env_value()), Some(setup));
+            assert_eq!(Setup::from_env_value(&setup.env_value()), Some(setup));
         }
         assert_eq!(Setup::from_env_value("audit=maybe"), None);
     }

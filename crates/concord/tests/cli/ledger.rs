@@ -133,6 +133,11 @@ async fn flush_audit(http: &reqwest::Client, base: &str) {
     assert!(r.status().is_success(), "AuditEvent search: {}", r.status());
 }
 
+/// The JSON body of a request's answer.
+async fn json(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// Writes `proof` to `file` and runs `concord verify-proof` on it.
 fn verify_proof(key: &str, file: &Path, proof: &Value) -> std::process::Output {
     std::fs::write(file, proof.to_string()).unwrap();
@@ -191,53 +196,19 @@ async fn verify_names_every_tampered_entry_and_proofs_check_with_the_public_key(
     flush_audit(&http, &base).await;
     put(&http, &base, "pa", "Alpha-Two").await;
     put(&http, &base, "pd", "Delta").await;
-    let head: Value = http
-        .post(format!("{base}/$ledger-tree-head"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let head: Value = json(http.post(format!("{base}/$ledger-tree-head"))).await;
     assert!(head["tree_size"].as_i64().unwrap() >= 5, "{head}");
-    let proof: Value = http
-        .get(format!("{base}/Patient/pa/_history/1/$ledger-proof"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key: Value = http
-        .get(format!("{base}/.well-known/concord-ledger-key"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let proof: Value = json(http.get(format!("{base}/Patient/pa/_history/1/$ledger-proof"))).await;
+    let key: Value = json(http.get(format!("{base}/.well-known/concord-ledger-key"))).await;
     let key = key["public_key"].as_str().unwrap().to_string();
     // The audit batches flushed since make the log grow: a second head, and
     // the consistency proof from the first.
     flush_audit(&http, &base).await;
     let first = head["tree_size"].as_i64().unwrap();
-    let second: Value = http
-        .post(format!("{base}/$ledger-tree-head"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let second: Value = json(http.post(format!("{base}/$ledger-tree-head"))).await;
     assert!(second["tree_size"].as_i64().unwrap() > first, "{second}");
-    let consistency: Value = http
-        .get(format!("{base}/$ledger-consistency?first={first}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let consistency: Value =
+        json(http.get(format!("{base}/$ledger-consistency?first={first}"))).await;
     // Killed below without a shutdown flush: commit the queued events first.
     flush_audit(&http, &base).await;
     server.kill().unwrap();

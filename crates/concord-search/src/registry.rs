@@ -118,6 +118,20 @@ impl SearchParamDef {
         !self.from_resource_row && !self.branches.is_empty()
     }
 
+    /// The position of the composite's only number or quantity component:
+    /// its value is stored beside the composite text, so prefixes work on it.
+    pub fn numeric_component(&self) -> Option<usize> {
+        let mut numeric = self
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c.kind, ParamType::Quantity | ParamType::Number));
+        match (numeric.next(), numeric.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        }
+    }
+
     /// A composite whose node is the resource itself (R4: Observation's
     /// `code-value-concept|date|quantity`): its components are parameters of
     /// the same resource with the same expressions, so "one node has both

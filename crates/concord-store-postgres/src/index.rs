@@ -37,8 +37,9 @@ const INSERT_ALL: &str = "WITH
         SELECT $1, $2, $3, u.p, u.v::numeric FROM unnest($21::text[], $22::float8[]) AS u(p, v)),
     ur AS (INSERT INTO idx_uri (tenant, type, id, param, value)
         SELECT $1, $2, $3, u.p, u.v FROM unnest($23::text[], $24::text[]) AS u(p, v)),
-    co AS (INSERT INTO idx_composite (tenant, type, id, param, value)
-        SELECT $1, $2, $3, u.p, u.v FROM unnest($25::text[], $26::text[]) AS u(p, v)),
+    co AS (INSERT INTO idx_composite (tenant, type, id, param, value, number)
+        SELECT $1, $2, $3, u.p, u.v, u.n::numeric
+        FROM unnest($25::text[], $26::text[], $31::float8[]) AS u(p, v, n)),
     l AS (INSERT INTO patient_timeline (tenant, type, id, target_id, newest)
         SELECT $1, $2, $3, u.t, u.n FROM unnest($29::text[], $30::int8[]) AS u(t, n))
 INSERT INTO compartment (tenant, compartment_type, compartment_id, type, id)
@@ -96,6 +97,7 @@ pub(crate) async fn insert(
     let u_value: Vec<&str> = rows.uris.iter().map(|x| s(&x.value)).collect();
     let c_param: Vec<&str> = rows.composites.iter().map(|x| s(&x.param)).collect();
     let c_value: Vec<&str> = rows.composites.iter().map(|x| s(&x.value)).collect();
+    let c_number: Vec<Option<f64>> = rows.composites.iter().map(|x| x.number).collect();
     let m_type: Vec<&str> = rows
         .compartments
         .iter()
@@ -143,6 +145,7 @@ pub(crate) async fn insert(
             &m_id,
             &l_target,
             &l_newest,
+            &c_number,
         ],
     )
     .await?;
@@ -268,10 +271,15 @@ pub(crate) async fn read(
             value: s(&r, 1)?,
         });
     }
-    for r in q(format!("SELECT param, value FROM idx_composite {W}")).await? {
+    for r in q(format!(
+        "SELECT param, value, number::float8 FROM idx_composite {W}"
+    ))
+    .await?
+    {
         out.composites.push(CompositeIndex {
             param: s(&r, 0)?,
             value: s(&r, 1)?,
+            number: r.try_get(2).map_err(error::db)?,
         });
     }
     for r in q(format!(

@@ -63,6 +63,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "tree_head_size",
         sql: include_str!("../migrations/0009_tree_head_size.sql"),
     },
+    Migration {
+        version: 10,
+        name: "composite_number",
+        sql: include_str!("../migrations/0010_composite_number.sql"),
+    },
 ];
 
 /// Advisory lock key for migrations ("concord\0" as an integer).

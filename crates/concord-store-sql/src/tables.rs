@@ -27,6 +27,7 @@ pub(crate) fn column(c: Column) -> &'static str {
         Column::TargetId => "target_id",
         Column::Url => "url",
         Column::Value => "value",
+        Column::Number => "number",
     }
 }
 
@@ -35,5 +36,6 @@ pub(crate) fn is_numeric(t: IndexTable, c: Column) -> bool {
     matches!(
         (t, c),
         (IndexTable::Quantity | IndexTable::Number, Column::Value)
+            | (IndexTable::Composite, Column::Number)
     )
 }

@@ -102,9 +102,14 @@ pub fn write(
     let composites = distinct(rows.composites.iter(), |c| {
         (c.param.as_str(), c.value.as_str())
     });
-    insert(tx, &o, "idx_composite", &["value"], &composites, |c| {
-        (&c.param, vec![&c.value])
-    })?;
+    insert(
+        tx,
+        &o,
+        "idx_composite",
+        &["value", "number"],
+        &composites,
+        |c| (&c.param, vec![&c.value, &c.number]),
+    )?;
     let compartments = distinct(rows.compartments.iter(), |c| {
         (c.compartment_type.as_str(), c.compartment_id.as_str())
     });
@@ -360,12 +365,13 @@ pub fn read(c: &rusqlite::Connection, tenant: &str, rt: &str, id: &str) -> Store
         )?,
         composites: rows(
             c,
-            &format!("SELECT param, value FROM idx_composite {W}"),
+            &format!("SELECT param, value, number FROM idx_composite {W}"),
             k,
             |r| {
                 Ok(CompositeIndex {
                     param: r.get(0)?,
                     value: r.get(1)?,
+                    number: r.get(2)?,
                 })
             },
         )?,

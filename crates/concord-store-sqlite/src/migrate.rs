@@ -54,6 +54,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "tree_head_size",
         include_str!("../migrations/0011_tree_head_size.sql"),
     ),
+    (
+        12,
+        "composite_number",
+        include_str!("../migrations/0012_composite_number.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

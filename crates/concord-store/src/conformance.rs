@@ -886,6 +886,7 @@ fn rows_of_every_kind(tag: &str) -> IndexRows {
         composites: vec![CompositeIndex {
             param: "code-value-quantity".into(),
             value: p("a$b"),
+            number: Some(120.5),
         }],
         compartments: vec![CompartmentIndex {
             compartment_type: "Patient".into(),

@@ -110,11 +110,14 @@ pub struct UriIndex {
     pub value: String,
 }
 
-/// One composite index value: the component values joined by the search layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One composite index value: the component values joined by the search
+/// layer, and the value of its one number or quantity component (if the
+/// composite has exactly one), which prefixes compare.
+#[derive(Debug, Clone, PartialEq)]
 pub struct CompositeIndex {
     pub param: String,
     pub value: String,
+    pub number: Option<f64>,
 }
 
 /// Full-text words of a resource for `_text` (the narrative) or `_content`

@@ -36,6 +36,8 @@ pub enum Column {
     Url,
     /// number, quantity: the number; uri, composite: the text.
     Value,
+    /// composite: the value of its number or quantity component.
+    Number,
 }
 
 /// A value bound into a query.

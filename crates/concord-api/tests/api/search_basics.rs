@@ -238,6 +238,92 @@ async fn parameter_types_and_modifiers() {
     );
 }
 
+async fn found(app: &TestApp, q: &str) -> Vec<String> {
+    let mut got = ids(&get(app, q).await);
+    got.sort();
+    got
+}
+
+/// Prefixes on a composite over repeating elements hold within one node:
+/// systolic 120 and diastolic 80 in one blood pressure must not answer
+/// "diastolic above 100" through the systolic value.
+#[tokio::test]
+async fn composite_prefixes_hold_within_one_component() {
+    let app = TestApp::spawn().await;
+    let bp = |systolic: f64, diastolic: f64, unit: &str| {
+        let component = |code: &str, value: f64| {
+            json!({"code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                   "valueQuantity": {"value": value, "unit": unit,
+                                     "system": "http://unitsofmeasure.org", "code": unit}})
+        };
+        json!({"resourceType": "Observation", "status": "final",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+               "component": [component("8480-6", systolic), component("8462-4", diastolic)]})
+    };
+    let normal = create(&app, &bp(120.0, 80.0, "mm[Hg]")).await;
+    let high = create(&app, &bp(165.0, 104.0, "mm[Hg]")).await;
+    let in_kpa = create(&app, &bp(21.3, 14.0, "kPa")).await;
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(
+        found(
+            &app,
+            "Observation?component-code-value-quantity=http://loinc.org|8480-6$gt100"
+        )
+        .await,
+        sorted(vec![normal.clone(), high.clone()]),
+        "no unit: as written only (21.3 kPa is not above 100)"
+    );
+    assert_eq!(
+        found(
+            &app,
+            "Observation?component-code-value-quantity=http://loinc.org|8462-4$gt100"
+        )
+        .await,
+        vec![high.clone()]
+    );
+    assert_eq!(
+        found(
+            &app,
+            "Observation?component-code-value-quantity=http://loinc.org|8462-4$gt100||mm[Hg]"
+        )
+        .await,
+        sorted(vec![high.clone(), in_kpa.clone()]),
+        "14.0 kPa is 105 mm[Hg]: with a unit, values are also compared in Pa"
+    );
+    assert_eq!(
+        found(
+            &app,
+            "Observation?component-code-value-quantity=http://loinc.org|8480-6$120"
+        )
+        .await,
+        vec![normal.clone()]
+    );
+    assert_eq!(
+        found(
+            &app,
+            "Observation?component-code-value-quantity=http://loinc.org|8480-6$ne120"
+        )
+        .await,
+        sorted(vec![high.clone(), in_kpa.clone()])
+    );
+    assert_eq!(
+        found(&app, "Observation?component-code-value-quantity=http://loinc.org|8462-4$le80,http://loinc.org|8480-6$ge160"
+        )
+        .await,
+        sorted(vec![normal.clone(), high.clone(), in_kpa.clone()]),
+        "OR within one node each; 14.0 (no unit given) is at most 80"
+    );
+    assert_eq!(
+        found(&app, "Observation?combo-code-value-quantity=http://loinc.org|8480-6$lt16|http://unitsofmeasure.org|kPa")
+            .await,
+        vec![normal.clone()],
+        "120 mm[Hg] is 16.0 kPa"
+    );
+}
+
 #[tokio::test]
 async fn includes_sort_summary_and_system_search() {
     let app = TestApp::spawn().await;

@@ -474,6 +474,7 @@ async fn search_conformance() {
     let queries = queries();
     assert!(queries.len() >= 150, "{} queries", queries.len());
     let mut agree = 0;
+    let mut empty = Vec::new();
     let mut non_empty = 0;
     let known = known_disagreements();
     for k in &known {
@@ -498,7 +499,9 @@ async fn search_conformance() {
                 continue;
             }
         };
-        if !exp.matches.is_empty() {
+        if exp.matches.is_empty() {
+            empty.push(line.clone());
+        } else {
             non_empty += 1;
         }
         let asked = Instant::now();
@@ -537,6 +540,9 @@ async fn search_conformance() {
         loaded.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
+    for line in &empty {
+        println!("  expected no match: {line}");
+    }
     timings.sort_by(|a, b| b.0.total_cmp(&a.0));
     println!("  slowest queries (all pages):");
     for (t, pages, q) in timings.iter().take(5) {

@@ -4,8 +4,11 @@
 //! token `system|code` (and bare `code`), quantity `value|system|code`
 //! (as written and UCUM canonical), string normalized, reference `Type/id`,
 //! date/number/uri as written. At most [`MAX_COMBINATIONS`] per node.
+//! A row whose quantity is in UCUM canonical units goes under
+//! `PARAM:canonical`; the value of the composite's one number or quantity
+//! component is stored beside the text for prefix comparisons.
 
-use super::{add_value, with_json, ExtractError, Extraction};
+use super::{add_value, with_json, ExtractError, Extraction, CANONICAL_SUFFIX};
 use crate::registry::{ParamType, SearchParamDef};
 use concord_fhirpath::{EvalContext, Item};
 use concord_store::{CompositeIndex, IndexRows};
@@ -13,10 +16,19 @@ use serde_json::Value;
 
 pub const MAX_COMBINATIONS: usize = 64;
 
+/// One combination of component values built so far.
+#[derive(Clone, Default)]
+struct Combo {
+    text: String,
+    number: Option<f64>,
+    canonical: bool,
+}
+
 pub(super) fn add(p: &SearchParamDef, resource: &Value, nodes: &[Item<'_>], out: &mut Extraction) {
+    let numeric = p.numeric_component();
     for node in nodes {
         let ctx = EvalContext::new(resource).with_focus(vec![node.clone()]);
-        let mut combos: Vec<String> = vec![String::new()];
+        let mut combos = vec![Combo::default()];
         for (i, c) in p.components.iter().enumerate() {
             let Some(expr) = &c.expression else {
                 combos.clear();
@@ -34,25 +46,38 @@ pub(super) fn add(p: &SearchParamDef, resource: &Value, nodes: &[Item<'_>], out:
                     break;
                 }
             };
-            let texts = component_texts(c.kind, &items);
+            let values = component_values(c.kind, &items);
             let mut next = Vec::new();
             for prefix in &combos {
-                for t in &texts {
+                for v in &values {
                     if next.len() < MAX_COMBINATIONS {
-                        next.push(if i == 0 {
-                            t.clone()
-                        } else {
-                            format!("{prefix}${t}")
+                        next.push(Combo {
+                            text: if i == 0 {
+                                v.text.clone()
+                            } else {
+                                format!("{}${}", prefix.text, v.text)
+                            },
+                            number: if numeric == Some(i) {
+                                v.number
+                            } else {
+                                prefix.number
+                            },
+                            canonical: prefix.canonical || v.canonical,
                         });
                     }
                 }
             }
             combos = next;
         }
-        for value in combos {
+        for combo in combos {
             let row = CompositeIndex {
-                param: p.code.to_string(),
-                value,
+                param: if combo.canonical {
+                    format!("{}{CANONICAL_SUFFIX}", p.code)
+                } else {
+                    p.code.to_string()
+                },
+                value: combo.text,
+                number: combo.number,
             };
             if !out.rows.composites.contains(&row) {
                 out.rows.composites.push(row);
@@ -61,8 +86,10 @@ pub(super) fn add(p: &SearchParamDef, resource: &Value, nodes: &[Item<'_>], out:
     }
 }
 
-/// The text forms of one component's values.
-fn component_texts(kind: ParamType, items: &[Item<'_>]) -> Vec<String> {
+/// The text forms of one component's values, with the number of a number or
+/// quantity value; quantities in UCUM canonical units are marked (their rows
+/// go under `PARAM:canonical`, as plain quantity rows do).
+fn component_values(kind: ParamType, items: &[Item<'_>]) -> Vec<Combo> {
     let probe = SearchParamDef {
         code: "",
         kind,
@@ -84,38 +111,56 @@ fn component_texts(kind: ParamType, items: &[Item<'_>]) -> Vec<String> {
             }
         });
     }
+    let plain = |text: String| Combo {
+        text,
+        ..Combo::default()
+    };
     let mut out = Vec::new();
     match kind {
         ParamType::Token => {
             for t in rows.tokens.iter().filter(|t| t.param.is_empty()) {
                 if let Some(s) = &t.system {
-                    out.push(format!("{s}|{}", t.code));
+                    out.push(plain(format!("{s}|{}", t.code)));
                 }
-                out.push(t.code.clone());
+                out.push(plain(t.code.clone()));
             }
         }
         ParamType::Quantity => {
             for q in &rows.quantities {
-                out.push(format!(
-                    "{}|{}|{}",
-                    q.value,
-                    q.system.as_deref().unwrap_or(""),
-                    q.code.as_deref().unwrap_or("")
-                ));
+                out.push(Combo {
+                    text: format!(
+                        "{}|{}|{}",
+                        q.value,
+                        q.system.as_deref().unwrap_or(""),
+                        q.code.as_deref().unwrap_or("")
+                    ),
+                    number: Some(q.value),
+                    canonical: q.param == CANONICAL_SUFFIX,
+                });
             }
         }
-        ParamType::String => out.extend(rows.strings.into_iter().map(|s| s.value)),
+        ParamType::String => out.extend(rows.strings.into_iter().map(|s| plain(s.value))),
         ParamType::Reference => {
             for r in &rows.references {
                 match (&r.target_type, &r.target_id, &r.url) {
-                    (_, _, Some(url)) => out.push(url.clone()),
-                    (Some(t), Some(id), None) => out.push(format!("{t}/{id}")),
-                    (None, Some(id), None) => out.push(id.clone()),
+                    (_, _, Some(url)) => out.push(plain(url.clone())),
+                    (Some(t), Some(id), None) => out.push(plain(format!("{t}/{id}"))),
+                    (None, Some(id), None) => out.push(plain(id.clone())),
                     _ => {}
                 }
             }
         }
-        ParamType::Date | ParamType::Number | ParamType::Uri => out = raw,
+        ParamType::Number => {
+            for text in raw {
+                let number = text.parse::<f64>().ok().filter(|n| n.is_finite());
+                out.push(Combo {
+                    text,
+                    number,
+                    canonical: false,
+                });
+            }
+        }
+        ParamType::Date | ParamType::Uri => out = raw.into_iter().map(plain).collect(),
         ParamType::Composite | ParamType::Special => {}
     }
     out

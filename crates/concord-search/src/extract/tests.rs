@@ -200,7 +200,29 @@ fn observation_rows() {
         .composites
         .iter()
         .any(|c| c.param == "combo-code-value-quantity"
-            && c.value == "2339-0$5000|http://unitsofmeasure.org|mg"));
+            && c.value == "2339-0$5000|http://unitsofmeasure.org|mg"
+            && c.number == Some(5000.0)));
+    // The quantity's value is stored beside the text for prefixes; the
+    // canonical form (5 g) goes under `:canonical`, never the plain param.
+    assert!(rows
+        .composites
+        .iter()
+        .filter(|c| c.param == "component-code-value-quantity")
+        .all(|c| c.number == Some(120.0)));
+    let canonical: Vec<(&str, Option<f64>)> = rows
+        .composites
+        .iter()
+        .filter(|c| c.param == "combo-code-value-quantity:canonical")
+        .map(|c| (c.value.as_str(), c.number))
+        .collect();
+    assert!(
+        canonical.contains(&("2339-0$5|http://unitsofmeasure.org|g", Some(5.0))),
+        "{canonical:?}"
+    );
+    assert!(!rows
+        .composites
+        .iter()
+        .any(|c| c.param == "combo-code-value-quantity" && c.value.ends_with("|g")));
     let compartments: Vec<(&str, &str)> = rows
         .compartments
         .iter()

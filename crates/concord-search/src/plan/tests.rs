@@ -1,6 +1,6 @@
 use super::*;
 use crate::query::{parse, Handling};
-use concord_store::search::{CmpOp, Column, RowTest, SortBy, SqlValue};
+use concord_store::search::{CmpOp, Column, LikePart, RowTest, SortBy, SqlValue};
 
 fn cx() -> PlanContext {
     PlanContext {
@@ -210,14 +210,84 @@ fn prefixed_composite_on_the_resource_splits_into_components() {
     );
     assert_eq!(p.conditions.len(), 2, "{:?}", p.conditions);
     assert!(matches!(&p.conditions[0], Condition::Row { param, .. } if param == "code"));
-    let query = parse(
-        Some("Observation"),
+}
+
+#[test]
+fn prefixed_composite_over_repeating_elements_compares_the_stored_number() {
+    // Without a unit: the text up to the number, any unit, and `number > 120`
+    // on the same row — the as-written rows only.
+    let p = plan(
+        "Observation",
         "component-code-value-quantity=http://loinc.org|8480-6$gt120",
-        Handling::Strict,
-    )
-    .expect("parses");
-    assert!(
-        lower(&query, 10, &cx()).is_err(),
-        "components must match within one node"
+    );
+    let [Condition::Row {
+        table: IndexTable::Composite,
+        param,
+        test,
+        negate: false,
+    }] = p.conditions.as_slice()
+    else {
+        panic!("one composite row condition: {:?}", p.conditions)
+    };
+    assert_eq!(param, "component-code-value-quantity");
+    assert_eq!(
+        test,
+        &RowTest::Or(vec![RowTest::And(vec![
+            RowTest::Like(
+                Column::Value,
+                vec![
+                    LikePart::Literal("http://loinc.org|8480-6".into()),
+                    LikePart::Literal("$".into()),
+                    LikePart::AnyRun,
+                    LikePart::Literal("|".into()),
+                    LikePart::AnyRun,
+                    LikePart::Literal("|".into()),
+                    LikePart::AnyRun,
+                ]
+            ),
+            RowTest::Cmp(Column::Number, CmpOp::Gt, SqlValue::Real(120.0)),
+        ])])
+    );
+    // With a UCUM unit that converts: as written, or in canonical units
+    // against the `:canonical` rows.
+    let p = plan(
+        "Observation",
+        "component-code-value-quantity=http://loinc.org|2339-0$ge5|http://unitsofmeasure.org|g",
+    );
+    let [Condition::Any(alts)] = p.conditions.as_slice() else {
+        panic!("written or canonical: {:?}", p.conditions)
+    };
+    let params: Vec<&str> = alts
+        .iter()
+        .filter_map(|c| match c {
+            Condition::Row { param, .. } => Some(param.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        params,
+        vec![
+            "component-code-value-quantity",
+            "component-code-value-quantity:canonical"
+        ]
+    );
+    // Equality also uses the number's precision range (120 matches 120.4).
+    let p = plan(
+        "Observation",
+        "component-code-value-quantity=http://loinc.org|8480-6$120",
+    );
+    let Condition::Row { test, .. } = &p.conditions[0] else {
+        panic!()
+    };
+    let RowTest::Or(alts) = test else { panic!() };
+    let RowTest::And(parts) = &alts[0] else {
+        panic!()
+    };
+    assert_eq!(
+        parts[1],
+        RowTest::And(vec![
+            RowTest::Cmp(Column::Number, CmpOp::Ge, SqlValue::Real(119.5)),
+            RowTest::Cmp(Column::Number, CmpOp::Lt, SqlValue::Real(120.5)),
+        ])
     );
 }

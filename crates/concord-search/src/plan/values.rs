@@ -36,14 +36,6 @@ pub(super) fn param_condition(
         if let Some(def) = def.filter(|d| d.splits_into_components()) {
             return split_composite_condition(p, def, rt, cx);
         }
-        if p.modifier.is_none() && has_component_prefix(p) {
-            // Stored as `$`-joined text within one repeating node: numbers
-            // cannot be compared there.
-            return Err(not_supported(
-                p,
-                "a prefix on a component of a composite over repeating elements",
-            ));
-        }
     }
     if p.modifier == Some(Modifier::Missing) {
         let missing = matches!(p.values.first(), Some(SearchValue::Missing(true)));
@@ -134,6 +126,10 @@ pub(super) fn param_condition(
             ))
         }
         (ParamType::Quantity, None) => return quantity_condition(p),
+        (ParamType::Composite, None) => return composite_condition(p),
+        (ParamType::Composite, Some(_)) => {
+            return Err(not_supported(p, "this modifier on a composite"))
+        }
         (kind, _) => (p.code.clone(), *kind, false),
     };
     let table = table_of(table_kind).ok_or_else(|| not_supported(p, "this parameter"))?;
@@ -222,7 +218,7 @@ fn value_test(p: &ParamFilter, v: &SearchValue, cx: &PlanContext) -> Result<RowT
         SearchValue::Number(n) => number_test(Column::Value, n.prefix, n),
         SearchValue::Quantity(q) => quantity_tests(q).0,
         SearchValue::Reference(r) => reference_test(r, p, cx),
-        SearchValue::Composite(parts) => composite_test(p, parts)?,
+        SearchValue::Composite(_) => return Err(not_supported(p, "a composite value here")),
         SearchValue::Missing(_) => return Err(not_supported(p, ":missing here")),
     })
 }
@@ -369,25 +365,32 @@ fn quantity_tests(q: &QuantityValue) -> (RowTest, Option<RowTest>) {
     let mut as_written = unit;
     as_written.push(number_test(Column::Value, q.prefix, &q.number));
     let as_written = RowTest::And(as_written);
-    let ucum = q.system.as_deref().is_none_or(|s| s == UCUM);
-    let converted = q.code.as_deref().filter(|_| ucum).and_then(|code| {
-        let (value, canon) = canonical(q.number.value, code)?;
-        let (low, _) = canonical(q.number.low, code)?;
-        let (high, _) = canonical(q.number.high, code)?;
-        let n = NumberValue {
-            prefix: q.prefix,
-            value,
-            low,
-            high,
-            text: String::new(),
-        };
-        Some(RowTest::And(vec![
+    let converted = in_canonical_units(q).map(|(n, canon)| {
+        RowTest::And(vec![
             RowTest::Cmp(Column::System, CmpOp::Eq, text(UCUM)),
             RowTest::Cmp(Column::Code, CmpOp::Eq, text(canon)),
             number_test(Column::Value, q.prefix, &n),
-        ]))
+        ])
     });
     (as_written, converted)
+}
+
+/// The search quantity's number in UCUM canonical units, and that unit,
+/// when it has a UCUM (or no) system and a unit code that converts.
+fn in_canonical_units(q: &QuantityValue) -> Option<(NumberValue, &'static str)> {
+    let ucum = q.system.as_deref().is_none_or(|s| s == UCUM);
+    let code = q.code.as_deref().filter(|_| ucum)?;
+    let (value, canon) = canonical(q.number.value, code)?;
+    let (low, _) = canonical(q.number.low, code)?;
+    let (high, _) = canonical(q.number.high, code)?;
+    let n = NumberValue {
+        prefix: q.prefix,
+        value,
+        low,
+        high,
+        text: String::new(),
+    };
+    Some((n, canon))
 }
 
 /// Quantity values: each as written, or in canonical units.
@@ -457,18 +460,6 @@ fn reference_test(r: &ReferenceValue, p: &ParamFilter, cx: &PlanContext) -> RowT
     }
 }
 
-fn has_component_prefix(p: &ParamFilter) -> bool {
-    p.values.iter().any(|v| match v {
-        SearchValue::Composite(parts) => parts.iter().any(|part| match part {
-            SearchValue::Quantity(q) => q.prefix != Prefix::Eq,
-            SearchValue::Number(n) => n.prefix != Prefix::Eq,
-            SearchValue::Date(d) => d.prefix != Prefix::Eq,
-            _ => false,
-        }),
-        _ => false,
-    })
-}
-
 /// A composite stored as its components (see
 /// `SearchParamDef::splits_into_components`): each value is the AND of its
 /// component conditions on the same resource; `:missing=false` means every
@@ -527,35 +518,106 @@ fn split_composite_condition(
     })
 }
 
-/// Composite values are stored as their components' text joined by `$`; a
-/// quantity component without a unit matches any unit.
-fn composite_test(p: &ParamFilter, parts: &[SearchValue]) -> Result<RowTest, Issue> {
+/// Composite values over repeating elements, stored as their components'
+/// text joined by `$` (and, when the composite has one number or quantity
+/// component, that value beside it): each value as written, or with its
+/// quantity in UCUM canonical units against the `:canonical` rows.
+fn composite_condition(p: &ParamFilter) -> Result<Condition, Issue> {
+    let mut written = Vec::new();
+    let mut canonical_tests = Vec::new();
+    for v in &p.values {
+        let SearchValue::Composite(parts) = v else {
+            return Err(not_supported(p, "this value"));
+        };
+        written.push(composite_test(p, parts, false)?);
+        canonical_tests.extend(composite_canonical_test(p, parts)?);
+    }
+    let as_written = Condition::Row {
+        table: IndexTable::Composite,
+        param: p.code.clone(),
+        test: RowTest::Or(written),
+        negate: false,
+    };
+    if canonical_tests.is_empty() {
+        return Ok(as_written);
+    }
+    Ok(Condition::Any(vec![
+        as_written,
+        Condition::Row {
+            table: IndexTable::Composite,
+            param: format!("{}{CANONICAL_SUFFIX}", p.code),
+            test: RowTest::Or(canonical_tests),
+            negate: false,
+        },
+    ]))
+}
+
+/// The position of the value's only number or quantity part (the
+/// composite's numeric component: its value is in the `number` column).
+fn numeric_part(parts: &[SearchValue]) -> Option<usize> {
+    let mut numeric = parts
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| matches!(v, SearchValue::Quantity(_) | SearchValue::Number(_)));
+    match (numeric.next(), numeric.next()) {
+        (Some((i, _)), None) => Some(i),
+        _ => None,
+    }
+}
+
+/// The canonical-units test of a composite value whose quantity part has a
+/// unit that converts (none otherwise).
+fn composite_canonical_test(
+    p: &ParamFilter,
+    parts: &[SearchValue],
+) -> Result<Option<RowTest>, Issue> {
+    let converts = numeric_part(parts).is_some_and(
+        |i| matches!(&parts[i], SearchValue::Quantity(q) if in_canonical_units(q).is_some()),
+    );
+    if !converts {
+        return Ok(None);
+    }
+    composite_test(p, parts, true).map(Some)
+}
+
+/// One composite value against a row: the text pattern of its parts (a
+/// quantity part without a unit matches any unit) and, for the numeric part,
+/// the number rules above on the `number` column — as written, or in
+/// canonical units when `canonical`.
+fn composite_test(
+    p: &ParamFilter,
+    parts: &[SearchValue],
+    canonical: bool,
+) -> Result<RowTest, Issue> {
+    let numeric = numeric_part(parts);
     let mut pattern = Vec::new();
+    let mut number = None;
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
             pattern.push(LikePart::Literal("$".into()));
         }
         match part {
+            SearchValue::Quantity(q) if numeric == Some(i) => {
+                let (n, system, code) = match in_canonical_units(q).filter(|_| canonical) {
+                    Some((n, canon)) => (n, Some(UCUM), Some(canon)),
+                    None => (q.number.clone(), q.system.as_deref(), q.code.as_deref()),
+                };
+                pattern.push(LikePart::AnyRun);
+                pattern.push(LikePart::Literal("|".into()));
+                pattern.push(system.map_or(LikePart::AnyRun, |s| LikePart::Literal(s.into())));
+                pattern.push(LikePart::Literal("|".into()));
+                pattern.push(code.map_or(LikePart::AnyRun, |c| LikePart::Literal(c.into())));
+                number = Some(number_test(Column::Number, q.prefix, &n));
+            }
+            SearchValue::Number(n) if numeric == Some(i) => {
+                pattern.push(LikePart::AnyRun);
+                number = Some(number_test(Column::Number, n.prefix, n));
+            }
             SearchValue::Token(t) => pattern.push(LikePart::Literal(match (&t.system, &t.code) {
                 (TokenSystem::Is(s), Some(c)) => format!("{s}|{c}"),
                 (_, Some(c)) => c.clone(),
                 _ => return Err(not_supported(p, "a token component without a code")),
             })),
-            SearchValue::Quantity(q) => {
-                if q.prefix != Prefix::Eq {
-                    return Err(not_supported(p, "a prefix on a composite component"));
-                }
-                pattern.push(LikePart::Literal(format!("{}|", q.number.value)));
-                match &q.system {
-                    Some(s) => pattern.push(LikePart::Literal(s.clone())),
-                    None => pattern.push(LikePart::AnyRun),
-                }
-                pattern.push(LikePart::Literal("|".into()));
-                match &q.code {
-                    Some(c) => pattern.push(LikePart::Literal(c.clone())),
-                    None => pattern.push(LikePart::AnyRun),
-                }
-            }
             SearchValue::String(s) => pattern.push(LikePart::Literal(normalize(s))),
             SearchValue::Reference(ReferenceValue::Local {
                 resource_type, id, ..
@@ -572,8 +634,32 @@ fn composite_test(p: &ParamFilter, parts: &[SearchValue]) -> Result<RowTest, Iss
             SearchValue::Number(n) if n.prefix == Prefix::Eq => {
                 pattern.push(LikePart::Literal(n.text.clone()))
             }
+            SearchValue::Quantity(q) if q.prefix == Prefix::Eq => {
+                pattern.push(LikePart::Literal(format!("{}|", q.number.value)));
+                pattern.push(
+                    q.system
+                        .as_ref()
+                        .map_or(LikePart::AnyRun, |s| LikePart::Literal(s.clone())),
+                );
+                pattern.push(LikePart::Literal("|".into()));
+                pattern.push(
+                    q.code
+                        .as_ref()
+                        .map_or(LikePart::AnyRun, |c| LikePart::Literal(c.clone())),
+                );
+            }
+            SearchValue::Date(_) | SearchValue::Number(_) | SearchValue::Quantity(_) => {
+                return Err(not_supported(
+                    p,
+                    "a prefix on a date component, or on a composite with two numeric components",
+                ))
+            }
             _ => return Err(not_supported(p, "this composite component")),
         }
     }
-    Ok(RowTest::Like(Column::Value, pattern))
+    let like = RowTest::Like(Column::Value, pattern);
+    Ok(match number {
+        Some(n) => RowTest::And(vec![like, n]),
+        None => like,
+    })
 }

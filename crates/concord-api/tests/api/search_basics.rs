@@ -263,65 +263,53 @@ async fn composite_prefixes_hold_within_one_component() {
     let normal = create(&app, &bp(120.0, 80.0, "mm[Hg]")).await;
     let high = create(&app, &bp(165.0, 104.0, "mm[Hg]")).await;
     let in_kpa = create(&app, &bp(21.3, 14.0, "kPa")).await;
-    let sorted = |mut v: Vec<String>| {
-        v.sort();
-        v
-    };
-    assert_eq!(
-        found(
-            &app,
-            "Observation?component-code-value-quantity=http://loinc.org|8480-6$gt100"
-        )
-        .await,
-        sorted(vec![normal.clone(), high.clone()]),
-        "no unit: as written only (21.3 kPa is not above 100)"
-    );
-    assert_eq!(
-        found(
-            &app,
-            "Observation?component-code-value-quantity=http://loinc.org|8462-4$gt100"
-        )
-        .await,
-        vec![high.clone()]
-    );
-    assert_eq!(
-        found(
-            &app,
-            "Observation?component-code-value-quantity=http://loinc.org|8462-4$gt100||mm[Hg]"
-        )
-        .await,
-        sorted(vec![high.clone(), in_kpa.clone()]),
-        "14.0 kPa is 105 mm[Hg]: with a unit, values are also compared in Pa"
-    );
-    assert_eq!(
-        found(
-            &app,
-            "Observation?component-code-value-quantity=http://loinc.org|8480-6$120"
-        )
-        .await,
-        vec![normal.clone()]
-    );
-    assert_eq!(
-        found(
-            &app,
-            "Observation?component-code-value-quantity=http://loinc.org|8480-6$ne120"
-        )
-        .await,
-        sorted(vec![high.clone(), in_kpa.clone()])
-    );
-    assert_eq!(
-        found(&app, "Observation?component-code-value-quantity=http://loinc.org|8462-4$le80,http://loinc.org|8480-6$ge160"
-        )
-        .await,
-        sorted(vec![normal.clone(), high.clone(), in_kpa.clone()]),
-        "OR within one node each; 14.0 (no unit given) is at most 80"
-    );
-    assert_eq!(
-        found(&app, "Observation?combo-code-value-quantity=http://loinc.org|8480-6$lt16|http://unitsofmeasure.org|kPa")
-            .await,
-        vec![normal.clone()],
-        "120 mm[Hg] is 16.0 kPa"
-    );
+    let (sys, dia) = ("http://loinc.org|8480-6", "http://loinc.org|8462-4");
+    let cases: Vec<(String, Vec<&String>, &str)> = vec![
+        (
+            format!("component-code-value-quantity={sys}$gt100"),
+            vec![&normal, &high],
+            "no unit: as written only (21.3 kPa is not above 100)",
+        ),
+        (
+            format!("component-code-value-quantity={dia}$gt100"),
+            vec![&high],
+            "the systolic value does not answer for the diastolic",
+        ),
+        (
+            format!("component-code-value-quantity={dia}$gt100||mm[Hg]"),
+            vec![&high, &in_kpa],
+            "14.0 kPa is 105 mm[Hg]: with a unit, values are also compared in Pa",
+        ),
+        (
+            format!("component-code-value-quantity={sys}$120"),
+            vec![&normal],
+            "equality",
+        ),
+        (
+            format!("component-code-value-quantity={sys}$ne120"),
+            vec![&high, &in_kpa],
+            "ne",
+        ),
+        (
+            format!("component-code-value-quantity={dia}$le80,{sys}$ge160"),
+            vec![&normal, &high, &in_kpa],
+            "OR within one node each; 14.0 (no unit given) is at most 80",
+        ),
+        (
+            format!("combo-code-value-quantity={sys}$lt16|http://unitsofmeasure.org|kPa"),
+            vec![&normal],
+            "120 mm[Hg] is 16.0 kPa",
+        ),
+    ];
+    for (query, want, why) in cases {
+        let mut want: Vec<String> = want.into_iter().cloned().collect();
+        want.sort();
+        assert_eq!(
+            found(&app, &format!("Observation?{query}")).await,
+            want,
+            "{query}: {why}"
+        );
+    }
 }
 
 #[tokio::test]

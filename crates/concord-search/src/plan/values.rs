@@ -405,24 +405,40 @@ fn quantity_condition(p: &ParamFilter) -> Result<Condition, Issue> {
         written.push(w);
         canonical_tests.extend(c);
     }
+    Ok(written_or_canonical(
+        IndexTable::Quantity,
+        p,
+        written,
+        canonical_tests,
+    ))
+}
+
+/// The values as written against `PARAM`'s rows, or (those with a unit
+/// that converts) in UCUM canonical units against `PARAM:canonical`'s.
+fn written_or_canonical(
+    table: IndexTable,
+    p: &ParamFilter,
+    written: Vec<RowTest>,
+    canonical: Vec<RowTest>,
+) -> Condition {
     let as_written = Condition::Row {
-        table: IndexTable::Quantity,
+        table,
         param: p.code.clone(),
         test: RowTest::Or(written),
         negate: false,
     };
-    if canonical_tests.is_empty() {
-        return Ok(as_written);
+    if canonical.is_empty() {
+        return as_written;
     }
-    Ok(Condition::Any(vec![
+    Condition::Any(vec![
         as_written,
         Condition::Row {
-            table: IndexTable::Quantity,
+            table,
             param: format!("{}{CANONICAL_SUFFIX}", p.code),
-            test: RowTest::Or(canonical_tests),
+            test: RowTest::Or(canonical),
             negate: false,
         },
-    ]))
+    ])
 }
 
 fn reference_test(r: &ReferenceValue, p: &ParamFilter, cx: &PlanContext) -> RowTest {
@@ -532,24 +548,12 @@ fn composite_condition(p: &ParamFilter) -> Result<Condition, Issue> {
         written.push(composite_test(p, parts, false)?);
         canonical_tests.extend(composite_canonical_test(p, parts)?);
     }
-    let as_written = Condition::Row {
-        table: IndexTable::Composite,
-        param: p.code.clone(),
-        test: RowTest::Or(written),
-        negate: false,
-    };
-    if canonical_tests.is_empty() {
-        return Ok(as_written);
-    }
-    Ok(Condition::Any(vec![
-        as_written,
-        Condition::Row {
-            table: IndexTable::Composite,
-            param: format!("{}{CANONICAL_SUFFIX}", p.code),
-            test: RowTest::Or(canonical_tests),
-            negate: false,
-        },
-    ]))
+    Ok(written_or_canonical(
+        IndexTable::Composite,
+        p,
+        written,
+        canonical_tests,
+    ))
 }
 
 /// The position of the value's only number or quantity part (the

@@ -423,7 +423,14 @@ impl Builder<'_> {
                     format!("{c}.compartment_type = {}", self.text(compartment_type)),
                     format!("{c}.compartment_id = {}", self.text(compartment_id)),
                 ];
-                if let Some(f) = self.type_filter(&format!("{c}.type"), level.types) {
+                // One compartment's rows are few: past a handful of types,
+                // filter them rather than seek each type.
+                let type_col = if level.types.len() > crate::select::SEEK_TYPES {
+                    self.dialect.unindexed(&format!("{c}.type"))
+                } else {
+                    format!("{c}.type")
+                };
+                if let Some(f) = self.type_filter(&type_col, level.types) {
                     w.push(f);
                 }
                 self.member(level, &c, "compartment", w)

@@ -186,9 +186,22 @@ pub fn count_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan) -> Sql 
     }
 }
 
+/// Past this many types, a search that a condition drives tests the type
+/// of each candidate instead of seeking every listed type on the `(tenant,
+/// type, id)` key: the driver's rows carry their types, and the seeks for
+/// R4's 66 Patient-compartment types cost more than the rest of a
+/// `$everything` page (measured at 1,000,000 resources: 0.72 → 0.28 ms).
+pub(crate) const SEEK_TYPES: usize = 8;
+
 fn base_where(b: &mut Builder<'_>, plan: &SearchPlan) -> String {
     let mut w = vec![format!("r.tenant = {}", b.tenant())];
-    if let Some(f) = b.type_filter("r.type", &plan.types) {
+    let driven = !b.scan && crate::conditions::driver(&plan.conditions).is_some();
+    let type_col = if driven && plan.types.len() > SEEK_TYPES {
+        b.dialect.unindexed("r.type")
+    } else {
+        "r.type".to_string()
+    };
+    if let Some(f) = b.type_filter(&type_col, &plan.types) {
         w.push(f);
     }
     w.push("r.kind <> 'delete'".to_string());

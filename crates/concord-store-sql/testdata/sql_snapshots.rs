@@ -135,3 +135,31 @@ fn care_team_sql_snapshot() {
         insta::assert_snapshot!("care_team", format!("{}\n-- params: {:?}", sql.text, sql.params));
     });
 }
+
+#[test]
+fn everything_page_sql_snapshot() {
+    use concord_store::search::{Condition, SearchPlan};
+    // `Patient/p1/$everything`: the compartment's many types are tested on
+    // the compartment rows, not sought one by one on the resources key; a
+    // few types (`_type=Observation,Encounter`) still are.
+    let types: Vec<String> = ["Encounter", "Observation", "Patient", "Condition", "Procedure"]
+        .iter()
+        .chain(&["Immunization", "MedicationRequest", "CarePlan", "Goal"])
+        .map(|t| t.to_string())
+        .collect();
+    let compartment = Condition::Compartment {
+        compartment_type: "Patient".into(),
+        compartment_id: "p1".into(),
+    };
+    let mut many = SearchPlan::new(types.clone(), 50);
+    many.conditions.push(compartment.clone());
+    let mut few = SearchPlan::new(types[..2].to_vec(), 50);
+    few.conditions.push(compartment);
+    let (many, few) = (search_sql(&DIALECT, "t", &many), search_sql(&DIALECT, "t", &few));
+    in_backend_snapshots(|| {
+        insta::assert_snapshot!(
+            "everything_page",
+            format!("-- 9 types:\n{}\n-- 2 types:\n{}", many.text, few.text)
+        );
+    });
+}

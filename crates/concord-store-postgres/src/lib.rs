@@ -253,6 +253,10 @@ impl SearchStore for PostgresStore {
     async fn append_audit(&self, ctx: &TenantContext, events: Vec<AuditAppend>) -> StoreResult<()> {
         audit::append(&self.pool, &ctx.tenant, &events).await
     }
+
+    async fn refresh_statistics(&self) -> StoreResult<()> {
+        search::analyze(&self.pool).await
+    }
 }
 
 #[async_trait]

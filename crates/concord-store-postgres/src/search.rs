@@ -77,6 +77,18 @@ pub(crate) async fn search(
     Ok(SearchPage { hits, more })
 }
 
+/// The tables search plans read (see [`concord_store::SearchStore::refresh_statistics`]).
+const SEARCH_TABLES: &str = "resources, idx_token, idx_string, idx_date, idx_reference, \
+    idx_quantity, idx_number, idx_uri, idx_composite, idx_fulltext, compartment, patient_timeline";
+
+pub(crate) async fn analyze(pool: &Pool) -> StoreResult<()> {
+    let client = pool.get().await.map_err(error::pool)?;
+    client
+        .batch_execute(&format!("ANALYZE {SEARCH_TABLES}"))
+        .await
+        .map_err(error::db)
+}
+
 pub(crate) async fn count(pool: &Pool, tenant: &str, plan: &SearchPlan) -> StoreResult<u64> {
     let sql = count_sql(&Postgres, tenant, plan);
     let rows = query(pool, &sql).await?;

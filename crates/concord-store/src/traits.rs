@@ -127,6 +127,16 @@ pub trait SearchStore: Send + Sync {
         ctx: &TenantContext,
         events: Vec<crate::audit_log::AuditAppend>,
     ) -> StoreResult<()>;
+
+    /// Brings the database's planner statistics up to date after a bulk
+    /// load. A cost-based planner that has not seen a tenant's rows (a new
+    /// tenant in a shared database, a first import) may estimate one row
+    /// per table and pick nested loops that never finish on chains. The
+    /// default does nothing: SQLite keeps no statistics here and its
+    /// queries are written for its rule-based choices.
+    async fn refresh_statistics(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// Everything a backend provides.

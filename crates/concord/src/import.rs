@@ -56,6 +56,11 @@ pub async fn run(args: ImportArgs) -> Result<(), String> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    // A cost-based planner (PostgreSQL) should know the new rows before the
+    // first searches; a failure here costs speed, not data.
+    if let Err(e) = engine.store().refresh_statistics().await {
+        eprintln!("planner statistics not refreshed: {e}");
+    }
     println!(
         "imported {resources} resources from {} file(s); {failed_files} file(s) had errors",
         files.len()

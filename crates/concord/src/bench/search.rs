@@ -176,7 +176,12 @@ async fn load(
         "ingest (in-process transactions, every search parameter indexed): {loaded} resources in {secs:.0} s = {:.0} resources/s",
         loaded as f64 / secs
     );
-    Ok(())
+    server
+        .engine
+        .store()
+        .refresh_statistics()
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn sample_patients(server: &BenchServer, ctx: &TenantContext) -> Result<Vec<String>, String> {

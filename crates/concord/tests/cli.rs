@@ -32,6 +32,18 @@ mod mllp;
 #[path = "cli/tls.rs"]
 mod tls;
 
+/// The command's stdout, after asserting it exited successfully (the
+/// failure message shows both streams).
+fn succeeded(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// The PostgreSQL URL when the suite runs on PostgreSQL
 /// (`CONCORD_TEST_BACKEND=postgres`), else `None` (SQLite).
 fn postgres_url() -> Option<String> {
@@ -271,12 +283,7 @@ fn import_loads_bundles_and_ndjson_with_a_final_count() {
         .env_remove("CONCORD_DATABASE_URL")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeded(&out);
     assert!(
         stdout.contains("imported 4 resources from 2 file(s)"),
         "{stdout}"

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use super::BIN;
+use super::{succeeded, BIN};
 
 #[test]
 fn audit_compare_runs_each_setup_in_its_own_process() {
@@ -25,12 +25,7 @@ fn audit_compare_runs_each_setup_in_its_own_process() {
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out);
     for setup in [
         "authorization off, audit off (baseline)",
         "authorization off, audit on",

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::BIN;
+use super::{succeeded, BIN};
 
 fn generate(out: &Path, seed: &str, format: &str) {
     let status = Command::new(BIN)
@@ -85,12 +85,7 @@ fn generate_is_deterministic_and_imports_cleanly() {
             .env_remove("CONCORD_DATABASE_URL")
             .output()
             .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = succeeded(&out);
         assert!(text.contains("0 file(s) had errors"), "{text}");
     }
 }

@@ -38,6 +38,8 @@ mod search_basics;
 mod search_conformance;
 #[path = "api/search_hostile.rs"]
 mod search_hostile;
+#[path = "api/search_matched_order.rs"]
+mod search_matched_order;
 #[path = "api/search_timeline.rs"]
 mod search_timeline;
 #[path = "api/validation.rs"]

@@ -8,6 +8,7 @@
 mod builder;
 mod conditions;
 mod dialect;
+mod matched;
 mod select;
 mod tables;
 mod timeline;

@@ -1,6 +1,8 @@
 //! The page query and the count query of a plan.
 
-use concord_store::search::{PageKey, PageStart, SearchPlan, SortBy, SortKind, SortSpec, SqlValue};
+use concord_store::search::{
+    IndexTable, PageKey, PageStart, RowTest, SearchPlan, SortBy, SortKind, SortSpec, SqlValue,
+};
 
 use crate::builder::{and, Builder};
 use crate::conditions::Level;
@@ -20,6 +22,9 @@ pub fn search_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan) -> Sql
 pub fn search_sql_with(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, scan: bool) -> Sql {
     if let Some(target) = crate::timeline::walk_target(plan) {
         return timeline_sql(dialect, tenant, plan, target);
+    }
+    if let Some((at, param, test)) = crate::matched::walk_at(plan).filter(|_| !scan) {
+        return matched_sql(dialect, tenant, plan, at, param, test);
     }
     let mut b = Builder::new(dialect, tenant);
     b.scan = scan;
@@ -97,6 +102,62 @@ fn timeline_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, target: 
             "SELECT l.type AS t, l.id AS i, l.newest AS k0 FROM patient_timeline l CROSS JOIN resources r WHERE {} ORDER BY {} LIMIT {limit}",
             and(w),
             order_by.join(", ")
+        ),
+        params: b.params,
+    }
+}
+
+/// The page read off the string index in matched-value order (see
+/// [`crate::matched`]): the walked row drives (only the resource's smallest
+/// matched value counts, and `DISTINCT` drops a resource's identical
+/// rows), the resource and every other condition are probed per row, and
+/// the walk stops at the page's end.
+fn matched_sql(
+    dialect: &dyn Dialect,
+    tenant: &str,
+    plan: &SearchPlan,
+    at: usize,
+    param: &str,
+    test: &RowTest,
+) -> Sql {
+    let mut b = Builder::new(dialect, tenant);
+    b.scan = true;
+    let mut w = vec![format!("w.tenant = {}", b.tenant())];
+    if let Some(f) = b.type_filter("w.type", &plan.types) {
+        w.push(f);
+    }
+    w.push(format!("w.param = {}", b.text(param)));
+    w.push(b.row_test(IndexTable::String, "w", test));
+    let smallest = b.row_test(IndexTable::String, "d", test);
+    w.push(format!(
+        "w.value_norm = (SELECT MIN(d.value_norm) FROM {} d WHERE {} AND d.param = w.param AND {smallest})",
+        table(IndexTable::String),
+        dialect.row_of_resource("d", "w")
+    ));
+    w.push(dialect.row_of_resource("w", "r"));
+    // The walked condition holds for every walked row; the rest are probed.
+    let mut rest = plan.clone();
+    rest.conditions.remove(at);
+    w.push(base_where(&mut b, &rest));
+    let order = vec![
+        (dialect.text_ordered("w.value_norm"), false),
+        (dialect.text_ordered("w.type"), false),
+        (dialect.text_ordered("w.id"), false),
+    ];
+    let (start, _, limit) = page_clauses(&mut b, plan, &order);
+    w.extend(start);
+    // ORDER BY names the output columns: with DISTINCT, PostgreSQL orders
+    // only by what is selected.
+    let backwards = matches!(plan.start, PageStart::Before(_));
+    let direction = if backwards { "DESC" } else { "ASC" };
+    Sql {
+        text: format!(
+            "SELECT DISTINCT {} AS t, {} AS i, {} AS k0 FROM {} w CROSS JOIN resources r WHERE {} ORDER BY k0 {direction}, t {direction}, i {direction} LIMIT {limit}",
+            order[1].0,
+            order[2].0,
+            order[0].0,
+            table(IndexTable::String),
+            and(w),
         ),
         params: b.params,
     }
@@ -222,6 +283,16 @@ fn sort_expr(b: &mut Builder<'_>, s: &SortSpec) -> String {
     let raw = match &s.by {
         SortBy::Id => return "r.id".to_string(),
         SortBy::LastUpdated => return "r.last_updated".to_string(),
+        SortBy::Matched { param, test } => {
+            let i = b.alias("k");
+            let param = b.text(param);
+            let matched = b.row_test(IndexTable::String, &i, test);
+            format!(
+                "(SELECT MIN({i}.value_norm) FROM {} {i} WHERE {} AND {i}.param = {param} AND {matched})",
+                table(IndexTable::String),
+                d.row_of_resource(&i, "r")
+            )
+        }
         SortBy::Index {
             table: t,
             param,

@@ -18,6 +18,7 @@ fn in_backend_snapshots(assertions: impl FnOnce()) {
 
 const QUERIES: &[(&str, &str)] = &[
     ("name", "Patient?name=smi"),
+    ("name_where_a_reference_drives", "Patient?organization=Organization/o1&name=smi"),
     ("birthdate_ge", "Patient?birthdate=ge1980-01-01"),
     ("patient_code_sorted", "Observation?patient=Patient/p1&code=http://loinc.org|8867-4&_sort=-date&_count=10"),
     ("code_value_quantity", "Observation?code=http://loinc.org|8480-6&value-quantity=gt140|http://unitsofmeasure.org|mm[Hg]"),
@@ -72,6 +73,24 @@ fn next_page_sql_snapshot() {
     });
     in_backend_snapshots(|| {
         insta::assert_snapshot!("next_page", search_sql(&DIALECT, "t", &plan).text);
+    });
+}
+
+#[test]
+fn name_next_page_sql_snapshot() {
+    let query = parse(Some("Patient"), "name=smi&gender=female", Handling::Strict).expect("parses");
+    let cx = PlanContext {
+        base_url: String::new(),
+        now: 0,
+    };
+    let mut plan = lower(&query, 20, &cx).expect("lowers");
+    plan.start = PageStart::After(PageKey {
+        sort: vec![SqlValue::Text("smith".into())],
+        resource_type: "Patient".into(),
+        id: "p9".into(),
+    });
+    in_backend_snapshots(|| {
+        insta::assert_snapshot!("name_next_page", search_sql(&DIALECT, "t", &plan).text);
     });
 }
 

@@ -522,6 +522,14 @@ fn sort_value(s: &SortSpec, e: &AuditCandidate) -> SqlValue {
             };
             preferred.as_deref().and_then(one).or_else(|| one(param))
         }
+        SortBy::Matched { param, test } => rows_of(&e.index, IndexTable::String)
+            .into_iter()
+            .filter(|r| r.param() == param && passes(*r, test))
+            .filter_map(|r| match r.col(Column::ValueNorm) {
+                Some(Val::Text(t)) => Some(SqlValue::Text(t.to_string())),
+                _ => None,
+            })
+            .min_by(cmp_sql),
     };
     value.unwrap_or_else(|| s.missing_value())
 }

@@ -173,6 +173,15 @@ pub enum SortBy {
         column_desc: Column,
         preferred: Option<String>,
     },
+    /// The smallest `value_norm` among the resource's string rows of
+    /// `param` that pass `test`: the order of a search without `_sort` that
+    /// one starts-with string value drives (`Patient?name=smi`: by the
+    /// matched name, then id), so its first page can be read off the
+    /// string index in order instead of sorting every match by id.
+    Matched {
+        param: String,
+        test: RowTest,
+    },
 }
 
 /// The kind of value a sort key produces.
@@ -194,6 +203,7 @@ impl SortSpec {
         match &self.by {
             SortBy::Id => SortKind::Text,
             SortBy::LastUpdated => SortKind::Int,
+            SortBy::Matched { .. } => SortKind::Text,
             SortBy::Index { table, column, .. } => match (table, column) {
                 (IndexTable::Date, _) => SortKind::Int,
                 (IndexTable::Number | IndexTable::Quantity, Column::Value) => SortKind::Real,

@@ -483,6 +483,9 @@ pub struct BenchSearchArgs {
     /// Seconds per query.
     #[arg(long, env = "CONCORD_BENCH_SECONDS", default_value_t = 5)]
     pub seconds: u64,
+    /// Run only the queries whose label contains this text (e.g. `name=`).
+    #[arg(long, env = "CONCORD_BENCH_ONLY")]
+    pub only: Option<String>,
     /// Benchmark PostgreSQL instead of SQLite.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,

@@ -201,6 +201,22 @@ pub fn link(r: &Resp, rel: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Every match of `query`, following `next` links (pages of `count`).
+pub async fn all_pages(app: &TestApp, query: &str, count: usize) -> Vec<String> {
+    let mut url = app.url(&format!("{query}&_count={count}"));
+    let mut seen = Vec::new();
+    loop {
+        let r = get_url(&url).await;
+        let page = ids(&r);
+        assert!(page.len() <= count);
+        seen.extend(page);
+        match link(&r, "next") {
+            Some(n) => url = n,
+            None => return seen,
+        }
+    }
+}
+
 pub async fn get_url(url: &str) -> Resp {
     send(reqwest::Client::new().get(url)).await
 }

@@ -34,22 +34,6 @@ async fn put_obs(app: &TestApp, id: &str, mut body: Value) {
     );
 }
 
-/// Every match of `query`, following `next` links (pages of `count`).
-async fn all_pages(app: &TestApp, query: &str, count: usize) -> Vec<String> {
-    let mut url = app.url(&format!("{query}&_count={count}"));
-    let mut seen = Vec::new();
-    loop {
-        let r = get_url(&url).await;
-        let page = ids(&r);
-        assert!(page.len() <= count);
-        seen.extend(page);
-        match link(&r, "next") {
-            Some(n) => url = n,
-            None => return seen,
-        }
-    }
-}
-
 #[tokio::test]
 async fn newest_first_by_patient_matches_the_general_order() {
     let app = TestApp::spawn().await;

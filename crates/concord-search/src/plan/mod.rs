@@ -12,6 +12,7 @@ use concord_store::search::{Condition, IndexTable, PageStart, SearchPlan};
 use crate::query::{Filter, ParamFilter, SearchQuery};
 use crate::registry::ParamType;
 
+use sort::default_order;
 pub use sort::sort_specs;
 
 /// What lowering needs from outside the query.
@@ -60,6 +61,7 @@ pub fn lower(
         }
     }
     let sort = match sort_specs(&types, &query.sort) {
+        Ok(_) if query.sort.is_empty() => default_order(&types, &conditions),
         Ok(s) => s,
         Err(issue) => {
             problems.push(issue);

@@ -3,7 +3,7 @@
 //! (dates: earliest start ascending, latest end descending).
 
 use concord_fhir::{Issue, IssueType};
-use concord_store::search::{Column, SortBy, SortSpec};
+use concord_store::search::{Column, Condition, IndexTable, RowTest, SortBy, SortSpec};
 
 use super::table_of;
 use crate::query::SortKey;
@@ -17,6 +17,44 @@ pub fn sort_specs(types: &[String], keys: &[SortKey]) -> Result<Vec<SortSpec>, I
                 descending: k.descending,
             })
         })
+        .collect()
+}
+
+/// The order of a search without `_sort`: by the matched value when a
+/// condition on one type is a single starts-with string value
+/// (`Patient?name=smi`, `Observation?code:text=gluc`) — what a person
+/// scanning a list of names expects, and an order the string index yields
+/// directly, so a first page reads only its own rows; otherwise none (type
+/// and id). Several values (`name=a,b`), `:exact` and `:contains` keep the
+/// id order.
+pub fn default_order(types: &[String], conditions: &[Condition]) -> Vec<SortSpec> {
+    if types.len() != 1 {
+        return Vec::new();
+    }
+    conditions
+        .iter()
+        .find_map(|c| match c {
+            Condition::Row {
+                table: IndexTable::String,
+                param,
+                test: test @ RowTest::Or(values),
+                negate: false,
+            } if matches!(
+                values.as_slice(),
+                [RowTest::StartsWith(Column::ValueNorm, _)]
+            ) =>
+            {
+                Some(SortSpec {
+                    by: SortBy::Matched {
+                        param: param.clone(),
+                        test: test.clone(),
+                    },
+                    descending: false,
+                })
+            }
+            _ => None,
+        })
+        .into_iter()
         .collect()
 }
 

@@ -128,6 +128,40 @@ fn sorts_by_index_columns_and_resource_columns() {
 }
 
 #[test]
+fn one_name_prefix_without_sort_orders_by_the_matched_name() {
+    let p = plan("Patient", "gender=female&name=Smi");
+    let [sort] = p.sort.as_slice() else {
+        panic!("one sort key: {:?}", p.sort)
+    };
+    assert!(!sort.descending);
+    assert_eq!(
+        sort.by,
+        SortBy::Matched {
+            param: "name".into(),
+            test: RowTest::Or(vec![RowTest::StartsWith(Column::ValueNorm, "smi".into())]),
+        }
+    );
+    // Several values, :exact, :contains, an explicit _sort and a system
+    // search keep their order (none: type and id; or the one asked for).
+    for (rt, q) in [
+        ("Patient", "name=smi,jo"),
+        ("Patient", "name:exact=Smith"),
+        ("Patient", "name:contains=mit"),
+        ("Patient", "gender=female"),
+    ] {
+        assert!(plan(rt, q).sort.is_empty(), "{rt}?{q}");
+    }
+    assert_eq!(plan("Patient", "name=smi&_sort=_id").sort[0].by, SortBy::Id);
+    let query = parse(
+        None,
+        "_type=Patient,Practitioner&name=smi",
+        Handling::Strict,
+    )
+    .expect("parses");
+    assert!(lower(&query, 10, &cx()).expect("lowers").sort.is_empty());
+}
+
+#[test]
 fn unknown_value_set_is_a_clear_error() {
     let query = parse(
         Some("Observation"),

@@ -105,7 +105,8 @@ pub async fn run(args: BenchSearchArgs) -> Result<(), String> {
         "query", "req/s", "p50", "p99", "errors"
     );
     let addr = server.base.trim_start_matches("http://").to_string();
-    for (label, make) in &queries {
+    let wanted = |label: &str| args.only.as_deref().is_none_or(|o| label.contains(o));
+    for (label, make) in queries.iter().filter(|(label, _)| wanted(label)) {
         let paths: Vec<String> = (0..1000).map(make).collect();
         let (lat, errors, wall) = measure(&addr, &paths, args.connections, args.seconds).await?;
         println!(

@@ -1,6 +1,7 @@
 //! The engine: the one entry point for use cases over a store.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use concord_fhir::outcome::operation_outcome;
 use concord_fhir::{is_resource_type, Issue, IssueType};
@@ -18,7 +19,12 @@ pub struct Engine {
     index: IndexPolicy,
     /// Care teams and consent rules kept between requests.
     policy_cache: Arc<PolicyCache>,
+    /// How long one search query may run (see [`Engine::with_search_budget`]).
+    search_budget: Option<Duration>,
 }
+
+/// The search time budget unless configured otherwise.
+pub const DEFAULT_SEARCH_BUDGET: Duration = Duration::from_secs(30);
 
 impl Engine {
     /// An engine that stores the `identifier` index rows (see [`IndexPolicy`]).
@@ -27,7 +33,22 @@ impl Engine {
             store,
             index: IndexPolicy::default(),
             policy_cache: Arc::default(),
+            search_budget: Some(DEFAULT_SEARCH_BUDGET),
         }
+    }
+
+    /// The same engine with another search time budget: a search, count,
+    /// include or conditional-criteria query running longer is stopped by
+    /// the database and answered with a `too-costly` OperationOutcome (400),
+    /// so one hostile or careless query cannot hold a connection and a core
+    /// for minutes. `None`: no limit.
+    pub fn with_search_budget(mut self, budget: Option<Duration>) -> Engine {
+        self.search_budget = budget;
+        self
+    }
+
+    pub fn search_budget(&self) -> Option<Duration> {
+        self.search_budget
     }
 
     /// The same engine with another index policy.

@@ -145,6 +145,14 @@ impl From<StoreError> for CoreError {
                 "{resource_type}/{id} is the target of more than one entry"
             )),
             StoreError::InvalidCursor => CoreError::bad_request("invalid paging cursor"),
+            StoreError::TooCostly(budget) => CoreError::BadRequest(vec![Issue::error(
+                IssueType::TooCostly,
+                format!(
+                    "the search was stopped after {} s, its time budget: narrow it \
+                     (more specific criteria, fewer chains or _has, no _total=accurate)",
+                    budget.as_secs_f64()
+                ),
+            )]),
             other => CoreError::Store(other),
         }
     }

@@ -22,7 +22,7 @@ pub mod search;
 mod write;
 
 pub use bundle::{BundleKind, EntryResponse, EntryStatus};
-pub use engine::Engine;
+pub use engine::{Engine, DEFAULT_SEARCH_BUDGET};
 pub use error::{CoreError, CoreResult};
 pub use index::IndexPolicy;
 pub use search::{Handling, SearchOutcome, SearchRequest};

@@ -1,9 +1,12 @@
 //! Search pages, counts, the reindex scan and index-row replacement.
 
 use concord_store::search::{PageStart, SearchHit, SearchPage, SearchPlan, SortKind, SqlValue};
-use concord_store::{IndexRows, StoreResult, StoredVersion};
+use std::time::Duration;
+
+use concord_store::{IndexRows, StoreError, StoreResult, StoredVersion};
 use concord_store_sql::{count_sql, driver_estimate_sql, search_sql_with, Sql, BROAD_DRIVER};
 use deadpool_postgres::Pool;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
@@ -24,15 +27,37 @@ fn bound(sql: &Sql) -> Vec<Box<dyn ToSql + Sync + Send>> {
         .collect()
 }
 
-async fn query(pool: &Pool, sql: &Sql) -> StoreResult<Vec<Row>> {
-    let client = pool.get().await.map_err(error::pool)?;
+/// Runs `sql`; with a `budget`, inside a transaction whose
+/// `statement_timeout` is the budget (PostgreSQL cancels the statement
+/// past it: SQLSTATE 57014 → [`StoreError::TooCostly`]). The transaction
+/// rolls back when dropped on an error, so the connection goes back to the
+/// pool clean.
+async fn query_within(pool: &Pool, sql: &Sql, budget: Option<Duration>) -> StoreResult<Vec<Row>> {
+    let mut client = pool.get().await.map_err(error::pool)?;
     let stmt = client.prepare_cached(&sql.text).await.map_err(error::db)?;
     let params = bound(sql);
     let refs: Vec<&(dyn ToSql + Sync)> = params
         .iter()
         .map(|p| p.as_ref() as &(dyn ToSql + Sync))
         .collect();
-    client.query(&stmt, &refs).await.map_err(error::db)
+    let Some(budget) = budget else {
+        return client.query(&stmt, &refs).await.map_err(error::db);
+    };
+    let tx = client.transaction().await.map_err(error::db)?;
+    // At least 1 ms: a statement_timeout of 0 means no limit.
+    let ms = budget.as_millis().clamp(1, u128::from(u32::MAX));
+    tx.batch_execute(&format!("SET LOCAL statement_timeout = {ms}"))
+        .await
+        .map_err(error::db)?;
+    let rows = tx.query(&stmt, &refs).await.map_err(|e| {
+        if e.code() == Some(&SqlState::QUERY_CANCELED) {
+            StoreError::TooCostly(budget)
+        } else {
+            error::db(e)
+        }
+    })?;
+    tx.commit().await.map_err(error::db)?;
+    Ok(rows)
 }
 
 pub(crate) async fn search(
@@ -42,7 +67,7 @@ pub(crate) async fn search(
 ) -> StoreResult<SearchPage> {
     let scan = match driver_estimate_sql(&Postgres, tenant, plan, BROAD_DRIVER) {
         Some(estimate) => {
-            let n: i64 = match query(pool, &estimate).await?.first() {
+            let n: i64 = match query_within(pool, &estimate, plan.budget).await?.first() {
                 Some(row) => row.try_get(0).map_err(error::db)?,
                 None => 0,
             };
@@ -51,7 +76,7 @@ pub(crate) async fn search(
         None => false,
     };
     let sql = search_sql_with(&Postgres, tenant, plan, scan);
-    let rows = query(pool, &sql).await?;
+    let rows = query_within(pool, &sql, plan.budget).await?;
     let mut hits = Vec::with_capacity(rows.len());
     for row in rows {
         let mut sort = Vec::with_capacity(plan.sort.len());
@@ -91,7 +116,7 @@ pub(crate) async fn analyze(pool: &Pool) -> StoreResult<()> {
 
 pub(crate) async fn count(pool: &Pool, tenant: &str, plan: &SearchPlan) -> StoreResult<u64> {
     let sql = count_sql(&Postgres, tenant, plan);
-    let rows = query(pool, &sql).await?;
+    let rows = query_within(pool, &sql, plan.budget).await?;
     let n: i64 = match rows.first() {
         Some(row) => row.try_get(0).map_err(error::db)?,
         None => 0,
@@ -150,4 +175,43 @@ pub(crate) async fn replace_index_rows(
         }
     }
     tx.commit().await.map_err(error::db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Needs a live server (`CONCORD_TEST_POSTGRES_URL`); skips loudly without.
+    #[tokio::test]
+    async fn a_query_past_its_budget_is_cancelled_and_the_connection_stays_usable() {
+        let Ok(url) = std::env::var("CONCORD_TEST_POSTGRES_URL") else {
+            eprintln!("\n*** SKIPPED: CONCORD_TEST_POSTGRES_URL not set ***\n");
+            return;
+        };
+        let store = crate::PostgresStore::connect(&url).await.expect("connects");
+        let sql = |text: &str| Sql {
+            text: text.into(),
+            params: Vec::new(),
+        };
+        let slow = query_within(
+            &store.pool,
+            &sql("SELECT pg_sleep(5)"),
+            Some(Duration::from_millis(50)),
+        )
+        .await;
+        assert!(
+            matches!(slow, Err(StoreError::TooCostly(d)) if d == Duration::from_millis(50)),
+            "{slow:?}"
+        );
+        // Within budget, and without one, queries run; the pool's
+        // connections were not left inside the cancelled transaction.
+        for budget in [Some(Duration::from_secs(5)), None] {
+            for _ in 0..4 {
+                let rows = query_within(&store.pool, &sql("SELECT 1::bigint"), budget)
+                    .await
+                    .expect("runs");
+                assert_eq!(rows[0].get::<_, i64>(0), 1);
+            }
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! Search pages, counts, the reindex scan and index-row replacement.
 
 use concord_store::search::{SearchHit, SearchPage, SearchPlan, SqlValue};
-use concord_store::{IndexRows, StoreResult, StoredVersion};
+use std::time::{Duration, Instant};
+
+use concord_store::{IndexRows, StoreError, StoreResult, StoredVersion};
 use concord_store_sql::{count_sql, driver_estimate_sql, search_sql_with, Sql, BROAD_DRIVER};
 use rusqlite::types::{Value as SqliteValue, ValueRef};
 use rusqlite::{params, params_from_iter, Connection, Transaction};
@@ -26,7 +28,38 @@ fn value(v: ValueRef<'_>) -> SqlValue {
     }
 }
 
+/// SQLite virtual-machine steps between looks at the clock while a
+/// budgeted query runs (a few microseconds of work).
+const STEPS_PER_CHECK: i32 = 1_000;
+
+/// Runs `f` with `budget` as a deadline: past it, SQLite's progress
+/// handler interrupts the running statement and the call fails with
+/// [`StoreError::TooCostly`].
+fn within_budget<T>(
+    c: &Connection,
+    budget: Option<Duration>,
+    f: impl FnOnce() -> StoreResult<T>,
+) -> StoreResult<T> {
+    let Some(budget) = budget else {
+        return f();
+    };
+    let deadline = Instant::now() + budget;
+    c.progress_handler(STEPS_PER_CHECK, Some(move || Instant::now() >= deadline));
+    let result = f();
+    c.progress_handler(0, None::<fn() -> bool>);
+    match result {
+        Err(StoreError::Backend(_)) if Instant::now() >= deadline => {
+            Err(StoreError::TooCostly(budget))
+        }
+        other => other,
+    }
+}
+
 pub fn search(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<SearchPage> {
+    within_budget(c, plan.budget, || search_now(c, tenant, plan))
+}
+
+fn search_now(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<SearchPage> {
     let scan = match driver_estimate_sql(&Sqlite, tenant, plan, BROAD_DRIVER) {
         Some(estimate) => {
             let mut stmt = c.prepare_cached(&estimate.text).map_err(backend)?;
@@ -69,6 +102,10 @@ pub(crate) fn page(plan: &SearchPlan, hits: &mut Vec<SearchHit>) -> SearchPage {
 }
 
 pub fn count(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<u64> {
+    within_budget(c, plan.budget, || count_now(c, tenant, plan))
+}
+
+fn count_now(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<u64> {
     let sql = count_sql(&Sqlite, tenant, plan);
     let mut stmt = c.prepare_cached(&sql.text).map_err(backend)?;
     let n: i64 = stmt
@@ -136,4 +173,38 @@ pub fn replace_index_rows(
     };
     crate::commit::clear_index_rows(tx, rid)?;
     crate::index::write(tx, tenant, resource_type, id, rid, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COUNT_TO_50M: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000) SELECT COUNT(*) FROM c";
+
+    fn run(c: &Connection) -> StoreResult<i64> {
+        c.query_row(COUNT_TO_50M, [], |r| r.get(0)).map_err(backend)
+    }
+
+    #[test]
+    fn a_query_past_its_budget_is_interrupted_and_the_connection_stays_usable() {
+        let c = Connection::open_in_memory().expect("opens");
+        let budget = Duration::from_millis(50);
+        let slow = within_budget(&c, Some(budget), || run(&c));
+        assert!(
+            matches!(slow, Err(StoreError::TooCostly(d)) if d == budget),
+            "{slow:?}"
+        );
+        // The handler is gone afterwards, and a query within budget runs.
+        let quick = within_budget(&c, Some(Duration::from_secs(60)), || {
+            c.query_row("SELECT 41 + 1", [], |r| r.get::<_, i64>(0))
+                .map_err(backend)
+        });
+        assert_eq!(quick.expect("runs"), 42);
+        // An error that is not the budget's stays what it was.
+        let wrong = within_budget(&c, Some(Duration::from_secs(60)), || {
+            c.query_row("SELECT * FROM no_such_table", [], |r| r.get::<_, i64>(0))
+                .map_err(backend)
+        });
+        assert!(matches!(wrong, Err(StoreError::Backend(_))), "{wrong:?}");
+    }
 }

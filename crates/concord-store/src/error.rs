@@ -24,6 +24,9 @@ pub enum StoreError {
     /// The database is busy or unreachable; the call may be retried.
     #[error("storage temporarily unavailable: {0}")]
     Unavailable(String),
+    /// A search query ran past its plan's time budget and was stopped.
+    #[error("the query ran past its time budget of {0:?}")]
+    TooCostly(std::time::Duration),
     /// Anything else from the database. The message is for logs, not clients.
     #[error("storage error: {0}")]
     Backend(String),

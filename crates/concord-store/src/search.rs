@@ -252,6 +252,9 @@ pub struct SearchPlan {
     /// Page size; the store returns up to `count` hits (and says if more follow).
     pub count: usize,
     pub start: PageStart,
+    /// How long the store may spend on one query of this plan before it
+    /// stops it and answers [`crate::StoreError::TooCostly`] (none: no limit).
+    pub budget: Option<std::time::Duration>,
 }
 
 impl SearchPlan {
@@ -263,6 +266,7 @@ impl SearchPlan {
             sort: Vec::new(),
             count,
             start: PageStart::First,
+            budget: None,
         }
     }
 }

@@ -33,6 +33,12 @@ impl TestApp {
         TestApp::start(config, false).await
     }
 
+    /// The production router with the engine adjusted by `adjust` (e.g. a
+    /// search time budget).
+    pub async fn spawn_with_engine(adjust: impl FnOnce(Engine) -> Engine) -> TestApp {
+        TestApp::start_adjusted(ApiConfig::default(), false, adjust).await
+    }
+
     /// The production router with `AuthMode::Required`: every FHIR request
     /// needs a token, and the SMART authorization server is served.
     pub async fn spawn_with_auth() -> TestApp {
@@ -44,7 +50,15 @@ impl TestApp {
         TestApp::start(config, true).await
     }
 
-    async fn start(mut config: ApiConfig, with_auth: bool) -> TestApp {
+    async fn start(config: ApiConfig, with_auth: bool) -> TestApp {
+        TestApp::start_adjusted(config, with_auth, |e| e).await
+    }
+
+    async fn start_adjusted(
+        mut config: ApiConfig,
+        with_auth: bool,
+        adjust: impl FnOnce(Engine) -> Engine,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temporary directory");
         let (store, auth_store, tenant) = test_store(&dir).await;
         if let Some(tenant) = tenant {
@@ -64,7 +78,7 @@ impl TestApp {
         }
         let key = LedgerKey::load_or_create(&dir.path().join("keys")).expect("ledger key");
         let ledger = MerkleLog::new(store.clone(), key);
-        let engine = Engine::new(store.clone());
+        let engine = adjust(Engine::new(store.clone()));
         let state = AppState {
             engine: engine.clone(),
             config: std::sync::Arc::new(config),

@@ -238,6 +238,10 @@ pub struct ServeArgs {
     #[arg(long, env = "CONCORD_SEARCH_INDEX", num_args = 0..=1, default_missing_value = "true",
           default_value_t = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub search_index: bool,
+    /// Stop a search query that runs longer than this (seconds; 0 = no
+    /// limit) and answer 400 `too-costly`.
+    #[arg(long, env = "CONCORD_SEARCH_TIMEOUT_SECS", default_value_t = concord_core::DEFAULT_SEARCH_BUDGET.as_secs())]
+    pub search_timeout_secs: u64,
     /// Require SMART on FHIR access tokens and serve the authorization server
     /// (`/auth/*`, `/.well-known/smart-configuration`); every interaction then
     /// goes through the read and write guards (see docs/security.md).

@@ -56,7 +56,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     ));
     let state = AppState {
         audit: AuditWriter::spawn(store.clone()),
-        engine: Engine::new(store).with_index_policy(policy),
+        engine: Engine::new(store)
+            .with_index_policy(policy)
+            .with_search_budget(
+                (args.search_timeout_secs > 0)
+                    .then(|| std::time::Duration::from_secs(args.search_timeout_secs)),
+            ),
         config: std::sync::Arc::new(config),
         ledger: Some(ledger),
     };

@@ -446,3 +446,47 @@ async fn hostile_search_queries() {
         failures.len()
     );
 }
+
+/// A search that runs past the engine's time budget is stopped by the
+/// database and answered 400 `too-costly`; reads and writes go on (every
+/// other test runs under the default budget, 30 s). The PostgreSQL side of the
+/// mechanism (`statement_timeout`, SQLSTATE 57014) is tested in
+/// `concord-store-postgres` with `pg_sleep`: a zero budget there is 1 ms,
+/// which a small search may or may not exceed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_past_its_time_budget_is_too_costly() {
+    if std::env::var("CONCORD_TEST_BACKEND").as_deref() == Ok("postgres") {
+        println!("SKIPPED on PostgreSQL (see concord-store-postgres search::tests)");
+        return;
+    }
+    let app =
+        TestApp::spawn_with_engine(|e| e.with_search_budget(Some(std::time::Duration::ZERO))).await;
+    let entries: Vec<Value> = (0..200)
+        .map(|n| {
+            json!({"request": {"method": "POST", "url": "Patient"},
+                   "resource": {"resourceType": "Patient", "name": [{"family": format!("Budget{n}")}]}})
+        })
+        .collect();
+    let tx = post(
+        &app,
+        "",
+        &json!({"resourceType": "Bundle", "type": "transaction", "entry": entries}),
+    )
+    .await;
+    assert_eq!(tx.status, 200, "{}", short(&tx.text));
+    for query in [
+        "Patient?name:contains=udget&_total=accurate",
+        "Patient?_sort=family",
+        "Patient?_summary=count",
+    ] {
+        let r = get(&app, query).await;
+        assert_eq!(r.status, 400, "{query}: {}", short(&r.text));
+        assert_eq!(r.json["resourceType"], "OperationOutcome");
+        assert_eq!(r.json["issue"][0]["code"], "too-costly", "{query}");
+        assert!(!r.text.contains("SELECT"), "{query}: {}", r.text);
+    }
+    // Reads and writes are not searches: they go on.
+    let id = create(&app, &patient("AfterBudget")).await;
+    assert_eq!(get(&app, &format!("Patient/{id}")).await.status, 200);
+    assert_eq!(count_type(&app, "Patient").await, 201);
+}

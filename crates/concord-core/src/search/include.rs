@@ -42,13 +42,14 @@ impl Engine {
                 if sources.is_empty() {
                     continue;
                 }
-                let plan = plan_for(
+                let mut plan = plan_for(
                     inc.target_type.iter().cloned().collect(),
                     Condition::ReferencedBy {
                         param: inc.param.clone(),
                         sources,
                     },
                 );
+                plan.budget = self.search_budget();
                 found.extend(self.store().search(ctx, &plan).await?.hits);
             }
             for inc in query.revincludes.iter().filter(|i| round == 0 || i.iterate) {
@@ -56,13 +57,14 @@ impl Engine {
                 if targets.is_empty() {
                     continue;
                 }
-                let plan = plan_for(
+                let mut plan = plan_for(
                     inc.source_type.iter().cloned().collect(),
                     Condition::References {
                         param: inc.param.clone(),
                         targets,
                     },
                 );
+                plan.budget = self.search_budget();
                 found.extend(self.store().search(ctx, &plan).await?.hits);
             }
             frontier.clear();

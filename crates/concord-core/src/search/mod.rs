@@ -87,8 +87,9 @@ impl Engine {
         &self,
         ctx: &TenantContext,
         query: SearchQuery,
-        plan: SearchPlan,
+        mut plan: SearchPlan,
     ) -> CoreResult<SearchOutcome> {
+        plan.budget = self.search_budget();
         let warnings = query.warnings.clone();
         let wants_count = matches!(query.total, Some(Total::Accurate | Total::Estimate))
             || query.summary == Some(Summary::Count)
@@ -178,6 +179,7 @@ impl Engine {
             ));
         }
         let mut plan = plan::lower(&parsed, limit, &context("")).map_err(CoreError::BadRequest)?;
+        plan.budget = self.search_budget();
         confine_plan(ctx, &mut plan)?;
         let page = self.store().search(ctx, &plan).await?;
         Ok(page.hits.into_iter().map(|h| h.id).collect())

@@ -77,6 +77,7 @@ pub fn lower(
         sort,
         count,
         start: PageStart::First,
+        budget: None,
     })
 }
 

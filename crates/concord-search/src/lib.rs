@@ -12,6 +12,7 @@ pub mod plan;
 pub mod query;
 pub mod registry;
 pub mod ucum;
+mod union_params;
 
 pub use extract::{compartment_rows, index_rows};
 pub use query::{parse, Handling, SearchQuery};

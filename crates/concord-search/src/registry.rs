@@ -110,12 +110,23 @@ pub struct SearchParamDef {
     /// True when the value is taken from the resource row itself (`_id`,
     /// `_lastUpdated`), not from index rows.
     pub from_resource_row: bool,
+    /// The parameters whose union this one is (Observation `combo-code`:
+    /// `code`, `component-code`): it stores no rows of its own and search
+    /// reads its parts' (see `union_params`). Empty for most.
+    pub union_of: Vec<&'static str>,
 }
 
 impl SearchParamDef {
     /// Whether index rows are extracted for this parameter.
     pub fn is_indexed(&self) -> bool {
         !self.from_resource_row && !self.branches.is_empty()
+    }
+
+    /// Whether index rows are written under this parameter's own name (not
+    /// for one answered from other parameters' rows: a union, or a
+    /// composite over the resource itself).
+    pub fn stores_rows(&self) -> bool {
+        self.is_indexed() && self.union_of.is_empty() && !self.splits_into_components()
     }
 
     /// The position of the composite's only number or quantity component:
@@ -232,6 +243,10 @@ fn build(resource_type: &'static str) -> TypeParams {
         by_code.insert(sp.code.as_str(), params.len());
         params.push(def);
     }
+    let unions = crate::union_params::find(&params);
+    for (p, parts) in params.iter_mut().zip(unions) {
+        p.union_of = parts;
+    }
     TypeParams {
         resource_type,
         params,
@@ -301,6 +316,7 @@ fn compile_param(
         branches,
         components,
         from_resource_row: matches!(sp.code.as_str(), "_id" | "_lastUpdated"),
+        union_of: Vec::new(),
     }
 }
 

@@ -62,7 +62,36 @@ fn selectivity(c: &Condition) -> u8 {
             ..
         } => NO_DRIVER,
         Condition::Row { negate: false, .. } => 5,
+        // Any of several (a union parameter's parts): drives by the union of
+        // its parts' lists when each part can drive, as well as its worst.
+        Condition::Any(parts) if !parts.is_empty() => parts
+            .iter()
+            .map(|p| part_driver(p).map_or(NO_DRIVER, selectivity))
+            .max()
+            .unwrap_or(NO_DRIVER),
         _ => NO_DRIVER,
+    }
+}
+
+/// The row conditions whose index lists a driving condition reads: the
+/// row itself, or one per part of an `Any`.
+pub(crate) fn driving_rows(c: &Condition) -> Vec<&Condition> {
+    match c {
+        Condition::Any(parts) => parts.iter().filter_map(part_driver).collect(),
+        Condition::Row { .. } => vec![c],
+        _ => Vec::new(),
+    }
+}
+
+/// What lists the resources of one part of a driving [`Condition::Any`]:
+/// a plain index row condition, or the best one of an `All` (the rest of
+/// the part is probed with the whole `Any`).
+fn part_driver(c: &Condition) -> Option<&Condition> {
+    let row = |c: &Condition| matches!(c, Condition::Row { negate: false, .. });
+    match c {
+        Condition::Row { .. } if row(c) => Some(c),
+        Condition::All(list) => driver(list).map(|i| &list[i]).filter(|d| row(d)),
+        _ => None,
     }
 }
 
@@ -140,12 +169,59 @@ impl Builder<'_> {
             .enumerate()
             .map(|(i, c)| {
                 if Some(i) == driver {
-                    self.condition(level, c)
+                    self.drive(level, &res, c)
                 } else {
                     self.probe(level, &res, c)
                 }
             })
             .collect()
+    }
+
+    /// The driving condition as a membership list. A driving `Any` lists
+    /// the union of its parts' index rows in one `IN (… UNION ALL …)` (so
+    /// the database seeks each listed resource instead of testing every
+    /// resource of the type against several lists) and is then probed
+    /// whole (a part that is an `All` listed only by its best condition).
+    fn drive(&mut self, level: &Level<'_>, res: &str, c: &Condition) -> String {
+        let Condition::Any(parts) = c else {
+            return self.condition(level, c);
+        };
+        let one_type = level.types.len() == 1;
+        let mut selects = Vec::new();
+        for part in parts.iter().filter_map(part_driver) {
+            let Condition::Row {
+                table: t,
+                param,
+                test,
+                ..
+            } = part
+            else {
+                continue;
+            };
+            let i = self.alias("i");
+            let mut w = self.index_where(&i, *t, level.types, param);
+            w.push(self.row_test(*t, &i, test));
+            let cols = if one_type {
+                format!("{i}.id")
+            } else {
+                format!("{i}.type, {i}.id")
+            };
+            selects.push(format!(
+                "SELECT {cols} FROM {} {i} WHERE {}",
+                table(*t),
+                and(w)
+            ));
+        }
+        let listed = if one_type {
+            level.id_col.clone()
+        } else {
+            format!("({}, {})", level.type_col, level.id_col)
+        };
+        format!(
+            "{listed} IN ({}) AND {}",
+            selects.join(" UNION ALL "),
+            self.probe(level, res, c)
+        )
     }
 
     /// A condition tested for one resources row `res` through its index rows.

@@ -209,30 +209,42 @@ pub fn driver_estimate_sql(
     if (plan.conditions.len() < 2 && !alone_ok) || !crate::conditions::maybe_broad(condition) {
         return None;
     }
-    let concord_store::search::Condition::Row {
-        table: t,
-        param,
-        test,
-        ..
-    } = condition
-    else {
+    let rows = crate::conditions::driving_rows(condition);
+    if rows.is_empty() {
         return None;
-    };
-    let mut b = Builder::new(dialect, tenant);
-    let i = b.alias("e");
-    let mut w = vec![format!("{i}.tenant = {}", b.tenant())];
-    if let Some(f) = b.type_filter(&format!("{i}.type"), &plan.types) {
-        w.push(f);
     }
-    w.push(format!("{i}.param = {}", b.text(param)));
-    w.push(b.row_test(*t, &i, test));
+    let mut b = Builder::new(dialect, tenant);
     let limit = b.bind(SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+    // One count per listed row condition (an `Any` lists several): their
+    // sum bounds the driver's list.
+    let counts: Vec<String> = rows
+        .into_iter()
+        .filter_map(|row| {
+            let concord_store::search::Condition::Row {
+                table: t,
+                param,
+                test,
+                ..
+            } = row
+            else {
+                return None;
+            };
+            let i = b.alias("e");
+            let mut w = vec![format!("{i}.tenant = {}", b.tenant())];
+            if let Some(f) = b.type_filter(&format!("{i}.type"), &plan.types) {
+                w.push(f);
+            }
+            w.push(format!("{i}.param = {}", b.text(param)));
+            w.push(b.row_test(*t, &i, test));
+            Some(format!(
+                "(SELECT COUNT(*) FROM (SELECT 1 FROM {} {i} WHERE {} LIMIT {limit}) {i}c)",
+                table(*t),
+                and(w)
+            ))
+        })
+        .collect();
     Some(Sql {
-        text: format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {} {i} WHERE {} LIMIT {limit}) e",
-            table(*t),
-            and(w)
-        ),
+        text: format!("SELECT {}", counts.join(" + ")),
         params: b.params,
     })
 }

@@ -27,6 +27,7 @@ const QUERIES: &[(&str, &str)] = &[
     ("token_not_or", "Patient?gender:not=male,female"),
     ("string_exact_contains", "Patient?family:exact=Smith&given:contains=ann"),
     ("missing_and_composite", "Observation?value-quantity:missing=true&code-value-quantity=http://loinc.org|8480-6$120"),
+    ("union_parameter", "Observation?combo-code=http://loinc.org|8480-6&combo-code-value-quantity=http://loinc.org|8480-6$gt120"),
     ("component_composite", "Observation?component-code-value-quantity=http://loinc.org|8480-6$120"),
     ("component_composite_prefix_in_units", "Observation?component-code-value-quantity=http://loinc.org|8480-6$gt16|http://unitsofmeasure.org|kPa"),
     ("uri_below_above", "ValueSet?url:below=http://hl7.org/fhir&reference:above=http://hl7.org/fhir/ValueSet/x"),

@@ -98,6 +98,7 @@ fn component_values(kind: ParamType, items: &[Item<'_>]) -> Vec<Combo> {
         branches: Vec::new(),
         components: Vec::new(),
         from_resource_row: false,
+        union_of: Vec::new(),
     };
     let mut rows = IndexRows::default();
     let mut raw = Vec::new();

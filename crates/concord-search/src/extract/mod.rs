@@ -129,7 +129,7 @@ fn evaluate<'a>(
     for p in params
         .params()
         .iter()
-        .filter(|p| p.is_indexed() && !p.splits_into_components() && keep(p))
+        .filter(|p| p.stores_rows() && keep(p))
     {
         for b in p.branches.iter().filter(|b| b.may_match(resource)) {
             each(p, b, b.expression.evaluate_with(&ctx));

@@ -191,38 +191,35 @@ fn observation_rows() {
         "{composites:?}"
     );
     // `code-value-quantity` is searched through its components (`code`,
-    // `value-quantity`): no rows of its own. `combo-…` reads components too.
+    // `value-quantity`) and the `combo-…` parameters through their parts
+    // (`combo-code` = `code` | `component-code`): no rows of their own.
     assert!(!rows
         .composites
         .iter()
-        .any(|c| c.param == "code-value-quantity"));
-    assert!(rows
-        .composites
+        .any(|c| c.param == "code-value-quantity" || c.param.starts_with("combo-")));
+    assert!(!rows.tokens.iter().any(|t| t.param.starts_with("combo-")));
+    assert!(!rows
+        .quantities
         .iter()
-        .any(|c| c.param == "combo-code-value-quantity"
-            && c.value == "2339-0$5000|http://unitsofmeasure.org|mg"
-            && c.number == Some(5000.0)));
-    // The quantity's value is stored beside the text for prefixes; the
-    // canonical form (5 g) goes under `:canonical`, never the plain param.
+        .any(|q| q.param.starts_with("combo-")));
+    // The quantity's value is stored beside the text for prefixes.
     assert!(rows
         .composites
         .iter()
         .filter(|c| c.param == "component-code-value-quantity")
         .all(|c| c.number == Some(120.0)));
-    let canonical: Vec<(&str, Option<f64>)> = rows
-        .composites
-        .iter()
-        .filter(|c| c.param == "combo-code-value-quantity:canonical")
-        .map(|c| (c.value.as_str(), c.number))
-        .collect();
-    assert!(
-        canonical.contains(&("2339-0$5|http://unitsofmeasure.org|g", Some(5.0))),
-        "{canonical:?}"
-    );
-    assert!(!rows
-        .composites
-        .iter()
-        .any(|c| c.param == "combo-code-value-quantity" && c.value.ends_with("|g")));
+    // The resource's own 5000 mg is also kept as 5 g under `:canonical`,
+    // never under the plain parameter.
+    let quantity = |param: &str, unit: &str| {
+        rows.quantities
+            .iter()
+            .filter(|q| q.param == param && q.code.as_deref() == Some(unit))
+            .map(|q| q.value)
+            .collect::<Vec<f64>>()
+    };
+    assert_eq!(quantity("value-quantity", "mg"), [5000.0]);
+    assert_eq!(quantity("value-quantity:canonical", "g"), [5.0]);
+    assert!(quantity("value-quantity", "g").is_empty());
     let compartments: Vec<(&str, &str)> = rows
         .compartments
         .iter()

@@ -74,6 +74,15 @@ fn sort_by(types: &[String], param: &str) -> Result<SortBy, Issue> {
             format!("_sort: unknown parameter '{param}'"),
         ));
     };
+    if !def.union_of.is_empty() {
+        return Err(Issue::error(
+            IssueType::NotSupported,
+            format!(
+                "_sort: '{param}' is the union of {}; sort by one of them",
+                def.union_of.join(", ")
+            ),
+        ));
+    }
     let (column, column_desc) = match def.kind {
         ParamType::String => (Column::ValueNorm, Column::ValueNorm),
         ParamType::Date => (Column::Low, Column::High),

@@ -162,6 +162,40 @@ fn one_name_prefix_without_sort_orders_by_the_matched_name() {
 }
 
 #[test]
+fn union_parameters_read_their_parts_rows() {
+    // combo-code = code | component-code: any part matches…
+    let p = plan("Observation", "combo-code=http://loinc.org|8480-6");
+    let [Condition::Any(parts)] = p.conditions.as_slice() else {
+        panic!("{:?}", p.conditions)
+    };
+    let params: Vec<&str> = parts
+        .iter()
+        .filter_map(|c| match c {
+            Condition::Row { param, .. } => Some(param.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(params, ["code", "component-code"]);
+    // …but "no matching value" needs it of every part (flattened to two
+    // top-level conditions).
+    for q in ["combo-code:not=x", "combo-code:missing=true"] {
+        let p = plan("Observation", q);
+        assert_eq!(p.conditions.len(), 2, "{q}: {:?}", p.conditions);
+        assert!(
+            !p.conditions.iter().any(|c| matches!(c, Condition::Any(_))),
+            "{q}"
+        );
+    }
+    // Sorting by a union is refused with its parts named.
+    let query = parse(Some("Observation"), "_sort=combo-code", Handling::Strict).expect("parses");
+    let err = lower(&query, 10, &cx()).expect_err("refused");
+    assert!(
+        err[0].diagnostics.contains("code, component-code"),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn unknown_value_set_is_a_clear_error() {
     let query = parse(
         Some("Observation"),

@@ -31,6 +31,11 @@ pub(super) fn param_condition(
     rt: Option<&str>,
     cx: &PlanContext,
 ) -> Result<Condition, Issue> {
+    if let Some(def) = rt.and_then(|t| crate::registry::param(t, &p.code)) {
+        if !def.union_of.is_empty() {
+            return union_condition(p, &def.union_of, rt, cx);
+        }
+    }
     if p.kind == ParamType::Composite {
         let def = rt.and_then(|t| crate::registry::param(t, &p.code));
         if let Some(def) = def.filter(|d| d.splits_into_components()) {
@@ -166,6 +171,36 @@ fn fulltext_condition(p: &ParamFilter) -> Condition {
             })
             .collect(),
     )
+}
+
+/// A union parameter (Observation `combo-code` = `code` | `component-code`,
+/// see `union_params`) from its parts' rows: a resource matches when one
+/// part does — except for the forms that ask for no matching value
+/// (`:not`, `:not-in`, `:missing=true`), which every part must give.
+fn union_condition(
+    p: &ParamFilter,
+    parts: &[&str],
+    rt: Option<&str>,
+    cx: &PlanContext,
+) -> Result<Condition, Issue> {
+    let conditions = parts
+        .iter()
+        .map(|part| {
+            let mut one = p.clone();
+            one.code = (*part).to_string();
+            param_condition(&one, rt, cx)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let none_wanted = match p.modifier {
+        Some(Modifier::Not | Modifier::NotIn) => true,
+        Some(Modifier::Missing) => matches!(p.values.first(), Some(SearchValue::Missing(true))),
+        _ => false,
+    };
+    Ok(if none_wanted {
+        Condition::All(conditions)
+    } else {
+        Condition::Any(conditions)
+    })
 }
 
 fn id_condition(p: &ParamFilter) -> Result<Condition, Issue> {

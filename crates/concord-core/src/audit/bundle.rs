@@ -2,16 +2,42 @@
 //! gives each entry's method, URL and resource; the response Bundle its
 //! status and location.
 
+use std::collections::HashMap;
+
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::patients::patients_of;
+use super::patients::PatientFields;
 use super::record::{Action, AuditRecord, Category};
 
-fn entries(bundle: &[u8]) -> Vec<Value> {
-    serde_json::from_slice::<Value>(bundle)
-        .ok()
-        .and_then(|b| b.get("entry").and_then(Value::as_array).cloned())
-        .unwrap_or_default()
+/// What the trail reads of a request or response Bundle: everything else
+/// (the resources' other elements above all) is skipped while parsing.
+#[derive(Deserialize, Default)]
+struct BundleView {
+    #[serde(rename = "type", default)]
+    kind: Option<Value>,
+    #[serde(default)]
+    entry: Vec<EntryView>,
+}
+
+#[derive(Deserialize, Default)]
+struct EntryView {
+    #[serde(rename = "fullUrl", default)]
+    full_url: Option<Value>,
+    #[serde(default)]
+    request: Option<HashMap<String, Value>>,
+    #[serde(default)]
+    response: Option<HashMap<String, Value>>,
+    #[serde(default)]
+    resource: Option<PatientFields>,
+}
+
+fn text<'a>(part: Option<&'a HashMap<String, Value>>, key: &str) -> Option<&'a str> {
+    part.and_then(|m| m.get(key)).and_then(Value::as_str)
+}
+
+fn view(bytes: &[u8]) -> BundleView {
+    serde_json::from_slice(bytes).unwrap_or_default()
 }
 
 /// `Type/id[/_history/v]` from a location or URL (absolute or relative).
@@ -25,34 +51,44 @@ fn resource_path(url: &str) -> Option<String> {
     (rest.len() >= 2 && !rest[1].starts_with('$')).then(|| rest.join("/"))
 }
 
-/// `batch` or `transaction`, from the request Bundle's type.
-pub fn bundle_kind(request: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(request).ok()?;
-    match v.get("type").and_then(Value::as_str)? {
-        k @ ("batch" | "transaction") => Some(k.to_string()),
+/// The Bundle's kind (`batch` or `transaction`, from the request's type)
+/// and the records of each entry, agent and request id taken from the
+/// Bundle's. The request and the response are each parsed once; a
+/// transaction's `urn:uuid:` references to a Patient it creates count as
+/// that patient (its id from the response's location).
+pub fn entry_records(
+    parent: &AuditRecord,
+    request: &[u8],
+    response: &[u8],
+) -> (Option<String>, Vec<AuditRecord>) {
+    let requests = view(request);
+    let responses = view(response);
+    let kind = match requests.kind.as_ref().and_then(Value::as_str) {
+        Some(k @ ("batch" | "transaction")) => Some(k.to_string()),
         _ => None,
-    }
-}
-
-/// The records of each entry, agent and request id taken from the Bundle's.
-pub fn entry_records(parent: &AuditRecord, request: &[u8], response: &[u8]) -> Vec<AuditRecord> {
-    let requests = entries(request);
-    let responses = entries(response);
-    let mut out = Vec::with_capacity(requests.len());
-    for (i, entry) in requests.iter().enumerate() {
-        let req = entry.get("request");
-        let method = req
-            .and_then(|r| r.get("method"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let url = req
-            .and_then(|r| r.get("url"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let answer = responses.get(i).and_then(|e| e.get("response"));
-        let status = answer
-            .and_then(|r| r.get("status"))
-            .and_then(Value::as_str)
+    };
+    // fullUrl → id of each Patient the Bundle created or updated.
+    let created: HashMap<&str, String> = requests
+        .entry
+        .iter()
+        .zip(&responses.entry)
+        .filter_map(|(req, res)| {
+            let full_url = req.full_url.as_ref()?.as_str()?;
+            let location = text(res.response.as_ref(), "location")?;
+            let path = resource_path(location)?;
+            let id = path.strip_prefix("Patient/")?.split('/').next()?;
+            Some((full_url, id.to_string()))
+        })
+        .collect();
+    let resolve = |reference: &str| created.get(reference).cloned();
+    let mut out = Vec::with_capacity(requests.entry.len());
+    for (i, entry) in requests.entry.iter().enumerate() {
+        let req = entry.request.as_ref();
+        let method = text(req, "method").unwrap_or("");
+        let url = text(req, "url").unwrap_or("");
+        let answer = responses.entry.get(i);
+        let answer_part = answer.and_then(|e| e.response.as_ref());
+        let status = text(answer_part, "status")
             .and_then(|s| s.split_whitespace().next())
             .and_then(|s| s.parse().ok())
             .unwrap_or(if parent.status < 300 {
@@ -60,9 +96,7 @@ pub fn entry_records(parent: &AuditRecord, request: &[u8], response: &[u8]) -> V
             } else {
                 parent.status
             });
-        let location = answer
-            .and_then(|r| r.get("location"))
-            .and_then(Value::as_str);
+        let location = text(answer_part, "location");
         let is_search = url.contains('?') || resource_path(url).is_none();
         let (interaction, action) = match method {
             "POST" => ("create", Action::Create),
@@ -73,12 +107,16 @@ pub fn entry_records(parent: &AuditRecord, request: &[u8], response: &[u8]) -> V
             _ if is_search => ("search-type", Action::Read),
             _ => ("read", Action::Read),
         };
-        let mut patients = entry.get("resource").map(patients_of).unwrap_or_default();
+        let mut patients = entry
+            .resource
+            .as_ref()
+            .map(|r| r.patients(&resolve))
+            .unwrap_or_default();
         if let Some(r) = answer
-            .and_then(|_| responses.get(i))
-            .and_then(|e| e.get("resource"))
+            .filter(|e| e.response.is_some())
+            .and_then(|e| e.resource.as_ref())
         {
-            patients.extend(patients_of(r));
+            patients.extend(r.patients(&resolve));
             patients.sort();
             patients.dedup();
         }
@@ -97,12 +135,103 @@ pub fn entry_records(parent: &AuditRecord, request: &[u8], response: &[u8]) -> V
             ..parent.clone()
         });
     }
-    out
+    (kind, out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parent() -> AuditRecord {
+        AuditRecord {
+            tenant: "t".into(),
+            recorded: 0,
+            category: Category::Rest,
+            interaction: "transaction".into(),
+            action: Action::Execute,
+            status: 200,
+            agent: concord_store::audit_record::Agent {
+                who: "operator:test".into(),
+                name: None,
+                fhir_user: None,
+                client_id: None,
+                role: None,
+            },
+            address: None,
+            resource: None,
+            query: None,
+            operation: None,
+            patients: Vec::new(),
+            request_id: "r1".into(),
+        }
+    }
+
+    #[test]
+    fn a_transaction_names_each_entry_and_the_patients_it_creates() {
+        let request = serde_json::json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"fullUrl": "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a",
+             "resource": {"resourceType": "Patient", "name": [{"family": "Chalmers"}]},
+             "request": {"method": "POST", "url": "Patient"}},
+            {"fullUrl": "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059",
+             "resource": {"resourceType": "Observation", "status": "final",
+                          "subject": {"reference": "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"},
+                          "performer": [{"reference": "Patient/other"}],
+                          "code": {"text": "x"}},
+             "request": {"method": "POST", "url": "Observation"}},
+            {"request": {"method": "GET", "url": "Patient?name=x"}},
+            {"request": {"method": "DELETE", "url": "Condition/c1"}}]});
+        let response = serde_json::json!({"resourceType": "Bundle", "type": "transaction-response", "entry": [
+            {"response": {"status": "201 Created", "location": "Patient/p7/_history/1"}},
+            {"response": {"status": "201 Created", "location": "Observation/o3/_history/1"}},
+            {"response": {"status": "200 OK"}},
+            {"response": {"status": "204 No Content"}}]});
+        let (kind, records) = entry_records(
+            &parent(),
+            request.to_string().as_bytes(),
+            response.to_string().as_bytes(),
+        );
+        assert_eq!(kind.as_deref(), Some("transaction"));
+        let summary: Vec<(&str, u16, Option<&str>, Vec<String>)> = records
+            .iter()
+            .map(|r| {
+                (
+                    r.interaction.as_str(),
+                    r.status,
+                    r.resource.as_deref(),
+                    r.patients.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("create", 201, Some("Patient/p7/_history/1"), vec![]),
+                (
+                    "create",
+                    201,
+                    Some("Observation/o3/_history/1"),
+                    vec!["other".to_string(), "p7".to_string()]
+                ),
+                ("search-type", 200, None, vec![]),
+                ("delete", 204, Some("Condition/c1"), vec![]),
+            ]
+        );
+        assert_eq!(records[2].query.as_deref(), Some("Patient?name=x"));
+    }
+
+    #[test]
+    fn a_malformed_bundle_gives_no_entry_records() {
+        for body in [&b"{not json"[..], b"[]", br#"{"entry": 5}"#] {
+            let (kind, records) = entry_records(&parent(), body, b"{}");
+            assert!(kind.is_none() && records.is_empty());
+        }
+        // An entry whose resource is not an object names no patient.
+        let odd = br#"{"type": "batch", "entry": [{"resource": 7, "request": {"method": "POST", "url": "Patient"}}]}"#;
+        let (kind, records) = entry_records(&parent(), odd, b"{}");
+        assert_eq!(kind.as_deref(), Some("batch"));
+        assert_eq!(records.len(), 1);
+        assert!(records[0].patients.is_empty());
+    }
 
     #[test]
     fn paths_from_urls() {

@@ -17,12 +17,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use concord_store::audit_log::AuditAppend;
 use concord_store::{Actor, Store, TenantContext};
-use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Duration, Instant};
 
-use super::bundle::{bundle_kind, entry_records};
-use super::patients::patients_of;
+use super::bundle::entry_records;
+use super::patients::PatientFields;
 use super::record::AuditRecord;
 
 /// Most events in one batch.
@@ -172,18 +171,18 @@ fn finish(record: AuditRecord, evidence: Evidence) -> Vec<AuditRecord> {
         Evidence::Resource(body) => {
             let mut record = record;
             if record.patients.is_empty() {
-                if let Ok(v) = serde_json::from_slice::<Value>(&body) {
-                    record.patients = patients_of(&v);
+                if let Ok(fields) = serde_json::from_slice::<PatientFields>(&body) {
+                    record.patients = fields.patients(&|_| None);
                 }
             }
             vec![record]
         }
         Evidence::Bundle { request, response } => {
             let mut record = record;
-            if let Some(kind) = bundle_kind(&request) {
+            let (kind, mut out) = entry_records(&record, &request, &response);
+            if let Some(kind) = kind {
                 record.interaction = kind;
             }
-            let mut out = entry_records(&record, &request, &response);
             out.insert(0, record);
             out
         }

@@ -72,16 +72,28 @@ pub fn search_sql_with(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, s
     }
 }
 
+/// What every walk starts from: a builder whose conditions are all probed
+/// per row, and the walked table's (`alias`) tenant and type tests.
+fn walk_start<'d>(
+    dialect: &'d dyn Dialect,
+    tenant: &str,
+    plan: &SearchPlan,
+    alias: &str,
+) -> (Builder<'d>, Vec<String>) {
+    let mut b = Builder::new(dialect, tenant);
+    b.scan = true;
+    let mut w = vec![format!("{alias}.tenant = {}", b.tenant())];
+    if let Some(f) = b.type_filter(&format!("{alias}.type"), &plan.types) {
+        w.push(f);
+    }
+    (b, w)
+}
+
 /// The page read off the patient timeline, newest first (see
 /// [`crate::timeline`]): the timeline row drives, the resource and every
 /// condition are probed per row, and the walk stops at the page's end.
 fn timeline_sql(dialect: &dyn Dialect, tenant: &str, plan: &SearchPlan, target: &str) -> Sql {
-    let mut b = Builder::new(dialect, tenant);
-    b.scan = true;
-    let mut w = vec![format!("l.tenant = {}", b.tenant())];
-    if let Some(f) = b.type_filter("l.type", &plan.types) {
-        w.push(f);
-    }
+    let (mut b, mut w) = walk_start(dialect, tenant, plan, "l");
     w.push(format!("l.target_id = {}", b.text(target)));
     if let Some(low) = crate::timeline::newest_at_least(plan) {
         w.push(format!("l.newest >= {}", b.bind(SqlValue::Int(low))));
@@ -120,12 +132,7 @@ fn matched_sql(
     param: &str,
     test: &RowTest,
 ) -> Sql {
-    let mut b = Builder::new(dialect, tenant);
-    b.scan = true;
-    let mut w = vec![format!("w.tenant = {}", b.tenant())];
-    if let Some(f) = b.type_filter("w.type", &plan.types) {
-        w.push(f);
-    }
+    let (mut b, mut w) = walk_start(dialect, tenant, plan, "w");
     w.push(format!("w.param = {}", b.text(param)));
     w.push(b.row_test(IndexTable::String, "w", test));
     let smallest = b.row_test(IndexTable::String, "d", test);

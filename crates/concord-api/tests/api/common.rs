@@ -104,6 +104,17 @@ pub async fn delete(app: &TestApp, path: &str) -> Resp {
     send(req(app, Method::DELETE, path)).await
 }
 
+/// PUTs `body` as `Type/id` (created or updated), failing the test otherwise.
+pub async fn put_with_id(app: &TestApp, resource_type: &str, id: &str, mut body: Value) {
+    body["id"] = serde_json::json!(id);
+    let r = put(app, &format!("{resource_type}/{id}"), &body).await;
+    assert!(
+        r.status == 200 || r.status == 201,
+        "{resource_type}/{id}: {}",
+        short(&r.text)
+    );
+}
+
 /// Creates a resource with POST and returns its server-assigned id.
 pub async fn create(app: &TestApp, body: &Value) -> String {
     let rt = body["resourceType"].as_str().expect("resourceType");

@@ -14,16 +14,6 @@ fn person(names: Value, gender: &str) -> Value {
     json!({"resourceType": "Patient", "name": names, "gender": gender})
 }
 
-async fn put_patient(app: &TestApp, id: &str, mut body: Value) {
-    body["id"] = json!(id);
-    let r = put(app, &format!("Patient/{id}"), &body).await;
-    assert!(
-        r.status == 200 || r.status == 201,
-        "{id}: {}",
-        short(&r.text)
-    );
-}
-
 #[tokio::test]
 async fn name_search_lists_by_matched_name_like_the_general_query() {
     let app = TestApp::spawn().await;
@@ -60,7 +50,7 @@ async fn name_search_lists_by_matched_name_like_the_general_query() {
         ("mo-del", json!([{"family": "Smith"}]), "female"),
     ];
     for (id, names, gender) in &people {
-        put_patient(&app, id, person(names.clone(), gender)).await;
+        put_with_id(&app, "Patient", id, person(names.clone(), gender)).await;
     }
     delete(&app, "Patient/mo-del").await;
 
@@ -101,9 +91,21 @@ async fn name_search_lists_by_matched_name_like_the_general_query() {
     );
     // A new version moves the resource; a delete removes it; a renamed
     // patient that no longer matches drops out.
-    put_patient(&app, "mo-3", person(json!([{"given": ["Smia"]}]), "male")).await;
+    put_with_id(
+        &app,
+        "Patient",
+        "mo-3",
+        person(json!([{"given": ["Smia"]}]), "male"),
+    )
+    .await;
     delete(&app, "Patient/mo-2").await;
-    put_patient(&app, "mo-1", person(json!([{"family": "Brown"}]), "female")).await;
+    put_with_id(
+        &app,
+        "Patient",
+        "mo-1",
+        person(json!([{"family": "Brown"}]), "female"),
+    )
+    .await;
     let after = ["mo-3", "mo-4", "mo-6"];
     assert_eq!(all_pages(&app, query, 1).await, after);
     assert_eq!(all_pages(&app, general, 1).await, after);

@@ -24,40 +24,45 @@ fn obs(subject: &str, code: &str, when: Option<Value>) -> Value {
     o
 }
 
-async fn put_obs(app: &TestApp, id: &str, mut body: Value) {
-    body["id"] = json!(id);
-    let r = put(app, &format!("Observation/{id}"), &body).await;
-    assert!(
-        r.status == 200 || r.status == 201,
-        "{id}: {}",
-        short(&r.text)
-    );
-}
-
 #[tokio::test]
 async fn newest_first_by_patient_matches_the_general_order() {
     let app = TestApp::spawn().await;
     let p = create(&app, &patient("Timeline")).await;
     let q = create(&app, &patient("Other")).await;
     let me = format!("Patient/{p}");
-    put_obs(&app, "t-2020", obs(&me, "1-1", Some(json!("2020-01-01")))).await;
-    put_obs(
+    put_with_id(
         &app,
+        "Observation",
+        "t-2020",
+        obs(&me, "1-1", Some(json!("2020-01-01"))),
+    )
+    .await;
+    put_with_id(
+        &app,
+        "Observation",
         "t-2022-b",
         obs(&me, "1-1", Some(json!("2022-05-05T10:00:00Z"))),
     )
     .await;
-    put_obs(&app, "t-2021", obs(&me, "2-2", Some(json!("2021-03-03")))).await;
-    put_obs(
+    put_with_id(
         &app,
+        "Observation",
+        "t-2021",
+        obs(&me, "2-2", Some(json!("2021-03-03"))),
+    )
+    .await;
+    put_with_id(
+        &app,
+        "Observation",
         "t-2022-a",
         obs(&me, "1-1", Some(json!("2022-05-05T10:00:00Z"))),
     )
     .await;
-    put_obs(&app, "t-none", obs(&me, "1-1", None)).await;
+    put_with_id(&app, "Observation", "t-none", obs(&me, "1-1", None)).await;
     // A period ending in 2023 sorts by its end, descending.
-    put_obs(
+    put_with_id(
         &app,
+        "Observation",
         "t-period",
         obs(
             &me,
@@ -67,8 +72,9 @@ async fn newest_first_by_patient_matches_the_general_order() {
     )
     .await;
     // An absolute subject URL naming the same id also matches `patient=`.
-    put_obs(
+    put_with_id(
         &app,
+        "Observation",
         "t-url",
         obs(
             &format!("http://other.example/fhir/Patient/{p}"),
@@ -77,15 +83,17 @@ async fn newest_first_by_patient_matches_the_general_order() {
         ),
     )
     .await;
-    put_obs(
+    put_with_id(
         &app,
+        "Observation",
         "t-deleted",
         obs(&me, "1-1", Some(json!("2025-01-01"))),
     )
     .await;
     delete(&app, "Observation/t-deleted").await;
-    put_obs(
+    put_with_id(
         &app,
+        "Observation",
         "t-other",
         obs(&format!("Patient/{q}"), "1-1", Some(json!("2026-01-01"))),
     )
@@ -122,15 +130,22 @@ async fn newest_first_by_patient_matches_the_general_order() {
     let back = get_url(&link(&second, "previous").expect("previous")).await;
     assert_eq!(ids(&back), ids(&first));
     // A new version moves the resource; a delete removes it.
-    put_obs(&app, "t-2020", obs(&me, "1-1", Some(json!("2030-01-01")))).await;
+    put_with_id(
+        &app,
+        "Observation",
+        "t-2020",
+        obs(&me, "1-1", Some(json!("2030-01-01"))),
+    )
+    .await;
     delete(&app, "Observation/t-url").await;
     assert_eq!(
         all_pages(&app, &query, 2).await,
         ["t-2020", "t-period", "t-2022-a", "t-2022-b", "t-2021", "t-none"]
     );
     // Moved to another patient: gone from this timeline, on the other's.
-    put_obs(
+    put_with_id(
         &app,
+        "Observation",
         "t-2021",
         obs(&format!("Patient/{q}"), "2-2", Some(json!("2021-03-03"))),
     )

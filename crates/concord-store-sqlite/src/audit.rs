@@ -236,15 +236,29 @@ fn close_batch(
 }
 
 /// An AuditEvent by id (its one version).
+/// An event by id: the trail's by its sequence number (the table's key),
+/// another source's through the unique index of non-digit ids (migration 13).
 pub fn read(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<StoredVersion>> {
-    let row = c
-        .prepare_cached("SELECT stored_at, content FROM audit_log WHERE tenant = ?1 AND id = ?2")
+    let get = |r: &rusqlite::Row<'_>| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?));
+    let row = if audit_log::is_trail_id(id) {
+        let Ok(seq) = id.parse::<i64>() else {
+            return Ok(None);
+        };
+        c.prepare_cached(
+            "SELECT stored_at, content FROM audit_log WHERE seq = ?1 AND tenant = ?2 AND id = ?3",
+        )
         .map_err(backend)?
-        .query_row(params![tenant, id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })
-        .optional()
-        .map_err(backend)?;
+        .query_row(params![seq, tenant, id], get)
+    } else {
+        c.prepare_cached(
+            "SELECT stored_at, content FROM audit_log
+             WHERE tenant = ?1 AND id = ?2 AND id GLOB '*[^0-9]*'",
+        )
+        .map_err(backend)?
+        .query_row(params![tenant, id], get)
+    }
+    .optional()
+    .map_err(backend)?;
     row.map(|(at, content)| audit_log::stored_version(tenant, id, at, content))
         .transpose()
 }

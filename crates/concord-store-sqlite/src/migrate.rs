@@ -59,6 +59,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "composite_number",
         include_str!("../migrations/0012_composite_number.sql"),
     ),
+    (
+        13,
+        "audit_foreign_id",
+        include_str!("../migrations/0013_audit_foreign_id.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

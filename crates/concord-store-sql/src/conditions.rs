@@ -73,6 +73,28 @@ fn selectivity(c: &Condition) -> u8 {
     }
 }
 
+/// `level` is among the (type, id) of any of the `(type column, id column,
+/// FROM … WHERE …)` selects (their `UNION ALL`).
+fn member_of_any(level: &Level<'_>, selects: &[(String, String, String)]) -> String {
+    let one_type = level.types.len() == 1;
+    let listed: Vec<String> = selects
+        .iter()
+        .map(|(type_col, id_col, from)| {
+            if one_type {
+                format!("SELECT {id_col} {from}")
+            } else {
+                format!("SELECT {type_col}, {id_col} {from}")
+            }
+        })
+        .collect();
+    let member = if one_type {
+        level.id_col.clone()
+    } else {
+        format!("({}, {})", level.type_col, level.id_col)
+    };
+    format!("{member} IN ({})", listed.join(" UNION ALL "))
+}
+
 /// The row conditions whose index lists a driving condition reads: the
 /// row itself, or one per part of an `Any`.
 pub(crate) fn driving_rows(c: &Condition) -> Vec<&Condition> {
@@ -186,7 +208,6 @@ impl Builder<'_> {
         let Condition::Any(parts) = c else {
             return self.condition(level, c);
         };
-        let one_type = level.types.len() == 1;
         let mut selects = Vec::new();
         for part in parts.iter().filter_map(part_driver) {
             let Condition::Row {
@@ -199,27 +220,16 @@ impl Builder<'_> {
                 continue;
             };
             let i = self.alias("i");
-            let mut w = self.index_where(&i, *t, level.types, param);
-            w.push(self.row_test(*t, &i, test));
-            let cols = if one_type {
-                format!("{i}.id")
-            } else {
-                format!("{i}.type, {i}.id")
-            };
-            selects.push(format!(
-                "SELECT {cols} FROM {} {i} WHERE {}",
-                table(*t),
-                and(w)
+            let w = self.row_where(&i, *t, level.types, param, test);
+            selects.push((
+                format!("{i}.type"),
+                format!("{i}.id"),
+                format!("FROM {} {i} WHERE {}", table(*t), and(w)),
             ));
         }
-        let listed = if one_type {
-            level.id_col.clone()
-        } else {
-            format!("({}, {})", level.type_col, level.id_col)
-        };
         format!(
-            "{listed} IN ({}) AND {}",
-            selects.join(" UNION ALL "),
+            "{} AND {}",
+            member_of_any(level, &selects),
             self.probe(level, res, c)
         )
     }
@@ -366,8 +376,7 @@ impl Builder<'_> {
                 negate,
             } => {
                 let i = self.alias("i");
-                let mut w = self.index_where(&i, *t, level.types, param);
-                w.push(self.row_test(*t, &i, test));
+                let w = self.row_where(&i, *t, level.types, param, test);
                 let member = self.member(level, &i, table(*t), w);
                 negated(member, *negate)
             }
@@ -557,6 +566,21 @@ impl Builder<'_> {
         w
     }
 
+    /// [`Builder::index_where`] and the row test: the index rows of `param`
+    /// in table `t` (alias `alias`) that pass `test`.
+    pub(crate) fn row_where(
+        &mut self,
+        alias: &str,
+        t: IndexTable,
+        types: &[String],
+        param: &str,
+        test: &RowTest,
+    ) -> Vec<String> {
+        let mut w = self.index_where(alias, t, types, param);
+        w.push(self.row_test(t, alias, test));
+        w
+    }
+
     /// `level` is among the (type, id) of the rows of `tbl alias WHERE w`.
     fn member(&mut self, level: &Level<'_>, alias: &str, tbl: &str, w: Vec<String>) -> String {
         self.member_cols(
@@ -574,14 +598,10 @@ impl Builder<'_> {
         id_col: &str,
         from: &str,
     ) -> String {
-        if level.types.len() == 1 {
-            format!("{} IN (SELECT {id_col} {from})", level.id_col)
-        } else {
-            format!(
-                "({}, {}) IN (SELECT {type_col}, {id_col} {from})",
-                level.type_col, level.id_col
-            )
-        }
+        member_of_any(
+            level,
+            &[(type_col.to_string(), id_col.to_string(), from.to_string())],
+        )
     }
 
     /// `level` is a live resource of its types meeting every condition.
@@ -597,8 +617,7 @@ impl Builder<'_> {
         {
             if !level.types.is_empty() {
                 let i = self.alias("i");
-                let mut w = self.index_where(&i, *t, level.types, param);
-                w.push(self.row_test(*t, &i, test));
+                let w = self.row_where(&i, *t, level.types, param, test);
                 return self.member(level, &i, table(*t), w);
             }
         }
@@ -629,8 +648,7 @@ impl Builder<'_> {
         }] = inner
         {
             let i = self.alias("i");
-            let mut w = self.index_where(&i, *t, types, param);
-            w.push(self.row_test(*t, &i, test));
+            let w = self.row_where(&i, *t, types, param, test);
             return format!("SELECT {i}.rid FROM {} {i} WHERE {}", table(*t), and(w));
         }
         let r = self.alias("r");

@@ -237,12 +237,7 @@ pub fn driver_estimate_sql(
                 return None;
             };
             let i = b.alias("e");
-            let mut w = vec![format!("{i}.tenant = {}", b.tenant())];
-            if let Some(f) = b.type_filter(&format!("{i}.type"), &plan.types) {
-                w.push(f);
-            }
-            w.push(format!("{i}.param = {}", b.text(param)));
-            w.push(b.row_test(*t, &i, test));
+            let w = b.row_where(&i, *t, &plan.types, param, test);
             Some(format!(
                 "(SELECT COUNT(*) FROM (SELECT 1 FROM {} {i} WHERE {} LIMIT {limit}) {i}c)",
                 table(*t),

@@ -9,6 +9,5 @@ mod patients;
 mod record;
 mod writer;
 
-pub use patients::patients_of;
 pub use record::{Action, Agent, AuditRecord, Category};
 pub use writer::{AuditWriter, Evidence};

@@ -153,31 +153,16 @@ impl<'de> Visitor<'de> for FieldsVisitor {
     }
 }
 
-/// The patient ids of `resource` (sorted, without duplicates).
-pub fn patients_of(resource: &Value) -> Vec<String> {
-    let Some(rt) = resource.get("resourceType").and_then(Value::as_str) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    if rt == "Patient" {
-        if let Some(id) = resource.get("id").and_then(Value::as_str) {
-            out.push(id.to_string());
-        }
-    }
-    for param in compartment_params("Patient", rt) {
-        if let Some(v) = resource.get(param.as_str()) {
-            collect(v, 1, &mut out, &|_| None);
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn patients_of(resource: &Value) -> Vec<String> {
+        PatientFields::deserialize(resource)
+            .expect("reads")
+            .patients(&|_| None)
+    }
 
     #[test]
     fn finds_the_patient() {

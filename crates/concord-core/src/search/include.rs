@@ -42,14 +42,14 @@ impl Engine {
                 if sources.is_empty() {
                     continue;
                 }
-                let mut plan = plan_for(
+                let plan = plan_for(
                     inc.target_type.iter().cloned().collect(),
                     Condition::ReferencedBy {
                         param: inc.param.clone(),
                         sources,
                     },
+                    self.search_budget(),
                 );
-                plan.budget = self.search_budget();
                 found.extend(self.store().search(ctx, &plan).await?.hits);
             }
             for inc in query.revincludes.iter().filter(|i| round == 0 || i.iterate) {
@@ -57,14 +57,14 @@ impl Engine {
                 if targets.is_empty() {
                     continue;
                 }
-                let mut plan = plan_for(
+                let plan = plan_for(
                     inc.source_type.iter().cloned().collect(),
                     Condition::References {
                         param: inc.param.clone(),
                         targets,
                     },
+                    self.search_budget(),
                 );
-                plan.budget = self.search_budget();
                 found.extend(self.store().search(ctx, &plan).await?.hits);
             }
             frontier.clear();
@@ -85,9 +85,15 @@ impl Engine {
     }
 }
 
-fn plan_for(types: Vec<String>, condition: Condition) -> SearchPlan {
+/// One include round's query, under the engine's search time budget.
+fn plan_for(
+    types: Vec<String>,
+    condition: Condition,
+    budget: Option<std::time::Duration>,
+) -> SearchPlan {
     let mut plan = SearchPlan::new(types, MAX_INCLUDED);
     plan.conditions.push(condition);
+    plan.budget = budget;
     plan
 }
 

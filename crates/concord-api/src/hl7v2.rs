@@ -26,7 +26,7 @@ use concord_interfaces::{
 };
 use serde_json::{json, Value};
 
-use crate::auth::{break_glass, CurrentPrincipal};
+use crate::auth::{break_glass, CurrentPolicy};
 use crate::request_id::RequestId;
 use crate::response::{base_url, json_response, resource_response};
 use crate::{ApiError, AppState};
@@ -64,7 +64,7 @@ pub async fn errors(
 pub async fn instance_operation(
     State(state): State<AppState>,
     Extension(rid): Extension<RequestId>,
-    principal: Option<Extension<CurrentPrincipal>>,
+    policy: Option<Extension<CurrentPolicy>>,
     Path((rtype, id, operation)): Path<(String, String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -73,8 +73,8 @@ pub async fn instance_operation(
         return resend(&state, &rid, &id).await;
     }
     if rtype == "Patient" && operation == "$break-glass" {
-        let principal = principal.map(|Extension(p)| p.0);
-        return break_glass(&state, &rid, principal.as_ref(), &id, &headers, &body).await;
+        let principal = policy.as_ref().map(|Extension(p)| &p.0.principal);
+        return break_glass(&state, &rid, principal, &id, &headers, &body).await;
     }
     if rtype != "Task" || operation != "$reprocess" {
         return Err(ApiError::new(

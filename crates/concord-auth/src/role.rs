@@ -61,7 +61,7 @@ impl fmt::Display for Role {
 }
 
 /// What an account is, with what it needs to be checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AccountKind {
     /// A member of staff; permissions come from the role's matrix row.
     Staff(Role),

@@ -27,7 +27,7 @@ impl ScopeContext {
 }
 
 /// `context/Type.perms[?param=value&…]`
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ResourceScope {
     pub context: ScopeContext,
     /// `None` for `*`.
@@ -63,7 +63,7 @@ impl fmt::Display for ResourceScope {
 }
 
 /// One scope.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scope {
     Resource(ResourceScope),
     OpenId,
@@ -173,7 +173,7 @@ impl Scope {
 }
 
 /// A parsed, de-duplicated list of scopes.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ScopeSet(Vec<Scope>);
 
 impl ScopeSet {

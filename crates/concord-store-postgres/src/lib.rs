@@ -250,7 +250,11 @@ impl SearchStore for PostgresStore {
         search::replace_index_rows(&self.pool, &ctx.tenant, &rows).await
     }
 
-    async fn append_audit(&self, ctx: &TenantContext, events: Vec<AuditAppend>) -> StoreResult<()> {
+    async fn append_audit(
+        &self,
+        ctx: &TenantContext,
+        events: std::sync::Arc<[AuditAppend]>,
+    ) -> StoreResult<()> {
         audit::append(&self.pool, &ctx.tenant, &events).await
     }
 

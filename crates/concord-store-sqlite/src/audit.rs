@@ -12,15 +12,20 @@
 //! passes the mark also writes their links, sorted, and advances
 //! `audit_links_upto` — in the same transaction, so the mark never claims
 //! links that are not there (a crash loses nothing: the rows are the
-//! truth, the links are derived from their records). A patient's events
-//! are then the linked rows up to the mark plus every row after it (at
-//! most about [`LINK_EVERY`] plus one batch), whose records the search
-//! filters like any candidate. Events from other audit sources are linked
-//! at once.
+//! truth, the links are derived from their records). The writer keeps the
+//! links of the committed events after the mark in memory
+//! ([`PendingLinks`]), so linking them reads nothing back; a writer that
+//! opens a database with unlinked events reads those rows once instead. A
+//! patient's events are then the linked rows up to the mark plus every
+//! row after it (at most about [`LINK_EVERY`] plus one batch): rows naming
+//! other patients are dropped after reading only their patients
+//! ([`AuditRecord::patients_of`]), the rest the search filters like any
+//! candidate. Events from other audit sources are linked at once.
 
 use concord_store::audit_log::{
     self, AuditAppend, AuditCandidate, AuditLogRow, BatchHasher, ForeignAudit, BATCH_TYPE,
 };
+use concord_store::audit_record::AuditRecord;
 use concord_store::search::{SearchPage, SearchPlan};
 use concord_store::{ledger, meta::stamp_meta, timestamp, StoreError, StoreResult, StoredVersion};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -38,11 +43,24 @@ pub fn append(w: &mut Writer, tenant: &str, events: &[AuditAppend]) -> StoreResu
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
-    append_in(&tx, tenant, now, (&mut hash, &mut size), events)?;
-    link_if_due(&tx)?;
+    let first = append_in(&tx, tenant, now, (&mut hash, &mut size), events)?;
+    let batch = (first..).zip(events).flat_map(|(seq, e)| {
+        e.patients
+            .iter()
+            .map(move |p| (tenant.to_string(), p.clone(), seq))
+    });
+    let mut pending = std::mem::take(&mut w.pending_links);
+    let linked_upto = link_if_due(&tx, &mut pending, batch)?;
     tx.commit().map_err(backend)?;
     w.ledger_head = hash;
     w.ledger_size = size;
+    if let Some(upto) = linked_upto {
+        pending = PendingLinks {
+            after: Some(upto),
+            links: Vec::new(),
+        };
+    }
+    w.pending_links = pending;
     Ok(())
 }
 
@@ -54,48 +72,67 @@ const INSERT_LINK: &str = "INSERT INTO audit_patient (tenant, patient, seq) VALU
 
 /// Unlinked trail events that make the next batch write their patient
 /// links (see the module docs).
-pub const LINK_EVERY: i64 = 4_096;
+pub const LINK_EVERY: i64 = 16_384;
 
-/// Writes the patient links of every trail event after the mark, sorted,
-/// and advances the mark, once [`LINK_EVERY`] events wait for it.
-fn link_if_due(tx: &Transaction<'_>) -> StoreResult<()> {
-    let (upto, last): (i64, i64) = tx
-        .prepare_cached(
-            "SELECT (SELECT seq FROM audit_links_upto),
-                    (SELECT COALESCE(MAX(seq), 0) FROM audit_log)",
-        )
-        .map_err(backend)?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(backend)?;
-    if last - upto < LINK_EVERY {
-        return Ok(());
-    }
-    link_range(tx, upto, last)
+/// The patient links of the trail's committed events after the mark, kept
+/// by the writer so that linking them needs no re-reading of their rows.
+/// `after` is the mark they start at; `None` (a new writer, a batch that
+/// failed) means they are not known, and the rows are read instead.
+#[derive(Debug, Default)]
+pub struct PendingLinks {
+    after: Option<i64>,
+    links: Vec<(String, String, i64)>,
 }
 
-/// Links the trail events with `upto < seq <= last` and moves the mark to `last`.
-fn link_range(tx: &Transaction<'_>, upto: i64, last: i64) -> StoreResult<()> {
-    let mut links: Vec<(String, String, i64)> =
-        Vec::with_capacity(usize::try_from(last - upto).unwrap_or(0));
-    {
-        let mut stmt = tx
-            .prepare_cached(
-                "SELECT seq, tenant, content FROM audit_log
-                 WHERE seq > ?1 AND seq <= ?2 AND idx = ''",
-            )
-            .map_err(backend)?;
-        let mut rows = stmt.query(params![upto, last]).map_err(backend)?;
-        while let Some(r) = rows.next().map_err(backend)? {
-            let seq: i64 = r.get(0).map_err(backend)?;
-            let tenant: String = r.get(1).map_err(backend)?;
-            let content: String = r.get(2).map_err(backend)?;
-            let record = concord_store::audit_record::AuditRecord::decode(&tenant, &content)
-                .ok_or_else(|| StoreError::Backend(format!("audit row {seq} is not a record")))?;
-            for p in record.patients {
-                links.push((tenant.clone(), p, seq));
-            }
-        }
+impl PendingLinks {
+    /// What a writer opening the database knows: nothing is pending when
+    /// every event is linked; otherwise the rows after the mark are read
+    /// when they are linked.
+    pub fn at_open(conn: &Connection) -> StoreResult<PendingLinks> {
+        let (upto, last) = mark_and_last(conn)?;
+        Ok(PendingLinks {
+            after: (upto == last).then_some(upto),
+            links: Vec::new(),
+        })
     }
+}
+
+/// The link mark and the last sequence number of the log.
+fn mark_and_last(conn: &Connection) -> StoreResult<(i64, i64)> {
+    conn.prepare_cached(
+        "SELECT (SELECT seq FROM audit_links_upto),
+                (SELECT COALESCE(MAX(seq), 0) FROM audit_log)",
+    )
+    .map_err(backend)?
+    .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+    .map_err(backend)
+}
+
+/// Once [`LINK_EVERY`] trail events are unlinked, writes the patient links
+/// of every one after the mark, sorted, and advances the mark to the last
+/// (returned). Otherwise keeps `batch` (this transaction's links) in
+/// `pending` for later, or forgets them when `pending` does not start at
+/// the mark.
+fn link_if_due(
+    tx: &Transaction<'_>,
+    pending: &mut PendingLinks,
+    batch: impl Iterator<Item = (String, String, i64)>,
+) -> StoreResult<Option<i64>> {
+    let (upto, last) = mark_and_last(tx)?;
+    let known = pending.after == Some(upto);
+    if known {
+        pending.links.extend(batch);
+    } else {
+        *pending = PendingLinks::default();
+    }
+    if last - upto < LINK_EVERY {
+        return Ok(None);
+    }
+    let mut links = if known {
+        std::mem::take(&mut pending.links)
+    } else {
+        stored_links(tx, upto, last)?
+    };
     // In key order: each B-tree page is visited once.
     links.sort();
     links.dedup();
@@ -112,21 +149,50 @@ fn link_range(tx: &Transaction<'_>, upto: i64, last: i64) -> StoreResult<()> {
         .map_err(backend)?
         .execute(params![last])
         .map_err(backend)?;
-    Ok(())
+    Ok(Some(last))
+}
+
+/// The patient links of the trail events with `upto < seq <= last`, read
+/// from their rows (when the writer does not know them: after a restart).
+fn stored_links(
+    tx: &Transaction<'_>,
+    upto: i64,
+    last: i64,
+) -> StoreResult<Vec<(String, String, i64)>> {
+    let mut links = Vec::with_capacity(usize::try_from(last - upto).unwrap_or(0));
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT seq, tenant, content FROM audit_log
+             WHERE seq > ?1 AND seq <= ?2 AND idx = ''",
+        )
+        .map_err(backend)?;
+    let mut rows = stmt.query(params![upto, last]).map_err(backend)?;
+    while let Some(r) = rows.next().map_err(backend)? {
+        let seq: i64 = r.get(0).map_err(backend)?;
+        let tenant: String = r.get(1).map_err(backend)?;
+        let content: String = r.get(2).map_err(backend)?;
+        let patients = AuditRecord::patients_of(&content)
+            .ok_or_else(|| StoreError::Backend(format!("audit row {seq} is not a record")))?;
+        for p in patients {
+            links.push((tenant.clone(), p, seq));
+        }
+    }
+    Ok(links)
 }
 
 /// Appends the trail's `events` inside `tx` as one batch: one row each
 /// (its compact record; the id its sequence number, assigned here — the
 /// writer connection is the only one that writes) and one ledger leaf,
-/// advancing the ledger `head` (hash, size). Their patient links are
-/// written later, in bulk ([`link_if_due`]).
+/// advancing the ledger `head` (hash, size); returns the first event's
+/// sequence number. Their patient links are written later, in bulk
+/// ([`link_if_due`]).
 pub fn append_in(
     tx: &Transaction<'_>,
     tenant: &str,
     now: i64,
     head: (&mut [u8; 32], &mut i64),
     events: &[AuditAppend],
-) -> StoreResult<()> {
+) -> StoreResult<i64> {
     let leaf = *head.1;
     let first: i64 = tx
         .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log")
@@ -143,7 +209,8 @@ pub fn append_in(
             hasher.add(&id, &e.record);
         }
     }
-    close_batch(tx, tenant, head, first, &hasher)
+    close_batch(tx, tenant, head, first, &hasher)?;
+    Ok(first)
 }
 
 /// Appends an AuditEvent from another audit source inside `tx` as a batch
@@ -294,10 +361,26 @@ fn candidates(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<Ve
                      WHERE tenant = ?1 AND seq > (SELECT seq FROM audit_links_upto)",
                 )
                 .map_err(backend)?;
+            // A trail row naming another patient cannot match: the patients
+            // are read without decoding the rest of its record.
+            let names = |r: &rusqlite::Row<'_>| -> rusqlite::Result<bool> {
+                let record: Option<String> = r.get(3)?;
+                Ok(record
+                    .as_deref()
+                    .and_then(AuditRecord::patients_of)
+                    .is_none_or(|ps| ps.contains(&patient)))
+            };
             let rows = stmt
-                .query_map(params![tenant, patient], map)
+                .query_map(params![tenant, patient], |r| {
+                    if names(r)? {
+                        map(r).map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                })
                 .map_err(backend)?;
-            rows.collect::<Result<Vec<_>, _>>()
+            rows.filter_map(Result::transpose)
+                .collect::<Result<Vec<_>, _>>()
         }
         None => {
             let mut stmt = c

@@ -206,6 +206,7 @@ mod tests {
             conn,
             ledger_head: [0; 32],
             ledger_size: 0,
+            pending_links: Default::default(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let reading = {

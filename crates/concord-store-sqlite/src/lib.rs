@@ -251,7 +251,11 @@ impl SearchStore for SqliteStore {
         .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?
     }
 
-    async fn append_audit(&self, ctx: &TenantContext, events: Vec<AuditAppend>) -> StoreResult<()> {
+    async fn append_audit(
+        &self,
+        ctx: &TenantContext,
+        events: Arc<[AuditAppend]>,
+    ) -> StoreResult<()> {
         let pool = self.pool.clone();
         let tenant = ctx.tenant.clone();
         tokio::task::spawn_blocking(move || {

@@ -17,6 +17,8 @@ pub struct Writer {
     pub ledger_head: [u8; 32],
     /// Leaves in the Merkle log: the next ledger row's `leaf_index`.
     pub ledger_size: i64,
+    /// Patient links of audit events not yet written (see `audit`).
+    pub pending_links: crate::audit::PendingLinks,
 }
 
 pub struct Pool {
@@ -83,12 +85,14 @@ impl Pool {
                 |r| r.get(0),
             )
             .map_err(backend)?;
+        let pending_links = crate::audit::PendingLinks::at_open(&conn)?;
         // Checkpoints move to their own thread (see `checkpoint`); without
         // it the writer keeps SQLite's automatic ones.
         let writer = Arc::new(Mutex::new(Writer {
             conn,
             ledger_head,
             ledger_size,
+            pending_links,
         }));
         let checkpointer = Checkpointer::start(path.clone(), key.clone(), writer.clone());
         if checkpointer.is_some() {

@@ -142,6 +142,43 @@ struct CompactIn(
     String,
 );
 
+/// Where the patients sit in [`CompactOut`] / [`CompactIn`].
+const PATIENTS_FIELD: usize = 15;
+
+/// Only the patients of a compact record: the fields before them are
+/// skipped unbuilt, the rest not read ([`AuditRecord::patients_of`]).
+struct PatientsOnly(Vec<String>);
+
+impl<'de> Deserialize<'de> for PatientsOnly {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = PatientsOnly;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a compact audit record")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<PatientsOnly, A::Error> {
+                use serde::de::{Error, IgnoredAny};
+                if seq.next_element::<u8>()? != Some(FORMAT) {
+                    return Err(A::Error::custom("not a compact audit record"));
+                }
+                for _ in 1..PATIENTS_FIELD {
+                    seq.next_element::<IgnoredAny>()?;
+                }
+                let patients = seq
+                    .next_element::<Vec<String>>()?
+                    .ok_or_else(|| A::Error::custom("no patients field"))?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(PatientsOnly(patients))
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
+}
+
 /// Who acted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Agent {
@@ -220,6 +257,13 @@ impl AuditRecord {
         );
         // Serialising strings, numbers and options cannot fail.
         serde_json::to_string(&row).unwrap_or_default()
+    }
+
+    /// The patients an [`Self::encode`]d text names, without building the
+    /// rest of the record (bulk patient links, patient-scoped searches of
+    /// the log); `None` when the text is not a compact record.
+    pub fn patients_of(text: &str) -> Option<Vec<String>> {
+        serde_json::from_str::<PatientsOnly>(text).ok().map(|p| p.0)
     }
 
     /// The record of an [`Self::encode`]d text in `tenant`, or `None` when
@@ -471,5 +515,27 @@ mod tests {
         assert_eq!(back.to_resource("1"), r.to_resource("1"));
         assert!(AuditRecord::decode("t", "{\"resourceType\":\"AuditEvent\"}").is_none());
         assert!(AuditRecord::decode("t", "[2]").is_none());
+        assert_eq!(
+            AuditRecord::patients_of(&text),
+            Some(vec!["p1".to_string(), "p2".to_string()])
+        );
+        let none = AuditRecord {
+            patients: Vec::new(),
+            ..r
+        };
+        assert_eq!(AuditRecord::patients_of(&none.encode()), Some(Vec::new()));
+        for not_a_record in [
+            "{\"resourceType\":\"AuditEvent\"}",
+            "[2]",
+            "[1,2]",
+            "",
+            "[1",
+        ] {
+            assert_eq!(
+                AuditRecord::patients_of(not_a_record),
+                None,
+                "{not_a_record}"
+            );
+        }
     }
 }

@@ -991,7 +991,7 @@ async fn audit_records_render_and_search(s: &dyn Store, ctx: TenantContext) {
         AuditAppend::of(&audit_record(&ctx.tenant, "search-type", &["p1", "p2"])),
         AuditAppend::of(&audit_record(&ctx.tenant, "read", &["p2"])),
     ];
-    s.append_audit(&ctx, events).await.unwrap();
+    s.append_audit(&ctx, events.into()).await.unwrap();
     let mut plan = SearchPlan::new(vec![AUDIT_TYPE.into()], 10);
     plan.conditions = vec![Condition::Compartment {
         compartment_type: "Patient".into(),

@@ -125,7 +125,7 @@ pub trait SearchStore: Send + Sync {
     async fn append_audit(
         &self,
         ctx: &TenantContext,
-        events: Vec<crate::audit_log::AuditAppend>,
+        events: std::sync::Arc<[crate::audit_log::AuditAppend]>,
     ) -> StoreResult<()>;
 
     /// Brings the database's planner statistics up to date after a bulk

@@ -27,13 +27,14 @@ use classify::{classify, unaudited, Capture};
 
 /// Where the guard leaves the validated caller for the audit layer.
 #[derive(Clone, Default)]
-pub struct AuditSlot(Arc<Mutex<Option<Principal>>>);
+pub struct AuditSlot(Arc<Mutex<Option<Agent>>>);
 
-/// Records the caller of `req` for its AuditEvent (the guard's one hook).
+/// Records the caller of `req` for its AuditEvent (the guard's one hook):
+/// the agent it will name, not a copy of the principal.
 pub fn note_principal(req: &Request, principal: &Principal) {
     if let Some(slot) = req.extensions().get::<AuditSlot>() {
-        if let Ok(mut p) = slot.0.lock() {
-            *p = Some(principal.clone());
+        if let Ok(mut a) = slot.0.lock() {
+            *a = Some(agent_of(principal));
         }
     }
 }
@@ -147,12 +148,10 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         None => next.run(req).await,
     };
     let status = response.status().as_u16();
-    let principal = slot.0.lock().ok().and_then(|p| p.clone());
-    let mut agent = principal
-        .as_ref()
-        .map(agent_of)
-        .unwrap_or_else(Agent::anonymous);
-    if principal.is_none() && c.capture == Capture::Form {
+    let noted = slot.0.lock().ok().and_then(|mut a| a.take());
+    let authenticated = noted.is_some();
+    let mut agent = noted.unwrap_or_else(Agent::anonymous);
+    if !authenticated && c.capture == Capture::Form {
         if let Some(a) = request_body
             .as_deref()
             .and_then(|b| form_agent(b, c.interaction))

@@ -24,12 +24,8 @@ use crate::response::base_url;
 use crate::{ApiError, AppState};
 use concord_core::policy::{self, RequestPolicy};
 
-/// The caller, for handlers that want it.
-#[derive(Debug, Clone)]
-pub struct CurrentPrincipal(pub Principal);
-
-/// The caller's access policy, for handlers that decide themselves
-/// (break-the-glass).
+/// The caller's access policy (with the caller, `.0.principal`), for
+/// handlers that decide themselves (break-the-glass).
 #[derive(Debug, Clone)]
 pub struct CurrentPolicy(pub Arc<RequestPolicy>);
 
@@ -104,7 +100,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         &state.engine,
         &state.context(&rid),
         state.config.auth.server(),
-        principal.clone(),
+        principal,
     )
     .await
     {
@@ -114,6 +110,5 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     req.extensions_mut()
         .insert(RequestId(rid, Some(policy.clone())));
     req.extensions_mut().insert(CurrentPolicy(policy));
-    req.extensions_mut().insert(CurrentPrincipal(principal));
     next.run(req).await
 }

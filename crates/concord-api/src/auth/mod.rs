@@ -21,7 +21,7 @@ use concord_auth::AuthServer;
 use crate::AppState;
 
 pub(crate) use glass::break_glass;
-pub use guard::{guard, CurrentPolicy, CurrentPrincipal};
+pub use guard::{guard, CurrentPolicy};
 
 /// Whether the FHIR API requires an access token.
 #[derive(Debug, Clone, Default)]

@@ -25,7 +25,7 @@ use super::patients::PatientFields;
 use super::record::AuditRecord;
 
 /// Most events in one batch.
-const MAX_BATCH: usize = 2_000;
+const MAX_BATCH: usize = 8_192;
 /// Events queued before senders wait: back-pressure instead of unbounded
 /// memory, and a bound on what a crash can lose (see the module docs).
 const QUEUE: usize = 10_000;
@@ -36,9 +36,9 @@ const QUEUE: usize = 10_000;
 /// writes the pages it touched to the WAL and empties every SQLite reader
 /// connection's page cache, so fewer, larger commits leave the reads
 /// faster; idle, an event is committed this much later.
-const LINGER: Duration = Duration::from_millis(20);
+const LINGER: Duration = Duration::from_millis(100);
 const LINGER_STEP: Duration = Duration::from_millis(5);
-const LINGER_BELOW: usize = 1_024;
+const LINGER_BELOW: usize = 4_096;
 /// Attempts at committing a batch before it is given up (and logged).
 const ATTEMPTS: usize = 3;
 
@@ -211,10 +211,12 @@ async fn commit(
     for (tenant, events) in by_tenant {
         let ctx = TenantContext::new(tenant, Actor::System, "audit");
         let n = events.len();
+        // Shared, not copied, for the retries.
+        let events: Arc<[AuditAppend]> = events.into();
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match store.append_audit(&ctx, events.clone()).await {
+            match store.append_audit(&ctx, Arc::clone(&events)).await {
                 Ok(()) => break,
                 Err(e) if attempt < ATTEMPTS => {
                     tracing::warn!(error = %e, events = n, attempt, "retrying an audit batch");

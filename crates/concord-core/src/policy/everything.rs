@@ -9,38 +9,62 @@
 //! carry role and scopes), so it can never be served a stale answer.
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{OnceLock, RwLock};
 
-use concord_auth::{may, AccountKind, Decision, Interaction, Principal, Subject};
+use concord_auth::{may, AccountKind, Decision, Interaction, Principal, ScopeSet, Subject};
 
 /// Combinations kept at most; the map is emptied when it would grow past this.
 const MAX_ENTRIES: usize = 1_024;
 
 /// Everything `may` looks at, besides the resource type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Key {
-    /// Subject kind; for users the account kind with its role or linked patients.
-    who: String,
-    /// The granted scopes, as text.
-    scopes: String,
+    /// The account kind (with its role or linked patients) of a user;
+    /// `None` for clients and operators, told apart by `client`.
+    kind: Option<AccountKind>,
+    client: bool,
+    /// The granted scopes.
+    scopes: ScopeSet,
     /// Whether the token has a patient in launch context.
     patient_context: bool,
 }
 
-fn key(p: &Principal) -> Key {
-    let who = match &p.subject {
-        Subject::User {
-            kind: AccountKind::Staff(role),
-            ..
-        } => format!("staff:{}", role.code()),
-        Subject::User { kind, .. } => format!("{}:{}", kind.code(), kind.patients().join(",")),
-        Subject::Client { .. } => "client".to_string(),
-        Subject::Operator { .. } => "operator".to_string(),
+/// The parts of `p` that make its key, borrowed: looking an answer up
+/// builds nothing.
+fn parts(p: &Principal) -> (Option<&AccountKind>, bool, &ScopeSet, bool) {
+    let (kind, client) = match &p.subject {
+        Subject::User { kind, .. } => (Some(kind), false),
+        Subject::Client { .. } => (None, true),
+        Subject::Operator { .. } => (None, false),
     };
-    Key {
-        who,
-        scopes: p.scopes.to_string(),
-        patient_context: p.patient.is_some(),
+    (kind, client, &p.scopes, p.patient.is_some())
+}
+
+/// The map slot of `p`'s key (entries sharing one are told apart by [`Key::of`]).
+fn slot(p: &Principal) -> u64 {
+    let mut h = DefaultHasher::new();
+    parts(p).hash(&mut h);
+    h.finish()
+}
+
+impl Key {
+    fn of(p: &Principal) -> Key {
+        let (kind, client, scopes, patient_context) = parts(p);
+        Key {
+            kind: kind.cloned(),
+            client,
+            scopes: scopes.clone(),
+            patient_context,
+        }
+    }
+
+    fn is_of(&self, p: &Principal) -> bool {
+        let (kind, client, scopes, patient_context) = parts(p);
+        self.kind.as_ref() == kind
+            && self.client == client
+            && &self.scopes == scopes
+            && self.patient_context == patient_context
     }
 }
 
@@ -51,15 +75,23 @@ pub(super) fn compute(principal: &Principal) -> bool {
         .all(|t| may(principal, Interaction::Read, t, Some("")) == Decision::Allow)
 }
 
-fn cache() -> &'static RwLock<HashMap<Key, bool>> {
-    static CACHE: OnceLock<RwLock<HashMap<Key, bool>>> = OnceLock::new();
+type Answers = HashMap<u64, Vec<(Key, bool)>>;
+
+fn cache() -> &'static RwLock<Answers> {
+    static CACHE: OnceLock<RwLock<Answers>> = OnceLock::new();
     CACHE.get_or_init(|| RwLock::new(HashMap::new()))
 }
 
 /// Whether `principal` may read every resource type of every compartment.
 pub(super) fn reads_everything(principal: &Principal) -> bool {
-    let k = key(principal);
-    if let Some(v) = cache().read().ok().and_then(|m| m.get(&k).copied()) {
+    let at = slot(principal);
+    let known = cache().read().ok().and_then(|m| {
+        m.get(&at)?
+            .iter()
+            .find(|(k, _)| k.is_of(principal))
+            .map(|(_, v)| *v)
+    });
+    if let Some(v) = known {
         return v;
     }
     let v = compute(principal);
@@ -67,7 +99,10 @@ pub(super) fn reads_everything(principal: &Principal) -> bool {
         if m.len() >= MAX_ENTRIES {
             m.clear();
         }
-        m.insert(k, v);
+        let entries = m.entry(at).or_default();
+        if !entries.iter().any(|(k, _)| k.is_of(principal)) {
+            entries.push((Key::of(principal), v));
+        }
     }
     v
 }

@@ -45,7 +45,8 @@ async fn append_batch(s: &SqliteStore, ctx: &TenantContext, patients: &[&str], n
         ctx,
         (0..n)
             .map(|i| AuditAppend::of(&record("t", patients[i % patients.len()])))
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
     )
     .await
     .unwrap();
@@ -97,4 +98,30 @@ async fn patient_events_are_found_before_and_after_their_links_are_written() {
     let p1 = u64::try_from(batches * 167).unwrap();
     assert_eq!(count_for(&store, &ctx, "p1").await, p1 + 1);
     assert_eq!(count_for(&store, &ctx, "p9").await, 1);
+    // The reopened writer does not know the two unlinked events: passing
+    // the mark again reads them from their rows, and links them with the
+    // new ones (which it does know).
+    for _ in 0..batches {
+        append_batch(&store, &ctx, &patients, per_batch).await;
+    }
+    let all = i64::try_from(2 * batches * per_batch + 2).unwrap();
+    assert_eq!(links(&path), (all, all));
+    assert_eq!(linked(&path, "p9"), 1);
+    assert_eq!(
+        linked(&path, "p1"),
+        i64::try_from(2 * batches * 167 + 1).unwrap()
+    );
+    assert_eq!(count_for(&store, &ctx, "p1").await, 2 * p1 + 1);
+    assert_eq!(count_for(&store, &ctx, "p9").await, 1);
+}
+
+/// Link rows of one patient.
+fn linked(path: &std::path::Path, patient: &str) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(
+        "SELECT COUNT(*) FROM audit_patient WHERE patient = ?1",
+        [patient],
+        |r| r.get(0),
+    )
+    .unwrap()
 }

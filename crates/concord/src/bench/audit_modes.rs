@@ -103,16 +103,21 @@ where
 /// `rounds` rounds of the three setups, each in a child process.
 fn compare(rounds: usize, unit: &str) -> Result<(), String> {
     let mut figures: Vec<Vec<f64>> = vec![Vec::new(); COMPARED.len()];
+    let mut cpus: Vec<Vec<f64>> = vec![Vec::new(); COMPARED.len()];
     for round in 0..rounds {
         for k in 0..COMPARED.len() {
             let i = (k + round) % COMPARED.len();
-            let figure = child(COMPARED[i])?;
+            let (figure, cpu) = child(COMPARED[i])?;
+            let cpu_text = cpu
+                .map(|c| format!(", {c:.1} µs CPU each"))
+                .unwrap_or_default();
             println!(
-                "round {}: {:<40} {figure:.0} {unit}",
+                "round {}: {:<40} {figure:.0} {unit}{cpu_text}",
                 round + 1,
                 COMPARED[i].describe()
             );
             figures[i].push(figure);
+            cpus[i].extend(cpu);
         }
     }
     let medians: Vec<f64> = figures.iter_mut().map(|f| median(f)).collect();
@@ -128,11 +133,28 @@ fn compare(rounds: usize, unit: &str) -> Result<(), String> {
             (figure - base) / base * 100.0
         );
     }
+    // CPU time per unit of work is steadier than throughput on a shared
+    // machine (time other processes take is not counted).
+    if cpus.iter().all(|c| c.len() == rounds) {
+        let cpu: Vec<f64> = cpus.iter_mut().map(|c| median(c)).collect();
+        println!(
+            "CPU time per unit over {:.1} µs without authorization and audit (medians):",
+            cpu[0]
+        );
+        for (setup, c) in COMPARED.iter().zip(&cpu).skip(1) {
+            println!(
+                "  {:<40} {c:.1} µs  {:+.1}%",
+                setup.describe(),
+                (c - cpu[0]) / cpu[0] * 100.0
+            );
+        }
+    }
     Ok(())
 }
 
-/// Runs this benchmark again in a child process for `setup`; returns its figure.
-fn child(setup: Setup) -> Result<f64, String> {
+/// Runs this benchmark again in a child process for `setup`; returns its
+/// figure and, when it prints one, its CPU time per unit in µs.
+fn child(setup: Setup) -> Result<(f64, Option<f64>), String> {
     let exe = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
     let out = Command::new(exe)
         .args(std::env::args_os().skip(1))
@@ -149,20 +171,26 @@ fn child(setup: Setup) -> Result<f64, String> {
             text.trim()
         ));
     }
-    throughput(&text).ok_or_else(|| {
+    let figure = throughput(&text).ok_or_else(|| {
         format!(
             "the benchmark process for '{}' printed no throughput: {}",
             setup.describe(),
             text.trim()
         )
-    })
+    })?;
+    Ok((figure, line_figure(&text, "cpu:")))
 }
 
 /// The figure of a `throughput: N unit` line.
 fn throughput(output: &str) -> Option<f64> {
+    line_figure(output, "throughput:")
+}
+
+/// The number after `label` on the first line that starts with it.
+fn line_figure(output: &str, label: &str) -> Option<f64> {
     output.lines().find_map(|l| {
         l.trim_start()
-            .strip_prefix("throughput:")?
+            .strip_prefix(label)?
             .split_whitespace()
             .next()?
             .parse()
@@ -197,6 +225,9 @@ mod tests {
             "bench read: 1000 Patients\nrequests: 5 ok\nthroughput:         2038 resources/s\n";
         assert_eq!(throughput(out), Some(2038.0));
         assert_eq!(throughput("no figure here"), None);
+        let read = "throughput: 17000 reads/s\ncpu:        101.5 µs per read\n";
+        assert_eq!(line_figure(read, "cpu:"), Some(101.5));
+        assert_eq!(line_figure(out, "cpu:"), None);
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
     }

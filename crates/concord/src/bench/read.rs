@@ -9,7 +9,7 @@ use serde_json::json;
 use super::audit_modes::Setup;
 use super::http1;
 use super::server::BenchServer;
-use super::stats::{ms, peak_rss_mib, percentile};
+use super::stats::{ms, peak_rss_mib, percentile, process_cpu};
 use crate::cli::BenchReadArgs;
 
 pub async fn run(args: BenchReadArgs) -> Result<(), String> {
@@ -59,6 +59,7 @@ async fn once(args: &BenchReadArgs, setup: Setup) -> Result<f64, String> {
         }));
     }
     let started = Instant::now();
+    let cpu_before = process_cpu();
     let mut all = Vec::new();
     let mut errors = 0;
     for w in workers {
@@ -69,10 +70,18 @@ async fn once(args: &BenchReadArgs, setup: Setup) -> Result<f64, String> {
     // Audit records still queued are part of the work measured.
     server.audit.flush().await;
     let wall = started.elapsed();
+    let cpu = process_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     all.sort();
     println!("requests:   {} ok, {errors} failed", all.len());
     let throughput = all.len() as f64 / wall.as_secs_f64();
     println!("throughput: {throughput:.0} reads/s");
+    if let Some(cpu) = cpu.filter(|_| !all.is_empty()) {
+        // Server and client share the process: both are counted.
+        let per_read = cpu.as_secs_f64() * 1e6 / all.len() as f64;
+        println!("cpu:        {per_read:.1} µs per read (server and client, all threads)");
+    }
     println!(
         "latency:    p50 {}  p99 {}  max {}",
         ms(percentile(&all, 50.0)),

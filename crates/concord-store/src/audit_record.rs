@@ -118,6 +118,7 @@ struct CompactOut<'a>(
     Option<&'a str>,
     &'a [String],
     &'a str,
+    Option<&'a str>,
 );
 
 /// The compact record as read back.
@@ -140,6 +141,9 @@ struct CompactIn(
     Option<String>,
     Vec<String>,
     String,
+    /// Added 27 Nov 2026: records written before have 17 fields.
+    #[serde(default)]
+    Option<String>,
 );
 
 /// Where the patients sit in [`CompactOut`] / [`CompactIn`].
@@ -229,6 +233,9 @@ pub struct AuditRecord {
     pub patients: Vec<String>,
     /// The request id.
     pub request_id: String,
+    /// Why the caller says it acted, when it had to say (the reason given
+    /// for break-the-glass access): `AuditEvent.purposeOfEvent.text`.
+    pub reason: Option<String>,
 }
 
 impl AuditRecord {
@@ -254,6 +261,7 @@ impl AuditRecord {
             self.operation.as_deref(),
             &self.patients,
             &self.request_id,
+            self.reason.as_deref(),
         );
         // Serialising strings, numbers and options cannot fail.
         serde_json::to_string(&row).unwrap_or_default()
@@ -293,6 +301,7 @@ impl AuditRecord {
             operation: c.14,
             patients: c.15,
             request_id: c.16,
+            reason: c.17,
         })
     }
 
@@ -403,7 +412,7 @@ impl AuditRecord {
             "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "4", "display": "Other"},
             "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "3", "display": "Report"},
         }));
-        json!({
+        let mut event = json!({
             "resourceType": "AuditEvent",
             "id": id,
             "type": event_type,
@@ -420,7 +429,21 @@ impl AuditRecord {
                     "code": "4", "display": "Application Server"}],
             },
             "entity": entities,
-        })
+        });
+        if let Some(reason) = &self.reason {
+            // Break-the-glass: emergency treatment (HL7 v3 ActReason ETREAT),
+            // with the words the caller gave.
+            let mut purpose = json!({"text": reason});
+            if self.category == Category::Emergency {
+                purpose["coding"] = json!([{
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                    "code": "ETREAT",
+                    "display": "Emergency Treatment",
+                }]);
+            }
+            event["purposeOfEvent"] = json!([purpose]);
+        }
+        event
     }
 
     /// The search-index rows of [`Self::to_resource`], made directly (the same
@@ -507,6 +530,7 @@ mod tests {
             operation: Some("$everything".into()),
             patients: vec!["p1".into(), "p2".into()],
             request_id: "r9".into(),
+            reason: None,
         };
         let text = r.encode();
         assert!(text.starts_with('['));
@@ -524,6 +548,18 @@ mod tests {
             ..r
         };
         assert_eq!(AuditRecord::patients_of(&none.encode()), Some(Vec::new()));
+        // A record written before the reason field existed (17 fields).
+        let old = text
+            .strip_suffix(",null]")
+            .map(|t| format!("{t}]"))
+            .expect("ends with the reason");
+        let back = AuditRecord::decode("t", &old).expect("old records decode");
+        assert_eq!(back.reason, None);
+        assert_eq!(back.request_id, "r9");
+        assert_eq!(
+            AuditRecord::patients_of(&old),
+            Some(vec!["p1".into(), "p2".into()])
+        );
         for not_a_record in [
             "{\"resourceType\":\"AuditEvent\"}",
             "[2]",
@@ -537,5 +573,41 @@ mod tests {
                 "{not_a_record}"
             );
         }
+    }
+
+    #[test]
+    fn an_emergency_access_carries_its_reason_as_the_purpose_of_event() {
+        let r = AuditRecord {
+            tenant: "t".into(),
+            recorded: 1_764_165_720_000,
+            category: Category::Emergency,
+            interaction: "operation".into(),
+            action: Action::Execute,
+            status: 200,
+            agent: Agent {
+                who: "user:u7".into(),
+                ..Agent::default()
+            },
+            address: None,
+            resource: Some("Patient/p1".into()),
+            query: None,
+            operation: Some("$break-glass".into()),
+            patients: vec!["p1".into()],
+            request_id: "r1".into(),
+            reason: Some("unresponsive in the emergency department".into()),
+        };
+        let back = AuditRecord::decode("t", &r.encode()).expect("decodes");
+        assert_eq!(back.reason, r.reason);
+        let event = back.to_resource("5");
+        let purpose = &event["purposeOfEvent"][0];
+        assert_eq!(purpose["text"], "unresponsive in the emergency department");
+        assert_eq!(purpose["coding"][0]["code"], "ETREAT");
+        assert_eq!(event["subtype"][0]["code"], "emergency");
+        let plain = AuditRecord {
+            reason: None,
+            category: Category::Rest,
+            ..r
+        };
+        assert!(plain.to_resource("6").get("purposeOfEvent").is_none());
     }
 }

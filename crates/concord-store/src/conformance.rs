@@ -977,6 +977,7 @@ fn audit_record(tenant: &str, interaction: &str, patients: &[&str]) -> AuditReco
         operation: None,
         patients: patients.iter().map(|p| p.to_string()).collect(),
         request_id: "req-1".into(),
+        reason: None,
     }
 }
 

@@ -199,6 +199,7 @@ async fn audited(state: WebState, path: String, mut req: Request, next: Next) ->
         operation: None,
         patients: n.patients,
         request_id,
+        reason: None,
     };
     state.audit.record(record, Evidence::None).await;
     response

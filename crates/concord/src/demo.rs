@@ -194,6 +194,7 @@ async fn transact(
         operation: None,
         patients: patient.into_iter().collect(),
         request_id: ctx.request_id.clone(),
+        reason: None,
     };
     audit.record(record, Evidence::None).await;
     Ok(n)

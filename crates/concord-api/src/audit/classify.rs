@@ -15,6 +15,8 @@ pub enum Capture {
     Bundle,
     /// The sign-in or token form (for the username / client id).
     Form,
+    /// A break-the-glass request (for the reason given).
+    Reason,
 }
 
 /// The audit view of one request.
@@ -184,7 +186,16 @@ pub fn classify(
         "/{ctype}/{cid}/{rtype}" => {
             let patients = patient_of(seg(0), seg(1));
             if seg(2).starts_with('$') {
+                // Emergency access and record exports are their own BALP
+                // categories (ONC 170.315(d)(2) lists both).
+                let (category, capture) = match (m, seg(2)) {
+                    ("POST", "$break-glass") => (Category::Emergency, Capture::Reason),
+                    ("GET" | "POST", "$everything") => (Category::Export, Capture::Nothing),
+                    _ => (Category::Rest, Capture::Nothing),
+                };
                 Classified {
+                    category,
+                    capture,
                     operation: Some(seg(2).to_string()),
                     resource: Some(format!("{}/{}", seg(0), seg(1))),
                     patients,

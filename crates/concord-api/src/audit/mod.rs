@@ -117,7 +117,10 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     let mut early = None;
-    if matches!(c.capture, Capture::Bundle | Capture::Form) && declared.is_none_or(|n| n <= limit) {
+    let content_type = req.headers().get(axum::http::header::CONTENT_TYPE).cloned();
+    if matches!(c.capture, Capture::Bundle | Capture::Form | Capture::Reason)
+        && declared.is_none_or(|n| n <= limit)
+    {
         let (parts, body) = req.into_parts();
         let bytes = match crate::body::read_limited(body, limit).await {
             Ok(Some(bytes)) => bytes,
@@ -159,6 +162,10 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             agent = a;
         }
     }
+    let reason = match (c.capture, &request_body) {
+        (Capture::Reason, Some(body)) => crate::auth::reason_of(content_type.as_ref(), body),
+        _ => None,
+    };
     let success = response.status().is_success();
     let (response, evidence) = match c.capture {
         Capture::ResponseResource | Capture::Bundle if success => {
@@ -190,6 +197,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         operation: c.operation,
         patients: c.patients,
         request_id,
+        reason,
     };
     state.audit.record(record, evidence).await;
     response

@@ -6,7 +6,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use concord_auth::{AccountKind, Principal, Role, Subject};
 use concord_fhir::IssueType;
@@ -19,10 +19,10 @@ use crate::response::json_response;
 use crate::{ApiError, AppState};
 use concord_core::policy::is_clinical;
 
-/// The `reason` of a form body or a `Parameters` resource.
-fn reason_of(headers: &HeaderMap, body: &[u8]) -> Option<String> {
-    let form = headers
-        .get(header::CONTENT_TYPE)
+/// The `reason` of a form body or a `Parameters` resource, by its
+/// `Content-Type` (the handler and the audit layer read it alike).
+pub(crate) fn reason_of(content_type: Option<&HeaderValue>, body: &[u8]) -> Option<String> {
+    let form = content_type
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if form {
@@ -68,7 +68,9 @@ pub(crate) async fn break_glass(
             ))
         }
     };
-    let Some(reason) = reason_of(headers, body).filter(|r| !r.trim().is_empty()) else {
+    let Some(reason) =
+        reason_of(headers.get(header::CONTENT_TYPE), body).filter(|r| !r.trim().is_empty())
+    else {
         return Err(ApiError::bad_request(
             "break-the-glass needs a reason (form field or Parameters 'reason')",
         ));

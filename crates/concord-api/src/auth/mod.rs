@@ -20,7 +20,7 @@ use concord_auth::AuthServer;
 
 use crate::AppState;
 
-pub(crate) use glass::break_glass;
+pub(crate) use glass::{break_glass, reason_of};
 pub use guard::{guard, CurrentPolicy};
 
 /// Whether the FHIR API requires an access token.

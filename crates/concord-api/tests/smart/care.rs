@@ -1,7 +1,7 @@
 //! Care team, break-the-glass, and patients revoking the apps they authorized.
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::common::*;
 
@@ -182,6 +182,49 @@ async fn care_team_limits_clinicians_until_they_break_the_glass() {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+    // The emergency access is audited as such, with the reason given; so is
+    // a record export (`$everything`) made with it.
+    assert_eq!(
+        get(&w, "/Patient/p2/$everything", &other).await.status(),
+        200
+    );
+    let auditor = w.operator("system/AuditEvent.rs").await;
+    let events = json(get(&w, "/AuditEvent?subtype=emergency&_count=100", &auditor).await).await;
+    let events: Vec<&Value> = events["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .collect();
+    assert_eq!(events.len(), 5, "every $break-glass request: {events:?}");
+    let granted = events
+        .iter()
+        .find(|e| e["outcome"] == "0")
+        .expect("the granted access");
+    assert_eq!(
+        granted["purposeOfEvent"][0]["text"],
+        "unconscious in the ED"
+    );
+    assert_eq!(granted["purposeOfEvent"][0]["coding"][0]["code"], "ETREAT");
+    assert!(granted.to_string().contains("Patient/p2"), "{granted}");
+    let refused: Vec<&&Value> = events
+        .iter()
+        .filter(|e| e["purposeOfEvent"][0]["text"] == "curious")
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert_ne!(refused[0]["outcome"], "0");
+    // DICOM 110106 "Export" (the BALP event type of a record export).
+    let exports = json(get(&w, "/AuditEvent?type=110106", &auditor).await).await;
+    assert_eq!(
+        exports["entry"].as_array().map(Vec::len),
+        Some(1),
+        "{exports}"
+    );
+    let export = exports["entry"][0]["resource"].to_string();
+    assert!(
+        export.contains("$everything") && export.contains("Patient/p2"),
+        "{export}"
+    );
     // Writing outside the care team is refused too (treatment needs the team).
     let obs = json!({"resourceType": "Observation", "status": "final", "code": {"text": "hr"},
         "subject": {"reference": "Patient/p3"}});

@@ -163,6 +163,7 @@ mod tests {
             operation: None,
             patients: Vec::new(),
             request_id: "r1".into(),
+            reason: None,
         }
     }
 

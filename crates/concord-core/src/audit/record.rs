@@ -29,6 +29,7 @@ mod tests {
             operation: None,
             patients: vec!["p1".into()],
             request_id: "r1".into(),
+            reason: None,
         }
     }
 

@@ -27,6 +27,7 @@ fn record(tenant: &str, patient: &str) -> AuditRecord {
         operation: None,
         patients: vec![patient.to_string()],
         request_id: "req".into(),
+        reason: None,
     }
 }
 

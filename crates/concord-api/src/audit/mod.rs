@@ -117,7 +117,10 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     let mut early = None;
-    let content_type = req.headers().get(axum::http::header::CONTENT_TYPE).cloned();
+    // Only a break-the-glass reason needs the body's type.
+    let content_type = (c.capture == Capture::Reason)
+        .then(|| req.headers().get(axum::http::header::CONTENT_TYPE).cloned())
+        .flatten();
     if matches!(c.capture, Capture::Bundle | Capture::Form | Capture::Reason)
         && declared.is_none_or(|n| n <= limit)
     {

@@ -332,66 +332,59 @@ pub fn read(c: &Connection, tenant: &str, id: &str) -> StoreResult<Option<Stored
 
 /// The audit rows a plan may match: one patient's when it names one.
 fn candidates(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<Vec<AuditCandidate>> {
-    let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<AuditCandidate> {
+    // Columns: id, stored_at, idx, the record (trail rows only), and
+    // whether the row is one of the unlinked tail's.
+    let patient = audit_log::patient_hint(plan);
+    let keep = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Option<AuditCandidate>> {
         let idx: String = r.get(2)?;
         let record: Option<String> = r.get(3)?;
-        Ok(audit_log::candidate(
+        let tail: bool = r.get(4)?;
+        // A tail row naming another patient cannot match: its patients are
+        // read without decoding the rest of its record.
+        if let (true, Some(p), Some(text)) = (tail, &patient, &record) {
+            if AuditRecord::patients_of(text).is_some_and(|ps| !ps.contains(p)) {
+                return Ok(None);
+            }
+        }
+        Ok(Some(audit_log::candidate(
             tenant,
             r.get(0)?,
             r.get(1)?,
             &idx,
             record.as_deref(),
-        ))
+        )))
     };
-    let out = match audit_log::patient_hint(plan) {
-        Some(patient) => {
-            let mut stmt = c
-                .prepare_cached(
-                    // Linked rows up to the mark, then every row after it
-                    // (the plan's patient condition filters those).
-                    "SELECT a.id, a.stored_at, a.idx,
-                       CASE WHEN a.idx = '' THEN a.content END
-                     FROM audit_patient p
-                     JOIN audit_log a ON a.seq = p.seq
-                     WHERE p.tenant = ?1 AND p.patient = ?2
-                       AND p.seq <= (SELECT seq FROM audit_links_upto)
-                     UNION ALL
-                     SELECT id, stored_at, idx, CASE WHEN idx = '' THEN content END
-                     FROM audit_log
-                     WHERE tenant = ?1 AND seq > (SELECT seq FROM audit_links_upto)",
-                )
-                .map_err(backend)?;
-            // A trail row naming another patient cannot match: the patients
-            // are read without decoding the rest of its record.
-            let names = |r: &rusqlite::Row<'_>| -> rusqlite::Result<bool> {
-                let record: Option<String> = r.get(3)?;
-                Ok(record
-                    .as_deref()
-                    .and_then(AuditRecord::patients_of)
-                    .is_none_or(|ps| ps.contains(&patient)))
-            };
-            let rows = stmt
-                .query_map(params![tenant, patient], |r| {
-                    if names(r)? {
-                        map(r).map(Some)
-                    } else {
-                        Ok(None)
-                    }
-                })
-                .map_err(backend)?;
-            rows.filter_map(Result::transpose)
-                .collect::<Result<Vec<_>, _>>()
-        }
-        None => {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT id, stored_at, idx, CASE WHEN idx = '' THEN content END
-                     FROM audit_log WHERE tenant = ?1",
-                )
-                .map_err(backend)?;
-            let rows = stmt.query_map(params![tenant], map).map_err(backend)?;
-            rows.collect::<Result<Vec<_>, _>>()
-        }
+    let out = match &patient {
+        Some(patient) => c
+            .prepare_cached(
+                // Linked rows up to the mark, then every row after it
+                // (the plan's patient condition filters those).
+                "SELECT a.id, a.stored_at, a.idx,
+                   CASE WHEN a.idx = '' THEN a.content END, 0
+                 FROM audit_patient p
+                 JOIN audit_log a ON a.seq = p.seq
+                 WHERE p.tenant = ?1 AND p.patient = ?2
+                   AND p.seq <= (SELECT seq FROM audit_links_upto)
+                 UNION ALL
+                 SELECT id, stored_at, idx, CASE WHEN idx = '' THEN content END, 1
+                 FROM audit_log
+                 WHERE tenant = ?1 AND seq > (SELECT seq FROM audit_links_upto)",
+            )
+            .map_err(backend)?
+            .query_map(params![tenant, patient], keep)
+            .map_err(backend)?
+            .filter_map(Result::transpose)
+            .collect::<Result<Vec<_>, _>>(),
+        None => c
+            .prepare_cached(
+                "SELECT id, stored_at, idx, CASE WHEN idx = '' THEN content END, 0
+                 FROM audit_log WHERE tenant = ?1",
+            )
+            .map_err(backend)?
+            .query_map(params![tenant], keep)
+            .map_err(backend)?
+            .filter_map(Result::transpose)
+            .collect::<Result<Vec<_>, _>>(),
     };
     out.map_err(backend)
 }

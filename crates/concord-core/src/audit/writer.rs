@@ -4,8 +4,9 @@
 //! audit log (`concord_store::audit_log`; the AuditEvent JSON is rendered
 //! only when read) and one ledger leaf, so one Merkle-log leaf, whose hash
 //! covers every event of the batch. Under load, batches grow while the
-//! previous one commits, and a batch of fewer than 1,024 events waits up
-//! to 20 ms for more; when idle, each event commits ~20 ms after it was sent. `flush`
+//! previous one commits (up to [`MAX_BATCH`]), and a batch of fewer than
+//! [`LINGER_BELOW`] events waits up to [`LINGER`] for more; when idle, each
+//! event commits about [`LINGER`] after it was sent. `flush`
 //! waits until everything sent before it is committed (used on shutdown and
 //! before AuditEvents are searched). Durability window: events accepted but
 //! not yet committed — at most one batch in flight plus the queue — are lost

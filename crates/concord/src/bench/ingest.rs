@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::audit_modes::Setup;
 use super::server::BenchServer;
-use super::stats::{ms, peak_rss_mib, percentile, process_cpu};
+use super::stats::{cpu_micros_each, ms, peak_rss_mib, percentile, process_cpu};
 use crate::cli::BenchIngestArgs;
 use crate::import::collect_files;
 
@@ -112,12 +112,7 @@ async fn once(args: &BenchIngestArgs, setup: Setup) -> Result<f64, String> {
     println!("wall time:          {:.2} s", wall.as_secs_f64());
     let throughput = resources as f64 / wall.as_secs_f64();
     println!("throughput:         {throughput:.0} resources/s");
-    let cpu = process_cpu()
-        .zip(cpu_before)
-        .map(|(after, before)| after - before);
-    if let Some(cpu) = cpu.filter(|_| resources > 0) {
-        // Server and client share the process: both are counted.
-        let each = cpu.as_secs_f64() * 1e6 / resources as f64;
+    if let Some(each) = cpu_micros_each(cpu_before, resources) {
         println!("cpu:                {each:.1} µs per resource (server and client, all threads)");
     }
     println!(

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::audit_modes::Setup;
 use super::http1;
 use super::server::BenchServer;
-use super::stats::{ms, peak_rss_mib, percentile, process_cpu};
+use super::stats::{cpu_micros_each, ms, peak_rss_mib, percentile, process_cpu};
 use crate::cli::BenchReadArgs;
 
 pub async fn run(args: BenchReadArgs) -> Result<(), String> {
@@ -70,17 +70,13 @@ async fn once(args: &BenchReadArgs, setup: Setup) -> Result<f64, String> {
     // Audit records still queued are part of the work measured.
     server.audit.flush().await;
     let wall = started.elapsed();
-    let cpu = process_cpu()
-        .zip(cpu_before)
-        .map(|(after, before)| after - before);
+    let cpu_each = cpu_micros_each(cpu_before, all.len());
     all.sort();
     println!("requests:   {} ok, {errors} failed", all.len());
     let throughput = all.len() as f64 / wall.as_secs_f64();
     println!("throughput: {throughput:.0} reads/s");
-    if let Some(cpu) = cpu.filter(|_| !all.is_empty()) {
-        // Server and client share the process: both are counted.
-        let per_read = cpu.as_secs_f64() * 1e6 / all.len() as f64;
-        println!("cpu:        {per_read:.1} µs per read (server and client, all threads)");
+    if let Some(each) = cpu_each {
+        println!("cpu:        {each:.1} µs per read (server and client, all threads)");
     }
     println!(
         "latency:    p50 {}  p99 {}  max {}",

@@ -30,6 +30,13 @@ pub fn process_cpu() -> Option<Duration> {
     parse_cpu(&std::fs::read_to_string("/proc/self/stat").ok()?)
 }
 
+/// CPU time per unit of work since `before` ([`process_cpu`]), in µs: server
+/// and client share the benchmark's process, so both are counted.
+pub fn cpu_micros_each(before: Option<Duration>, units: usize) -> Option<f64> {
+    let used = process_cpu()?.checked_sub(before?)?;
+    (units > 0).then(|| used.as_secs_f64() * 1e6 / units as f64)
+}
+
 fn parse_cpu(stat: &str) -> Option<Duration> {
     // The command name (field 2) may hold spaces: count after its `)`.
     let rest = &stat[stat.rfind(')')? + 1..];

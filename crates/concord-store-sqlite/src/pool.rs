@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use concord_store::{ledger, StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags};
 
-use crate::checkpoint::Checkpointer;
+use crate::checkpoint::{self, Checkpointer};
 use crate::error::backend;
 use crate::key::{self, DbKey};
 use crate::migrate;
@@ -27,12 +28,17 @@ pub struct Pool {
     /// Dropped first: its last checkpoint runs while the writer still exists.
     _checkpointer: Option<Checkpointer>,
     writer: Arc<Mutex<Writer>>,
+    /// A `RESTART` checkpoint the writer runs between two transactions.
+    checkpoints: Arc<checkpoint::Request>,
     /// Write requests waiting for the writer (group commit).
     queue: crate::group::Queue,
     readers: Mutex<Vec<Connection>>,
 }
 
 const MAX_IDLE_READERS: usize = 16;
+
+/// How long a statement waits for SQLite's locks (another process).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The writer's page cache, KiB.
 const WRITER_CACHE_KIB: i64 = 65_536;
@@ -42,10 +48,10 @@ fn writer_poisoned() -> StoreError {
 }
 
 fn configure(conn: &Connection) -> StoreResult<()> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
-         PRAGMA busy_timeout = 10000;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -16000;
          PRAGMA mmap_size = 67108864;",
@@ -94,7 +100,13 @@ impl Pool {
             ledger_size,
             pending_links,
         }));
-        let checkpointer = Checkpointer::start(path.clone(), key.clone(), writer.clone());
+        let checkpoints = Arc::new(checkpoint::Request::default());
+        let checkpointer = Checkpointer::start(
+            path.clone(),
+            key.clone(),
+            writer.clone(),
+            checkpoints.clone(),
+        );
         if checkpointer.is_some() {
             writer
                 .lock()
@@ -108,6 +120,7 @@ impl Pool {
             key,
             _checkpointer: checkpointer,
             writer,
+            checkpoints,
             queue: crate::group::Queue::default(),
             readers: Mutex::new(Vec::new()),
         })
@@ -119,7 +132,9 @@ impl Pool {
 
     pub fn with_writer<T>(&self, f: impl FnOnce(&mut Writer) -> StoreResult<T>) -> StoreResult<T> {
         let mut guard = self.writer.lock().map_err(|_| writer_poisoned())?;
-        f(&mut guard)
+        let result = f(&mut guard);
+        self.checkpoints.run_if_asked(&guard.conn, BUSY_TIMEOUT);
+        result
     }
 
     pub fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {

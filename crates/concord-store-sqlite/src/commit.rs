@@ -68,38 +68,89 @@ fn check_unique(writes: &[PendingWrite]) -> StoreResult<()> {
     Ok(())
 }
 
-/// Commits the queued requests of `jobs` in one transaction, each in its
-/// own savepoint (see `group`), and answers each after the `COMMIT`.
-pub fn commit_group(w: &mut Writer, jobs: Vec<Job>) {
+/// Commits the queued requests of `jobs` in one transaction and answers
+/// each after the `COMMIT` (see `group`).
+///
+/// Several requests first go in without savepoints: a savepoint makes
+/// SQLite copy every page a request touches first into the statement
+/// journal, and makes FTS5 flush its pending terms into a segment of their
+/// own — measured ~6% of an ingest's CPU with 8 Bundles in flight. Should
+/// one of them fail, that transaction is rolled back and the group runs
+/// again, each request in its own `SAVEPOINT`, so the failure rolls back
+/// only itself (the requests before it are then written twice: failures
+/// are rare, and the cost is bounded by one extra pass).
+pub fn commit_group(w: &mut Writer, mut jobs: Vec<Job>) {
     let now = timestamp::now_millis();
-    let tx = match w
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-    {
-        Ok(tx) => tx,
-        Err(e) => {
-            let why = e.to_string();
-            for job in jobs {
-                let _ = job
-                    .reply
-                    .send(Err(StoreError::Backend(format!("begin: {why}"))));
-            }
-            return;
+    let answers = if jobs.len() > 1 {
+        match commit_all(w, &mut jobs, now) {
+            Some(answers) => answers,
+            None => commit_each(w, &mut jobs, now),
         }
+    } else {
+        commit_each(w, &mut jobs, now)
     };
+    for (job, outcome) in jobs.into_iter().zip(answers) {
+        let _ = job.reply.send(outcome);
+    }
+}
+
+type Answer = StoreResult<Vec<CommittedWrite>>;
+
+fn begin(conn: &mut rusqlite::Connection) -> Result<Transaction<'_>, String> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| format!("begin: {e}"))
+}
+
+/// Every request of `jobs` in one transaction without savepoints; `None`
+/// (rolled back) when one of them fails.
+fn commit_all(w: &mut Writer, jobs: &mut [Job], now: i64) -> Option<Vec<Answer>> {
     let mut head = Head {
         hash: w.ledger_head,
         size: w.ledger_size,
     };
+    let tx = match begin(&mut w.conn) {
+        Ok(tx) => tx,
+        Err(why) => return Some(failed(jobs.len(), &why)),
+    };
+    let mut done = Vec::with_capacity(jobs.len());
+    for job in jobs.iter_mut() {
+        // Dropping the transaction rolls it back.
+        done.push(run_job(&tx, &job.tenant, &mut job.writes, now, &mut head, false).ok()?);
+    }
+    if let Err(e) = tx.commit() {
+        return Some(failed(jobs.len(), &format!("commit: {e}")));
+    }
+    w.ledger_head = head.hash;
+    w.ledger_size = head.size;
+    Some(done.into_iter().map(Ok).collect())
+}
+
+fn failed(n: usize, why: &str) -> Vec<Answer> {
+    (0..n)
+        .map(|_| Err(StoreError::Backend(why.to_string())))
+        .collect()
+}
+
+/// The requests of `jobs` in one transaction, each in its own savepoint
+/// when there are several.
+fn commit_each(w: &mut Writer, jobs: &mut [Job], now: i64) -> Vec<Answer> {
+    let mut head = Head {
+        hash: w.ledger_head,
+        size: w.ledger_size,
+    };
+    let tx = match begin(&mut w.conn) {
+        Ok(tx) => tx,
+        Err(why) => return failed(jobs.len(), &why),
+    };
     let single = jobs.len() == 1;
     let mut answers = Vec::with_capacity(jobs.len());
     let mut broken: Option<String> = None;
-    for job in jobs {
+    for job in jobs.iter_mut() {
         let outcome = if broken.is_some() {
             Err(StoreError::Backend("group commit abandoned".into()))
         } else {
             let before = (head.hash, head.size);
-            match run_job(&tx, &job.tenant, job.writes, now, &mut head, single) {
+            match run_job(&tx, &job.tenant, &mut job.writes, now, &mut head, !single) {
                 Ok(done) => Ok(done),
                 Err(e) => {
                     head.hash = before.0;
@@ -118,11 +169,11 @@ pub fn commit_group(w: &mut Writer, jobs: Vec<Job>) {
                 }
             }
         };
-        answers.push((job.reply, outcome));
+        answers.push(outcome);
     }
     let committed = match broken {
         Some(why) => Err(why),
-        None if single && answers.iter().any(|(_, o)| o.is_err()) => Ok(false),
+        None if single && answers.iter().any(|o| o.is_err()) => Ok(false),
         None => tx.commit().map(|()| true).map_err(|e| e.to_string()),
     };
     match committed {
@@ -131,37 +182,35 @@ pub fn commit_group(w: &mut Writer, jobs: Vec<Job>) {
                 w.ledger_head = head.hash;
                 w.ledger_size = head.size;
             }
-            for (reply, outcome) in answers {
-                let _ = reply.send(outcome);
-            }
+            answers
         }
-        Err(why) => {
-            for (reply, outcome) in answers {
-                let outcome = outcome.and(Err(StoreError::Backend(format!("commit: {why}"))));
-                let _ = reply.send(outcome);
-            }
-        }
+        Err(why) => answers
+            .into_iter()
+            .map(|o| o.and(Err(StoreError::Backend(format!("commit: {why}")))))
+            .collect(),
     }
 }
 
-/// One request's writes inside the group's transaction.
+/// One request's writes inside the group's transaction (in a savepoint of
+/// its own when `savepoint`). The writes stay with the request: a group
+/// run again after a failure writes them again.
 fn run_job(
     tx: &Transaction<'_>,
     tenant: &str,
-    writes: Vec<PendingWrite>,
+    writes: &mut [PendingWrite],
     now: i64,
     head: &mut Head,
-    single: bool,
+    savepoint: bool,
 ) -> StoreResult<Vec<CommittedWrite>> {
-    if !single {
+    if savepoint {
         tx.execute_batch("SAVEPOINT job;").map_err(backend)?;
     }
-    check_unique(&writes)?;
+    check_unique(writes)?;
     let mut done = Vec::with_capacity(writes.len());
-    for pw in writes {
+    for pw in writes.iter_mut() {
         done.push(apply(tx, tenant, pw, now, head)?);
     }
-    if !single {
+    if savepoint {
         tx.execute_batch("RELEASE job;").map_err(backend)?;
     }
     Ok(done)
@@ -176,7 +225,7 @@ struct Head {
 fn apply(
     tx: &Transaction<'_>,
     tenant: &str,
-    pw: PendingWrite,
+    pw: &mut PendingWrite,
     now: i64,
     head: &mut Head,
 ) -> StoreResult<CommittedWrite> {
@@ -198,8 +247,8 @@ fn apply(
     if let Precondition::VersionIs(expected) = pw.precondition {
         if current_version != Some(expected) {
             return Err(StoreError::VersionConflict {
-                resource_type: pw.resource_type,
-                id: pw.id,
+                resource_type: pw.resource_type.clone(),
+                id: pw.id.clone(),
                 expected,
                 current: current_version,
             });
@@ -209,8 +258,8 @@ fn apply(
     let outcome = match pw.kind {
         WriteKind::Create if current.is_some() => {
             return Err(StoreError::AlreadyExists {
-                resource_type: pw.resource_type,
-                id: pw.id,
+                resource_type: pw.resource_type.clone(),
+                id: pw.id.clone(),
             })
         }
         WriteKind::Create => WriteOutcome::Created,
@@ -218,8 +267,8 @@ fn apply(
         WriteKind::Update => WriteOutcome::Created,
         WriteKind::Delete if !current_live => {
             return Ok(CommittedWrite {
-                resource_type: pw.resource_type,
-                id: pw.id,
+                resource_type: pw.resource_type.clone(),
+                id: pw.id.clone(),
                 version: current_version.unwrap_or(0),
                 last_updated: now,
                 outcome: WriteOutcome::NoOp,
@@ -228,12 +277,12 @@ fn apply(
         }
         WriteKind::Delete => WriteOutcome::Deleted,
     };
-    let content = match (pw.kind, pw.resource) {
+    let content = match (pw.kind, pw.resource.as_mut()) {
         (WriteKind::Delete, _) => None,
-        (_, Some(mut resource)) => {
-            stamp_meta(&mut resource, version, now);
+        (_, Some(resource)) => {
+            stamp_meta(resource, version, now);
             Some(
-                serde_json::to_string(&resource)
+                serde_json::to_string(resource)
                     .map_err(|e| StoreError::Backend(format!("serialize: {e}")))?,
             )
         }
@@ -310,8 +359,8 @@ fn apply(
     head.hash = entry;
     head.size += 1;
     Ok(CommittedWrite {
-        resource_type: pw.resource_type,
-        id: pw.id,
+        resource_type: pw.resource_type.clone(),
+        id: pw.id.clone(),
         version,
         last_updated: now,
         outcome,
@@ -324,11 +373,11 @@ fn apply(
 fn append_audit_event(
     tx: &Transaction<'_>,
     tenant: &str,
-    pw: PendingWrite,
+    pw: &PendingWrite,
     now: i64,
     head: &mut Head,
 ) -> StoreResult<CommittedWrite> {
-    let (Some(resource), WriteKind::Create) = (pw.resource, pw.kind) else {
+    let (Some(resource), WriteKind::Create) = (pw.resource.clone(), pw.kind) else {
         return Err(StoreError::Backend(
             "AuditEvents are only ever created".into(),
         ));
@@ -336,16 +385,149 @@ fn append_audit_event(
     let event = ForeignAudit {
         id: pw.id.clone(),
         resource,
-        index: pw.index,
+        index: pw.index.clone(),
     };
     let stored =
         crate::audit::append_foreign(tx, tenant, now, (&mut head.hash, &mut head.size), event)?;
     Ok(CommittedWrite {
-        resource_type: pw.resource_type,
-        id: pw.id,
+        resource_type: pw.resource_type.clone(),
+        id: pw.id.clone(),
         version: 1,
         last_updated: now,
         outcome: WriteOutcome::Created,
         content: Some(stored),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concord_store::IndexRows;
+    use tokio::sync::oneshot;
+
+    use crate::pool::Pool;
+
+    fn patient(id: &str) -> PendingWrite {
+        PendingWrite {
+            resource_type: "Patient".into(),
+            id: id.into(),
+            kind: WriteKind::Create,
+            precondition: Precondition::None,
+            resource: Some(serde_json::json!({"resourceType": "Patient", "id": id})),
+            index: IndexRows::default(),
+        }
+    }
+
+    /// Commits `batches` as one group; returns each request's answer.
+    fn group(pool: &Pool, batches: Vec<Vec<PendingWrite>>) -> Vec<Answer> {
+        let (jobs, replies): (Vec<Job>, Vec<_>) = batches
+            .into_iter()
+            .map(|writes| {
+                let (reply, answer) = oneshot::channel();
+                let job = Job {
+                    tenant: "t".into(),
+                    writes,
+                    reply,
+                };
+                (job, answer)
+            })
+            .unzip();
+        pool.with_writer(|w| {
+            commit_group(w, jobs);
+            Ok(())
+        })
+        .unwrap();
+        replies
+            .into_iter()
+            .map(|mut r| r.try_recv().unwrap())
+            .collect()
+    }
+
+    fn stored(pool: &Pool, sql: &str) -> Vec<(String, i64, String)> {
+        pool.with_reader(|c| {
+            let mut s = c.prepare(sql).unwrap();
+            let rows = s
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            Ok(rows)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_group_that_all_succeeds_is_stored_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = Pool::open(dir.path().join("g.db"), None).unwrap();
+        let answers = group(
+            &pool,
+            vec![
+                vec![patient("a"), patient("b")],
+                vec![patient("c")],
+                vec![patient("d")],
+            ],
+        );
+        let versions: Vec<Vec<i64>> = answers
+            .into_iter()
+            .map(|a| a.unwrap().iter().map(|c| c.version).collect())
+            .collect();
+        assert_eq!(versions, [vec![1, 1], vec![1], vec![1]]);
+        let ledger = stored(
+            &pool,
+            "SELECT id, leaf_index, hex(prev_hash) FROM ledger ORDER BY seq",
+        );
+        let ids: Vec<&str> = ledger.iter().map(|(id, _, _)| id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c", "d"]);
+        let leaves: Vec<i64> = ledger.iter().map(|(_, leaf, _)| *leaf).collect();
+        assert_eq!(leaves, [0, 1, 2, 3]);
+    }
+
+    /// A failing request makes the group run again with savepoints: the
+    /// requests before it are stored once, at version 1, chained in the
+    /// ledger without a trace of the first pass.
+    #[test]
+    fn a_failing_request_rolls_back_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = Pool::open(dir.path().join("g.db"), None).unwrap();
+        let answers = group(
+            &pool,
+            vec![
+                vec![patient("a")],
+                vec![patient("x"), patient("x")],
+                vec![patient("b")],
+            ],
+        );
+        assert!(matches!(
+            answers[1],
+            Err(StoreError::DuplicateInBatch { .. })
+        ));
+        assert_eq!(answers[0].as_ref().unwrap()[0].version, 1);
+        assert_eq!(answers[2].as_ref().unwrap()[0].version, 1);
+        let history = stored(
+            &pool,
+            "SELECT id, version, json_extract(content, '$.meta.versionId') FROM resource_history ORDER BY seq",
+        );
+        assert_eq!(
+            history,
+            [("a".into(), 1, "1".into()), ("b".into(), 1, "1".into())]
+        );
+        let ledger = stored(
+            &pool,
+            "SELECT id, leaf_index, hex(prev_hash) FROM ledger ORDER BY seq",
+        );
+        assert_eq!(ledger.len(), 2);
+        assert_eq!((ledger[0].1, ledger[1].1), (0, 1));
+        let first_entry = pool
+            .with_reader(|c| {
+                Ok(c.query_row(
+                    "SELECT hex(entry_hash) FROM ledger ORDER BY seq LIMIT 1",
+                    [],
+                    |r| r.get::<_, String>(0),
+                )
+                .unwrap())
+            })
+            .unwrap();
+        assert_eq!(ledger[1].2, first_entry, "b chains to a");
+    }
 }

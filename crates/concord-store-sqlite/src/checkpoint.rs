@@ -50,14 +50,15 @@ const INTERVAL: Duration = Duration::from_millis(1000);
 /// When a `PASSIVE` checkpoint is followed by a `RESTART` or `TRUNCATE` one.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
-    /// WAL frames (4 KiB pages) after which the writer is made to start
+    /// WAL frames (pages) after which the writer is made to start
     /// the WAL over (see the module docs).
     restart_pages: i64,
     /// WAL frames after which the WAL file is truncated.
     truncate_pages: i64,
 }
 
-/// 32 MiB and 256 MiB of WAL.
+/// 64 MiB and 512 MiB of WAL with 8 KiB pages (`pool::PAGE_SIZE`; half
+/// that in a database made with 4 KiB pages).
 const LIMITS: Limits = Limits {
     restart_pages: 8_192,
     truncate_pages: 65_536,

@@ -40,6 +40,15 @@ const MAX_IDLE_READERS: usize = 16;
 /// How long a statement waits for SQLite's locks (another process).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Page size of a new (unencrypted) database, bytes. 8 KiB against
+/// SQLite's default 4 KiB measured ~10% faster ingest (fewer pages per
+/// index b-tree: fewer splits and WAL frames per commit) and faster search
+/// on every query of `concord bench search` (210,400 resources: name
+/// 1.38 → 1.10 ms p50, birthdate 1.05 → 0.71 ms, `_has` 2.67 → 1.80 ms);
+/// 16 and 32 KiB were no better. An encrypted database keeps SQLCipher's
+/// page size: it must be known, unchanged, at every open.
+pub(crate) const PAGE_SIZE: u32 = 8192;
+
 /// The writer's page cache, KiB.
 const WRITER_CACHE_KIB: i64 = 65_536;
 
@@ -63,6 +72,12 @@ impl Pool {
     pub fn open(path: PathBuf, key: Option<DbKey>) -> StoreResult<Pool> {
         let mut conn = Connection::open(&path).map_err(backend)?;
         key::apply(&conn, &path, key.as_ref())?;
+        if key.is_none() {
+            // Takes effect only when this creates the database (see
+            // [`PAGE_SIZE`]); an existing file keeps its page size.
+            conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE};"))
+                .map_err(backend)?;
+        }
         configure(&conn)?;
         // The writer inserts index rows at many places in many b-trees: a
         // larger cache and fewer checkpoints measured ~20% faster ingest.
@@ -176,5 +191,45 @@ impl Pool {
             }
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page_size(path: &std::path::Path) -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn new_databases_get_the_larger_page_and_old_ones_keep_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("fresh.db");
+        drop(Pool::open(fresh.clone(), None).unwrap());
+        assert_eq!(page_size(&fresh), i64::from(PAGE_SIZE));
+
+        // A database made before (SQLite's default page) opens, migrates
+        // and keeps its page size.
+        let old = dir.path().join("old.db");
+        Connection::open(&old)
+            .unwrap()
+            .execute_batch(
+                "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE x (v);",
+            )
+            .unwrap();
+        let pool = Pool::open(old.clone(), None).unwrap();
+        let tables: i64 = pool
+            .with_reader(|c| {
+                c.query_row("SELECT count(*) FROM resources", [], |r| r.get(0))
+                    .map_err(backend)
+            })
+            .unwrap();
+        assert_eq!(tables, 0);
+        drop(pool);
+        assert_eq!(page_size(&old), 4096);
     }
 }

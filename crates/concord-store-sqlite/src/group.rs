@@ -1,23 +1,25 @@
 //! Group commit: concurrent write requests share one SQLite transaction.
 //!
 //! SQLite has one writer, and with many index b-trees most of a commit's
-//! cost is writing the dirty pages to the WAL at `COMMIT`. Requests that
-//! arrive while the writer is busy wait in a queue; the next thread to get
-//! the writer takes every queued request and runs them in ONE transaction,
-//! each inside its own `SAVEPOINT`, so one request's failure (a version
-//! conflict, an existing id, …) rolls back only itself. Every request is
-//! answered only after the shared `COMMIT` has returned: nothing is
-//! acknowledged before it is in the database, exactly as with one
+//! cost is writing the dirty pages to the WAL at `COMMIT`. Requests queue
+//! here; one thread ([`WriterThread`]) takes every queued request and runs
+//! them in ONE transaction (see `commit::commit_group`: without savepoints
+//! first, each in its own `SAVEPOINT` if one fails, so one request's failure
+//! — a version conflict, an existing id, … — rolls back only itself). Every
+//! request is answered only after the shared `COMMIT` has returned: nothing
+//! is acknowledged before it is in the database, exactly as with one
 //! transaction per request. If the `COMMIT` itself fails every request of
 //! the group gets the error and none of them is stored.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
 
 use concord_store::{CommittedWrite, PendingWrite, StoreError, StoreResult};
 use tokio::sync::oneshot;
 
+use crate::checkpoint;
 use crate::commit;
-use crate::pool::Pool;
+use crate::pool::{self, Writer};
 
 /// One queued request: its writes and where to send the outcome.
 pub struct Job {
@@ -26,19 +28,19 @@ pub struct Job {
     pub reply: oneshot::Sender<StoreResult<Vec<CommittedWrite>>>,
 }
 
-/// Requests waiting for the writer, numbered in arrival order.
+/// Requests waiting for the writer, in arrival order.
 #[derive(Default)]
 pub struct Queue {
     state: Mutex<State>,
+    ready: Condvar,
 }
 
 #[derive(Default)]
 struct State {
     jobs: Vec<Job>,
-    /// The number the next request gets.
-    next: u64,
-    /// Every request numbered below this has been taken into a group.
-    taken: u64,
+    /// Set when the store closes: the writer thread finishes the queue and
+    /// ends.
+    closed: bool,
 }
 
 /// At most this many writes (resources) go into one shared transaction;
@@ -53,26 +55,27 @@ impl Queue {
             .map_err(|_| StoreError::Backend("commit queue poisoned".into()))
     }
 
-    /// Queues a request; returns its number for [`drain`].
-    pub fn push(&self, job: Job) -> StoreResult<u64> {
+    /// Queues a request for the writer thread.
+    pub fn push(&self, job: Job) -> StoreResult<()> {
         let mut state = self.lock()?;
-        let ticket = state.next;
-        state.next += 1;
+        if state.closed {
+            return Err(StoreError::Backend("the store is closed".into()));
+        }
         state.jobs.push(job);
-        Ok(ticket)
+        self.ready.notify_one();
+        Ok(())
     }
 
-    /// Whether request `ticket` is already in a group.
-    fn is_taken(&self, ticket: u64) -> bool {
-        self.lock().map_or(true, |state| state.taken > ticket)
-    }
-
-    /// Takes the oldest requests, up to [`MAX_WRITES`] writes (at least one
-    /// request).
-    fn take(&self) -> Vec<Job> {
-        let Ok(mut state) = self.lock() else {
-            return Vec::new();
-        };
+    /// Waits for requests and takes the oldest, up to [`MAX_WRITES`] writes
+    /// (at least one request); `None` once closed and empty.
+    fn next_group(&self) -> Option<Vec<Job>> {
+        let mut state = self.lock().ok()?;
+        while state.jobs.is_empty() {
+            if state.closed {
+                return None;
+            }
+            state = self.ready.wait(state).ok()?;
+        }
         let mut total = 0;
         let mut n = 0;
         for job in state.jobs.iter() {
@@ -82,35 +85,127 @@ impl Queue {
             total += job.writes.len();
             n += 1;
         }
-        state.taken += n as u64;
-        state.jobs.drain(..n).collect()
+        Some(state.jobs.drain(..n).collect())
+    }
+
+    fn close(&self) {
+        if let Ok(mut state) = self.lock() {
+            state.closed = true;
+        }
+        self.ready.notify_all();
     }
 }
 
-/// Runs on a blocking thread for request `ticket`, which waits for its
-/// answer after this returns: unless an earlier thread's group has taken
-/// the request already (that thread answers it), takes the writer and
-/// commits every queued request, this one among them.
-pub fn drain(pool: &Pool, ticket: u64) {
-    if pool.queue().is_taken(ticket) {
-        return;
+/// The thread that commits every queued request. One thread that stays on
+/// the job, instead of the writer's lock passing from one request's thread
+/// to the next: each hand-over woke a thread that then waited for a core
+/// while the requests behind it waited for the writer.
+pub struct WriterThread {
+    queue: Arc<Queue>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl WriterThread {
+    pub fn start(
+        queue: Arc<Queue>,
+        writer: Arc<Mutex<Writer>>,
+        checkpoints: Arc<checkpoint::Request>,
+    ) -> StoreResult<WriterThread> {
+        let q = queue.clone();
+        let handle = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                while let Some(jobs) = q.next_group() {
+                    let mut jobs = Some(jobs);
+                    let done = pool::with_writer(&writer, &checkpoints, |w| {
+                        if let Some(jobs) = jobs.take() {
+                            commit::commit_group(w, jobs);
+                        }
+                        Ok(())
+                    });
+                    if let Err(e) = done {
+                        // The writer is gone (a poisoned lock): answer.
+                        for job in jobs.into_iter().flatten() {
+                            let _ = job.reply.send(Err(StoreError::Backend(e.to_string())));
+                        }
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Backend(format!("writer thread: {e}")))?;
+        Ok(WriterThread {
+            queue,
+            handle: Some(handle),
+        })
     }
-    let result = pool.with_writer(|w| {
-        // Taken while this thread waited for the writer: its group has
-        // committed by now, so its answer is there.
-        while !pool.queue().is_taken(ticket) {
-            let jobs = pool.queue().take();
-            if jobs.is_empty() {
-                break;
-            }
-            commit::commit_group(w, jobs);
+}
+
+impl Drop for WriterThread {
+    /// Commits what is still queued, then ends the thread.
+    fn drop(&mut self) {
+        self.queue.close();
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
         }
-        Ok(())
-    });
-    if let Err(e) = result {
-        // The writer could not be had: answer whoever is still queued.
-        for job in pool.queue().take() {
-            let _ = job.reply.send(Err(StoreError::Backend(e.to_string())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concord_store::{IndexRows, Precondition, WriteKind};
+
+    use crate::pool::Pool;
+
+    fn job(id: &str) -> (Job, oneshot::Receiver<StoreResult<Vec<CommittedWrite>>>) {
+        let (reply, answer) = oneshot::channel();
+        let write = PendingWrite {
+            resource_type: "Patient".into(),
+            id: id.into(),
+            kind: WriteKind::Create,
+            precondition: Precondition::None,
+            resource: Some(serde_json::json!({"resourceType": "Patient", "id": id})),
+            index: IndexRows::default(),
+        };
+        let job = Job {
+            tenant: "t".into(),
+            writes: vec![write],
+            reply,
+        };
+        (job, answer)
+    }
+
+    /// Closing the store commits what is queued before the thread ends;
+    /// nothing queued is lost or left unanswered.
+    #[test]
+    fn closing_commits_the_queue_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.db");
+        let pool = Pool::open(path.clone(), None).unwrap();
+        let answers: Vec<_> = (0..50)
+            .map(|n| {
+                let (job, answer) = job(&format!("p{n}"));
+                pool.queue().push(job).unwrap();
+                answer
+            })
+            .collect();
+        drop(pool);
+        for mut answer in answers {
+            assert_eq!(answer.try_recv().unwrap().unwrap()[0].version, 1);
         }
+        let stored: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM resources", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, 50);
+    }
+
+    #[test]
+    fn a_closed_queue_refuses_requests() {
+        let queue = Queue::default();
+        queue.close();
+        let (job, mut answer) = job("late");
+        assert!(queue.push(job).is_err());
+        assert!(answer.try_recv().is_err(), "dropped, never answered Ok");
+        assert!(queue.next_group().is_none());
     }
 }

@@ -141,18 +141,14 @@ impl ResourceStore for SqliteStore {
         ctx: &TenantContext,
         writes: Vec<PendingWrite>,
     ) -> StoreResult<Vec<CommittedWrite>> {
-        // Queued for group commit (see `group`): answered after the
-        // shared COMMIT of whichever group takes it.
+        // Queued for the writer thread's group commit (see `group`):
+        // answered after the shared COMMIT of the group that takes it.
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let ticket = self.pool.queue().push(group::Job {
+        self.pool.queue().push(group::Job {
             tenant: ctx.tenant.clone(),
             writes,
             reply,
         })?;
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || group::drain(&pool, ticket))
-            .await
-            .map_err(|e| StoreError::Backend(format!("writer task failed: {e}")))?;
         answer
             .await
             .map_err(|_| StoreError::Backend("commit answer lost".into()))?

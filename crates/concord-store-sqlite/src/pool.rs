@@ -23,6 +23,9 @@ pub struct Writer {
 }
 
 pub struct Pool {
+    /// Dropped first: commits what is queued while the writer and the
+    /// checkpointer still exist.
+    _writer_thread: crate::group::WriterThread,
     path: PathBuf,
     key: Option<DbKey>,
     /// Dropped first: its last checkpoint runs while the writer still exists.
@@ -31,7 +34,7 @@ pub struct Pool {
     /// A `RESTART` checkpoint the writer runs between two transactions.
     checkpoints: Arc<checkpoint::Request>,
     /// Write requests waiting for the writer (group commit).
-    queue: crate::group::Queue,
+    queue: Arc<crate::group::Queue>,
     readers: Mutex<Vec<Connection>>,
 }
 
@@ -51,6 +54,18 @@ pub(crate) const PAGE_SIZE: u32 = 8192;
 
 /// The writer's page cache, KiB.
 const WRITER_CACHE_KIB: i64 = 65_536;
+
+/// Runs `f` holding the writer, then the checkpoint asked meanwhile, if any.
+pub fn with_writer<T>(
+    writer: &Mutex<Writer>,
+    checkpoints: &checkpoint::Request,
+    f: impl FnOnce(&mut Writer) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let mut guard = writer.lock().map_err(|_| writer_poisoned())?;
+    let result = f(&mut guard);
+    checkpoints.run_if_asked(&guard.conn, BUSY_TIMEOUT);
+    result
+}
 
 fn writer_poisoned() -> StoreError {
     StoreError::Backend("writer lock poisoned".into())
@@ -130,13 +145,17 @@ impl Pool {
                 .execute_batch("PRAGMA wal_autocheckpoint = 0;")
                 .map_err(backend)?;
         }
+        let queue = Arc::new(crate::group::Queue::default());
+        let writer_thread =
+            crate::group::WriterThread::start(queue.clone(), writer.clone(), checkpoints.clone())?;
         Ok(Pool {
+            _writer_thread: writer_thread,
             path,
             key,
             _checkpointer: checkpointer,
             writer,
             checkpoints,
-            queue: crate::group::Queue::default(),
+            queue,
             readers: Mutex::new(Vec::new()),
         })
     }
@@ -146,10 +165,7 @@ impl Pool {
     }
 
     pub fn with_writer<T>(&self, f: impl FnOnce(&mut Writer) -> StoreResult<T>) -> StoreResult<T> {
-        let mut guard = self.writer.lock().map_err(|_| writer_poisoned())?;
-        let result = f(&mut guard);
-        self.checkpoints.run_if_asked(&guard.conn, BUSY_TIMEOUT);
-        result
+        with_writer(&self.writer, &self.checkpoints, f)
     }
 
     pub fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {

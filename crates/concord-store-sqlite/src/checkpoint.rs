@@ -191,13 +191,7 @@ impl Request {
         if let Err(e) = conn.busy_timeout(busy_timeout) {
             tracing::warn!(error = %e, "writer busy timeout not restored");
         }
-        match outcome {
-            Ok((completed, _)) => self.report(completed),
-            Err(e) => {
-                tracing::debug!(error = %e, mode, "wal checkpoint skipped");
-                self.report(false);
-            }
-        }
+        self.report(completed(mode, outcome));
     }
 }
 
@@ -241,14 +235,20 @@ fn run_unclaimed(
     let mode = requests.take()?;
     // A poisoned lock means the writer is gone: nothing to do.
     let _held = writer.lock().ok()?;
-    match run(conn, mode) {
-        Ok((completed, _)) => backoff.record(completed),
+    backoff.record(completed(mode, run(conn, mode)));
+    Some(mode)
+}
+
+/// Whether a `RESTART` or `TRUNCATE` checkpoint completed (a failure is
+/// logged and counts as not completed).
+fn completed(mode: &str, outcome: rusqlite::Result<(bool, i64)>) -> bool {
+    match outcome {
+        Ok((completed, _)) => completed,
         Err(e) => {
             tracing::debug!(error = %e, mode, "wal checkpoint skipped");
-            backoff.record(false);
+            false
         }
     }
-    Some(mode)
 }
 
 /// Runs one checkpoint; returns whether it completed (was not blocked by
@@ -304,12 +304,44 @@ mod tests {
         (path, writer)
     }
 
-    fn checkpointer_conn(path: &PathBuf) -> Connection {
-        let ckpt = Connection::open(path).unwrap();
-        ckpt.execute_batch(&format!("PRAGMA busy_timeout = {RESTART_WAIT_MS};"))
-            .unwrap();
-        ckpt
+    /// The checkpoint thread's side: its connection, the requests it
+    /// leaves, its back-off, and limits small enough for a test.
+    struct Side {
+        conn: Connection,
+        requests: Request,
+        backoff: Backoff,
+        limits: Limits,
     }
+
+    impl Side {
+        fn new(path: &PathBuf) -> Side {
+            let conn = Connection::open(path).unwrap();
+            conn.execute_batch(&format!("PRAGMA busy_timeout = {RESTART_WAIT_MS};"))
+                .unwrap();
+            Side {
+                conn,
+                requests: Request::default(),
+                backoff: Backoff::default(),
+                limits: Limits {
+                    restart_pages: 64,
+                    truncate_pages: i64::MAX,
+                },
+            }
+        }
+
+        /// One interval's work.
+        fn turn(&mut self, writer: &Mutex<Writer>) {
+            checkpoint(
+                &self.conn,
+                writer,
+                &self.requests,
+                self.limits,
+                &mut self.backoff,
+            );
+        }
+    }
+
+    const PAGE: [u8; 4000] = [7; 4000];
 
     const BUSY: Duration = Duration::from_secs(10);
 
@@ -339,14 +371,7 @@ mod tests {
                 reads
             })
         };
-        let ckpt = checkpointer_conn(&path);
-        let requests = Request::default();
-        let mut backoff = Backoff::default();
-        let limits = Limits {
-            restart_pages: 64,
-            truncate_pages: i64::MAX,
-        };
-        let page = vec![7u8; 4000];
+        let mut side = Side::new(&path);
         let writes = 3_000;
         let mut run_by_writer = 0;
         for i in 0..writes {
@@ -355,15 +380,15 @@ mod tests {
                 // checkpoint asked meanwhile, if any.
                 let w = writer.lock().unwrap();
                 w.conn
-                    .execute("INSERT INTO t (v) VALUES (?1)", [&page])
+                    .execute("INSERT INTO t (v) VALUES (?1)", [&PAGE])
                     .unwrap();
-                requests.run_if_asked(&w.conn, BUSY);
-                if requests.outcome.load(Ordering::Acquire) != 0 {
+                side.requests.run_if_asked(&w.conn, BUSY);
+                if side.requests.outcome.load(Ordering::Acquire) != 0 {
                     run_by_writer += 1;
                 }
             }
             if i % 25 == 24 {
-                checkpoint(&ckpt, &writer, &requests, limits, &mut backoff);
+                side.turn(&writer);
             }
         }
         stop.store(true, Ordering::Relaxed);
@@ -394,35 +419,33 @@ mod tests {
     fn an_idle_writers_checkpoint_runs_on_the_next_interval() {
         let dir = tempfile::tempdir().unwrap();
         let (path, writer) = wal_db(&dir);
-        let ckpt = checkpointer_conn(&path);
-        let requests = Request::default();
-        let mut backoff = Backoff::default();
-        let limits = Limits {
-            restart_pages: 64,
-            truncate_pages: i64::MAX,
-        };
-        let page = vec![7u8; 4000];
-        for _ in 0..200 {
-            let w = writer.lock().unwrap();
-            w.conn
-                .execute("INSERT INTO t (v) VALUES (?1)", [&page])
+        let mut side = Side::new(&path);
+        let insert = || {
+            writer
+                .lock()
+                .unwrap()
+                .conn
+                .execute("INSERT INTO t (v) VALUES (?1)", [&PAGE])
                 .unwrap();
+        };
+        for _ in 0..200 {
+            insert();
         }
-        checkpoint(&ckpt, &writer, &requests, limits, &mut backoff);
-        assert_eq!(requests.asked.load(Ordering::Acquire), 1, "RESTART asked");
+        side.turn(&writer);
         assert_eq!(
-            run_unclaimed(&ckpt, &writer, &requests, &mut backoff),
+            side.requests.asked.load(Ordering::Acquire),
+            1,
+            "RESTART asked"
+        );
+        let (conn, requests, backoff) = (&side.conn, &side.requests, &mut side.backoff);
+        assert_eq!(
+            run_unclaimed(conn, &writer, requests, backoff),
             Some("RESTART")
         );
-        assert_eq!(run_unclaimed(&ckpt, &writer, &requests, &mut backoff), None);
+        assert_eq!(run_unclaimed(conn, &writer, requests, backoff), None);
         // Started over: the next commit writes from the WAL's first frame.
-        {
-            let w = writer.lock().unwrap();
-            w.conn
-                .execute("INSERT INTO t (v) VALUES (?1)", [&page])
-                .unwrap();
-        }
-        let (_, frames) = run(&ckpt, "PASSIVE").unwrap();
+        insert();
+        let (_, frames) = run(&side.conn, "PASSIVE").unwrap();
         assert!(frames < 10, "WAL holds {frames} frames after a restart");
         assert_eq!(
             writer

@@ -400,14 +400,15 @@ fn append_audit_event(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use concord_store::IndexRows;
     use tokio::sync::oneshot;
 
     use crate::pool::Pool;
 
-    fn patient(id: &str) -> PendingWrite {
+    /// A create of Patient `id` with no index rows.
+    pub(crate) fn patient(id: &str) -> PendingWrite {
         PendingWrite {
             resource_type: "Patient".into(),
             id: id.into(),

@@ -152,23 +152,15 @@ impl Drop for WriterThread {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use concord_store::{IndexRows, Precondition, WriteKind};
 
+    use crate::commit::tests::patient;
     use crate::pool::Pool;
 
     fn job(id: &str) -> (Job, oneshot::Receiver<StoreResult<Vec<CommittedWrite>>>) {
         let (reply, answer) = oneshot::channel();
-        let write = PendingWrite {
-            resource_type: "Patient".into(),
-            id: id.into(),
-            kind: WriteKind::Create,
-            precondition: Precondition::None,
-            resource: Some(serde_json::json!({"resourceType": "Patient", "id": id})),
-            index: IndexRows::default(),
-        };
         let job = Job {
             tenant: "t".into(),
-            writes: vec![write],
+            writes: vec![patient(id)],
             reply,
         };
         (job, answer)

@@ -354,39 +354,35 @@ fn candidates(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<Ve
             record.as_deref(),
         )))
     };
-    let out = match &patient {
-        Some(patient) => c
-            .prepare_cached(
-                // Linked rows up to the mark, then every row after it
-                // (the plan's patient condition filters those).
-                "SELECT a.id, a.stored_at, a.idx,
-                   CASE WHEN a.idx = '' THEN a.content END, 0
-                 FROM audit_patient p
-                 JOIN audit_log a ON a.seq = p.seq
-                 WHERE p.tenant = ?1 AND p.patient = ?2
-                   AND p.seq <= (SELECT seq FROM audit_links_upto)
-                 UNION ALL
-                 SELECT id, stored_at, idx, CASE WHEN idx = '' THEN content END, 1
-                 FROM audit_log
-                 WHERE tenant = ?1 AND seq > (SELECT seq FROM audit_links_upto)",
-            )
-            .map_err(backend)?
-            .query_map(params![tenant, patient], keep)
-            .map_err(backend)?
-            .filter_map(Result::transpose)
-            .collect::<Result<Vec<_>, _>>(),
-        None => c
-            .prepare_cached(
-                "SELECT id, stored_at, idx, CASE WHEN idx = '' THEN content END, 0
-                 FROM audit_log WHERE tenant = ?1",
-            )
-            .map_err(backend)?
-            .query_map(params![tenant], keep)
-            .map_err(backend)?
-            .filter_map(Result::transpose)
-            .collect::<Result<Vec<_>, _>>(),
+    let (sql, args): (&str, Vec<&dyn rusqlite::ToSql>) = match &patient {
+        Some(patient) => (
+            // Linked rows up to the mark, then every row after it (the
+            // plan's patient condition filters those).
+            "SELECT a.id, a.stored_at, a.idx,
+               CASE WHEN a.idx = '' THEN a.content END, 0
+             FROM audit_patient p
+             JOIN audit_log a ON a.seq = p.seq
+             WHERE p.tenant = ?1 AND p.patient = ?2
+               AND p.seq <= (SELECT seq FROM audit_links_upto)
+             UNION ALL
+             SELECT id, stored_at, idx, CASE WHEN idx = '' THEN content END, 1
+             FROM audit_log
+             WHERE tenant = ?1 AND seq > (SELECT seq FROM audit_links_upto)",
+            vec![&tenant, patient],
+        ),
+        None => (
+            "SELECT id, stored_at, idx, CASE WHEN idx = '' THEN content END, 0
+             FROM audit_log WHERE tenant = ?1",
+            vec![&tenant],
+        ),
     };
-    out.map_err(backend)
+    c.prepare_cached(sql)
+        .map_err(backend)?
+        .query_map(args.as_slice(), keep)
+        .map_err(backend)?
+        .filter_map(Result::transpose)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)
 }
 
 pub fn search(c: &Connection, tenant: &str, plan: &SearchPlan) -> StoreResult<SearchPage> {

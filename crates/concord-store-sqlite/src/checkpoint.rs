@@ -18,7 +18,7 @@
 //! commit is under way or can start (SQLite's own write lock would starve
 //! it: the group commit's transactions follow each other back to back). It
 //! copies the few frames committed since the `PASSIVE` one and waits (at
-//! most [`RESTART_WAIT_MS`]) for the readers of old frames to finish, after
+//! most [`RESTART_WAIT`]) for the readers of old frames to finish, after
 //! which the writer writes from the start of the file again, into blocks
 //! already in the page cache. Should the WAL still grow past
 //! `truncate_pages`, a `TRUNCATE` checkpoint shrinks the file.
@@ -68,7 +68,7 @@ const LIMITS: Limits = Limits {
 /// as an export, still holds old frames — is not tried again for the next
 /// 1, 2, 4, then at most [`MAX_BACKOFF`] intervals, so a long reader costs
 /// the writer at most this wait now and then.
-const RESTART_WAIT_MS: u32 = 100;
+const RESTART_WAIT: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: u32 = 8;
 
 /// The running checkpointer; stops (after a final checkpoint) when dropped.
@@ -90,8 +90,7 @@ impl Checkpointer {
     ) -> Option<Checkpointer> {
         let conn = Connection::open(&path).ok()?;
         crate::key::apply(&conn, &path, key.as_ref()).ok()?;
-        conn.execute_batch(&format!("PRAGMA busy_timeout = {RESTART_WAIT_MS};"))
-            .ok()?;
+        conn.busy_timeout(RESTART_WAIT).ok()?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = std::thread::Builder::new()
@@ -159,6 +158,11 @@ impl Request {
 
     /// Takes the asked checkpoint, if any (only one taker gets it).
     fn take(&self) -> Option<&'static str> {
+        // Read first: the writer asks after every transaction, and a
+        // request is rare.
+        if self.asked.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         match self.asked.swap(0, Ordering::AcqRel) {
             0 => None,
             code => MODES.get(usize::from(code) - 1).copied(),
@@ -180,14 +184,15 @@ impl Request {
 
     /// Called by the writer between two transactions: runs the asked
     /// checkpoint, if any, on the writer's connection. Readers of old frames
-    /// are waited for at most [`RESTART_WAIT_MS`]; the connection's own busy
+    /// are waited for at most [`RESTART_WAIT`]; the connection's own busy
     /// timeout is put back afterwards.
     pub fn run_if_asked(&self, conn: &Connection, busy_timeout: Duration) {
         let Some(mode) = self.take() else {
             return;
         };
-        let short = Duration::from_millis(u64::from(RESTART_WAIT_MS));
-        let outcome = conn.busy_timeout(short).and_then(|()| run(conn, mode));
+        let outcome = conn
+            .busy_timeout(RESTART_WAIT)
+            .and_then(|()| run(conn, mode));
         if let Err(e) = conn.busy_timeout(busy_timeout) {
             tracing::warn!(error = %e, "writer busy timeout not restored");
         }
@@ -316,8 +321,7 @@ mod tests {
     impl Side {
         fn new(path: &PathBuf) -> Side {
             let conn = Connection::open(path).unwrap();
-            conn.execute_batch(&format!("PRAGMA busy_timeout = {RESTART_WAIT_MS};"))
-                .unwrap();
+            conn.busy_timeout(RESTART_WAIT).unwrap();
             Side {
                 conn,
                 requests: Request::default(),

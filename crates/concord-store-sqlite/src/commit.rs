@@ -104,10 +104,7 @@ fn begin(conn: &mut rusqlite::Connection) -> Result<Transaction<'_>, String> {
 /// Every request of `jobs` in one transaction without savepoints; `None`
 /// (rolled back) when one of them fails.
 fn commit_all(w: &mut Writer, jobs: &mut [Job], now: i64) -> Option<Vec<Answer>> {
-    let mut head = Head {
-        hash: w.ledger_head,
-        size: w.ledger_size,
-    };
+    let mut head = Head::of(w);
     let tx = match begin(&mut w.conn) {
         Ok(tx) => tx,
         Err(why) => return Some(failed(jobs.len(), &why)),
@@ -120,8 +117,7 @@ fn commit_all(w: &mut Writer, jobs: &mut [Job], now: i64) -> Option<Vec<Answer>>
     if let Err(e) = tx.commit() {
         return Some(failed(jobs.len(), &format!("commit: {e}")));
     }
-    w.ledger_head = head.hash;
-    w.ledger_size = head.size;
+    head.store(w);
     Some(done.into_iter().map(Ok).collect())
 }
 
@@ -134,10 +130,7 @@ fn failed(n: usize, why: &str) -> Vec<Answer> {
 /// The requests of `jobs` in one transaction, each in its own savepoint
 /// when there are several.
 fn commit_each(w: &mut Writer, jobs: &mut [Job], now: i64) -> Vec<Answer> {
-    let mut head = Head {
-        hash: w.ledger_head,
-        size: w.ledger_size,
-    };
+    let mut head = Head::of(w);
     let tx = match begin(&mut w.conn) {
         Ok(tx) => tx,
         Err(why) => return failed(jobs.len(), &why),
@@ -171,16 +164,22 @@ fn commit_each(w: &mut Writer, jobs: &mut [Job], now: i64) -> Vec<Answer> {
         };
         answers.push(outcome);
     }
+    // Dropping the transaction rolls it back.
     let committed = match broken {
-        Some(why) => Err(why),
-        None if single && answers.iter().any(|o| o.is_err()) => Ok(false),
+        Some(why) => {
+            drop(tx);
+            Err(why)
+        }
+        None if single && answers.iter().any(|o| o.is_err()) => {
+            drop(tx);
+            Ok(false)
+        }
         None => tx.commit().map(|()| true).map_err(|e| e.to_string()),
     };
     match committed {
         Ok(stored) => {
             if stored {
-                w.ledger_head = head.hash;
-                w.ledger_size = head.size;
+                head.store(w);
             }
             answers
         }
@@ -220,6 +219,22 @@ fn run_job(
 struct Head {
     hash: [u8; 32],
     size: i64,
+}
+
+impl Head {
+    /// The writer's head, to advance inside a transaction.
+    fn of(w: &Writer) -> Head {
+        Head {
+            hash: w.ledger_head,
+            size: w.ledger_size,
+        }
+    }
+
+    /// Makes it the writer's, once the transaction has committed.
+    fn store(&self, w: &mut Writer) {
+        w.ledger_head = self.hash;
+        w.ledger_size = self.size;
+    }
 }
 
 fn apply(

@@ -8,63 +8,86 @@
 //! process. A role change or a narrower token is a different key (tokens
 //! carry role and scopes), so it can never be served a stale answer.
 
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::{OnceLock, RwLock};
 
 use concord_auth::{may, AccountKind, Decision, Interaction, Principal, ScopeSet, Subject};
+use indexmap::{Equivalent, IndexMap};
 
 /// Combinations kept at most; the map is emptied when it would grow past this.
 const MAX_ENTRIES: usize = 1_024;
 
-/// Everything `may` looks at, besides the resource type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Key {
+/// Everything `may` looks at, besides the resource type, borrowed from the
+/// principal: looking an answer up builds nothing.
+#[derive(PartialEq, Eq, Hash)]
+struct KeyRef<'a> {
     /// The account kind (with its role or linked patients) of a user;
     /// `None` for clients and operators, told apart by `client`.
-    kind: Option<AccountKind>,
+    kind: Option<&'a AccountKind>,
     client: bool,
     /// The granted scopes.
-    scopes: ScopeSet,
+    scopes: &'a ScopeSet,
     /// Whether the token has a patient in launch context.
     patient_context: bool,
 }
 
-/// The parts of `p` that make its key, borrowed: looking an answer up
-/// builds nothing.
-fn parts(p: &Principal) -> (Option<&AccountKind>, bool, &ScopeSet, bool) {
-    let (kind, client) = match &p.subject {
-        Subject::User { kind, .. } => (Some(kind), false),
-        Subject::Client { .. } => (None, true),
-        Subject::Operator { .. } => (None, false),
-    };
-    (kind, client, &p.scopes, p.patient.is_some())
+impl<'a> KeyRef<'a> {
+    fn of(p: &'a Principal) -> KeyRef<'a> {
+        let (kind, client) = match &p.subject {
+            Subject::User { kind, .. } => (Some(kind), false),
+            Subject::Client { .. } => (None, true),
+            Subject::Operator { .. } => (None, false),
+        };
+        KeyRef {
+            kind,
+            client,
+            scopes: &p.scopes,
+            patient_context: p.patient.is_some(),
+        }
+    }
 }
 
-/// The map slot of `p`'s key (entries sharing one are told apart by [`Key::of`]).
-fn slot(p: &Principal) -> u64 {
-    let mut h = DefaultHasher::new();
-    parts(p).hash(&mut h);
-    h.finish()
+/// The stored key: the same parts, owned. It hashes as its [`KeyRef`], so
+/// the map is searched with a borrowed one ([`Equivalent`]).
+#[derive(PartialEq, Eq)]
+struct Key {
+    kind: Option<AccountKind>,
+    client: bool,
+    scopes: ScopeSet,
+    patient_context: bool,
 }
 
 impl Key {
-    fn of(p: &Principal) -> Key {
-        let (kind, client, scopes, patient_context) = parts(p);
-        Key {
-            kind: kind.cloned(),
-            client,
-            scopes: scopes.clone(),
-            patient_context,
+    fn as_ref(&self) -> KeyRef<'_> {
+        KeyRef {
+            kind: self.kind.as_ref(),
+            client: self.client,
+            scopes: &self.scopes,
+            patient_context: self.patient_context,
         }
     }
+}
 
-    fn is_of(&self, p: &Principal) -> bool {
-        let (kind, client, scopes, patient_context) = parts(p);
-        self.kind.as_ref() == kind
-            && self.client == client
-            && &self.scopes == scopes
-            && self.patient_context == patient_context
+impl From<KeyRef<'_>> for Key {
+    fn from(k: KeyRef<'_>) -> Key {
+        Key {
+            kind: k.kind.cloned(),
+            client: k.client,
+            scopes: k.scopes.clone(),
+            patient_context: k.patient_context,
+        }
+    }
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.as_ref().hash(h);
+    }
+}
+
+impl Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        *self == key.as_ref()
     }
 }
 
@@ -75,23 +98,15 @@ pub(super) fn compute(principal: &Principal) -> bool {
         .all(|t| may(principal, Interaction::Read, t, Some("")) == Decision::Allow)
 }
 
-type Answers = HashMap<u64, Vec<(Key, bool)>>;
-
-fn cache() -> &'static RwLock<Answers> {
-    static CACHE: OnceLock<RwLock<Answers>> = OnceLock::new();
-    CACHE.get_or_init(|| RwLock::new(HashMap::new()))
+fn cache() -> &'static RwLock<IndexMap<Key, bool>> {
+    static CACHE: OnceLock<RwLock<IndexMap<Key, bool>>> = OnceLock::new();
+    CACHE.get_or_init(|| RwLock::new(IndexMap::new()))
 }
 
 /// Whether `principal` may read every resource type of every compartment.
 pub(super) fn reads_everything(principal: &Principal) -> bool {
-    let at = slot(principal);
-    let known = cache().read().ok().and_then(|m| {
-        m.get(&at)?
-            .iter()
-            .find(|(k, _)| k.is_of(principal))
-            .map(|(_, v)| *v)
-    });
-    if let Some(v) = known {
+    let key = KeyRef::of(principal);
+    if let Some(v) = cache().read().ok().and_then(|m| m.get(&key).copied()) {
         return v;
     }
     let v = compute(principal);
@@ -99,10 +114,7 @@ pub(super) fn reads_everything(principal: &Principal) -> bool {
         if m.len() >= MAX_ENTRIES {
             m.clear();
         }
-        let entries = m.entry(at).or_default();
-        if !entries.iter().any(|(k, _)| k.is_of(principal)) {
-            entries.push((Key::of(principal), v));
-        }
+        m.insert(key.into(), v);
     }
     v
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use concord_store::meta::MetaTemplate;
 use concord_store::{
     ledger, meta::stamp_meta, timestamp, CommittedWrite, PendingWrite, Precondition, StoreError,
     StoreResult, WriteKind, WriteOutcome,
@@ -112,7 +113,7 @@ fn commit_all(w: &mut Writer, jobs: &mut [Job], now: i64) -> Option<Vec<Answer>>
     let mut done = Vec::with_capacity(jobs.len());
     for job in jobs.iter_mut() {
         // Dropping the transaction rolls it back.
-        done.push(run_job(&tx, &job.tenant, &mut job.writes, now, &mut head, false).ok()?);
+        done.push(run_job(&tx, job, now, &mut head, false).ok()?);
     }
     if let Err(e) = tx.commit() {
         return Some(failed(jobs.len(), &format!("commit: {e}")));
@@ -143,7 +144,7 @@ fn commit_each(w: &mut Writer, jobs: &mut [Job], now: i64) -> Vec<Answer> {
             Err(StoreError::Backend("group commit abandoned".into()))
         } else {
             let before = (head.hash, head.size);
-            match run_job(&tx, &job.tenant, &mut job.writes, now, &mut head, !single) {
+            match run_job(&tx, job, now, &mut head, !single) {
                 Ok(done) => Ok(done),
                 Err(e) => {
                     head.hash = before.0;
@@ -195,8 +196,7 @@ fn commit_each(w: &mut Writer, jobs: &mut [Job], now: i64) -> Vec<Answer> {
 /// run again after a failure writes them again.
 fn run_job(
     tx: &Transaction<'_>,
-    tenant: &str,
-    writes: &mut [PendingWrite],
+    job: &mut Job,
     now: i64,
     head: &mut Head,
     savepoint: bool,
@@ -204,10 +204,11 @@ fn run_job(
     if savepoint {
         tx.execute_batch("SAVEPOINT job;").map_err(backend)?;
     }
-    check_unique(writes)?;
-    let mut done = Vec::with_capacity(writes.len());
-    for pw in writes.iter_mut() {
-        done.push(apply(tx, tenant, pw, now, head)?);
+    check_unique(&job.writes)?;
+    let mut done = Vec::with_capacity(job.writes.len());
+    for (i, pw) in job.writes.iter_mut().enumerate() {
+        let content = job.contents.get(i).and_then(Option::as_ref);
+        done.push(apply(tx, &job.tenant, pw, content, now, head)?);
     }
     if savepoint {
         tx.execute_batch("RELEASE job;").map_err(backend)?;
@@ -241,6 +242,7 @@ fn apply(
     tx: &Transaction<'_>,
     tenant: &str,
     pw: &mut PendingWrite,
+    serialized: Option<&MetaTemplate>,
     now: i64,
     head: &mut Head,
 ) -> StoreResult<CommittedWrite> {
@@ -294,6 +296,7 @@ fn apply(
     };
     let content = match (pw.kind, pw.resource.as_mut()) {
         (WriteKind::Delete, _) => None,
+        (_, _) if serialized.is_some() => serialized.map(|t| t.fill(version, now)),
         (_, Some(resource)) => {
             stamp_meta(resource, version, now);
             Some(
@@ -440,11 +443,7 @@ pub(crate) mod tests {
             .into_iter()
             .map(|writes| {
                 let (reply, answer) = oneshot::channel();
-                let job = Job {
-                    tenant: "t".into(),
-                    writes,
-                    reply,
-                };
+                let job = Job::new("t".into(), writes, reply);
                 (job, answer)
             })
             .unzip();

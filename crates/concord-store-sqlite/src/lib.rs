@@ -144,11 +144,9 @@ impl ResourceStore for SqliteStore {
         // Queued for the writer thread's group commit (see `group`):
         // answered after the shared COMMIT of the group that takes it.
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.pool.queue().push(group::Job {
-            tenant: ctx.tenant.clone(),
-            writes,
-            reply,
-        })?;
+        self.pool
+            .queue()
+            .push(group::Job::new(ctx.tenant.clone(), writes, reply))?;
         answer
             .await
             .map_err(|_| StoreError::Backend("commit answer lost".into()))?

@@ -4,8 +4,113 @@ use serde_json::{Map, Value};
 
 use crate::timestamp::format_instant;
 
+/// A resource serialized before its version and time are known, with two
+/// slots for `meta.versionId` and `meta.lastUpdated`: [`MetaTemplate::fill`]
+/// gives exactly the text of [`stamp_meta`] followed by
+/// `serde_json::to_string`. A store serializes each resource on the
+/// request's thread this way and only fills the slots in its writer, which
+/// is the one place writes queue for.
+#[derive(Debug, Clone)]
+pub struct MetaTemplate {
+    text: String,
+    /// Byte offsets of the two slots (inside the quotes) in `text`; `None`
+    /// for a value that is not a JSON object (nothing to stamp).
+    slots: Option<(usize, usize)>,
+}
+
+impl MetaTemplate {
+    /// Serializes `resource`, with `meta.versionId` and `meta.lastUpdated`
+    /// added (empty) where [`stamp_meta`] puts them.
+    pub fn new(resource: &mut Value) -> Result<MetaTemplate, serde_json::Error> {
+        if !resource.is_object() {
+            return Ok(MetaTemplate {
+                text: serde_json::to_string(resource)?,
+                slots: None,
+            });
+        }
+        stamp_meta_with(resource, String::new(), String::new());
+        let Some(obj) = resource.as_object() else {
+            return Ok(MetaTemplate {
+                text: serde_json::to_string(resource)?,
+                slots: None,
+            });
+        };
+        let mut out: Vec<u8> = Vec::with_capacity(1024);
+        let mut version_at = None;
+        let mut updated_at = None;
+        out.push(b'{');
+        for (i, (key, value)) in obj.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, key)?;
+            out.push(b':');
+            match (key.as_str(), value.as_object()) {
+                ("meta", Some(meta)) => {
+                    out.push(b'{');
+                    for (j, (k, v)) in meta.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        serde_json::to_writer(&mut out, k)?;
+                        out.push(b':');
+                        match k.as_str() {
+                            "versionId" => slot(&mut out, &mut version_at),
+                            "lastUpdated" => slot(&mut out, &mut updated_at),
+                            _ => serde_json::to_writer(&mut out, v)?,
+                        }
+                    }
+                    out.push(b'}');
+                }
+                _ => serde_json::to_writer(&mut out, value)?,
+            }
+        }
+        out.push(b'}');
+        // serde_json writes valid UTF-8 only.
+        let text = String::from_utf8(out).map_err(serde::ser::Error::custom)?;
+        Ok(MetaTemplate {
+            text,
+            slots: version_at.zip(updated_at),
+        })
+    }
+
+    /// The JSON text with `version` and `last_updated` (epoch milliseconds)
+    /// in the slots.
+    pub fn fill(&self, version: i64, last_updated: i64) -> String {
+        let Some((v, u)) = self.slots else {
+            return self.text.clone();
+        };
+        let version = version.to_string();
+        let updated = format_instant(last_updated);
+        // The slots in the order they appear (`meta` may hold them either way).
+        let (first, second) = if v < u {
+            ((v, &version), (u, &updated))
+        } else {
+            ((u, &updated), (v, &version))
+        };
+        let mut out = String::with_capacity(self.text.len() + version.len() + updated.len());
+        out.push_str(&self.text[..first.0]);
+        out.push_str(first.1);
+        out.push_str(&self.text[first.0..second.0]);
+        out.push_str(second.1);
+        out.push_str(&self.text[second.0..]);
+        out
+    }
+}
+
+/// Writes an empty string value and notes the offset inside its quotes.
+fn slot(out: &mut Vec<u8>, at: &mut Option<usize>) {
+    out.push(b'"');
+    *at = Some(out.len());
+    out.push(b'"');
+}
+
 /// Sets `meta.versionId` and `meta.lastUpdated` on a resource, keeping the rest of `meta`.
 pub fn stamp_meta(resource: &mut Value, version: i64, last_updated: i64) {
+    stamp_meta_with(resource, version.to_string(), format_instant(last_updated));
+}
+
+fn stamp_meta_with(resource: &mut Value, version: String, last_updated: String) {
     let Some(obj) = resource.as_object_mut() else {
         return;
     };
@@ -16,11 +121,8 @@ pub fn stamp_meta(resource: &mut Value, version: i64, last_updated: i64) {
         *meta = Value::Object(Map::new());
     }
     if let Some(meta) = meta.as_object_mut() {
-        meta.insert("versionId".into(), Value::String(version.to_string()));
-        meta.insert(
-            "lastUpdated".into(),
-            Value::String(format_instant(last_updated)),
-        );
+        meta.insert("versionId".into(), Value::String(version));
+        meta.insert("lastUpdated".into(), Value::String(last_updated));
     }
 }
 
@@ -37,5 +139,30 @@ mod tests {
         assert_eq!(r["meta"]["versionId"], "2");
         assert_eq!(r["meta"]["profile"][0], "x");
         assert_eq!(r["meta"]["lastUpdated"], "1970-01-01T00:00:00.000Z");
+    }
+
+    /// The template filled is the text of `stamp_meta` + `to_string`.
+    fn same_as_stamped(mut r: Value) {
+        let mut stamped = r.clone();
+        stamp_meta(&mut stamped, 12, 1_700_000_000_123);
+        let expected = serde_json::to_string(&stamped).unwrap();
+        let template = MetaTemplate::new(&mut r).unwrap();
+        assert_eq!(template.fill(12, 1_700_000_000_123), expected);
+    }
+
+    #[test]
+    fn template_fills_like_stamp_meta() {
+        // No meta, meta without and with the two elements (in either
+        // order), escapes in keys and values, a contained resource's meta.
+        same_as_stamped(json!({"resourceType": "Patient", "id": "a"}));
+        same_as_stamped(json!({"resourceType": "Patient", "meta": {"profile": ["p"]}, "id": "b"}));
+        same_as_stamped(json!({"resourceType": "Patient",
+            "meta": {"lastUpdated": "2001-01-01T00:00:00Z", "source": "s\"x", "versionId": "7"},
+            "name": [{"text": "Ünïcode \u{1} \"quoted\""}]}));
+        same_as_stamped(json!({"resourceType": "Observation", "contained": [
+            {"resourceType": "Patient", "id": "c", "meta": {"versionId": "3"}}],
+            "meta": "not an object", "valueQuantity": {"value": 1.50}}));
+        same_as_stamped(json!({"resourceType": "Basic", "k\"ey": {"meta": {"versionId": "x"}}}));
+        same_as_stamped(json!(["not", "an", "object"]));
     }
 }

@@ -17,12 +17,19 @@ pub const MAX_WORDS: usize = 2000;
 /// a letter or digit; single characters dropped).
 pub fn words(text: &str) -> Vec<String> {
     let norm = normalize(text);
-    let mut seen = HashSet::new();
-    norm.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() > 1)
-        .filter(|w| seen.insert(w.to_string()))
+    distinct_words(&norm, usize::MAX)
         .map(str::to_string)
         .collect()
+}
+
+/// The first `limit` distinct words of an already normalized text, borrowed
+/// from it (no string is copied to test whether a word was seen).
+fn distinct_words(norm: &str, limit: usize) -> impl Iterator<Item = &str> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    norm.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().nth(1).is_some())
+        .filter(move |w| seen.insert(w))
+        .take(limit)
 }
 
 pub(super) fn add(resource: &Value, rows: &mut IndexRows) {
@@ -34,12 +41,21 @@ pub(super) fn add(resource: &Value, rows: &mut IndexRows) {
     push_words("_content", &all, rows);
 }
 
+/// Adds the row of `param`: its first [`MAX_WORDS`] distinct words,
+/// space-separated.
 fn push_words(param: &str, text: &str, rows: &mut IndexRows) {
-    let list: Vec<String> = words(text).into_iter().take(MAX_WORDS).collect();
-    if !list.is_empty() {
+    let norm = normalize(text);
+    let mut joined = String::with_capacity(norm.len().min(64 * 1024));
+    for w in distinct_words(&norm, MAX_WORDS) {
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push_str(w);
+    }
+    if !joined.is_empty() {
         rows.fulltext.push(FullTextIndex {
             param: param.to_string(),
-            words: list.join(" "),
+            words: joined,
         });
     }
 }

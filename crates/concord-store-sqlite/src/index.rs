@@ -13,6 +13,23 @@ use rusqlite::{params, types::ToSql, Transaction};
 
 use crate::error::backend;
 
+/// The statement inserting one row of an index table: the owner's six
+/// values (`?1`…`?6`), then the table's own columns, written out once at
+/// compile time.
+macro_rules! insert_sql {
+    ($table:literal, $columns:literal, $placeholders:literal) => {
+        concat!(
+            "INSERT INTO ",
+            $table,
+            " (rid, param, ord, tenant, type, id, ",
+            $columns,
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ",
+            $placeholders,
+            ")"
+        )
+    };
+}
+
 /// The owner of the rows.
 struct Owner<'a> {
     rid: i64,
@@ -39,24 +56,31 @@ pub fn write(
     let tokens = distinct(rows.tokens.iter(), |t| {
         (t.param.as_str(), t.system.as_deref(), t.code.as_str())
     });
-    insert(tx, &o, "idx_token", &["system", "code"], &tokens, |t| {
-        (&t.param, vec![&t.system, &t.code])
-    })?;
+    insert(
+        tx,
+        &o,
+        insert_sql!("idx_token", "system, code", "?7, ?8"),
+        &tokens,
+        |t| (&t.param, vec![&t.system, &t.code]),
+    )?;
     let strings = distinct(rows.strings.iter(), |s| {
         (s.param.as_str(), s.value.as_str(), s.exact.as_str())
     });
     insert(
         tx,
         &o,
-        "idx_string",
-        &["value_norm", "value_exact"],
+        insert_sql!("idx_string", "value_norm, value_exact", "?7, ?8"),
         &strings,
         |s| (&s.param, vec![&s.value, &s.exact]),
     )?;
     let dates = distinct(rows.dates.iter(), |d| (d.param.as_str(), d.low, d.high));
-    insert(tx, &o, "idx_date", &["low", "high"], &dates, |d| {
-        (&d.param, vec![&d.low, &d.high])
-    })?;
+    insert(
+        tx,
+        &o,
+        insert_sql!("idx_date", "low, high", "?7, ?8"),
+        &dates,
+        |d| (&d.param, vec![&d.low, &d.high]),
+    )?;
     let references = distinct(rows.references.iter(), |r| {
         (
             r.param.as_str(),
@@ -68,8 +92,7 @@ pub fn write(
     insert(
         tx,
         &o,
-        "idx_reference",
-        &["target_type", "target_id", "url"],
+        insert_sql!("idx_reference", "target_type, target_id, url", "?7, ?8, ?9"),
         &references,
         |r| (&r.param, vec![&r.target_type, &r.target_id, &r.url]),
     )?;
@@ -84,19 +107,22 @@ pub fn write(
     insert(
         tx,
         &o,
-        "idx_quantity",
-        &["value", "system", "code"],
+        insert_sql!("idx_quantity", "value, system, code", "?7, ?8, ?9"),
         &quantities,
         |q| (&q.param, vec![&q.value, &q.system, &q.code]),
     )?;
     let numbers = distinct(rows.numbers.iter(), |n| {
         (n.param.as_str(), n.value.to_bits())
     });
-    insert(tx, &o, "idx_number", &["value"], &numbers, |n| {
-        (&n.param, vec![&n.value])
-    })?;
+    insert(
+        tx,
+        &o,
+        insert_sql!("idx_number", "value", "?7"),
+        &numbers,
+        |n| (&n.param, vec![&n.value]),
+    )?;
     let uris = distinct(rows.uris.iter(), |u| (u.param.as_str(), u.value.as_str()));
-    insert(tx, &o, "idx_uri", &["value"], &uris, |u| {
+    insert(tx, &o, insert_sql!("idx_uri", "value", "?7"), &uris, |u| {
         (&u.param, vec![&u.value])
     })?;
     let composites = distinct(rows.composites.iter(), |c| {
@@ -105,8 +131,7 @@ pub fn write(
     insert(
         tx,
         &o,
-        "idx_composite",
-        &["value", "number"],
+        insert_sql!("idx_composite", "value, number", "?7, ?8"),
         &composites,
         |c| (&c.param, vec![&c.value, &c.number]),
     )?;
@@ -172,32 +197,24 @@ fn distinct<'a, T, K: std::hash::Hash + Eq>(
     out
 }
 
-/// `INSERT INTO table (rid, param, ord, tenant, type, id, columns…)` for
-/// each of `rows`; `values` gives a row's parameter and values. One row per
-/// statement: a multi-row `INSERT` needs a statement journal (it could fail
-/// half done), which cost more than the statements it saved.
+/// Runs the index table's `sql` (see `insert_sql!`) for each of `rows`;
+/// `values` gives a row's parameter and values. One row per statement: a
+/// multi-row `INSERT` needs a statement journal (it could fail half done),
+/// which cost more than the statements it saved.
 fn insert<'a, T>(
     tx: &Transaction<'_>,
     o: &Owner<'_>,
-    table: &str,
-    columns: &[&str],
+    sql: &'static str,
     rows: &[&'a T],
     values: impl Fn(&'a T) -> (&'a String, Vec<&'a dyn ToSql>),
 ) -> StoreResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let placeholders: Vec<String> = (1..=6 + columns.len()).map(|n| format!("?{n}")).collect();
-    let mut s = tx
-        .prepare_cached(&format!(
-            "INSERT INTO {table} (rid, param, ord, tenant, type, id, {}) VALUES ({})",
-            columns.join(", "),
-            placeholders.join(", ")
-        ))
-        .map_err(backend)?;
+    let mut s = tx.prepare_cached(sql).map_err(backend)?;
     for (ord, row) in (0_i64..).zip(rows) {
         let (param, rest) = values(row);
-        let mut args: Vec<&dyn ToSql> = Vec::with_capacity(placeholders.len());
+        let mut args: Vec<&dyn ToSql> = Vec::with_capacity(6 + rest.len());
         args.extend_from_slice(&[&o.rid, param, &ord, &o.tenant, &o.rt, &o.id]);
         args.extend(rest);
         s.execute(args.as_slice()).map_err(backend)?;

@@ -8,6 +8,12 @@ use serde_json::{json, Map, Value};
 /// Always kept.
 const BASE: &[&str] = &["resourceType", "id", "meta"];
 
+/// Whether [`trim`] returns every resource unchanged: no `_summary` that
+/// subsets (`true`, `text`, `data`) and no `_elements`.
+pub fn keeps_all(summary: Option<Summary>, elements: &[String]) -> bool {
+    matches!(summary, None | Some(Summary::Count) | Some(Summary::False)) && elements.is_empty()
+}
+
 /// Applies `_summary` / `_elements` to one resource (no change for none or
 /// `_summary=false`).
 pub fn trim(resource: Value, summary: Option<Summary>, elements: &[String]) -> Value {
@@ -110,6 +116,30 @@ mod tests {
         assert!(out.get("text").is_some() && out.get("name").is_none());
         let untouched = trim(patient(), None, &[]);
         assert_eq!(untouched, patient());
+    }
+
+    /// `keeps_all` (search entries then copy the stored text) holds exactly
+    /// when `trim` changes nothing.
+    #[test]
+    fn keeps_all_exactly_when_trim_changes_nothing() {
+        let summaries = [
+            None,
+            Some(Summary::True),
+            Some(Summary::Text),
+            Some(Summary::Data),
+            Some(Summary::Count),
+            Some(Summary::False),
+        ];
+        for summary in summaries {
+            for elements in [vec![], vec!["name".to_string()]] {
+                let unchanged = trim(patient(), summary, &elements) == patient();
+                assert_eq!(
+                    keeps_all(summary, &elements),
+                    unchanged,
+                    "{summary:?} {elements:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -149,6 +149,7 @@ impl WriterThread {
         let handle = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
+                crate::priority::raise_for_writer();
                 while let Some(jobs) = q.next_group() {
                     let mut jobs = Some(jobs);
                     let done = pool::with_writer(&writer, &checkpoints, |w| {

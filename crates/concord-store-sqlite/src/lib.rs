@@ -17,6 +17,7 @@ mod key;
 mod ledger;
 mod migrate;
 mod pool;
+mod priority;
 mod read;
 mod search;
 #[cfg(test)]

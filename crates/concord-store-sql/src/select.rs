@@ -1,5 +1,6 @@
 //! The page query and the count query of a plan.
 
+use concord_store::audit_log::AUDIT_TYPE;
 use concord_store::search::{
     IndexTable, PageKey, PageStart, RowTest, SearchPlan, SortBy, SortKind, SortSpec, SqlValue,
 };
@@ -151,7 +152,7 @@ fn matched_sql(
     // row of the page (AuditEvents, kept in the audit log, always probe).
     let needs_resource = !rest.conditions.is_empty()
         || plan.types.is_empty()
-        || plan.types.iter().any(|t| t == "AuditEvent");
+        || plan.types.iter().any(|t| t == AUDIT_TYPE);
     if needs_resource {
         w.push(dialect.row_of_resource("w", "r"));
         w.push(base_where(&mut b, &rest));

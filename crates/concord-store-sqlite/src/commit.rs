@@ -294,17 +294,17 @@ fn apply(
         }
         WriteKind::Delete => WriteOutcome::Deleted,
     };
-    let content = match (pw.kind, pw.resource.as_mut()) {
-        (WriteKind::Delete, _) => None,
-        (_, _) if serialized.is_some() => serialized.map(|t| t.fill(version, now)),
-        (_, Some(resource)) => {
+    let content = match (pw.kind, serialized, pw.resource.as_mut()) {
+        (WriteKind::Delete, _, _) => None,
+        (_, Some(template), _) => Some(template.fill(version, now)),
+        (_, None, Some(resource)) => {
             stamp_meta(resource, version, now);
             Some(
                 serde_json::to_string(resource)
                     .map_err(|e| StoreError::Backend(format!("serialize: {e}")))?,
             )
         }
-        (_, None) => {
+        (_, None, None) => {
             return Err(StoreError::Backend(
                 "create/update without a resource".into(),
             ))

@@ -22,50 +22,24 @@ impl MetaTemplate {
     /// Serializes `resource`, with `meta.versionId` and `meta.lastUpdated`
     /// added (empty) where [`stamp_meta`] puts them.
     pub fn new(resource: &mut Value) -> Result<MetaTemplate, serde_json::Error> {
-        if !resource.is_object() {
-            return Ok(MetaTemplate {
-                text: serde_json::to_string(resource)?,
-                slots: None,
-            });
-        }
+        // Adds the two (empty) elements in place; no change to a non-object.
         stamp_meta_with(resource, String::new(), String::new());
-        let Some(obj) = resource.as_object() else {
-            return Ok(MetaTemplate {
-                text: serde_json::to_string(resource)?,
-                slots: None,
-            });
-        };
         let mut out: Vec<u8> = Vec::with_capacity(1024);
-        let mut version_at = None;
-        let mut updated_at = None;
-        out.push(b'{');
-        for (i, (key, value)) in obj.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            serde_json::to_writer(&mut out, key)?;
-            out.push(b':');
-            match (key.as_str(), value.as_object()) {
-                ("meta", Some(meta)) => {
-                    out.push(b'{');
-                    for (j, (k, v)) in meta.iter().enumerate() {
-                        if j > 0 {
-                            out.push(b',');
-                        }
-                        serde_json::to_writer(&mut out, k)?;
-                        out.push(b':');
-                        match k.as_str() {
-                            "versionId" => slot(&mut out, &mut version_at),
-                            "lastUpdated" => slot(&mut out, &mut updated_at),
-                            _ => serde_json::to_writer(&mut out, v)?,
-                        }
-                    }
-                    out.push(b'}');
-                }
-                _ => serde_json::to_writer(&mut out, value)?,
-            }
+        let (mut version_at, mut updated_at) = (None, None);
+        match resource.as_object() {
+            Some(obj) => write_object(&mut out, obj, &mut |out, key, value| match (
+                key,
+                value.as_object(),
+            ) {
+                ("meta", Some(meta)) => write_object(out, meta, &mut |out, k, v| match k {
+                    "versionId" => slot(out, &mut version_at),
+                    "lastUpdated" => slot(out, &mut updated_at),
+                    _ => serde_json::to_writer(out, v),
+                }),
+                _ => serde_json::to_writer(out, value),
+            })?,
+            None => serde_json::to_writer(&mut out, resource)?,
         }
-        out.push(b'}');
         // serde_json writes valid UTF-8 only.
         let text = String::from_utf8(out).map_err(serde::ser::Error::custom)?;
         Ok(MetaTemplate {
@@ -98,11 +72,35 @@ impl MetaTemplate {
     }
 }
 
+/// Writes one member's value of an object (`write_object`).
+type WriteMember<'a> = dyn FnMut(&mut Vec<u8>, &str, &Value) -> Result<(), serde_json::Error> + 'a;
+
+/// Writes `map` as a JSON object, each member's value by `value` (in the
+/// map's order, as serde_json does).
+fn write_object(
+    out: &mut Vec<u8>,
+    map: &Map<String, Value>,
+    value: &mut WriteMember<'_>,
+) -> Result<(), serde_json::Error> {
+    out.push(b'{');
+    for (i, (k, v)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, k)?;
+        out.push(b':');
+        value(out, k, v)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
 /// Writes an empty string value and notes the offset inside its quotes.
-fn slot(out: &mut Vec<u8>, at: &mut Option<usize>) {
+fn slot(out: &mut Vec<u8>, at: &mut Option<usize>) -> Result<(), serde_json::Error> {
     out.push(b'"');
     *at = Some(out.len());
     out.push(b'"');
+    Ok(())
 }
 
 /// Sets `meta.versionId` and `meta.lastUpdated` on a resource, keeping the rest of `meta`.

@@ -53,7 +53,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const PAGE_SIZE: u32 = 8192;
 
 /// The writer's page cache, KiB.
-const WRITER_CACHE_KIB: i64 = 65_536;
+const WRITER_CACHE_KIB: i64 = 40_960;
 
 /// Runs `f` holding the writer, then the checkpoint asked meanwhile, if any.
 pub fn with_writer<T>(
@@ -96,9 +96,11 @@ impl Pool {
         configure(&conn)?;
         // The writer inserts index rows at many places in many b-trees: a
         // larger cache and fewer checkpoints measured ~20% faster ingest.
-        // 64 MiB, not more, and no memory map: a 256 MiB cache and map grew
+        // 40 MiB, not more, and no memory map: a 256 MiB cache and map grew
         // with the database and took resident memory past 500 MiB during
         // ingest (the target is 300 MB); the writer's pages are its cache.
+        // 40 instead of 64 MiB: 25-30 MiB less peak RSS with 4 Bundles in
+        // flight and no measurable loss (six alternating pairs).
         conn.execute_batch(&format!(
             "PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA mmap_size = 0;
              PRAGMA wal_autocheckpoint = 16384;"

@@ -499,8 +499,9 @@ pub struct BenchSearchArgs {
 pub struct BenchIngestArgs {
     /// A folder (or file) of transaction Bundles, e.g. ../shared/corpora/synthea.
     pub path: PathBuf,
-    /// Bundles in flight at once.
-    #[arg(long, env = "CONCORD_BENCH_CONCURRENCY", default_value_t = 2)]
+    /// Bundles in flight at once (4: with 2 the writer idles while both
+    /// Bundles are being parsed and validated; 4 stays under 300 MB).
+    #[arg(long, env = "CONCORD_BENCH_CONCURRENCY", default_value_t = 4)]
     pub concurrency: usize,
     /// Stop after this many bundles.
     #[arg(long, env = "CONCORD_BENCH_LIMIT")]

@@ -437,14 +437,18 @@ pub(crate) mod tests {
         }
     }
 
-    /// Commits `batches` as one group; returns each request's answer.
-    fn group(pool: &Pool, batches: Vec<Vec<PendingWrite>>) -> Vec<Answer> {
+    /// Commits `batches` as one group in a new store; returns the store
+    /// (with the directory that holds it) and each request's answer.
+    fn group_in_new_store(
+        batches: Vec<Vec<PendingWrite>>,
+    ) -> (tempfile::TempDir, Pool, Vec<Answer>) {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = Pool::open(dir.path().join("g.db"), None).unwrap();
         let (jobs, replies): (Vec<Job>, Vec<_>) = batches
             .into_iter()
             .map(|writes| {
                 let (reply, answer) = oneshot::channel();
-                let job = Job::new("t".into(), writes, reply);
-                (job, answer)
+                (Job::new("t".into(), writes, reply), answer)
             })
             .unzip();
         pool.with_writer(|w| {
@@ -452,10 +456,19 @@ pub(crate) mod tests {
             Ok(())
         })
         .unwrap();
-        replies
+        let answers = replies
             .into_iter()
             .map(|mut r| r.try_recv().unwrap())
-            .collect()
+            .collect();
+        (dir, pool, answers)
+    }
+
+    /// The ledger's rows in order: id, leaf index, previous entry's hash.
+    fn ledger(pool: &Pool) -> Vec<(String, i64, String)> {
+        stored(
+            pool,
+            "SELECT id, leaf_index, hex(prev_hash) FROM ledger ORDER BY seq",
+        )
     }
 
     fn stored(pool: &Pool, sql: &str) -> Vec<(String, i64, String)> {
@@ -473,25 +486,17 @@ pub(crate) mod tests {
 
     #[test]
     fn a_group_that_all_succeeds_is_stored_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let pool = Pool::open(dir.path().join("g.db"), None).unwrap();
-        let answers = group(
-            &pool,
-            vec![
-                vec![patient("a"), patient("b")],
-                vec![patient("c")],
-                vec![patient("d")],
-            ],
-        );
+        let (_dir, pool, answers) = group_in_new_store(vec![
+            vec![patient("a"), patient("b")],
+            vec![patient("c")],
+            vec![patient("d")],
+        ]);
         let versions: Vec<Vec<i64>> = answers
             .into_iter()
             .map(|a| a.unwrap().iter().map(|c| c.version).collect())
             .collect();
         assert_eq!(versions, [vec![1, 1], vec![1], vec![1]]);
-        let ledger = stored(
-            &pool,
-            "SELECT id, leaf_index, hex(prev_hash) FROM ledger ORDER BY seq",
-        );
+        let ledger = ledger(&pool);
         let ids: Vec<&str> = ledger.iter().map(|(id, _, _)| id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c", "d"]);
         let leaves: Vec<i64> = ledger.iter().map(|(_, leaf, _)| *leaf).collect();
@@ -503,16 +508,11 @@ pub(crate) mod tests {
     /// ledger without a trace of the first pass.
     #[test]
     fn a_failing_request_rolls_back_only_itself() {
-        let dir = tempfile::tempdir().unwrap();
-        let pool = Pool::open(dir.path().join("g.db"), None).unwrap();
-        let answers = group(
-            &pool,
-            vec![
-                vec![patient("a")],
-                vec![patient("x"), patient("x")],
-                vec![patient("b")],
-            ],
-        );
+        let (_dir, pool, answers) = group_in_new_store(vec![
+            vec![patient("a")],
+            vec![patient("x"), patient("x")],
+            vec![patient("b")],
+        ]);
         assert!(matches!(
             answers[1],
             Err(StoreError::DuplicateInBatch { .. })
@@ -527,10 +527,7 @@ pub(crate) mod tests {
             history,
             [("a".into(), 1, "1".into()), ("b".into(), 1, "1".into())]
         );
-        let ledger = stored(
-            &pool,
-            "SELECT id, leaf_index, hex(prev_hash) FROM ledger ORDER BY seq",
-        );
+        let ledger = ledger(&pool);
         assert_eq!(ledger.len(), 2);
         assert_eq!((ledger[0].1, ledger[1].1), (0, 1));
         let first_entry = pool

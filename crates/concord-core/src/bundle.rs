@@ -4,7 +4,7 @@
 //! its writes in one store transaction: all or nothing. A batch runs each entry
 //! on its own.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use base64::Engine as _;
 use concord_fhir::{Issue, IssueType};

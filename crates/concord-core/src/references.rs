@@ -1,7 +1,7 @@
 //! Reference rewriting inside Bundles: `urn:uuid:` / fullUrl placeholders and
 //! conditional references (`Patient?identifier=…`).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use serde_json::Value;
 
@@ -52,7 +52,9 @@ mod tests {
     #[test]
     fn rewrites_placeholders_everywhere() {
         let mut v = json!({"subject": {"reference": "urn:uuid:1"}, "list": ["urn:uuid:1", "x"]});
-        let map = HashMap::from([("urn:uuid:1".to_string(), "Patient/abc".to_string())]);
+        let map: HashMap<String, String> = [("urn:uuid:1".to_string(), "Patient/abc".to_string())]
+            .into_iter()
+            .collect();
         rewrite(&mut v, &map);
         assert_eq!(v["subject"]["reference"], "Patient/abc");
         assert_eq!(v["list"][0], "Patient/abc");

@@ -1,5 +1,6 @@
-//! One commit = one `BEGIN IMMEDIATE` transaction: versions, history, index
-//! rows, outbox events and ledger entries, all or nothing.
+//! One commit = one `BEGIN IMMEDIATE` transaction: versions, history (which
+//! is also the change feed, `read::changes_after`), index rows and ledger
+//! entries, all or nothing.
 
 use std::collections::HashSet;
 
@@ -345,11 +346,6 @@ fn apply(
     if pw.kind != WriteKind::Delete {
         crate::index::write(tx, tenant, &pw.resource_type, &pw.id, rid, &pw.index)?;
     }
-    exec(
-        tx,
-        "INSERT INTO outbox (tenant, type, id, version, kind, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![tenant, pw.resource_type, pw.id, version, kind, now],
-    )?;
     let content_hash = ledger::content_hash(content.as_deref());
     let entry = ledger::entry_hash(
         &head.hash,

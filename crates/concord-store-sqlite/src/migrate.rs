@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_foreign_id",
         include_str!("../migrations/0013_audit_foreign_id.sql"),
     ),
+    (
+        14,
+        "outbox_is_history",
+        include_str!("../migrations/0014_outbox_is_history.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {
@@ -295,5 +300,69 @@ mod tests {
             ]
         );
         assert_eq!(got, expected);
+    }
+
+    /// Migration 14 drops the outbox once every outbox row is the history
+    /// row of the same seq; the change feed then reads the same events
+    /// from `resource_history`. A database where they differ keeps its
+    /// outbox and the migration fails.
+    #[test]
+    fn outbox_migration_keeps_the_change_feed() {
+        let at_13 = || {
+            let conn = Connection::open_in_memory().unwrap();
+            for (_, _, sql) in MIGRATIONS.iter().filter(|m| m.0 < 14) {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO resource_history (tenant, type, id, version, last_updated, kind, content)
+                 VALUES ('t', 'Patient', 'p1', 1, 100, 'create', '{}'),
+                        ('u', 'Patient', 'p9', 1, 101, 'create', '{}'),
+                        ('t', 'Patient', 'p1', 2, 102, 'delete', NULL);
+                 INSERT INTO outbox (tenant, type, id, version, kind, at)
+                 VALUES ('t', 'Patient', 'p1', 1, 'create', 100),
+                        ('u', 'Patient', 'p9', 1, 'create', 101),
+                        ('t', 'Patient', 'p1', 2, 'delete', 102);",
+            )
+            .unwrap();
+            conn
+        };
+        let (_, _, fourteenth) = MIGRATIONS.iter().find(|m| m.0 == 14).unwrap();
+        let conn = at_13();
+        conn.execute_batch(fourteenth).unwrap();
+        let events = crate::read::changes_after(&conn, "t", 0, 10).unwrap();
+        let seen: Vec<(i64, String, i64, String, i64)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e.sequence,
+                    e.id.clone(),
+                    e.version,
+                    format!("{:?}", e.kind),
+                    e.at,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, "p1".into(), 1, "Create".into(), 100),
+                (3, "p1".into(), 2, "Delete".into(), 102),
+            ]
+        );
+        assert_eq!(crate::read::changes_after(&conn, "t", 1, 10).unwrap().len(), 1);
+        let outbox: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(outbox, 0);
+
+        let differs = at_13();
+        differs
+            .execute_batch("UPDATE outbox SET version = 5 WHERE seq = 2")
+            .unwrap();
+        assert!(differs.execute_batch(fourteenth).is_err());
     }
 }

@@ -206,7 +206,7 @@ pub fn changes_after(
 ) -> StoreResult<Vec<ChangeEvent>> {
     let mut stmt = c
         .prepare_cached(
-            "SELECT seq, tenant, type, id, version, kind, at FROM outbox
+            "SELECT seq, tenant, type, id, version, kind, last_updated FROM resource_history
              WHERE tenant = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )
         .map_err(backend)?;

@@ -30,7 +30,9 @@ use concord_fhir::definitions::{definitions, Constraint, ElementDef, TypeDef};
 use concord_fhir::{Issue, IssueType, Severity};
 use concord_fhirpath::{EvalContext, Expression, FhirNode, FhirType, Item};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -216,9 +218,9 @@ struct Compiled {
 struct Table {
     compiled: Vec<Compiled>,
     /// TypeDef address → constraints of its root and of its `base` chain.
-    roots: HashMap<usize, Vec<usize>>,
+    roots: FxHashMap<usize, Vec<usize>>,
     /// ElementDef address → constraints declared on the element.
-    elements: HashMap<usize, Vec<usize>>,
+    elements: FxHashMap<usize, Vec<usize>>,
     /// Keys whose expression does not compile (key → error).
     uncompiled: BTreeMap<&'static str, String>,
 }
@@ -268,8 +270,8 @@ fn table() -> &'static Table {
         let mut compiled = Vec::new();
         let mut uncompiled = BTreeMap::new();
         // Compile each declaring type's list once; the base chains share them.
-        let mut own: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut elements = HashMap::new();
+        let mut own: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let mut elements = FxHashMap::default();
         let mut names: Vec<&'static str> = defs.type_names().collect();
         names.sort_unstable();
         for &name in &names {
@@ -287,7 +289,7 @@ fn table() -> &'static Table {
                 }
             }
         }
-        let mut roots = HashMap::new();
+        let mut roots = FxHashMap::default();
         for &name in &names {
             let Some(td) = defs.type_def(name) else {
                 continue;

@@ -3,7 +3,7 @@
 //! top-level elements named by the R4 Patient compartment's parameters
 //! (`subject`, `patient`, `performer`, …, whose names match their elements).
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::fmt;
 use std::sync::OnceLock;
 

@@ -5,7 +5,7 @@
 //! term. At most [`MAX_WORDS`] words per parameter are kept, in order of
 //! first appearance.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 use crate::normalize::normalize;
 use concord_store::{FullTextIndex, IndexRows};

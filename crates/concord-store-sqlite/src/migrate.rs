@@ -349,7 +349,10 @@ mod tests {
                 (3, "p1".into(), 2, "Delete".into(), 102),
             ]
         );
-        assert_eq!(crate::read::changes_after(&conn, "t", 1, 10).unwrap().len(), 1);
+        assert_eq!(
+            crate::read::changes_after(&conn, "t", 1, 10).unwrap().len(),
+            1
+        );
         let outbox: i64 = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox'",

@@ -107,9 +107,6 @@ impl Pool {
         ))
         .map_err(backend)?;
         migrate::run(&mut conn)?;
-        if let Ok(v) = std::env::var("XFTS") {
-            conn.execute_batch(&v).map_err(backend)?;
-        }
         let ledger_head = conn
             .query_row(
                 "SELECT entry_hash FROM ledger ORDER BY seq DESC LIMIT 1",

@@ -201,16 +201,17 @@ fn bundle(base: &str, path: &str, params: &[(String, String)], outcome: SearchOu
     }
     let summary = outcome.query.summary;
     let elements = outcome.query.elements.clone();
-    let as_stored = keeps_all(summary, &elements);
+    let trimmed = |r| trim(r, summary, &elements);
+    let shape: Option<&dyn Fn(Value) -> Value> =
+        (!keeps_all(summary, &elements)).then_some(&trimmed);
     let mut entries = Vec::with_capacity(outcome.matches.len() + outcome.included.len() + 1);
     for v in &outcome.matches {
-        let shape = |r| trim(r, summary, &elements);
-        if let Some(e) = entry(base, v, "match", (!as_stored).then_some(shape)) {
+        if let Some(e) = entry(base, v, "match", shape) {
             entries.push(e);
         }
     }
     for v in &outcome.included {
-        if let Some(e) = entry(base, v, "include", None::<fn(Value) -> Value>) {
+        if let Some(e) = entry(base, v, "include", None) {
             entries.push(e);
         }
     }
@@ -249,12 +250,13 @@ fn bundle(base: &str, path: &str, params: &[(String, String)], outcome: SearchOu
 /// One entry's JSON text. A resource returned as stored is copied from the
 /// stored text (the store wrote it, as JSON): parsing it only to write it
 /// out again was about a tenth of a name search. A resource that `shape`
-/// changes (`_summary`, `_elements`) is parsed first.
+/// changes (`_summary`, `_elements`) is parsed first. `mode` is one of the
+/// literals `match` and `include` (nothing to escape).
 fn entry(
     base: &str,
     v: &StoredVersion,
-    mode: &str,
-    shape: Option<impl FnOnce(Value) -> Value>,
+    mode: &'static str,
+    shape: Option<&dyn Fn(Value) -> Value>,
 ) -> Option<String> {
     let content = v.content.as_deref()?;
     let shaped;
@@ -267,7 +269,6 @@ fn entry(
     };
     let full_url = Value::String(format!("{base}/{}/{}", v.resource_type, v.id));
     Some(format!(
-        "{{\"fullUrl\":{full_url},\"resource\":{resource},\"search\":{{\"mode\":{}}}}}",
-        Value::String(mode.to_string())
+        "{{\"fullUrl\":{full_url},\"resource\":{resource},\"search\":{{\"mode\":\"{mode}\"}}}}"
     ))
 }

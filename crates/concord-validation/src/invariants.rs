@@ -29,10 +29,9 @@
 use concord_fhir::definitions::{definitions, Constraint, ElementDef, TypeDef};
 use concord_fhir::{Issue, IssueType, Severity};
 use concord_fhirpath::{EvalContext, Expression, FhirNode, FhirType, Item};
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-use rustc_hash::FxHashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! top-level elements named by the R4 Patient compartment's parameters
 //! (`subject`, `patient`, `performer`, …, whose names match their elements).
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::FxHashSet;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -44,8 +44,8 @@ fn collect(
 }
 
 /// The element names of every R4 Patient-compartment parameter, any type.
-fn patient_elements() -> &'static HashSet<&'static str> {
-    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
+fn patient_elements() -> &'static FxHashSet<&'static str> {
+    static NAMES: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
     NAMES.get_or_init(|| {
         RESOURCE_TYPES
             .iter()

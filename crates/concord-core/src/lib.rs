@@ -30,7 +30,7 @@ pub use write::WriteResult;
 
 /// A new server-assigned id: a UUID, URL-safe and well under 64 characters.
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// The version in an ETag / `If-Match` value: `W/"3"`, `"3"` or `3`.

@@ -107,3 +107,24 @@ async fn reindex_fills_in_the_search_index() {
 fn ctx_of() -> TenantContext {
     TenantContext::new("t", Actor::System, "test")
 }
+
+/// Server-assigned ids are time-ordered (UUID version 7, RFC 9562): each id
+/// sorts after the ones issued before it, so a new resource's index rows are
+/// appended at the end of their b-tree range instead of landing on a random
+/// page (see docs/architecture.md, "Server-assigned ids"). They stay valid
+/// FHIR ids.
+#[test]
+fn server_ids_are_valid_fhir_ids_issued_in_increasing_order() {
+    let ids: Vec<String> = (0..2_000).map(|_| concord_core::new_id()).collect();
+    for pair in ids.windows(2) {
+        assert!(pair[0] < pair[1], "{} then {}", pair[0], pair[1]);
+    }
+    for id in &ids {
+        assert!(id.len() <= 64);
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'));
+        let uuid = uuid::Uuid::parse_str(id).expect("a UUID");
+        assert_eq!(uuid.get_version_num(), 7, "{id}");
+    }
+}

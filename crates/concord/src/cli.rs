@@ -478,8 +478,11 @@ pub struct BenchSearchArgs {
     /// Keep the SQLite database here between runs (default: a temporary one).
     #[arg(long, env = "CONCORD_BENCH_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Patients loaded at once.
-    #[arg(long, env = "CONCORD_BENCH_JOBS", default_value_t = 4)]
+    /// Patients (one transaction of ~21 resources each) loaded at once. 16
+    /// keeps ~340 resources in flight, about one Synthea Bundle's worth (a
+    /// quarter of what `bench ingest` keeps in flight): with 4 each commit
+    /// carried ~84 resources and its index pages were rewritten for few.
+    #[arg(long, env = "CONCORD_BENCH_JOBS", default_value_t = 16)]
     pub jobs: usize,
     /// Concurrent connections per query.
     #[arg(long, env = "CONCORD_BENCH_CONNECTIONS", default_value_t = 2)]

@@ -12,9 +12,21 @@ use concord_interfaces::{
 };
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use super::{ack_code, adt, ctx, handle, inbound};
+
+/// A loopback port that refuses connections (bound, not listening) and
+/// stays reserved while the socket lives: a port taken and released
+/// instead could be bound again by another test's receiver running in
+/// parallel, which then answered this test's "unreachable" endpoint.
+/// Without `SO_REUSEADDR`, so no other socket can bind it meanwhile.
+fn refusing_port() -> (TcpSocket, SocketAddr) {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    (socket, addr)
+}
 
 #[derive(Clone, Copy)]
 enum Mode {
@@ -349,14 +361,8 @@ async fn rejections_are_kept_connection_errors_retried_and_restarts_resend() {
     let refusing = Lab::start(Mode::Error).await;
     let flaky = Lab::start(Mode::CloseFirst(2)).await;
     // Nothing listens on `down`; `later` gets a listener after a restart.
-    let down = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let later_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let later = later_listener.local_addr().unwrap();
-    drop(later_listener);
+    let (_down_socket, down) = refusing_port();
+    let (later_socket, later) = refusing_port();
     let cfg = config(vec![
         endpoint("ae", "lab", refusing.addr, json!({})),
         endpoint("flaky", "lab", flaky.addr, json!({})),
@@ -460,7 +466,7 @@ async fn rejections_are_kept_connection_errors_retried_and_restarts_resend() {
     // Restart with the receiver up: both queued orders go out, in order.
     running.shutdown().await;
     drop(out);
-    let receiver = Lab::on(TcpListener::bind(later).await.unwrap(), Mode::Accept);
+    let receiver = Lab::on(later_socket.listen(64).unwrap(), Mode::Accept);
     let monitor_cfg = cfg.clone();
     let out = Hl7Outbound::new(
         h.engine().clone(),
@@ -485,11 +491,7 @@ async fn monitor_counts_stored_messages_and_queue_depth() {
     let dir = tempfile::tempdir().unwrap();
     let h = inbound(&dir).await;
     let lab = Lab::start(Mode::Accept).await;
-    let down = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let (_down_socket, down) = refusing_port();
     let cfg = config(vec![
         endpoint("lab1", "lab", lab.addr, json!({})),
         endpoint(

@@ -28,7 +28,10 @@ pub use index::IndexPolicy;
 pub use search::{Handling, SearchOutcome, SearchRequest};
 pub use write::WriteResult;
 
-/// A new server-assigned id: a UUID, URL-safe and well under 64 characters.
+/// A new server-assigned id: a UUID version 7 (36 characters, a valid FHIR
+/// id). Time-ordered — an id sorts after every id issued before it — so a
+/// new resource's index rows go to the end of their b-tree ranges instead
+/// of random pages (docs/architecture.md point 24).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

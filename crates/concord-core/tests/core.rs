@@ -111,8 +111,7 @@ fn ctx_of() -> TenantContext {
 /// Server-assigned ids are time-ordered (UUID version 7, RFC 9562): each id
 /// sorts after the ones issued before it, so a new resource's index rows are
 /// appended at the end of their b-tree range instead of landing on a random
-/// page (see docs/architecture.md, "Server-assigned ids"). They stay valid
-/// FHIR ids.
+/// page (docs/architecture.md point 24). They stay valid FHIR ids.
 #[test]
 fn server_ids_are_valid_fhir_ids_issued_in_increasing_order() {
     let ids: Vec<String> = (0..2_000).map(|_| concord_core::new_id()).collect();

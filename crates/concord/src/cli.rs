@@ -479,9 +479,9 @@ pub struct BenchSearchArgs {
     #[arg(long, env = "CONCORD_BENCH_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Patients (one transaction of ~21 resources each) loaded at once. 16
-    /// keeps ~340 resources in flight, about one Synthea Bundle's worth (a
-    /// quarter of what `bench ingest` keeps in flight): with 4 each commit
-    /// carried ~84 resources and its index pages were rewritten for few.
+    /// keeps ~340 resources in flight, about one Synthea Bundle (a quarter
+    /// of what `bench ingest` keeps in flight); with 4 (~84 resources) each
+    /// commit rewrote its index pages for few resources.
     #[arg(long, env = "CONCORD_BENCH_JOBS", default_value_t = 16)]
     pub jobs: usize,
     /// Concurrent connections per query.

@@ -3,9 +3,13 @@
 //! it defines (error for a `|version` other than 4.0.1; a warning for an
 //! unversioned unknown URL, since the official R4 examples use one), and
 //! must carry one of the `value[x]` types its definition allows (error).
-//! Use outside the definition's contexts is a warning: the R4 package's own
-//! resources break the contexts widely (e.g. `structuredefinition-normative-
-//! version` on every CodeSystem and ValueSet).
+//! Use outside the definition's contexts (`StructureDefinition.context`) is
+//! an error in clinical and administrative resources, as in the HL7
+//! reference validator, and a warning inside conformance and terminology
+//! resources ([`LENIENT_CONTEXT`]), which the R4 package's own definitions
+//! break thousands of times (`structuredefinition-fhir-type` on
+//! `ElementDefinition.type`, `structuredefinition-normative-version` on
+//! every CodeSystem and ValueSet, `translation` on expansions, …).
 //! Extensions in any other namespace (US Core, local ones) are not checked.
 
 use concord_fhir::definitions::{
@@ -14,17 +18,56 @@ use concord_fhir::definitions::{
 use concord_fhir::{Issue, IssueType, FHIR_VERSION};
 use serde_json::{Map, Value};
 
+/// Resource types whose extensions are held to their contexts with a
+/// warning only: R4's conformance module (FHIR R4 §2.1 "Conformance") and
+/// terminology module (§4.0), whose published definitions in the R4 package
+/// use core extensions outside their declared contexts.
+const LENIENT_CONTEXT: &[&str] = &[
+    "CapabilityStatement",
+    "CodeSystem",
+    "CompartmentDefinition",
+    "ConceptMap",
+    "ExampleScenario",
+    "GraphDefinition",
+    "ImplementationGuide",
+    "MessageDefinition",
+    "NamingSystem",
+    "OperationDefinition",
+    "SearchParameter",
+    "StructureDefinition",
+    "StructureMap",
+    "TerminologyCapabilities",
+    "ValueSet",
+];
+
+/// Where the object whose extensions are checked sits.
+pub struct Site<'a> {
+    /// Its path inside its type (`""` for a datatype or resource root).
+    pub node_path: &'a str,
+    /// The element holding it when it is a datatype: (type, element path).
+    pub holder: Option<(&'a str, &'a str)>,
+    /// Its location, e.g. `Patient.name[0]`.
+    pub path: &'a str,
+    /// The `resourceType` of the resource it is in.
+    pub in_resource: Option<&'a str>,
+}
+
 /// Checks `extension` / `modifierExtension` of `obj` (an object of type `ty`
-/// at `node_path`; `holder` is the element holding it when it is a datatype).
+/// at `site`).
 pub fn check(
     defs: &Definitions,
     ty: &TypeDef,
-    node_path: &str,
-    holder: Option<(&str, &str)>,
-    path: &str,
+    site: Site<'_>,
     obj: &Map<String, Value>,
     issues: &mut Vec<Issue>,
 ) {
+    let Site {
+        node_path,
+        holder,
+        path,
+        in_resource,
+    } = site;
+    let lenient_context = in_resource.is_none_or(|t| LENIENT_CONTEXT.contains(&t));
     for key in ["extension", "modifierExtension"] {
         let Some(items) = obj.get(key).and_then(Value::as_array) else {
             continue;
@@ -74,7 +117,12 @@ pub fn check(
                     "the extension {base} is not allowed here ({here}); allowed contexts: {}",
                     def.contexts.join(", ")
                 );
-                issues.push(Issue::warning(IssueType::Extension, msg).at(at));
+                let issue = if lenient_context {
+                    Issue::warning(IssueType::Extension, msg)
+                } else {
+                    Issue::error(IssueType::Extension, msg)
+                };
+                issues.push(issue.at(at));
             }
         }
     }

@@ -199,12 +199,20 @@ impl<'a, 'v> Walker<'a, 'v> {
             } else {
                 None
             };
+            let in_resource = self
+                .resources
+                .last()
+                .and_then(|(r, _)| r.get("resourceType"))
+                .and_then(Value::as_str);
             crate::extensions::check(
                 self.defs,
                 ty,
-                node_path,
-                holder,
-                &self.path,
+                crate::extensions::Site {
+                    node_path,
+                    holder,
+                    path: &self.path,
+                    in_resource,
+                },
                 obj,
                 &mut self.issues,
             );

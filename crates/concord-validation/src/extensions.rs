@@ -19,9 +19,9 @@ use concord_fhir::{Issue, IssueType, FHIR_VERSION};
 use serde_json::{Map, Value};
 
 /// Resource types whose extensions are held to their contexts with a
-/// warning only: R4's conformance module (FHIR R4 §2.1 "Conformance") and
-/// terminology module (§4.0), whose published definitions in the R4 package
-/// use core extensions outside their declared contexts.
+/// warning only: the Conformance and Terminology resources of R4's resource
+/// list (hl7.org/fhir/R4/resourcelist.html), whose published definitions in
+/// the R4 package use core extensions outside their declared contexts.
 const LENIENT_CONTEXT: &[&str] = &[
     "CapabilityStatement",
     "CodeSystem",

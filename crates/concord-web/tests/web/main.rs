@@ -4,6 +4,7 @@
 //! through the FHIR API afterwards.
 
 mod browser;
+mod chromedriver;
 mod flows_browser;
 mod flows_http;
 mod http;

@@ -8,17 +8,26 @@
 //!   `failed` Task in one transaction, then answered AE (or AR for an
 //!   unsupported type/event). So every ACKed message is stored, and nothing
 //!   is ever half applied.
-//! * A retransmission (same sender and control id → same id) finds its
-//!   Task: `completed` → AA again, nothing applied; `failed` → the same
-//!   AE/AR (staff fix and reprocess it from the error queue); a Task left
-//!   `in-progress` is processed now.
-//! * Messages with the same id are processed one at a time (striped locks).
+//! * A retransmission (same sender and control id → same key, the Task's
+//!   identifier; see `message_store`) finds its Task: `completed` → AA
+//!   again, nothing applied; `failed` → the same AE/AR (staff fix and
+//!   reprocess it from the error queue); a Task left `in-progress` is
+//!   processed now.
+//! * An ORU^R01's DiagnosticReport keeps the id of the report already
+//!   stored for its order (found by the order number), else gets a new
+//!   time-ordered one; its Observations' ids derive from it (see
+//!   `concord_hl7v2::fhir::report_orders`).
+//! * Messages with the same key are processed one at a time, and so are
+//!   messages about the same order (striped locks, held until the commit).
 
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
+use std::collections::HashMap;
+
 use concord_core::{CoreError, Engine};
-use concord_hl7v2::fhir::{map_message, MapError, MapOptions, Mapped};
+use concord_hl7v2::fhir::bundle::identifier_query;
+use concord_hl7v2::fhir::{map_message, report_orders, MapError, MapOptions, Mapped, ReportOrder};
 use concord_hl7v2::{AckBuilder, ErrorCode, Message, MessageHandler, ParseError};
 use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
 use serde_json::{json, Value};
@@ -28,7 +37,8 @@ use crate::ack;
 use crate::concept_map::apply_stored_maps;
 use crate::merge;
 use crate::message_store::{
-    self, binary, describe, message_id, now_instant, task, task_state, Failure, State,
+    self, binary, describe, message_key, new_message_id, now_instant, task, task_state, Failure,
+    State, Stored, MESSAGE_SYSTEM,
 };
 use crate::monitor::Monitor;
 
@@ -83,6 +93,18 @@ fn locks() -> &'static [Mutex<()>] {
     L.get_or_init(|| (0..LOCKS).map(|_| Mutex::new(())).collect())
 }
 
+/// Striped per-order locks (taken after the message's lock).
+fn order_locks() -> &'static [Mutex<()>] {
+    static L: OnceLock<Vec<Mutex<()>>> = OnceLock::new();
+    L.get_or_init(|| (0..LOCKS).map(|_| Mutex::new(())).collect())
+}
+
+fn stripe(key: &str) -> usize {
+    key.bytes()
+        .fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b as usize))
+        % LOCKS
+}
+
 /// The inbound HL7 v2 interface; a [`MessageHandler`] for `MllpServer`.
 pub struct Hl7Inbound {
     engine: Engine,
@@ -106,56 +128,127 @@ impl Hl7Inbound {
         TenantContext::new(self.config.tenant.clone(), Actor::System, id)
     }
 
-    pub(crate) fn lock_for(&self, id: &str) -> &Mutex<()> {
-        let n = id
-            .bytes()
-            .fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b as usize));
-        &locks()[n % LOCKS]
+    /// The lock of the message with `key` (see [`message_key`]).
+    pub(crate) fn lock_for(&self, key: &str) -> &Mutex<()> {
+        &locks()[stripe(key)]
+    }
+
+    /// Locks every order of the message, in one order (no deadlock).
+    async fn lock_orders(
+        &self,
+        orders: &[ReportOrder],
+    ) -> Vec<tokio::sync::MutexGuard<'static, ()>> {
+        let mut stripes: Vec<usize> = orders.iter().map(|o| stripe(&o.key)).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        let mut guards = Vec::with_capacity(stripes.len());
+        for n in stripes {
+            guards.push(order_locks()[n].lock().await);
+        }
+        guards
+    }
+
+    /// The id and content of the Task of the message with `key`.
+    pub(crate) async fn stored_task(
+        &self,
+        ctx: &TenantContext,
+        key: &str,
+    ) -> Result<Option<(String, Value)>, CoreError> {
+        let query = identifier_query(MESSAGE_SYSTEM, key);
+        let ids = self.engine.find_ids(ctx, "Task", &query, 1).await?;
+        let Some(id) = ids.into_iter().next() else {
+            return Ok(None);
+        };
+        let v = match self.engine.read(ctx, "Task", &id).await {
+            Ok(v) => v,
+            Err(CoreError::NotFound { .. }) | Err(CoreError::Gone { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let task = v
+            .content
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or(Value::Null);
+        Ok(Some((id, task)))
+    }
+
+    /// The id of the stored message (its Binary and Task), if it was received.
+    pub async fn task_id(&self, msg: &Message) -> Option<String> {
+        let key = message_key(msg);
+        let ctx = self.context(&key);
+        self.stored_task(&ctx, &key).await.ok()?.map(|(id, _)| id)
     }
 
     /// Stores and applies one parsed message (see the module docs).
     pub async fn receive(&self, raw: &[u8], msg: &Message) -> Outcome {
-        let id = message_id(msg);
-        let _guard = self.lock_for(&id).lock().await;
-        let ctx = self.context(&id);
-        match self.engine.read(&ctx, "Task", &id).await {
-            Ok(v) => {
-                let task: Value = v
-                    .content
-                    .as_deref()
-                    .and_then(|c| serde_json::from_str(c).ok())
-                    .unwrap_or(Value::Null);
-                match task_state(&task) {
-                    (Some(State::Completed), _) => {
-                        tracing::info!(message = %id, "retransmission of an applied message");
-                        return Outcome::Duplicate { id, failure: None };
-                    }
-                    (Some(State::Failed), failure) => {
-                        tracing::info!(message = %id, "retransmission of a message in the error queue");
-                        return Outcome::Duplicate { id, failure };
-                    }
-                    _ => {}
+        let key = message_key(msg);
+        let _guard = self.lock_for(&key).lock().await;
+        let ctx = self.context(&key);
+        let id = match self.stored_task(&ctx, &key).await {
+            Ok(Some((id, task))) => match task_state(&task) {
+                (Some(State::Completed), _) => {
+                    tracing::info!(message = %id, "retransmission of an applied message");
+                    return Outcome::Duplicate { id, failure: None };
                 }
-            }
-            Err(CoreError::NotFound { .. }) | Err(CoreError::Gone { .. }) => {}
-            Err(e) => return not_stored(&id, &e),
-        }
-        self.apply(&ctx, &id, Some(raw), msg).await
+                (Some(State::Failed), failure) => {
+                    tracing::info!(message = %id, "retransmission of a message in the error queue");
+                    return Outcome::Duplicate { id, failure };
+                }
+                _ => id,
+            },
+            Ok(None) => new_message_id(),
+            Err(e) => return not_stored(&key, &e),
+        };
+        self.apply(&ctx, Stored { id: &id, key: &key }, Some(raw), msg)
+            .await
     }
 
-    /// Maps and applies a message whose id is `id`. With `raw` the Binary is
-    /// written in the same transaction (first receipt); without, it is
-    /// already stored (reprocessing).
+    /// The DiagnosticReport id of each order (see the module docs).
+    async fn report_ids(
+        &self,
+        ctx: &TenantContext,
+        orders: &[ReportOrder],
+    ) -> Result<HashMap<String, String>, Failure> {
+        let mut ids = HashMap::new();
+        for order in orders {
+            let found = self
+                .engine
+                .find_ids(ctx, "DiagnosticReport", &order.query, 10)
+                .await
+                .map_err(|e| core_failure(&e))?;
+            let id = if found.contains(&order.hashed_id) {
+                order.hashed_id.clone()
+            } else {
+                found
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(concord_core::new_id)
+            };
+            ids.insert(order.key.clone(), id);
+        }
+        Ok(ids)
+    }
+
+    /// Maps and applies a message. With `raw` the Binary is written in the
+    /// same transaction (first receipt); without, it is already stored
+    /// (reprocessing). The caller holds the message's lock.
     pub(crate) async fn apply(
         &self,
         ctx: &TenantContext,
-        id: &str,
+        stored: Stored<'_>,
         raw: Option<&[u8]>,
         msg: &Message,
     ) -> Outcome {
+        let id = stored.id;
         let now = now_instant();
         let description = describe(msg);
-        match self.build(ctx, id, msg, &now).await {
+        let orders = report_orders(msg);
+        let _orders = self.lock_orders(&orders).await;
+        let built = match self.report_ids(ctx, &orders).await {
+            Ok(report_ids) => self.build(ctx, id, msg, &now, report_ids).await,
+            Err(failure) => Err(failure),
+        };
+        match built {
             Ok(mut bundle) => {
                 let mut head = Vec::new();
                 if let Some(raw) = raw {
@@ -164,7 +257,7 @@ impl Hl7Inbound {
                 head.push(entry(
                     "Task",
                     id,
-                    task(id, &description, State::Completed, None, &now),
+                    task(id, stored.key, &description, State::Completed, None, &now),
                 ));
                 if let Some(Value::Array(entries)) = bundle.get_mut("entry") {
                     head.append(entries);
@@ -177,13 +270,13 @@ impl Hl7Inbound {
                     }
                     Err(e) => {
                         let failure = core_failure(&e);
-                        self.store_failure(ctx, id, raw, &description, failure, &now)
+                        self.store_failure(ctx, stored, raw, &description, failure, &now)
                             .await
                     }
                 }
             }
             Err(failure) => {
-                self.store_failure(ctx, id, raw, &description, failure, &now)
+                self.store_failure(ctx, stored, raw, &description, failure, &now)
                     .await
             }
         }
@@ -192,12 +285,13 @@ impl Hl7Inbound {
     async fn store_failure(
         &self,
         ctx: &TenantContext,
-        id: &str,
+        stored: Stored<'_>,
         raw: Option<&[u8]>,
         description: &str,
         failure: Failure,
         now: &str,
     ) -> Outcome {
+        let id = stored.id;
         let mut entries = Vec::new();
         if let Some(raw) = raw {
             entries.push(entry("Binary", id, binary(id, raw)));
@@ -205,7 +299,14 @@ impl Hl7Inbound {
         entries.push(entry(
             "Task",
             id,
-            task(id, description, State::Failed, Some(&failure), now),
+            task(
+                id,
+                stored.key,
+                description,
+                State::Failed,
+                Some(&failure),
+                now,
+            ),
         ));
         let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entries});
         match self.engine.process_bundle(ctx, bundle).await {
@@ -227,11 +328,14 @@ impl Hl7Inbound {
         id: &str,
         msg: &Message,
         now: &str,
+        report_ids: HashMap<String, String>,
     ) -> Result<Value, Failure> {
         let opts = MapOptions {
             message_reference: format!("Binary/{id}"),
             recorded: now.to_string(),
             default_offset: self.config.default_offset.clone(),
+            report_ids,
+            provenance_id: Some(id.to_string()),
         };
         let mapped: Mapped = map_message(msg, &opts).map_err(map_failure)?;
         let mut bundle = mapped.bundle;
@@ -478,7 +582,14 @@ impl Hl7Inbound {
         };
         let description = format!("unparsable message ({} bytes)", raw.len());
         match self
-            .store_failure(&ctx, &id, Some(raw), &description, failure, &now_instant())
+            .store_failure(
+                &ctx,
+                Stored { id: &id, key: &id },
+                Some(raw),
+                &description,
+                failure,
+                &now_instant(),
+            )
             .await
         {
             Outcome::Failed { .. } => {

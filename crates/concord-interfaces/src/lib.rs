@@ -29,7 +29,7 @@ pub mod queue;
 
 pub use config::{EndpointConfig, EndpointKind, InterfacesConfig};
 pub use inbound::{Hl7Inbound, InboundConfig, Outcome};
-pub use message_store::{message_id, unparsable_id, MESSAGE_CONTENT_TYPE};
+pub use message_store::{message_key, unparsable_id, MESSAGE_CONTENT_TYPE};
 pub use monitor::Monitor;
 pub use outbound::{Hl7Outbound, OutState, OutboundHandle, OutboundRecord, ResendError};
 pub use queue::{failed_tasks, reprocess, ReprocessError};

@@ -1,10 +1,16 @@
 //! The message store: a received message as a FHIR `Binary`, its processing
 //! status as a FHIR `Task` with the same id.
 //!
-//! Id: `hl7v2-` + the first 48 hex digits of SHA-256(MSH-3 ‖ MSH-4 ‖
-//! MSH-10), each part unescaped and trimmed, separated by 0x1F. A
-//! retransmission (same sender, same control id) has the same id, so it is
-//! recognised and applied once.
+//! Key: `hl7v2-` + the first 48 hex digits of SHA-256(MSH-3 ‖ MSH-4 ‖
+//! MSH-10), each part unescaped and trimmed, separated by 0x1F, kept as the
+//! Task's [`MESSAGE_SYSTEM`] identifier. A retransmission (same sender,
+//! same control id) has the same key, so it is recognised and applied once.
+//!
+//! Id (of the Binary, the Task and the Provenance of the message's
+//! resources): `hl7v2-` + a new time-ordered id ([`new_message_id`]), so
+//! the rows keyed by it are appended to their indexes instead of landing on
+//! random pages. Messages stored before such ids existed have their key as
+//! their id, and are found by the same identifier.
 
 use base64::Engine as _;
 use concord_hl7v2::Message;
@@ -29,8 +35,24 @@ pub const ERROR_CODE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v2-03
 /// HL7 table 0008 (acknowledgment code), Task.businessStatus.
 pub const ACK_CODE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v2-0008";
 
-/// The store id of a message (Binary and Task).
-pub fn message_id(msg: &Message) -> String {
+/// The id of a newly received message's Binary and Task: `hl7v2-` + a
+/// time-ordered id (`concord_core::new_id`).
+pub fn new_message_id() -> String {
+    format!("hl7v2-{}", concord_core::new_id())
+}
+
+/// A stored message: `id` of its Binary and Task, `key` recognising it
+/// ([`message_key`]; for messages stored before ids were time-ordered the
+/// two are equal).
+#[derive(Debug, Clone, Copy)]
+pub struct Stored<'a> {
+    pub id: &'a str,
+    pub key: &'a str,
+}
+
+/// What recognises a message and its retransmissions: the value of its
+/// Task's [`MESSAGE_SYSTEM`] identifier.
+pub fn message_key(msg: &Message) -> String {
     let (app, fac) = msg.sender();
     let control = msg.control_id();
     let mut h = Sha256::new();
@@ -47,9 +69,9 @@ pub fn message_id(msg: &Message) -> String {
     format!("hl7v2-{hex}")
 }
 
-/// The store id of bytes that do not parse: `hl7v2-` + 48 hex digits of
-/// SHA-256(`unparsable` ‖ 0x1F ‖ the bytes) — the same bytes sent again
-/// are recognised.
+/// The store id (and key) of bytes that do not parse: `hl7v2-` + 48 hex
+/// digits of SHA-256(`unparsable` ‖ 0x1F ‖ the bytes) — the same bytes sent
+/// again are recognised.
 pub fn unparsable_id(raw: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(b"unparsable");
@@ -134,9 +156,10 @@ pub fn describe(msg: &Message) -> String {
     )
 }
 
-/// The Task for message `id` in `state`.
+/// The Task for message `id` (recognised by `key`) in `state`.
 pub fn task(
     id: &str,
+    key: &str,
     description: &str,
     state: State,
     failure: Option<&Failure>,
@@ -146,7 +169,7 @@ pub fn task(
         "resourceType": "Task",
         "id": id,
         "identifier": [
-            {"system": MESSAGE_SYSTEM, "value": id},
+            {"system": MESSAGE_SYSTEM, "value": key},
             {"system": QUEUE_SYSTEM, "value": state.code()}
         ],
         "status": state.code(),
@@ -183,6 +206,16 @@ pub fn task(
         }
     }
     t
+}
+
+/// The message key recorded on a stored Task.
+pub fn task_key(task: &Value) -> Option<&str> {
+    task.get("identifier")?
+        .as_array()?
+        .iter()
+        .find(|i| i.get("system").and_then(Value::as_str) == Some(MESSAGE_SYSTEM))?
+        .get("value")?
+        .as_str()
 }
 
 /// The state and failure recorded on a stored Task.
@@ -243,15 +276,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn id_depends_on_sender_and_control_id_only() {
+    fn key_depends_on_sender_and_control_id_only() {
         let a =
             Message::parse(b"MSH|^~\\&|LAB|FAC|||20240101||ORU^R01|C1|P|2.5\rPID|1||1\r").unwrap();
         let b =
             Message::parse(b"MSH|^~\\&|LAB|FAC|||20250101||ORU^R01|C1|P|2.5\rPID|1||2\r").unwrap();
         let c = Message::parse(b"MSH|^~\\&|LAB|FAC2|||20240101||ORU^R01|C1|P|2.5\r").unwrap();
-        assert_eq!(message_id(&a), message_id(&b));
-        assert_ne!(message_id(&a), message_id(&c));
-        assert!(message_id(&a).len() <= 64);
+        assert_eq!(message_key(&a), message_key(&b));
+        assert_ne!(message_key(&a), message_key(&c));
+        assert!(message_key(&a).len() <= 64);
+    }
+
+    #[test]
+    fn new_ids_are_valid_fhir_ids_in_increasing_order() {
+        let ids: Vec<String> = (0..100).map(|_| new_message_id()).collect();
+        for pair in ids.windows(2) {
+            assert!(pair[0] < pair[1], "{} !< {}", pair[0], pair[1]);
+        }
+        for id in &ids {
+            assert!(id.starts_with("hl7v2-") && id.len() <= 64);
+            assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        }
     }
 
     #[test]
@@ -264,12 +309,14 @@ mod tests {
         };
         let t = task(
             "hl7v2-x",
+            "hl7v2-key",
             "ORU^R01",
             State::Failed,
             Some(&f),
             "2026-01-01T00:00:00.000Z",
         );
         let (s, back) = task_state(&t);
+        assert_eq!(task_key(&t), Some("hl7v2-key"));
         assert_eq!(s, Some(State::Failed));
         assert_eq!(back, Some(f));
     }

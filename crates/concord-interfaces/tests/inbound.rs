@@ -6,11 +6,13 @@ use std::sync::Arc;
 use concord_core::Engine;
 use concord_hl7v2::{Message, MessageHandler};
 use concord_interfaces::inbound::TaskState;
-use concord_interfaces::{failed_tasks, message_id, reprocess, Hl7Inbound, InboundConfig, Outcome};
+use concord_interfaces::{failed_tasks, reprocess, Hl7Inbound, InboundConfig, Outcome};
 use concord_store::{Actor, TenantContext};
 use concord_store_sqlite::SqliteStore;
 use serde_json::Value;
 
+#[path = "inbound/ids.rs"]
+mod ids;
 #[path = "inbound/outbound.rs"]
 mod outbound;
 
@@ -98,7 +100,11 @@ async fn unknown_patient_goes_to_the_queue_and_reprocesses_after_registration() 
     assert_eq!(ack.get("ERR-2-1").as_deref(), Some("PID"));
     assert_eq!(ack.get("ERR-2-3").as_deref(), Some("3"));
     assert_eq!(ack.get("ERR-3-1").as_deref(), Some("204"));
-    let id = message_id(&Message::parse(lab.as_bytes()).unwrap());
+    let id = h
+        .task_id(&Message::parse(lab.as_bytes()).unwrap())
+        .await
+        .expect("the message is stored");
+    assert!(id.starts_with("hl7v2-"));
     // Stored as received, with a failed Task.
     let (binary, _) = read(&h, "Binary", &id).await;
     assert_eq!(binary["contentType"], "x-application/hl7-v2+er7");
@@ -196,7 +202,10 @@ async fn retransmissions_are_applied_once() {
     assert_eq!(v, v_again, "a retransmission must not write a new version");
     assert_eq!(patient["name"][0]["family"], "ROE");
     // Provenance of the registration points at the stored message.
-    let id = message_id(&Message::parse(reg.as_bytes()).unwrap());
+    let id = h
+        .task_id(&Message::parse(reg.as_bytes()).unwrap())
+        .await
+        .expect("the message is stored");
     let page = h
         .engine()
         .history(

@@ -18,6 +18,7 @@ pub mod bundle;
 pub mod datatypes;
 mod mdm;
 mod oru;
+pub use oru::ReportOrder;
 mod patient;
 mod rds;
 mod siu;
@@ -26,6 +27,7 @@ pub mod ucum;
 pub mod values;
 mod vxu;
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde_json::Value;
@@ -34,7 +36,7 @@ use crate::ack::ErrorCode;
 use crate::message::{Message, SegmentView};
 
 /// What the mapping needs besides the message.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MapOptions {
     /// Where the message is stored, e.g. `Binary/<id>` (Provenance.entity).
     pub message_reference: String,
@@ -43,6 +45,12 @@ pub struct MapOptions {
     /// The UTC offset (`+hh:mm`) assumed for times sent without one; with
     /// `None` such times keep only their date.
     pub default_offset: Option<String>,
+    /// The ids of an ORU^R01's DiagnosticReports, by the order keys of
+    /// [`report_orders`]; a report without one gets the hash of its order
+    /// key (see `oru`).
+    pub report_ids: HashMap<String, String>,
+    /// The Provenance's id; `None`: a hash of `message_reference`.
+    pub provenance_id: Option<String>,
 }
 
 /// The patient a message is about: an identifier system and value. Its
@@ -240,6 +248,22 @@ pub fn map_message(msg: &Message, opts: &MapOptions) -> Result<Mapped, MapError>
     }
 }
 
+/// The orders whose DiagnosticReport id the caller may choose
+/// ([`MapOptions::report_ids`]): those of an ORU^R01, none for other
+/// messages.
+pub fn report_orders(msg: &Message) -> Vec<ReportOrder> {
+    let ctx = Ctx {
+        msg,
+        opts: &MapOptions::default(),
+        sender: sender_of(msg),
+        event: String::new(),
+    };
+    match (msg.message_type(), msg.trigger_event()) {
+        (Some(t), Some(e)) if t.trim() == "ORU" && e.trim() == "R01" => oru::report_orders(&ctx),
+        _ => Vec::new(),
+    }
+}
+
 /// The Patient the message's PID describes, without storing anything: for
 /// staff tools that register a patient from a message held in the error
 /// queue, and for comparing mappings. `None` without a usable PID.
@@ -272,7 +296,10 @@ fn sender_of(msg: &Message) -> String {
 
 /// The Bundle of a mapping run, with its Provenance.
 pub(crate) fn finish(ctx: &Ctx<'_>, b: bundle::Builder) -> Value {
-    let prov_id = bundle::deterministic_id(&["Provenance", &ctx.opts.message_reference]);
+    let prov_id =
+        ctx.opts.provenance_id.clone().unwrap_or_else(|| {
+            bundle::deterministic_id(&["Provenance", &ctx.opts.message_reference])
+        });
     b.finish(
         &prov_id,
         &ctx.opts.message_reference,

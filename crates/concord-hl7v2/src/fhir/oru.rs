@@ -2,10 +2,17 @@
 //! SPM, the order as ServiceRequest (linked by placer/filler number, created
 //! as a filler order when not known), all about an existing patient.
 //!
-//! Observation ids are derived from the filler order number (else the
-//! placer number) plus the OBX's code, sub-id and occurrence, so a
-//! corrected result (OBX-11 `C`) becomes a new version of the same
-//! Observation.
+//! Ids: each DiagnosticReport's id is chosen by the caller
+//! ([`MapOptions::report_ids`](super::MapOptions), keyed by the order key
+//! [`report_orders`] lists: the id of the report already stored for that
+//! order, else a new time-ordered one), and its Observations' and
+//! Specimens' ids are that id plus a hash of the OBX's code, sub-id and
+//! occurrence (of the SPM's id and position). So a corrected result
+//! (OBX-11 `C`) becomes a new version of the same Observation, and new
+//! results' ids follow the order they arrived in (index rows keyed by them
+//! are appended, not scattered). Without a chosen id, and for reports
+//! stored before such ids existed (whose id is the hash of the order key),
+//! every id is hashed from the order key as before.
 
 use std::collections::HashMap;
 
@@ -27,10 +34,44 @@ struct Order<'a> {
     spm: Vec<SegmentView<'a>>,
 }
 
-pub fn map(ctx: &Ctx<'_>) -> Result<Mapped, MapError> {
-    let (_, key) = patient::key(ctx)?;
-    let patient_ref = key.reference();
-    let mut orders: Vec<Order<'_>> = Vec::new();
+/// An order (OBR) of an ORU^R01 whose DiagnosticReport id the caller may
+/// choose: `key` indexes [`MapOptions::report_ids`](super::MapOptions),
+/// `query` finds the report already stored for it
+/// (`identifier=system|value`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportOrder {
+    pub key: String,
+    pub query: String,
+    /// The id the report gets without a chosen one (and had before chosen
+    /// ids existed): a hash of `key`.
+    pub hashed_id: String,
+}
+
+/// The orders of the message, in OBR order (none without an OBR; an OBR
+/// without an order number is left out: mapping rejects it).
+pub fn report_orders(ctx: &Ctx<'_>) -> Vec<ReportOrder> {
+    orders(ctx)
+        .iter()
+        .filter_map(|order| {
+            let (placer, filler) = order_numbers(ctx, order);
+            let (s, v) = filler.as_ref().or(placer.as_ref()).and_then(token)?;
+            let key = format!("{s}|{v}");
+            Some(ReportOrder {
+                query: identifier_query(&s, &v),
+                hashed_id: hashed_report_id(&key),
+                key,
+            })
+        })
+        .collect()
+}
+
+fn hashed_report_id(order_key: &str) -> String {
+    deterministic_id(&["DiagnosticReport", order_key])
+}
+
+/// The message's OBR groups with their ORC, OBX and SPM segments.
+fn orders<'a>(ctx: &Ctx<'a>) -> Vec<Order<'a>> {
+    let mut orders: Vec<Order<'a>> = Vec::new();
     let mut pending_orc = None;
     let mut in_specimen = false;
     for (i, seg) in ctx.msg.all_segments().iter().enumerate() {
@@ -62,6 +103,13 @@ pub fn map(ctx: &Ctx<'_>) -> Result<Mapped, MapError> {
             _ => {}
         }
     }
+    orders
+}
+
+pub fn map(ctx: &Ctx<'_>) -> Result<Mapped, MapError> {
+    let (_, key) = patient::key(ctx)?;
+    let patient_ref = key.reference();
+    let orders = orders(ctx);
     if orders.is_empty() {
         return Err(MapError::new(
             "OBR",
@@ -89,18 +137,7 @@ fn map_order(
     patient_ref: &str,
 ) -> Result<(), MapError> {
     let obr = &order.obr;
-    let placer = ei(obr, "2", &ctx.local_system("placer")).or_else(|| {
-        order
-            .orc
-            .as_ref()
-            .and_then(|o| ei(o, "2", &ctx.local_system("placer")))
-    });
-    let filler = ei(obr, "3", &ctx.local_system("filler")).or_else(|| {
-        order
-            .orc
-            .as_ref()
-            .and_then(|o| ei(o, "3", &ctx.local_system("filler")))
-    });
+    let (placer, filler) = order_numbers(ctx, order);
     let typed = |id: &Value, code: &str| {
         let mut id = id.clone();
         if let Some(o) = id.as_object_mut() {
@@ -126,6 +163,7 @@ fn map_order(
         .ok_or_else(|| MapError::missing("OBR", 3, "filler order number"))?;
     let code =
         cwe(obr, "4").ok_or_else(|| MapError::missing("OBR", 4, "universal service identifier"))?;
+    let ids = ReportIds::new(ctx, &order_key);
 
     // The order: linked by placer number (else filler), created as a filler
     // order when Concord does not know it.
@@ -152,7 +190,7 @@ fn map_order(
     // Specimens.
     let mut specimen_refs = Vec::new();
     for (n, spm) in order.spm.iter().enumerate() {
-        if let Some((id, r)) = specimen(ctx, spm, &order_key, n, patient_ref) {
+        if let Some((id, r)) = specimen(ctx, spm, &ids, n, patient_ref) {
             specimen_refs.push(b.put("Specimen", &id, r));
         }
     }
@@ -171,7 +209,7 @@ fn map_order(
         let sub = text(obx, "4").unwrap_or_default();
         let n = seen.entry(format!("{code_key}\u{1f}{sub}")).or_insert(0);
         *n += 1;
-        let id = deterministic_id(&["Observation", &order_key, &code_key, &sub, &n.to_string()]);
+        let id = ids.part(&["Observation", &code_key, &sub, &n.to_string()]);
         let mut o = observation(ctx, obx, code, patient_ref, effective.as_deref());
         o.insert(
             "category".into(),
@@ -218,16 +256,70 @@ fn map_order(
     if !results.is_empty() {
         r.insert("result".into(), Value::Array(results));
     }
-    let id = deterministic_id(&["DiagnosticReport", &order_key]);
-    b.put("DiagnosticReport", &id, Value::Object(r));
+    b.put("DiagnosticReport", &ids.report, Value::Object(r));
     Ok(())
+}
+
+/// OBR-2/OBR-3 (else ORC-2/ORC-3): the placer and filler order numbers.
+fn order_numbers(ctx: &Ctx<'_>, order: &Order<'_>) -> (Option<Value>, Option<Value>) {
+    let number = |field: &str, kind: &str| {
+        ei(&order.obr, field, &ctx.local_system(kind)).or_else(|| {
+            order
+                .orc
+                .as_ref()
+                .and_then(|o| ei(o, field, &ctx.local_system(kind)))
+        })
+    };
+    (number("2", "placer"), number("3", "filler"))
+}
+
+/// The ids of one order's report and of what hangs off it.
+struct ReportIds<'k> {
+    report: String,
+    order_key: &'k str,
+    /// The report's id is the hash of the order key (no chosen id, or a
+    /// report stored before chosen ids existed): parts are hashed with the
+    /// order key, as they were then.
+    hashed: bool,
+}
+
+impl<'k> ReportIds<'k> {
+    fn new(ctx: &Ctx<'_>, order_key: &'k str) -> ReportIds<'k> {
+        let hashed_id = hashed_report_id(order_key);
+        let report = ctx
+            .opts
+            .report_ids
+            .get(order_key)
+            .cloned()
+            .unwrap_or_else(|| hashed_id.clone());
+        ReportIds {
+            hashed: report == hashed_id,
+            report,
+            order_key,
+        }
+    }
+
+    /// The id of a resource of the report (`parts` name it: its type and
+    /// what tells it apart from the others of that type).
+    fn part(&self, parts: &[&str]) -> String {
+        if self.hashed {
+            let mut all = Vec::with_capacity(parts.len() + 1);
+            all.push(parts[0]);
+            all.push(self.order_key);
+            all.extend_from_slice(&parts[1..]);
+            return deterministic_id(&all);
+        }
+        // 36 + 1 + 16 characters: within FHIR's 64.
+        let hash = deterministic_id(parts).replace('-', "");
+        format!("{}.{}", self.report, &hash[..16])
+    }
 }
 
 /// SPM → Specimen.
 fn specimen(
     ctx: &Ctx<'_>,
     spm: &SegmentView<'_>,
-    order_key: &str,
+    ids: &ReportIds<'_>,
     n: usize,
     patient_ref: &str,
 ) -> Option<(String, Value)> {
@@ -254,12 +346,7 @@ fn specimen(
     if let Some(c) = ctx.date_time(text(spm, "17-1-1")) {
         s.insert("collection".into(), json!({"collectedDateTime": c}));
     }
-    let id = deterministic_id(&[
-        "Specimen",
-        order_key,
-        value.as_deref().unwrap_or(""),
-        &n.to_string(),
-    ]);
+    let id = ids.part(&["Specimen", value.as_deref().unwrap_or(""), &n.to_string()]);
     Some((id, Value::Object(s)))
 }
 

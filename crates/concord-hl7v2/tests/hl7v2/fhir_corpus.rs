@@ -32,6 +32,7 @@ fn options() -> MapOptions {
         message_reference: "Binary/corpus-message".into(),
         recorded: "2026-01-01T00:00:00Z".into(),
         default_offset: None,
+        ..MapOptions::default()
     }
 }
 

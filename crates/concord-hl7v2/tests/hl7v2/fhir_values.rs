@@ -10,6 +10,7 @@ fn opts() -> MapOptions {
         message_reference: "Binary/m".into(),
         recorded: "2026-01-01T00:00:00Z".into(),
         default_offset: Some("+01:00".into()),
+        ..MapOptions::default()
     }
 }
 
@@ -98,6 +99,90 @@ fn observation_ids_follow_the_order_and_code_not_the_message() {
     assert_eq!(a[0]["id"], b[1]["id"]);
     assert_eq!(a[1]["id"], b[0]["id"]);
     assert_ne!(a[0]["id"], a[1]["id"]);
+}
+
+/// The resources of `text` mapped with `report_ids`, by type.
+fn mapped_with(text: &str, report_ids: &[(&str, &str)]) -> Vec<Value> {
+    let msg = Message::parse(text.as_bytes()).expect("parse");
+    let mut o = opts();
+    o.report_ids = report_ids
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    o.provenance_id = Some("m1".into());
+    let out = map_message(&msg, &o).expect("map");
+    out.bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"].clone())
+        .collect()
+}
+
+fn ids_of(resources: &[Value], resource_type: &str) -> Vec<String> {
+    resources
+        .iter()
+        .filter(|r| r["resourceType"] == resource_type)
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_chosen_report_id_leads_the_ids_of_its_results_and_specimens() {
+    let text = format!(
+        "{HEAD}OBX|1|NM|1-1^A^LN||1|||||F\rOBX|2|NM|2-2^B^LN||2|||||F\rSPM|1|S1^S1||BLD^Blood^HL70487\r"
+    );
+    let msg = Message::parse(text.as_bytes()).unwrap();
+    let orders = concord_hl7v2::fhir::report_orders(&msg);
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].key, "urn:concord:hl7v2:aa:LAB|F9");
+    assert_eq!(orders[0].query, "identifier=urn:concord:hl7v2:aa:LAB|F9");
+    let key = orders[0].key.as_str();
+
+    let report = "0190f1a2-0000-7000-8000-000000000001";
+    let r = mapped_with(&text, &[(key, report)]);
+    assert_eq!(ids_of(&r, "DiagnosticReport"), [report]);
+    assert_eq!(ids_of(&r, "Provenance"), ["m1"]);
+    let obs = ids_of(&r, "Observation");
+    let spm = ids_of(&r, "Specimen");
+    assert_eq!(obs.len(), 2);
+    assert_eq!(spm.len(), 1);
+    for id in obs.iter().chain(&spm) {
+        assert!(id.starts_with(&format!("{report}.")), "{id}");
+        assert_eq!(id.len(), 53);
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'));
+    }
+    assert_ne!(obs[0], obs[1]);
+    // A correction, OBX in another order, lands on the same ids.
+    let corrected = text
+        .replace("OBX|1|NM|1-1^A^LN||1|||||F", "OBX|1|NM|2-2^B^LN||3|||||C")
+        .replace("OBX|2|NM|2-2^B^LN||2|||||F", "OBX|2|NM|1-1^A^LN||4|||||C")
+        .replace("|C1|", "|C2|");
+    let c = mapped_with(&corrected, &[(key, report)]);
+    let again = ids_of(&c, "Observation");
+    assert_eq!((&again[0], &again[1]), (&obs[1], &obs[0]));
+    assert_eq!(ids_of(&c, "Specimen"), spm);
+
+    // Without a chosen id, or with the hashed one (a report stored before
+    // chosen ids existed), every id is the hash it always was.
+    let plain = mapped_with(&text, &[]);
+    let hashed = ids_of(&plain, "DiagnosticReport");
+    assert_eq!(hashed, [orders[0].hashed_id.clone()]);
+    let legacy = mapped_with(&text, &[(key, &orders[0].hashed_id)]);
+    for t in ["DiagnosticReport", "Observation", "Specimen"] {
+        assert_eq!(ids_of(&legacy, t), ids_of(&plain, t), "{t}");
+    }
+    assert!(ids_of(&plain, "Observation")
+        .iter()
+        .all(|id| id.len() == 36));
+    // Other messages have no report orders.
+    let adt = Message::parse(
+        b"MSH|^~\\&|A|B|||20240101||ADT^A01|C1|P|2.5.1\rPID|1||7^^^H&1.2.3&ISO^MR\r",
+    )
+    .unwrap();
+    assert!(concord_hl7v2::fhir::report_orders(&adt).is_empty());
 }
 
 #[test]

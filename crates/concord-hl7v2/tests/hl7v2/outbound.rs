@@ -79,6 +79,7 @@ fn outbound_messages_parse_map_back_and_pass_hl7apy() {
         message_reference: "Binary/x".into(),
         recorded: "2026-01-01T00:00:00Z".into(),
         default_offset: None,
+        ..MapOptions::default()
     };
     let out = map_message(&v, &opts).expect("VXU maps");
     let im = out.bundle["entry"]

@@ -223,15 +223,19 @@ async fn after_sigkill_every_acknowledged_message_is_stored_and_resending_is_saf
     let http = reqwest::Client::new();
     for &n in &acked {
         let msg = Message::parse(oru(n, "K1", 5).as_bytes()).unwrap();
-        let id = concord_interfaces::message_id(&msg);
-        let task: Value = http
-            .get(format!("{base2}/Task/{id}"))
+        let key = concord_interfaces::message_key(&msg);
+        let found: Value = http
+            .get(format!(
+                "{base2}/Task?identifier=urn:concord:hl7v2:message|{key}"
+            ))
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap();
+        let task = &found["entry"][0]["resource"];
+        let id = task["id"].as_str().unwrap_or_default();
         assert_eq!(
             task["status"], "completed",
             "acknowledged message {n} is not stored as applied"

@@ -1,0 +1,178 @@
+//! Ids of inbound results: time-ordered for new messages and reports, the
+//! hashed ones of messages and reports stored before still found, and one
+//! report per order when its messages arrive at the same time.
+
+use concord_hl7v2::fhir::{map_message, report_orders, MapOptions};
+use concord_hl7v2::Message;
+use concord_interfaces::message_store::{task, State};
+use concord_interfaces::{message_key, Outcome};
+use serde_json::{json, Value};
+
+use super::{ack_code, adt, ctx, handle, inbound, oru, read};
+
+async fn reports(h: &concord_interfaces::Hl7Inbound) -> Vec<String> {
+    h.engine()
+        .find_ids(
+            &ctx(h),
+            "DiagnosticReport",
+            "identifier=urn:concord:hl7v2:aa:LAB|FL1",
+            10,
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_results_get_time_ordered_ids_led_by_their_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = inbound(&dir).await;
+    assert_eq!(ack_code(&handle(&h, &adt("A1", "MRN7", "DOE")).await), "AA");
+    let lab = oru("L1", "MRN7", "F", "120");
+    assert_eq!(ack_code(&handle(&h, &lab).await), "AA");
+    let msg = Message::parse(lab.as_bytes()).unwrap();
+    let id = h.task_id(&msg).await.unwrap();
+    assert_ne!(
+        id,
+        message_key(&msg),
+        "a new message gets a time-ordered id"
+    );
+    let (task, _) = read(&h, "Task", &id).await;
+    assert_eq!(task["identifier"][0]["value"], message_key(&msg));
+    let (binary, _) = read(&h, "Binary", &id).await;
+    assert_eq!(binary["id"], id.as_str());
+    let (provenance, _) = read(&h, "Provenance", &id).await;
+    assert_eq!(
+        provenance["entity"][0]["what"]["reference"],
+        format!("Binary/{id}")
+    );
+
+    let found = reports(&h).await;
+    assert_eq!(found.len(), 1);
+    let report = &found[0];
+    assert_ne!(report, &report_orders(&msg)[0].hashed_id);
+    let (r, _) = read(&h, "DiagnosticReport", report).await;
+    let results: Vec<&str> = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(results.len(), 2);
+    for reference in &results {
+        assert!(reference.starts_with(&format!("Observation/{report}.")));
+    }
+
+    // The next order's report sorts after this one.
+    let next = lab
+        .replace("|L1|", "|L9|")
+        .replace("PL1^CONCORD|FL1^LAB", "PL2^CONCORD|FL2^LAB");
+    assert_eq!(ack_code(&handle(&h, &next).await), "AA");
+    let later = h
+        .engine()
+        .find_ids(
+            &ctx(&h),
+            "DiagnosticReport",
+            "identifier=urn:concord:hl7v2:aa:LAB|FL2",
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 1);
+    assert!(&later[0] > report, "{} !> {report}", later[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_and_reports_stored_with_hashed_ids_are_still_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = inbound(&dir).await;
+    assert_eq!(ack_code(&handle(&h, &adt("A1", "MRN8", "DOE")).await), "AA");
+    // Stored the way messages were before ids became time-ordered: the
+    // message's key is its id, every resource id a hash.
+    let lab = oru("L1", "MRN8", "F", "120");
+    let msg = Message::parse(lab.as_bytes()).unwrap();
+    let key = message_key(&msg);
+    let mapped = map_message(
+        &msg,
+        &MapOptions {
+            message_reference: format!("Binary/{key}"),
+            recorded: "2026-01-01T00:00:00Z".into(),
+            ..MapOptions::default()
+        },
+    )
+    .unwrap();
+    let mut bundle = mapped.bundle;
+    let stored_task = task(
+        &key,
+        &key,
+        "ORU^R01",
+        State::Completed,
+        None,
+        "2026-01-01T00:00:00Z",
+    );
+    bundle["entry"].as_array_mut().unwrap().push(json!({
+        "resource": stored_task,
+        "request": {"method": "PUT", "url": format!("Task/{key}")}
+    }));
+    h.engine().process_bundle(&ctx(&h), bundle).await.unwrap();
+    let hashed = report_orders(&msg)[0].hashed_id.clone();
+    assert_eq!(reports(&h).await, std::slice::from_ref(&hashed));
+    let (r, _) = read(&h, "DiagnosticReport", &hashed).await;
+    let obs_id = r["result"][0]["reference"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("Observation/")
+        .to_string();
+
+    // A retransmission of that message is recognised and not applied.
+    assert_eq!(
+        h.receive(lab.as_bytes(), &msg).await,
+        Outcome::Duplicate {
+            id: key.clone(),
+            failure: None
+        }
+    );
+    let (_, v) = read(&h, "Observation", &obs_id).await;
+    assert_eq!(v, 1);
+    // A correction lands on the same report and Observation.
+    let correction = oru("L2", "MRN8", "C", "110");
+    assert_eq!(ack_code(&handle(&h, &correction).await), "AA");
+    assert_eq!(reports(&h).await, [hashed]);
+    let (obs, v) = read(&h, "Observation", &obs_id).await;
+    assert_eq!(v, 2);
+    assert_eq!(obs["valueQuantity"]["value"].to_string(), "110");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_about_one_order_at_once_make_one_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = inbound(&dir).await;
+    assert_eq!(ack_code(&handle(&h, &adt("A1", "MRN9", "DOE")).await), "AA");
+    // The preliminary and final results of one order arrive together on
+    // eight connections, each under its own control id.
+    let mut sends = Vec::new();
+    for n in 0..8 {
+        let h = h.clone();
+        let status = if n % 2 == 0 { "P" } else { "F" };
+        let text = oru(&format!("C{n}"), "MRN9", status, &format!("{}", 100 + n));
+        sends.push(tokio::spawn(async move {
+            let raw = text.as_bytes();
+            let msg = Message::parse(raw).unwrap();
+            h.receive(raw, &msg).await
+        }));
+    }
+    for s in sends {
+        assert!(matches!(s.await.unwrap(), Outcome::Applied { .. }));
+    }
+    let found = reports(&h).await;
+    assert_eq!(found.len(), 1, "one report per order: {found:?}");
+    let (r, version) = read(&h, "DiagnosticReport", &found[0]).await;
+    assert_eq!(version, 8);
+    let first: Value = r["result"][0].clone();
+    let obs = h
+        .engine()
+        .find_ids(&ctx(&h), "Observation", "code=http://loinc.org|2345-7", 20)
+        .await
+        .unwrap();
+    assert_eq!(obs.len(), 1, "one Observation per result: {obs:?}");
+    assert_eq!(first["reference"], format!("Observation/{}", obs[0]));
+}

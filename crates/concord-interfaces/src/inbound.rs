@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 
 use concord_core::{CoreError, Engine};
-use concord_hl7v2::fhir::bundle::identifier_query;
+use concord_hl7v2::fhir::bundle::{identifier_query, transaction};
 use concord_hl7v2::fhir::{map_message, report_orders, MapError, MapOptions, Mapped, ReportOrder};
 use concord_hl7v2::{AckBuilder, ErrorCode, Message, MessageHandler, ParseError};
 use concord_store::{Actor, TenantContext, DEFAULT_TENANT};
@@ -308,8 +308,7 @@ impl Hl7Inbound {
                 now,
             ),
         ));
-        let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entries});
-        match self.engine.process_bundle(ctx, bundle).await {
+        match self.engine.process_bundle(ctx, transaction(entries)).await {
             Ok(_) => {
                 tracing::warn!(message = %id, code = failure.error_code, location = %failure.location, "message put in the error queue");
                 Outcome::Failed {
@@ -431,11 +430,15 @@ fn resolve_reference(value: &mut Value, from: &str, to: &str) {
     }
 }
 
+/// `PUT resource_type/id` (the resource moved in: `json!` would copy it).
 fn entry(resource_type: &str, id: &str, resource: Value) -> Value {
-    json!({
-        "resource": resource,
-        "request": {"method": "PUT", "url": format!("{resource_type}/{id}")}
-    })
+    let mut e = serde_json::Map::with_capacity(2);
+    e.insert("resource".into(), resource);
+    e.insert(
+        "request".into(),
+        json!({"method": "PUT", "url": format!("{resource_type}/{id}")}),
+    );
+    Value::Object(e)
 }
 
 fn map_failure(e: MapError) -> Failure {

@@ -47,3 +47,30 @@ fn audit_compare_runs_each_setup_in_its_own_process() {
         .count();
     assert_eq!(overheads, 2, "{text}");
 }
+
+/// `concord bench mllp`: ORU^R01 over real MLLP sockets into a temporary
+/// database; every message acknowledged AA, with rate, latency and CPU per
+/// message printed.
+#[test]
+fn mllp_bench_acknowledges_every_message_and_prints_its_figures() {
+    let out = Command::new(BIN)
+        .args(["bench", "mllp", "--messages", "40", "--connections", "4"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = succeeded(&out);
+    let rate = text
+        .lines()
+        .find(|l| l.contains(" ORU^R01/s ("))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(rate.contains("(40 messages in "), "{text}");
+    assert!(rate.trim_end().ends_with(", 0 not AA"), "{text}");
+    assert!(text.contains("latency p50 "), "{text}");
+    let cpu = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("CPU "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|ms| ms.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no CPU line: {text}"));
+    assert!(cpu > 0.0, "{text}");
+}

@@ -309,7 +309,14 @@ impl<'k> ReportIds<'k> {
             all.extend_from_slice(&parts[1..]);
             return deterministic_id(&all);
         }
-        // 36 + 1 + 16 characters: within FHIR's 64.
+        if self.report.len() + 17 > 64 {
+            // A report stored under a long id of its own (FHIR allows 64
+            // characters): hashed with it, still stable.
+            let mut all = vec![parts[0], self.report.as_str()];
+            all.extend_from_slice(&parts[1..]);
+            return deterministic_id(&all);
+        }
+        // A UUID: 36 + 1 + 16 characters.
         let hash = deterministic_id(parts).replace('-', "");
         format!("{}.{}", self.report, &hash[..16])
     }

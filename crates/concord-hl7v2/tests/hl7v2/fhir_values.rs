@@ -177,6 +177,17 @@ fn a_chosen_report_id_leads_the_ids_of_its_results_and_specimens() {
     assert!(ids_of(&plain, "Observation")
         .iter()
         .all(|id| id.len() == 36));
+    // A report stored under a long id of its own: ids stay valid and stable.
+    let long = "r".repeat(64);
+    let l = mapped_with(&text, &[(key, &long)]);
+    assert_eq!(ids_of(&l, "DiagnosticReport"), [long.clone()]);
+    let long_obs = ids_of(&l, "Observation");
+    assert!(long_obs.iter().all(|id| id.len() <= 64), "{long_obs:?}");
+    assert_eq!(
+        ids_of(&mapped_with(&text, &[(key, &long)]), "Observation"),
+        long_obs
+    );
+    assert_ne!(long_obs[0], long_obs[1]);
     // Other messages have no report orders.
     let adt = Message::parse(
         b"MSH|^~\\&|A|B|||20240101||ADT^A01|C1|P|2.5.1\rPID|1||7^^^H&1.2.3&ISO^MR\r",

@@ -180,7 +180,7 @@ fn a_chosen_report_id_leads_the_ids_of_its_results_and_specimens() {
     // A report stored under a long id of its own: ids stay valid and stable.
     let long = "r".repeat(64);
     let l = mapped_with(&text, &[(key, &long)]);
-    assert_eq!(ids_of(&l, "DiagnosticReport"), [long.clone()]);
+    assert_eq!(ids_of(&l, "DiagnosticReport"), std::slice::from_ref(&long));
     let long_obs = ids_of(&l, "Observation");
     assert!(long_obs.iter().all(|id| id.len() <= 64), "{long_obs:?}");
     assert_eq!(

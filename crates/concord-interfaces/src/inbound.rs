@@ -20,11 +20,10 @@
 //! * Messages with the same key are processed one at a time, and so are
 //!   messages about the same order (striped locks, held until the commit).
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use std::collections::HashMap;
-
 use concord_core::{CoreError, Engine};
 use concord_hl7v2::fhir::bundle::{identifier_query, transaction};
 use concord_hl7v2::fhir::{map_message, report_orders, MapError, MapOptions, Mapped, ReportOrder};

@@ -7,9 +7,10 @@
 //! NK1, PV1) and `bundle` (ids, entries, Provenance). See docs/hl7v2.md.
 //!
 //! The Bundle uses conditional create/update on identifiers and
-//! deterministic ids, so applying the same message twice changes nothing
-//! but version numbers, and a corrected result lands on the same
-//! Observation. Messages about an existing patient (ORU, VXU, SIU, MDM,
+//! deterministic ids (for ORU^R01, led by report ids the caller may choose:
+//! [`report_orders`], [`MapOptions::report_ids`]), so applying the same
+//! message twice changes nothing but version numbers, and a corrected
+//! result lands on the same Observation. Messages about an existing patient (ORU, VXU, SIU, MDM,
 //! RDS) reference it as `Patient?identifier=system|value`; the caller must
 //! make sure it exists (an unknown patient is an error, never a new one).
 
@@ -18,7 +19,6 @@ pub mod bundle;
 pub mod datatypes;
 mod mdm;
 mod oru;
-pub use oru::ReportOrder;
 mod patient;
 mod rds;
 mod siu;
@@ -26,6 +26,8 @@ pub mod tables;
 pub mod ucum;
 pub mod values;
 mod vxu;
+
+pub use oru::ReportOrder;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -2,7 +2,7 @@
 //! code is taken as it is; otherwise the small table below maps the common
 //! non-UCUM spellings seen in lab feeds. Sources: "The Unified Code for
 //! Units of Measure" (unitsofmeasure.org, c/s symbols) and the FHIR R4
-//! value set `ucum-common` (http://hl7.org/fhir/ValueSet/ucum-common),
+//! value set `ucum-common` (<http://hl7.org/fhir/ValueSet/ucum-common>),
 //! following HL7 v2.5.1 OBX-6 guidance to send UCUM.
 
 pub const UCUM: &str = "http://unitsofmeasure.org";

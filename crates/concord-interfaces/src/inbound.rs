@@ -36,8 +36,8 @@ use crate::ack;
 use crate::concept_map::apply_stored_maps;
 use crate::merge;
 use crate::message_store::{
-    self, binary, describe, message_key, new_message_id, now_instant, task, task_state, Failure,
-    State, Stored, MESSAGE_SYSTEM,
+    self, binary, describe, message_key, new_message_id, now_instant, read_task, task, task_state,
+    Failure, State, Stored, MESSAGE_SYSTEM,
 };
 use crate::monitor::Monitor;
 
@@ -148,7 +148,7 @@ impl Hl7Inbound {
     }
 
     /// The id and content of the Task of the message with `key`.
-    pub(crate) async fn stored_task(
+    async fn stored_task(
         &self,
         ctx: &TenantContext,
         key: &str,
@@ -158,17 +158,9 @@ impl Hl7Inbound {
         let Some(id) = ids.into_iter().next() else {
             return Ok(None);
         };
-        let v = match self.engine.read(ctx, "Task", &id).await {
-            Ok(v) => v,
-            Err(CoreError::NotFound { .. }) | Err(CoreError::Gone { .. }) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let task = v
-            .content
-            .as_deref()
-            .and_then(|c| serde_json::from_str(c).ok())
-            .unwrap_or(Value::Null);
-        Ok(Some((id, task)))
+        Ok(read_task(&self.engine, ctx, &id)
+            .await?
+            .map(|task| (id, task)))
     }
 
     /// The id of the stored message (its Binary and Task), if it was received.
@@ -537,8 +529,9 @@ impl MessageHandler for Hl7Inbound {
 impl Hl7Inbound {
     /// The stored message's processing state, for tests and tools.
     pub async fn state(&self, id: &str) -> Option<(State, Option<Failure>)> {
-        let v = self.engine.read(&self.context(id), "Task", id).await.ok()?;
-        let task: Value = serde_json::from_str(v.content.as_deref()?).ok()?;
+        let task = read_task(&self.engine, &self.context(id), id)
+            .await
+            .ok()??;
         match task_state(&task) {
             (Some(s), f) => Some((s, f)),
             _ => None,

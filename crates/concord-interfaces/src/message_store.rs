@@ -13,7 +13,9 @@
 //! their id, and are found by the same identifier.
 
 use base64::Engine as _;
+use concord_core::{CoreError, Engine};
 use concord_hl7v2::Message;
+use concord_store::TenantContext;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -206,6 +208,23 @@ pub fn task(
         }
     }
     t
+}
+
+/// The stored Task `id` as JSON; `None` when there is none (or it was
+/// deleted, or its content does not parse).
+pub async fn read_task(
+    engine: &Engine,
+    ctx: &TenantContext,
+    id: &str,
+) -> Result<Option<Value>, CoreError> {
+    match engine.read(ctx, "Task", id).await {
+        Ok(v) => Ok(v
+            .content
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok())),
+        Err(CoreError::NotFound { .. } | CoreError::Gone { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The message key recorded on a stored Task.

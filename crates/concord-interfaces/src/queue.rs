@@ -8,7 +8,9 @@ use concord_store::TenantContext;
 use serde_json::Value;
 
 use crate::inbound::{Hl7Inbound, Outcome};
-use crate::message_store::{binary_bytes, task_key, task_state, State, Stored, QUEUE_SYSTEM};
+use crate::message_store::{
+    binary_bytes, read_task, task_key, task_state, State, Stored, QUEUE_SYSTEM,
+};
 
 /// The failed Tasks (at most `limit`), found by their queue identifier.
 pub async fn failed_tasks(
@@ -54,13 +56,13 @@ pub async fn reprocess(
         return Err(ReprocessError::NotFound);
     }
     let engine = inbound.engine();
-    let key = task_key(&read_task(engine, ctx, id).await?)
+    let key = task_key(&existing_task(engine, ctx, id).await?)
         .unwrap_or(id)
         .to_string();
     // Read again under the message's lock: a retransmission may have
     // changed it meanwhile.
     let _guard = inbound.lock_for(&key).lock().await;
-    let task = read_task(engine, ctx, id).await?;
+    let task = existing_task(engine, ctx, id).await?;
     if task_state(&task).0 == Some(State::Completed) {
         return Err(ReprocessError::AlreadyCompleted);
     }
@@ -81,20 +83,14 @@ pub async fn reprocess(
     Ok(inbound.apply(ctx, stored, None, &msg).await)
 }
 
-async fn read_task(
+/// The Task `id`; [`ReprocessError::NotFound`] without one.
+async fn existing_task(
     engine: &Engine,
     ctx: &TenantContext,
     id: &str,
 ) -> Result<Value, ReprocessError> {
-    let task = match engine.read(ctx, "Task", id).await {
-        Ok(v) => v,
-        Err(CoreError::NotFound { .. } | CoreError::Gone { .. }) => {
-            return Err(ReprocessError::NotFound)
-        }
-        Err(e) => return Err(ReprocessError::Core(e)),
-    };
-    task.content
-        .as_deref()
-        .and_then(|c| serde_json::from_str(c).ok())
+    read_task(engine, ctx, id)
+        .await
+        .map_err(ReprocessError::Core)?
         .ok_or(ReprocessError::NotFound)
 }

@@ -302,23 +302,22 @@ impl<'k> ReportIds<'k> {
     /// The id of a resource of the report (`parts` name it: its type and
     /// what tells it apart from the others of that type).
     fn part(&self, parts: &[&str]) -> String {
-        if self.hashed {
-            let mut all = Vec::with_capacity(parts.len() + 1);
-            all.push(parts[0]);
-            all.push(self.order_key);
-            all.extend_from_slice(&parts[1..]);
-            return deterministic_id(&all);
-        }
-        if self.report.len() + 17 > 64 {
-            // A report stored under a long id of its own (FHIR allows 64
-            // characters): hashed with it, still stable.
-            let mut all = vec![parts[0], self.report.as_str()];
-            all.extend_from_slice(&parts[1..]);
-            return deterministic_id(&all);
-        }
-        // A UUID: 36 + 1 + 16 characters.
-        let hash = deterministic_id(parts).replace('-', "");
-        format!("{}.{}", self.report, &hash[..16])
+        // Hashed with what anchors it: the order key for a hashed report;
+        // the report id when it is too long to lead (FHIR allows 64
+        // characters); otherwise led by the report id (a UUID: 36 + 1 + 16).
+        let anchor = if self.hashed {
+            self.order_key
+        } else if self.report.len() + 17 > 64 {
+            self.report.as_str()
+        } else {
+            let hash = deterministic_id(parts).replace('-', "");
+            return format!("{}.{}", self.report, &hash[..16]);
+        };
+        let mut all = Vec::with_capacity(parts.len() + 1);
+        all.push(parts[0]);
+        all.push(anchor);
+        all.extend_from_slice(&parts[1..]);
+        deterministic_id(&all)
     }
 }
 

@@ -11,6 +11,7 @@ mod checkpoint;
 mod commit;
 mod dialect;
 mod error;
+pub mod floor;
 mod group;
 mod index;
 mod key;

@@ -53,7 +53,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const PAGE_SIZE: u32 = 8192;
 
 /// The writer's page cache, KiB.
-const WRITER_CACHE_KIB: i64 = 40_960;
+pub(crate) const WRITER_CACHE_KIB: i64 = 40_960;
 
 /// Runs `f` holding the writer, then the checkpoint asked meanwhile, if any.
 pub fn with_writer<T>(

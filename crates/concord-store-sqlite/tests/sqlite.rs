@@ -197,3 +197,5 @@ async fn duplicate_index_rows_are_stored_once() {
     assert_eq!(got.tokens, vec![token(None, "x")]);
     assert!(got.compartments.is_empty());
 }
+#[path = "sqlite/floor.rs"]
+mod floor;

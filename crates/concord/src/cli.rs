@@ -422,6 +422,11 @@ pub enum BenchCommand {
     Search(BenchSearchArgs),
     /// Send ORU^R01 messages over MLLP to an in-process listener; print ORU/s and latency.
     Mllp(BenchMllpArgs),
+    /// Copy the rows a database holds for its resources (history, ledger,
+    /// full text, search index) into a new SQLite database by SQLite alone,
+    /// at several commit sizes; print the CPU per message: the storage
+    /// floor of that workload (e.g. a database kept by `bench mllp --keep`).
+    SqliteFloor(BenchSqliteFloorArgs),
     /// Render the web UI's chart summary of one large patient record
     /// (5,000 observations, 300 encounters by default); print p50/p95.
     Chart(BenchChartArgs),
@@ -579,4 +584,23 @@ pub struct BenchMllpArgs {
     /// Benchmark PostgreSQL instead of a temporary SQLite database.
     #[arg(long, env = "CONCORD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Keep the SQLite database in this (new or empty) folder, e.g. for
+    /// `concord bench sqlite-floor` (default: a temporary one).
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchSqliteFloorArgs {
+    /// The SQLite database to copy (not encrypted), e.g.
+    /// `DIR/concord.db` after `concord bench mllp --keep DIR`.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Messages per transaction to measure (one `Task` per HL7 v2
+    /// message in the source sets the resources per message).
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 4, 16, 64, 1000])]
+    pub messages_per_commit: Vec<u64>,
+    /// Messages per transaction of the per-table breakdown.
+    #[arg(long, default_value_t = 16)]
+    pub breakdown: u64,
 }

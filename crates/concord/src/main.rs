@@ -60,6 +60,7 @@ fn main() -> std::process::ExitCode {
             Command::VerifyProof(args) => verify::run_proof(args),
             Command::Rekey(args) => storage::rekey(args),
             Command::Bench(BenchCommand::Mllp(args)) => bench::mllp::run(args).await,
+            Command::Bench(BenchCommand::SqliteFloor(args)) => bench::sqlite_floor::run(args),
             Command::Bench(BenchCommand::Search(args)) => bench::search::run(args).await,
             Command::Bench(BenchCommand::Chart(args)) => bench::chart::run(args).await,
             Command::Bench(BenchCommand::PatientSearch(args)) => {

@@ -40,7 +40,12 @@ pub fn oru(run: &str, n: usize, obx: usize) -> String {
 }
 
 pub async fn run(args: BenchMllpArgs) -> Result<(), String> {
-    let server = BenchServer::start(args.database_url.as_deref(), args.search_index).await?;
+    let server = BenchServer::start(
+        args.database_url.as_deref(),
+        args.keep.as_deref(),
+        args.search_index,
+    )
+    .await?;
     let inbound = Hl7Inbound::new(
         server.engine.clone(),
         InboundConfig {

@@ -11,5 +11,6 @@ mod population;
 pub mod read;
 pub mod search;
 mod server;
+pub mod sqlite_floor;
 mod stats;
 mod web_bench;

@@ -26,11 +26,14 @@ pub struct BenchServer {
 }
 
 impl BenchServer {
+    /// A server on a temporary database, or with the SQLite database in
+    /// `keep` (kept after the run) when given.
     pub async fn start(
         database_url: Option<&str>,
+        keep: Option<&std::path::Path>,
         full_index: bool,
     ) -> Result<BenchServer, String> {
-        BenchServer::open(database_url, None, full_index, true, Setup::AUDIT_ONLY).await
+        BenchServer::open(database_url, keep, full_index, true, Setup::AUDIT_ONLY).await
     }
 
     /// Like [`BenchServer::start`], in `setup`: audit off drops the audit

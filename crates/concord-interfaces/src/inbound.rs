@@ -14,11 +14,13 @@
 //!   reprocess it from the error queue); a Task left `in-progress` is
 //!   processed now.
 //! * An ORU^R01's DiagnosticReport keeps the id of the report already
-//!   stored for its order (found by the order number), else gets a new
-//!   time-ordered one; its Observations' ids derive from it (see
-//!   `concord_hl7v2::fhir::report_orders`).
+//!   stored for its order (found by the order number, or by the placer
+//!   number when an earlier message lacked the filler number: see
+//!   `report_ids`), else gets a new time-ordered one; its Observations' ids
+//!   derive from it (see `concord_hl7v2::fhir::report_orders`).
 //! * Messages with the same key are processed one at a time, and so are
-//!   messages about the same order (striped locks, held until the commit).
+//!   messages about the same order (striped locks by order key and placer
+//!   number, held until the commit).
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -40,6 +42,7 @@ use crate::message_store::{
     Failure, State, Stored, MESSAGE_SYSTEM,
 };
 use crate::monitor::Monitor;
+use crate::report_ids::report_ids;
 
 /// `meta.source` of resources written from inbound messages.
 pub const INBOUND_SOURCE: &str = "urn:concord:hl7v2:inbound";
@@ -137,7 +140,13 @@ impl Hl7Inbound {
         &self,
         orders: &[ReportOrder],
     ) -> Vec<tokio::sync::MutexGuard<'static, ()>> {
-        let mut stripes: Vec<usize> = orders.iter().map(|o| stripe(&o.key)).collect();
+        // By the order key and the placer number: a message with only the
+        // placer number and one with both find the same report.
+        let mut stripes: Vec<usize> = orders
+            .iter()
+            .flat_map(|o| std::iter::once(&o.key).chain(o.placer.as_ref().map(|p| &p.key)))
+            .map(|k| stripe(k))
+            .collect();
         stripes.sort_unstable();
         stripes.dedup();
         let mut guards = Vec::with_capacity(stripes.len());
@@ -194,32 +203,6 @@ impl Hl7Inbound {
             .await
     }
 
-    /// The DiagnosticReport id of each order (see the module docs).
-    async fn report_ids(
-        &self,
-        ctx: &TenantContext,
-        orders: &[ReportOrder],
-    ) -> Result<HashMap<String, String>, Failure> {
-        let mut ids = HashMap::new();
-        for order in orders {
-            let found = self
-                .engine
-                .find_ids(ctx, "DiagnosticReport", &order.query, 10)
-                .await
-                .map_err(|e| core_failure(&e))?;
-            let id = if found.contains(&order.hashed_id) {
-                order.hashed_id.clone()
-            } else {
-                found
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(concord_core::new_id)
-            };
-            ids.insert(order.key.clone(), id);
-        }
-        Ok(ids)
-    }
-
     /// Maps and applies a message. With `raw` the Binary is written in the
     /// same transaction (first receipt); without, it is already stored
     /// (reprocessing). The caller holds the message's lock.
@@ -235,9 +218,9 @@ impl Hl7Inbound {
         let description = describe(msg);
         let orders = report_orders(msg);
         let _orders = self.lock_orders(&orders).await;
-        let built = match self.report_ids(ctx, &orders).await {
+        let built = match report_ids(&self.engine, ctx, &orders).await {
             Ok(report_ids) => self.build(ctx, id, msg, &now, report_ids).await,
-            Err(failure) => Err(failure),
+            Err(e) => Err(core_failure(&e)),
         };
         match built {
             Ok(mut bundle) => {

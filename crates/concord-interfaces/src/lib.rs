@@ -26,6 +26,7 @@ pub mod message_store;
 pub mod monitor;
 pub mod outbound;
 pub mod queue;
+mod report_ids;
 
 pub use config::{EndpointConfig, EndpointKind, InterfacesConfig};
 pub use inbound::{Hl7Inbound, InboundConfig, Outcome};

@@ -217,7 +217,18 @@ pub async fn read_task(
     ctx: &TenantContext,
     id: &str,
 ) -> Result<Option<Value>, CoreError> {
-    match engine.read(ctx, "Task", id).await {
+    read_json(engine, ctx, "Task", id).await
+}
+
+/// The current version of a stored resource as JSON; `None` if it is not
+/// stored or deleted.
+pub(crate) async fn read_json(
+    engine: &Engine,
+    ctx: &TenantContext,
+    resource_type: &str,
+    id: &str,
+) -> Result<Option<Value>, CoreError> {
+    match engine.read(ctx, resource_type, id).await {
         Ok(v) => Ok(v
             .content
             .as_deref()

@@ -27,7 +27,7 @@ pub mod ucum;
 pub mod values;
 mod vxu;
 
-pub use oru::ReportOrder;
+pub use oru::{PlacerNumber, ReportOrder, FILLER_TYPE};
 
 use std::collections::HashMap;
 use std::fmt;

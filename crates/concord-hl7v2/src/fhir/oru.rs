@@ -5,14 +5,17 @@
 //! Ids: each DiagnosticReport's id is chosen by the caller
 //! ([`MapOptions::report_ids`](super::MapOptions), keyed by the order key
 //! [`report_orders`] lists: the id of the report already stored for that
-//! order, else a new time-ordered one), and its Observations' and
+//! order — found by the order key, or by the placer number
+//! [`ReportOrder::placer`] names when an earlier message lacked the filler
+//! number — else a new time-ordered one), and its Observations' and
 //! Specimens' ids are that id plus a hash of the OBX's code, sub-id and
 //! occurrence (of the SPM's id and position). So a corrected result
 //! (OBX-11 `C`) becomes a new version of the same Observation, and new
 //! results' ids follow the order they arrived in (index rows keyed by them
 //! are appended, not scattered). Without a chosen id, and for reports
-//! stored before such ids existed (whose id is the hash of the order key),
-//! every id is hashed from the order key as before.
+//! stored before such ids existed (whose id is the hash of the order key,
+//! or of the placer number such a report was stored under), every id is
+//! hashed from that key as before.
 
 use std::collections::HashMap;
 
@@ -45,7 +48,25 @@ pub struct ReportOrder {
     /// The id the report gets without a chosen one (and had before chosen
     /// ids existed): a hash of `key`.
     pub hashed_id: String,
+    /// When `key` is the filler number and the OBR also has a placer
+    /// number: that number. A report stored from an earlier message of the
+    /// order that had no filler number yet (a preliminary result) is found
+    /// by it — one that has no filler number of its own, else it belongs
+    /// to another filler order under the same placer order.
+    pub placer: Option<PlacerNumber>,
 }
+
+/// The placer number of a [`ReportOrder`] keyed by its filler number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacerNumber {
+    /// `system|value`: the order key a message with only this number has.
+    pub key: String,
+    /// `identifier=system|value`.
+    pub query: String,
+}
+
+/// The `Identifier.type` code (v2 table 0203) of a filler order number.
+pub const FILLER_TYPE: &str = "FILL";
 
 /// The orders of the message, in OBR order (none without an OBR; an OBR
 /// without an order number is left out: mapping rejects it).
@@ -54,12 +75,18 @@ pub fn report_orders(ctx: &Ctx<'_>) -> Vec<ReportOrder> {
         .iter()
         .filter_map(|order| {
             let (placer, filler) = order_numbers(ctx, order);
-            let (s, v) = filler.as_ref().or(placer.as_ref()).and_then(token)?;
+            let placer = placer.as_ref().and_then(token);
+            let filler = filler.as_ref().and_then(token);
+            let (s, v) = filler.clone().or(placer.clone())?;
             let key = format!("{s}|{v}");
             Some(ReportOrder {
                 query: identifier_query(&s, &v),
                 hashed_id: hashed_report_id(&key),
                 key,
+                placer: filler.and(placer).map(|(s, v)| PlacerNumber {
+                    key: format!("{s}|{v}"),
+                    query: identifier_query(&s, &v),
+                }),
             })
         })
         .collect()
@@ -153,17 +180,16 @@ fn map_order(
         identifiers.push(typed(p, "PLAC"));
     }
     if let Some(f) = &filler {
-        identifiers.push(typed(f, "FILL"));
+        identifiers.push(typed(f, FILLER_TYPE));
     }
-    let order_key = filler
-        .as_ref()
-        .or(placer.as_ref())
-        .and_then(token)
-        .map(|(s, v)| format!("{s}|{v}"))
+    let key_of = |n: &Option<Value>| n.as_ref().and_then(token).map(|(s, v)| format!("{s}|{v}"));
+    let placer_key = key_of(&placer);
+    let order_key = key_of(&filler)
+        .or_else(|| placer_key.clone())
         .ok_or_else(|| MapError::missing("OBR", 3, "filler order number"))?;
     let code =
         cwe(obr, "4").ok_or_else(|| MapError::missing("OBR", 4, "universal service identifier"))?;
-    let ids = ReportIds::new(ctx, &order_key);
+    let ids = ReportIds::new(ctx, &order_key, placer_key.as_deref());
 
     // The order: linked by placer number (else filler), created as a filler
     // order when Concord does not know it.
@@ -274,28 +300,31 @@ fn order_numbers(ctx: &Ctx<'_>, order: &Order<'_>) -> (Option<Value>, Option<Val
 }
 
 /// The ids of one order's report and of what hangs off it.
-struct ReportIds<'k> {
+struct ReportIds {
     report: String,
-    order_key: &'k str,
-    /// The report's id is the hash of the order key (no chosen id, or a
-    /// report stored before chosen ids existed): parts are hashed with the
-    /// order key, as they were then.
-    hashed: bool,
+    /// The order key whose hash the report's id is (no chosen id, or a
+    /// report stored before chosen ids existed, under the filler number or,
+    /// found by its placer number, under that): parts are hashed with it,
+    /// as they were then.
+    hashed_from: Option<String>,
 }
 
-impl<'k> ReportIds<'k> {
-    fn new(ctx: &Ctx<'_>, order_key: &'k str) -> ReportIds<'k> {
-        let hashed_id = hashed_report_id(order_key);
+impl ReportIds {
+    fn new(ctx: &Ctx<'_>, order_key: &str, placer_key: Option<&str>) -> ReportIds {
         let report = ctx
             .opts
             .report_ids
             .get(order_key)
             .cloned()
-            .unwrap_or_else(|| hashed_id.clone());
+            .unwrap_or_else(|| hashed_report_id(order_key));
+        let hashed_from = [Some(order_key), placer_key]
+            .into_iter()
+            .flatten()
+            .find(|k| hashed_report_id(k) == report)
+            .map(str::to_string);
         ReportIds {
-            hashed: report == hashed_id,
             report,
-            order_key,
+            hashed_from,
         }
     }
 
@@ -305,8 +334,8 @@ impl<'k> ReportIds<'k> {
         // Hashed with what anchors it: the order key for a hashed report;
         // the report id when it is too long to lead (FHIR allows 64
         // characters); otherwise led by the report id (a UUID: 36 + 1 + 16).
-        let anchor = if self.hashed {
-            self.order_key
+        let anchor = if let Some(key) = &self.hashed_from {
+            key.as_str()
         } else if self.report.len() + 17 > 64 {
             self.report.as_str()
         } else {
@@ -325,7 +354,7 @@ impl<'k> ReportIds<'k> {
 fn specimen(
     ctx: &Ctx<'_>,
     spm: &SegmentView<'_>,
-    ids: &ReportIds<'_>,
+    ids: &ReportIds,
     n: usize,
     patient_ref: &str,
 ) -> Option<(String, Value)> {

@@ -196,6 +196,61 @@ fn a_chosen_report_id_leads_the_ids_of_its_results_and_specimens() {
     assert!(concord_hl7v2::fhir::report_orders(&adt).is_empty());
 }
 
+/// An order with both numbers names its placer number, so that a report
+/// stored from a message that had only the placer number is found; a
+/// report hashed from that placer number (stored before chosen ids
+/// existed) keeps the ids of its results.
+#[test]
+fn an_order_with_a_filler_number_also_names_its_placer_number() {
+    let body = "OBX|1|NM|1-1^A^LN||1|||||F\rOBX|2|NM|2-2^B^LN||2|||||F\r";
+    let both = format!("{HEAD}{body}").replace("OBR|1||F9^LAB|", "OBR|1|P4^ORD|F9^LAB|");
+    let placer_only = both.replace("OBR|1|P4^ORD|F9^LAB|", "OBR|1|P4^ORD||");
+    let filler_only = format!("{HEAD}{body}");
+    let orders =
+        |text: &str| concord_hl7v2::fhir::report_orders(&Message::parse(text.as_bytes()).unwrap());
+
+    let with_both = orders(&both);
+    assert_eq!(with_both[0].key, "urn:concord:hl7v2:aa:LAB|F9");
+    let placer = with_both[0].placer.as_ref().expect("placer number named");
+    assert_eq!(placer.key, "urn:concord:hl7v2:aa:ORD|P4");
+    assert_eq!(placer.query, "identifier=urn:concord:hl7v2:aa:ORD|P4");
+    let alone = orders(&placer_only);
+    assert_eq!(
+        alone[0].key, placer.key,
+        "a placer-only message is keyed by it"
+    );
+    assert_eq!(alone[0].placer, None);
+    assert_eq!(orders(&filler_only)[0].placer, None);
+
+    // The placer-only message's report, hashed (no chosen id), then the
+    // final result with both numbers landing on it.
+    let before = mapped_with(&placer_only, &[]);
+    assert_eq!(
+        ids_of(&before, "DiagnosticReport"),
+        [alone[0].hashed_id.clone()]
+    );
+    let after = mapped_with(&both, &[(&with_both[0].key, &alone[0].hashed_id)]);
+    assert_eq!(
+        ids_of(&after, "DiagnosticReport"),
+        ids_of(&before, "DiagnosticReport")
+    );
+    assert_eq!(
+        ids_of(&after, "Observation"),
+        ids_of(&before, "Observation")
+    );
+    let report = after
+        .iter()
+        .find(|r| r["resourceType"] == "DiagnosticReport")
+        .unwrap();
+    let types: Vec<&str> = report["identifier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"]["coding"][0]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["PLAC", concord_hl7v2::fhir::FILLER_TYPE]);
+}
+
 #[test]
 fn results_reference_the_patient_conditionally_and_need_an_identifier() {
     let o = observations(&format!("{HEAD}OBX|1|NM|1-1^A^LN||1|||||F\r"));

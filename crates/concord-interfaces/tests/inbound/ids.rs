@@ -176,3 +176,99 @@ async fn messages_about_one_order_at_once_make_one_report() {
     assert_eq!(obs.len(), 1, "one Observation per result: {obs:?}");
     assert_eq!(first["reference"], format!("Observation/{}", obs[0]));
 }
+
+/// `oru` for placer number PL1 and the filler number given (none: empty).
+fn oru_filler(control: &str, filler: &str, status: &str, value: &str) -> String {
+    oru(control, "MRN10", status, value)
+        .replace("PL1^CONCORD|FL1^LAB", &format!("PL1^CONCORD|{filler}"))
+}
+
+async fn reports_of(h: &concord_interfaces::Hl7Inbound, query: &str) -> Vec<String> {
+    h.engine()
+        .find_ids(&ctx(h), "DiagnosticReport", query, 10)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_final_result_with_a_filler_number_lands_on_the_preliminary_report_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = inbound(&dir).await;
+    assert_eq!(
+        ack_code(&handle(&h, &adt("A1", "MRN10", "DOE")).await),
+        "AA"
+    );
+    let placer = "identifier=urn:concord:hl7v2:aa:CONCORD|PL1";
+    // The preliminary result carries only the placer number.
+    assert_eq!(
+        ack_code(&handle(&h, &oru_filler("P1", "", "P", "120")).await),
+        "AA"
+    );
+    let first = reports_of(&h, placer).await;
+    assert_eq!(first.len(), 1);
+    let glucose = || async {
+        h.engine()
+            .find_ids(&ctx(&h), "Observation", "code=http://loinc.org|2345-7", 10)
+            .await
+            .unwrap()
+    };
+    let obs = glucose().await;
+    assert_eq!(obs.len(), 1);
+
+    // The final one has the lab's filler number too: same report, same
+    // Observation, new versions; the report now carries both numbers.
+    assert_eq!(
+        ack_code(&handle(&h, &oru_filler("F1", "FL1^LAB", "F", "118")).await),
+        "AA"
+    );
+    assert_eq!(reports_of(&h, placer).await, first);
+    assert_eq!(reports(&h).await, first, "found by its filler number too");
+    let (r, version) = read(&h, "DiagnosticReport", &first[0]).await;
+    assert_eq!((version, r["status"].as_str()), (2, Some("final")));
+    assert_eq!(glucose().await, obs);
+    let (o, version) = read(&h, "Observation", &obs[0]).await;
+    assert_eq!(version, 2);
+    assert_eq!(o["valueQuantity"]["value"].to_string(), "118");
+
+    // Another filler order placed under the same placer number is a report
+    // of its own: the stored one has a filler number that is not its.
+    assert_eq!(
+        ack_code(&handle(&h, &oru_filler("F2", "FL2^LAB", "F", "90")).await),
+        "AA"
+    );
+    let second = reports_of(&h, "identifier=urn:concord:hl7v2:aa:LAB|FL2").await;
+    assert_eq!(second.len(), 1);
+    assert_ne!(second, first);
+    assert_eq!(reports_of(&h, placer).await.len(), 2);
+    let (o, version) = read(&h, "Observation", &obs[0]).await;
+    assert_eq!(
+        (version, o["valueQuantity"]["value"].to_string()),
+        (2, "118".to_string())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_with_and_without_the_filler_number_at_once_make_one_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = inbound(&dir).await;
+    assert_eq!(
+        ack_code(&handle(&h, &adt("A1", "MRN10", "DOE")).await),
+        "AA"
+    );
+    let mut sends = Vec::new();
+    for n in 0..8 {
+        let h = h.clone();
+        let filler = if n % 2 == 0 { "" } else { "FL1^LAB" };
+        let text = oru_filler(&format!("X{n}"), filler, "P", &format!("{}", 100 + n));
+        sends.push(tokio::spawn(async move {
+            let raw = text.as_bytes();
+            let msg = Message::parse(raw).unwrap();
+            h.receive(raw, &msg).await
+        }));
+    }
+    for s in sends {
+        assert!(matches!(s.await.unwrap(), Outcome::Applied { .. }));
+    }
+    let found = reports_of(&h, "identifier=urn:concord:hl7v2:aa:CONCORD|PL1").await;
+    assert_eq!(found.len(), 1, "one report per order: {found:?}");
+}

@@ -22,12 +22,7 @@ pub async fn failed_tasks(
     let ids = engine.find_ids(ctx, "Task", &query, limit).await?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let v = engine.read(ctx, "Task", &id).await?;
-        if let Some(t) = v
-            .content
-            .as_deref()
-            .and_then(|c| serde_json::from_str(c).ok())
-        {
+        if let Some(t) = read_task(engine, ctx, &id).await? {
             out.push(t);
         }
     }

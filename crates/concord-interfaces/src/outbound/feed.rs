@@ -9,7 +9,7 @@
 //! the end of the feed: resources written before the interface existed are
 //! not sent.
 
-use concord_core::{CoreError, Engine};
+use concord_core::CoreError;
 use concord_store::{TenantContext, WriteKind};
 use serde_json::{json, Value};
 
@@ -17,7 +17,7 @@ use super::record::{control_id, record_id, OutState, OutboundRecord};
 use super::trigger::{build, hl7_now, patient_reference, wants, wants_cancel, watched_type};
 use super::{read_record, Hl7Outbound};
 use crate::config::{EndpointConfig, EndpointKind};
-use crate::message_store::{binary, now_instant};
+use crate::message_store::{binary, now_instant, read_json};
 
 const CURSOR_ID: &str = "hl7v2-outbound-cursor";
 const CURSOR_SYSTEM: &str = "urn:concord:hl7v2:outbound-cursor";
@@ -34,22 +34,6 @@ fn kind_type(kind: EndpointKind) -> &'static str {
     match kind {
         EndpointKind::Lab => "ServiceRequest",
         EndpointKind::Registry => "Immunization",
-    }
-}
-
-async fn read_json(
-    engine: &Engine,
-    ctx: &TenantContext,
-    rtype: &str,
-    id: &str,
-) -> Result<Option<Value>, CoreError> {
-    match engine.read(ctx, rtype, id).await {
-        Ok(v) => Ok(v
-            .content
-            .as_deref()
-            .and_then(|c| serde_json::from_str(c).ok())),
-        Err(CoreError::NotFound { .. } | CoreError::Gone { .. }) => Ok(None),
-        Err(e) => Err(e),
     }
 }
 

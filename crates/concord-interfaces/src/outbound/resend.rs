@@ -11,7 +11,7 @@ use super::record::{control_id, OutState, OutboundRecord};
 use super::trigger::{build, hl7_now};
 use super::{read_record, Hl7Outbound};
 use crate::config::InterfacesConfig;
-use crate::message_store::{binary, now_instant};
+use crate::message_store::{binary, now_instant, read_json};
 
 /// Why a record cannot be resent.
 #[derive(Debug)]
@@ -27,21 +27,15 @@ pub enum ResendError {
     Core(CoreError),
 }
 
-async fn read_json(
+/// The resource `Type/id` as JSON; `None` if it is not stored.
+async fn read_reference(
     engine: &Engine,
     ctx: &TenantContext,
     reference: &str,
 ) -> Result<Option<Value>, CoreError> {
-    let Some((rtype, id)) = reference.split_once('/') else {
-        return Ok(None);
-    };
-    match engine.read(ctx, rtype, id).await {
-        Ok(v) => Ok(v
-            .content
-            .as_deref()
-            .and_then(|c| serde_json::from_str(c).ok())),
-        Err(CoreError::NotFound { .. } | CoreError::Gone { .. }) => Ok(None),
-        Err(e) => Err(e),
+    match reference.split_once('/') {
+        Some((rtype, id)) => read_json(engine, ctx, rtype, id).await,
+        None => Ok(None),
     }
 }
 
@@ -72,11 +66,13 @@ impl Hl7Outbound {
             .ok_or_else(|| ResendError::NoEndpoint(rec.endpoint.clone()))?;
         let now = now_instant();
         let control = control_id(&format!("{id}#{now}"));
-        let resource = read_json(engine, ctx, &rec.focus)
+        let resource = read_reference(engine, ctx, &rec.focus)
             .await
             .map_err(ResendError::Core)?;
         let patient = match &rec.patient {
-            Some(p) => read_json(engine, ctx, p).await.map_err(ResendError::Core)?,
+            Some(p) => read_reference(engine, ctx, p)
+                .await
+                .map_err(ResendError::Core)?,
             None => None,
         };
         let built = match (&resource, &patient) {

@@ -10,16 +10,32 @@ use serde_json::{json, Value};
 
 use super::{ack_code, adt, ctx, handle, inbound, oru, read};
 
-async fn reports(h: &concord_interfaces::Hl7Inbound) -> Vec<String> {
+async fn reports_of(h: &concord_interfaces::Hl7Inbound, query: &str) -> Vec<String> {
     h.engine()
-        .find_ids(
-            &ctx(h),
-            "DiagnosticReport",
-            "identifier=urn:concord:hl7v2:aa:LAB|FL1",
-            10,
-        )
+        .find_ids(&ctx(h), "DiagnosticReport", query, 10)
         .await
         .unwrap()
+}
+
+/// The reports of filler order FL1.
+async fn reports(h: &concord_interfaces::Hl7Inbound) -> Vec<String> {
+    reports_of(h, "identifier=urn:concord:hl7v2:aa:LAB|FL1").await
+}
+
+/// Receives `texts` all at once, each on a task of its own; each is applied.
+async fn receive_at_once(h: &std::sync::Arc<concord_interfaces::Hl7Inbound>, texts: Vec<String>) {
+    let mut sends = Vec::new();
+    for text in texts {
+        let h = h.clone();
+        sends.push(tokio::spawn(async move {
+            let raw = text.as_bytes();
+            let msg = Message::parse(raw).unwrap();
+            h.receive(raw, &msg).await
+        }));
+    }
+    for s in sends {
+        assert!(matches!(s.await.unwrap(), Outcome::Applied { .. }));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,20 +165,13 @@ async fn messages_about_one_order_at_once_make_one_report() {
     assert_eq!(ack_code(&handle(&h, &adt("A1", "MRN9", "DOE")).await), "AA");
     // The preliminary and final results of one order arrive together on
     // eight connections, each under its own control id.
-    let mut sends = Vec::new();
-    for n in 0..8 {
-        let h = h.clone();
-        let status = if n % 2 == 0 { "P" } else { "F" };
-        let text = oru(&format!("C{n}"), "MRN9", status, &format!("{}", 100 + n));
-        sends.push(tokio::spawn(async move {
-            let raw = text.as_bytes();
-            let msg = Message::parse(raw).unwrap();
-            h.receive(raw, &msg).await
-        }));
-    }
-    for s in sends {
-        assert!(matches!(s.await.unwrap(), Outcome::Applied { .. }));
-    }
+    let texts = (0..8)
+        .map(|n| {
+            let status = if n % 2 == 0 { "P" } else { "F" };
+            oru(&format!("C{n}"), "MRN9", status, &format!("{}", 100 + n))
+        })
+        .collect();
+    receive_at_once(&h, texts).await;
     let found = reports(&h).await;
     assert_eq!(found.len(), 1, "one report per order: {found:?}");
     let (r, version) = read(&h, "DiagnosticReport", &found[0]).await;
@@ -181,13 +190,6 @@ async fn messages_about_one_order_at_once_make_one_report() {
 fn oru_filler(control: &str, filler: &str, status: &str, value: &str) -> String {
     oru(control, "MRN10", status, value)
         .replace("PL1^CONCORD|FL1^LAB", &format!("PL1^CONCORD|{filler}"))
-}
-
-async fn reports_of(h: &concord_interfaces::Hl7Inbound, query: &str) -> Vec<String> {
-    h.engine()
-        .find_ids(&ctx(h), "DiagnosticReport", query, 10)
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,20 +257,15 @@ async fn messages_with_and_without_the_filler_number_at_once_make_one_report() {
         ack_code(&handle(&h, &adt("A1", "MRN10", "DOE")).await),
         "AA"
     );
-    let mut sends = Vec::new();
-    for n in 0..8 {
-        let h = h.clone();
-        let filler = if n % 2 == 0 { "" } else { "FL1^LAB" };
-        let text = oru_filler(&format!("X{n}"), filler, "P", &format!("{}", 100 + n));
-        sends.push(tokio::spawn(async move {
-            let raw = text.as_bytes();
-            let msg = Message::parse(raw).unwrap();
-            h.receive(raw, &msg).await
-        }));
-    }
-    for s in sends {
-        assert!(matches!(s.await.unwrap(), Outcome::Applied { .. }));
-    }
+    // Preliminary results with and without the filler number arrive
+    // together: they share one report.
+    let texts = (0..8)
+        .map(|n| {
+            let filler = if n % 2 == 0 { "" } else { "FL1^LAB" };
+            oru_filler(&format!("X{n}"), filler, "P", &format!("{}", 100 + n))
+        })
+        .collect();
+    receive_at_once(&h, texts).await;
     let found = reports_of(&h, "identifier=urn:concord:hl7v2:aa:CONCORD|PL1").await;
     assert_eq!(found.len(), 1, "one report per order: {found:?}");
 }

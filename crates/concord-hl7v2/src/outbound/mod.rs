@@ -9,7 +9,7 @@ mod fields;
 mod oml;
 mod vxu;
 
-pub use oml::oml_o21;
+pub use oml::{oml_o21, oml_o21_change};
 pub use vxu::vxu_v04;
 
 /// MSH values of an outbound message.

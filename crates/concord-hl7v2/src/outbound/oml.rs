@@ -14,18 +14,30 @@ fn placer(sr: &Value, h: &Header) -> Result<String, BuildError> {
     Ok(format!("{}^{}", esc(number), esc(&h.sending_application)))
 }
 
+/// The order as it stands: ORC-1 (order control, HL7 table 0119) `NW`
+/// (new order), or `CA` (cancel request) for a revoked or entered-in-error
+/// ServiceRequest.
 pub fn oml_o21(sr: &Value, patient: &Value, h: &Header) -> Result<String, BuildError> {
+    let control = match text(sr, "/status") {
+        Some("revoked" | "entered-in-error") => "CA",
+        _ => "NW",
+    };
+    oml(sr, patient, h, control)
+}
+
+/// A change to an order sent before (its code, priority or time): ORC-1
+/// `XO` (change order request, HL7 table 0119), the same placer number.
+pub fn oml_o21_change(sr: &Value, patient: &Value, h: &Header) -> Result<String, BuildError> {
+    oml(sr, patient, h, "XO")
+}
+
+fn oml(sr: &Value, patient: &Value, h: &Header, control: &str) -> Result<String, BuildError> {
     let code = sr
         .get("code")
         .and_then(cwe)
         .ok_or_else(|| BuildError::missing("ServiceRequest.code"))?;
     let placer = placer(sr, h)?;
     let when = text(sr, "/authoredOn").map(dtm).unwrap_or_default();
-    // ORC-1 order control (HL7 table 0119): NW new, CA cancel request.
-    let control = match text(sr, "/status") {
-        Some("revoked" | "entered-in-error") => "CA",
-        _ => "NW",
-    };
     let priority = match text(sr, "/priority") {
         Some("stat") => "S",
         Some("asap" | "urgent") => "A",

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use concord_hl7v2::fhir::{map_message, MapOptions};
-use concord_hl7v2::outbound::{oml_o21, vxu_v04, Header};
+use concord_hl7v2::outbound::{oml_o21, oml_o21_change, vxu_v04, Header};
 use concord_hl7v2::Message;
 use serde_json::{json, Value};
 
@@ -62,6 +62,10 @@ fn hl7apy_python() -> Option<PathBuf> {
 fn outbound_messages_parse_map_back_and_pass_hl7apy() {
     let oml = oml_o21(&service_request(), &patient(), &header("OUT1")).expect("OML^O21");
     let vxu = vxu_v04(&immunization(), &patient(), &header("OUT2")).expect("VXU^V04");
+    let xo = oml_o21_change(&service_request(), &patient(), &header("OUT3")).expect("XO");
+    let mut revoked = service_request();
+    revoked["status"] = json!("revoked");
+    let ca = oml_o21(&revoked, &patient(), &header("OUT4")).expect("CA");
 
     // Our parser reads the escaped values back exactly.
     let m = Message::parse(oml.as_bytes()).expect("OML parses");
@@ -72,6 +76,15 @@ fn outbound_messages_parse_map_back_and_pass_hl7apy() {
     assert_eq!(m.get("OBR-4-1").as_deref(), Some("24323-8"));
     assert_eq!(m.get("OBR-4-3").as_deref(), Some("LN"));
     assert_eq!(m.get("TQ1-9").as_deref(), Some("S"));
+    assert_eq!(m.get("ORC-1").as_deref(), Some("NW"));
+    // A change and a cancellation: the same order, another order control.
+    for (text, control) in [(&xo, "XO"), (&ca, "CA")] {
+        let c = Message::parse(text.as_bytes()).expect("parses");
+        assert_eq!(c.get("ORC-1").as_deref(), Some(control));
+        for field in ["ORC-2-1", "OBR-2-1", "OBR-4-1", "TQ1-9", "PID-3-1"] {
+            assert_eq!(c.get(field), m.get(field), "{control} {field}");
+        }
+    }
 
     // The VXU maps back to the same Immunization facts.
     let v = Message::parse(vxu.as_bytes()).expect("VXU parses");
@@ -123,7 +136,7 @@ fn outbound_messages_parse_map_back_and_pass_hl7apy() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("run hl7apy");
-    let input = format!("{oml}\n----\n{vxu}\n");
+    let input = format!("{oml}\n----\n{vxu}\n----\n{xo}\n----\n{ca}\n");
     child
         .stdin
         .take()
@@ -136,7 +149,7 @@ fn outbound_messages_parse_map_back_and_pass_hl7apy() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines,
-        ["OK OML_O21", "OK VXU_V04"],
+        ["OK OML_O21", "OK VXU_V04", "OK OML_O21", "OK OML_O21"],
         "hl7apy rejected a message"
     );
 }

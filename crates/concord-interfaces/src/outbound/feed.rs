@@ -14,10 +14,13 @@ use concord_store::{TenantContext, WriteKind};
 use serde_json::{json, Value};
 
 use super::record::{control_id, record_id, OutState, OutboundRecord};
-use super::trigger::{build, hl7_now, patient_reference, wants, wants_cancel, watched_type};
+use super::trigger::{
+    build, hl7_now, order_body, patient_reference, wants, wants_cancel, watched_type, Purpose,
+    CHANGE_MESSAGE_TYPE,
+};
 use super::{read_record, Hl7Outbound};
 use crate::config::{EndpointConfig, EndpointKind};
-use crate::message_store::{binary, now_instant, read_json};
+use crate::message_store::{binary, binary_bytes, now_instant, read_json};
 
 const CURSOR_ID: &str = "hl7v2-outbound-cursor";
 const CURSOR_SYSTEM: &str = "urn:concord:hl7v2:outbound-cursor";
@@ -146,7 +149,11 @@ impl Hl7Outbound {
     }
 
     /// Queues `rtype/id` for `endpoint` unless it is queued already or not
-    /// wanted; `true` when queued.
+    /// wanted; `true` when queued. A lab order is queued when signed; once
+    /// it was sent (or is on its way), a later version is queued as its
+    /// cancellation when revoked, else as a change when what the lab is
+    /// told of it (code, priority, time) differs from the last message
+    /// sent for it.
     async fn queue_one(
         &self,
         ctx: &TenantContext,
@@ -160,31 +167,33 @@ impl Hl7Outbound {
         let order_id = record_id(&endpoint.name, &focus);
         let cancel_id = record_id(&endpoint.name, &format!("{focus}#cancel"));
         let order = read_record(&self.engine, ctx, &order_id).await?;
-        let record_id = match &order {
-            None => order_id,
-            // A sent (or to-be-sent) order that is revoked later: a cancel.
-            Some((o, _))
-                if matches!(o.state, OutState::Acked | OutState::Queued | OutState::Sent) =>
-            {
-                cancel_id
-            }
-            Some(_) => return Ok(false),
-        };
-        let cancel = order.is_some();
-        if cancel && read_record(&self.engine, ctx, &record_id).await?.is_some() {
+        if order.as_ref().is_some_and(|(o, _)| {
+            !matches!(o.state, OutState::Acked | OutState::Queued | OutState::Sent)
+        }) {
             return Ok(false);
         }
         let Some(resource) = read_json(&self.engine, ctx, rtype, id).await? else {
             return Ok(false);
         };
-        let wanted = if cancel {
-            wants_cancel(endpoint, &resource)
-        } else {
-            wants(endpoint, &resource, version == 1)
-        };
-        if !wanted {
+        let (record_id, purpose, cancel) = if order.is_none() {
+            if !wants(endpoint, &resource, version == 1) {
+                return Ok(false);
+            }
+            (order_id, Purpose::Current, false)
+        } else if read_record(&self.engine, ctx, &cancel_id).await?.is_some() {
+            // Cancelled already: nothing more is sent for it.
             return Ok(false);
-        }
+        } else if wants_cancel(endpoint, &resource) {
+            (cancel_id, Purpose::Current, true)
+        } else if version > 1 && wants(endpoint, &resource, false) {
+            let change_id = record_id(&endpoint.name, &format!("{focus}#v{version}"));
+            if read_record(&self.engine, ctx, &change_id).await?.is_some() {
+                return Ok(false);
+            }
+            (change_id, Purpose::Change, false)
+        } else {
+            return Ok(false);
+        };
         let now = now_instant();
         let control = control_id(&record_id);
         let patient_ref = patient_reference(&resource).map(str::to_string);
@@ -196,13 +205,28 @@ impl Hl7Outbound {
             None => None,
         };
         let built = match &patient {
-            Some(p) => {
-                build(endpoint, &resource, p, &control, &hl7_now()).map_err(|e| e.to_string())
-            }
+            Some(p) => build(endpoint, &resource, p, &control, &hl7_now(), purpose)
+                .map_err(|e| e.to_string()),
             None => Err("the patient (subject) cannot be read".to_string()),
         };
+        if purpose == Purpose::Change {
+            if let Ok((_, text)) = &built {
+                if !self
+                    .changes_what_was_sent(ctx, endpoint, &focus, text)
+                    .await?
+                {
+                    return Ok(false);
+                }
+            }
+        }
         let (state, message_type, last_error, message) = match built {
             Ok((t, text)) if cancel => (OutState::Queued, format!("{t} cancel"), None, Some(text)),
+            Ok((_, text)) if purpose == Purpose::Change => (
+                OutState::Queued,
+                CHANGE_MESSAGE_TYPE.to_string(),
+                None,
+                Some(text),
+            ),
             Ok((t, text)) => (OutState::Queued, t.to_string(), None, Some(text)),
             Err(e) => (
                 OutState::Failed,
@@ -254,5 +278,31 @@ impl Hl7Outbound {
             tracing::info!(record = %record_id, endpoint = %endpoint.name, "outbound message queued");
         }
         Ok(true)
+    }
+
+    /// Whether `message` asks something else of the lab than the last
+    /// message built for `focus` at `endpoint` (the order or its latest
+    /// change; see [`order_body`]).
+    async fn changes_what_was_sent(
+        &self,
+        ctx: &TenantContext,
+        endpoint: &EndpointConfig,
+        focus: &str,
+        message: &str,
+    ) -> Result<bool, CoreError> {
+        let records = Hl7Outbound::records_for(&self.engine, ctx, focus).await?;
+        // Sorted by endpoint, then sequence: the last one is the newest.
+        let Some(last) = records
+            .iter()
+            .rfind(|r| r.endpoint == endpoint.name && r.has_message)
+        else {
+            return Ok(true);
+        };
+        let sent = read_json(&self.engine, ctx, "Binary", &last.id)
+            .await?
+            .as_ref()
+            .and_then(binary_bytes)
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        Ok(sent.is_none_or(|sent| order_body(&sent) != order_body(message)))
     }
 }

@@ -8,7 +8,7 @@ use concord_store::TenantContext;
 use serde_json::{json, Value};
 
 use super::record::{control_id, OutState, OutboundRecord};
-use super::trigger::{build, hl7_now};
+use super::trigger::{build, hl7_now, Purpose, CHANGE_MESSAGE_TYPE};
 use super::{read_record, Hl7Outbound};
 use crate::config::InterfacesConfig;
 use crate::message_store::{binary, now_instant, read_json};
@@ -77,7 +77,14 @@ impl Hl7Outbound {
         };
         let built = match (&resource, &patient) {
             (Some(r), Some(p)) => {
-                build(endpoint, r, p, &control, &hl7_now()).map_err(|e| e.to_string())
+                // A change is resent as a change; anything else as the
+                // resource stands (a revoked order: its cancellation).
+                let purpose = if rec.message_type == CHANGE_MESSAGE_TYPE {
+                    Purpose::Change
+                } else {
+                    Purpose::Current
+                };
+                build(endpoint, r, p, &control, &hl7_now(), purpose).map_err(|e| e.to_string())
             }
             (None, _) => Err(format!("{} cannot be read", rec.focus)),
             (_, None) => Err("the patient (subject) cannot be read".to_string()),

@@ -1,7 +1,7 @@
 //! Which resources an endpoint receives, and the message built for one
 //! (pure: no IO).
 
-use concord_hl7v2::outbound::{oml_o21, vxu_v04, BuildError, Header};
+use concord_hl7v2::outbound::{oml_o21, oml_o21_change, vxu_v04, BuildError, Header};
 use serde_json::Value;
 
 use crate::config::{EndpointConfig, EndpointKind};
@@ -89,6 +89,20 @@ pub fn patient_reference(resource: &Value) -> Option<&str> {
     r.starts_with("Patient/").then_some(r)
 }
 
+/// What an outbound message says of its resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The resource as it stands: a new order or immunization, or the
+    /// cancellation of a revoked order (`message_type` of its record:
+    /// `OML^O21`, `VXU^V04`, `OML^O21 cancel`).
+    Current,
+    /// A change to a lab order sent before (ORC-1 `XO`; `OML^O21 change`).
+    Change,
+}
+
+/// The `message_type` of a change record.
+pub const CHANGE_MESSAGE_TYPE: &str = "OML^O21 change";
+
 /// The message type and text for `resource`.
 pub fn build(
     endpoint: &EndpointConfig,
@@ -96,6 +110,7 @@ pub fn build(
     patient: &Value,
     control_id: &str,
     timestamp: &str,
+    purpose: Purpose,
 ) -> Result<(&'static str, String), BuildError> {
     let header = Header {
         sending_application: endpoint.sending_application.clone(),
@@ -106,10 +121,34 @@ pub fn build(
         timestamp: timestamp.to_string(),
         processing_id: endpoint.processing_id.clone(),
     };
-    match endpoint.kind {
-        EndpointKind::Lab => Ok(("OML^O21", oml_o21(resource, patient, &header)?)),
-        EndpointKind::Registry => Ok(("VXU^V04", vxu_v04(resource, patient, &header)?)),
+    match (endpoint.kind, purpose) {
+        (EndpointKind::Lab, Purpose::Current) => {
+            Ok(("OML^O21", oml_o21(resource, patient, &header)?))
+        }
+        (EndpointKind::Lab, Purpose::Change) => {
+            Ok(("OML^O21", oml_o21_change(resource, patient, &header)?))
+        }
+        (EndpointKind::Registry, _) => Ok(("VXU^V04", vxu_v04(resource, patient, &header)?)),
     }
+}
+
+/// What the receiver is told of the order itself: the segments other than
+/// MSH (control id, time) and PID (the patient's details, which change
+/// apart from the order), with ORC-1 (the order control) left out. Two
+/// messages with the same body ask the same of the lab.
+pub fn order_body(message: &str) -> String {
+    message
+        .split('\r')
+        .filter(|seg| !seg.is_empty() && !seg.starts_with("MSH") && !seg.starts_with("PID"))
+        .map(|seg| match seg.strip_prefix("ORC|") {
+            Some(rest) => rest
+                .split_once('|')
+                .map_or("ORC", |(_, after)| after)
+                .to_string(),
+            None => seg.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\r")
 }
 
 /// Now as an HL7 DTM in UTC (`20260101120000+0000`).
@@ -160,5 +199,64 @@ mod tests {
         let mut echoed = sr.clone();
         echoed["meta"] = json!({"source": "urn:concord:hl7v2:LAB"});
         assert!(!wants(&lab(), &echoed, true));
+    }
+
+    #[test]
+    fn the_order_body_leaves_out_header_patient_and_order_control() {
+        let patient = json!({"resourceType": "Patient", "id": "p",
+            "identifier": [{"system": "urn:oid:1.2", "value": "M1"}], "name": [{"family": "Doe"}]});
+        let sr = json!({"resourceType": "ServiceRequest", "id": "s", "status": "active",
+            "intent": "order", "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]},
+            "authoredOn": "2026-11-20T10:00:00Z", "priority": "routine"});
+        let sent = build(
+            &lab(),
+            &sr,
+            &patient,
+            "C1",
+            "20261120100000+0000",
+            Purpose::Current,
+        )
+        .unwrap()
+        .1;
+        let body = order_body(&sent);
+        assert!(
+            body.starts_with("s^") && body.contains("\rTQ1|") && body.contains("\rOBR|"),
+            "{body}"
+        );
+        // Another control id, time, patient name or order control: same body.
+        let mut renamed = patient.clone();
+        renamed["name"] = json!([{"family": "Roe"}]);
+        let (_, again) = build(
+            &lab(),
+            &sr,
+            &renamed,
+            "C2",
+            "20261121100000+0000",
+            Purpose::Change,
+        )
+        .unwrap();
+        assert!(again.contains("\rORC|XO|"), "{again}");
+        assert_eq!(order_body(&again), body);
+        // Another priority or code: another body.
+        for (field, value) in [
+            ("priority", json!("stat")),
+            (
+                "code",
+                json!({"coding": [{"system": "http://loinc.org", "code": "718-7"}]}),
+            ),
+        ] {
+            let mut changed = sr.clone();
+            changed[field] = value;
+            let (_, text) = build(
+                &lab(),
+                &changed,
+                &patient,
+                "C1",
+                "20261120100000+0000",
+                Purpose::Change,
+            )
+            .unwrap();
+            assert_ne!(order_body(&text), body, "{field}");
+        }
     }
 }

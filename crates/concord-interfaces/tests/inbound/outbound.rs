@@ -282,6 +282,36 @@ async fn signed_lab_orders_and_new_immunizations_are_sent_once() {
     }
     assert_eq!(lab.messages().len(), 2);
 
+    // A sent order made urgent: the change goes out (ORC-1 XO, same placer
+    // number, the new priority), once; a later version that changes
+    // nothing the lab is told of does not.
+    let mut urgent = order(&pid, "active", LAB, "2345-7");
+    urgent["id"] = json!(sr1);
+    urgent["priority"] = json!("stat");
+    h.engine()
+        .update(&ctx(&h), "ServiceRequest", &sr1, urgent.clone(), None)
+        .await
+        .unwrap();
+    let change = wait_for(&h, &format!("ServiceRequest/{sr1}"), "lab1", |r| {
+        r.message_type == "OML^O21 change" && acked(r)
+    })
+    .await;
+    let sent = lab.messages();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[2].get("ORC-1").as_deref(), Some("XO"));
+    assert_eq!(sent[2].get("ORC-2"), sent[0].get("ORC-2"));
+    assert_eq!(sent[2].get("TQ1-9").as_deref(), Some("S"));
+    assert_eq!(sent[0].get("TQ1-9").as_deref(), Some("R"));
+    assert_eq!(
+        sent[2].get("MSH-10").as_deref(),
+        Some(change.control_id.as_str())
+    );
+    urgent["note"] = json!([{"text": "fasting, urgent"}]);
+    h.engine()
+        .update(&ctx(&h), "ServiceRequest", &sr1, urgent, None)
+        .await
+        .unwrap();
+
     // Revoking a sent order sends its cancellation (ORC-1 CA), once.
     let mut revoked = order(&pid, "revoked", LAB, "2345-7");
     revoked["id"] = json!(sr1);
@@ -294,17 +324,17 @@ async fn signed_lab_orders_and_new_immunizations_are_sent_once() {
     })
     .await;
     let sent = lab.messages();
-    assert_eq!(sent.len(), 3);
-    assert_eq!(sent[2].get("ORC-1").as_deref(), Some("CA"));
-    assert_eq!(sent[2].get("ORC-2"), sent[0].get("ORC-2"));
+    assert_eq!(sent.len(), 4, "the note-only version was sent");
+    assert_eq!(sent[3].get("ORC-1").as_deref(), Some("CA"));
+    assert_eq!(sent[3].get("ORC-2"), sent[0].get("ORC-2"));
     assert_eq!(
-        sent[2].get("MSH-10").as_deref(),
+        sent[3].get("MSH-10").as_deref(),
         Some(cancel.control_id.as_str())
     );
-    let both = Hl7Outbound::records_for(h.engine(), &ctx(&h), &format!("ServiceRequest/{sr1}"))
+    let all = Hl7Outbound::records_for(h.engine(), &ctx(&h), &format!("ServiceRequest/{sr1}"))
         .await
         .unwrap();
-    assert_eq!(both.len(), 2);
+    assert_eq!(all.len(), 3);
     h.engine()
         .update(&ctx(&h), "ServiceRequest", &sr1, revoked, None)
         .await
@@ -345,11 +375,11 @@ async fn signed_lab_orders_and_new_immunizations_are_sent_once() {
         .iter()
         .map(|m| m.get("MSH-10").unwrap_or_default().to_string())
         .collect();
-    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert_eq!(ids.len(), 5, "{ids:?}");
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 4);
+    assert_eq!(unique.len(), 5);
     let _ = out;
     running.shutdown().await;
 }

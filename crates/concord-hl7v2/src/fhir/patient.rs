@@ -74,7 +74,20 @@ pub fn key<'a>(ctx: &Ctx<'a>) -> Result<(SegmentView<'a>, PatientKey), MapError>
 
 /// PID → Patient.
 pub fn patient(ctx: &Ctx<'_>, pid: &SegmentView<'_>) -> Value {
-    let (ids, _) = identifiers(ctx, pid);
+    let (mut ids, _) = identifiers(ctx, pid);
+    // DB1-3: the disabled person's identifier, when DB1-2 (table 0334)
+    // says that person is the patient (`PT`); GT/IN/AP name the guarantor,
+    // the insured or another party.
+    let fallback = ctx.local_system("patient");
+    for db1 in ctx.msg.views("DB1") {
+        if text(&db1, "2").as_deref() == Some("PT") {
+            if let Some(i) = cx(&db1, "3", &fallback) {
+                if !ids.contains(&i) {
+                    ids.push(i);
+                }
+            }
+        }
+    }
     let mut p = Map::new();
     p.insert("resourceType".into(), json!("Patient"));
     if !ids.is_empty() {

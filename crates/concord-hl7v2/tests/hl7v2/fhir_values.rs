@@ -321,3 +321,30 @@ fn appointment_durations_stay_in_the_positive_int_range() {
         assert!(failures.is_empty(), "{raw}: {failures:?}");
     }
 }
+
+/// DB1-3 is one of the patient's identifiers when DB1-2 says the disabled
+/// person is the patient (`PT`), not when it is the guarantor or insured.
+#[test]
+fn a_disability_identifier_of_the_patient_joins_its_identifiers() {
+    let text = "MSH|^~\\&|A|F|||20240101||ADT^A04|C1|P|2.5.1\rEVN|A04\rPID|1||X1^^^AA&1.2.3&ISO^MR||N^G\rPV1|1|O\r\
+                DB1|1|PT|DB-7^^^DIS&1.2.9&ISO^DI|Y\rDB1|2|GT|DB-8^^^DIS&1.2.9&ISO^DI|Y\r";
+    let msg = Message::parse(text.as_bytes()).expect("parse");
+    let out = map_message(&msg, &opts()).expect("map");
+    let patient = out.bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Patient")
+        .expect("Patient")
+        .clone();
+    let values: Vec<(&str, &str)> = patient["identifier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["system"].as_str().unwrap(), i["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(values, [("urn:oid:1.2.3", "X1"), ("urn:oid:1.2.9", "DB-7")]);
+    // The key the patient is matched on stays the MR identifier.
+    assert_eq!(out.patient.map(|k| k.value).as_deref(), Some("X1"));
+}

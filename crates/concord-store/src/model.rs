@@ -121,7 +121,7 @@ pub struct CompositeIndex {
 }
 
 /// Full-text words of a resource for `_text` (the narrative) or `_content`
-/// (every string): normalized words separated by single spaces.
+/// (its text, see `concord_search::extract::fulltext`): normalized words separated by single spaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FullTextIndex {
     pub param: String,

@@ -130,7 +130,7 @@ pub enum Condition {
         param: Option<String>,
         targets: Vec<(String, String)>,
     },
-    /// Full text (`_text`: `narrative`, `_content`: every string): every
+    /// Full text (`_text`: `narrative`, `_content`: the resource's text): every
     /// word appears; with no words, the resource has any text at all.
     FullText { narrative: bool, words: Vec<String> },
     /// Member of the compartment `compartment_type/compartment_id`.

@@ -1,5 +1,6 @@
-//! Full-text rows for `_text` (the narrative) and `_content` (every string
-//! in the resource): the distinct normalized words, space-separated, which
+//! Full-text rows for `_text` (the narrative) and `_content` (the text of
+//! the resource: its string values but ids, references, code systems, URLs,
+//! base64 data, dates and times, and `meta`): the distinct normalized words, space-separated, which
 //! the backends keep in their full-text index (SQLite FTS5, PostgreSQL
 //! `tsvector`). A search term matches a resource holding every word of the
 //! term. At most [`MAX_WORDS`] words per parameter are kept, in order of

@@ -22,7 +22,7 @@ fn audit_compare_runs_each_setup_in_its_own_process() {
             "--connections",
             "2",
         ])
-        .env("RUST_LOG", "warn")
+        .env("CONCORD_LOG", "warn")
         .output()
         .unwrap();
     let text = succeeded(&out);
@@ -68,7 +68,7 @@ fn mllp_bench_acknowledges_every_message_and_its_rows_give_the_storage_floor() {
             "--keep",
         ])
         .arg(&kept)
-        .env("RUST_LOG", "warn")
+        .env("CONCORD_LOG", "warn")
         .env_remove("CONCORD_DATABASE_URL")
         .output()
         .unwrap();
@@ -126,7 +126,7 @@ fn mllp_bench_acknowledges_every_message_and_its_rows_give_the_storage_floor() {
             "--from",
         ])
         .arg(&db)
-        .env("RUST_LOG", "warn")
+        .env("CONCORD_LOG", "warn")
         .output()
         .unwrap();
     let text = succeeded(&out);
@@ -153,7 +153,7 @@ fn mllp_bench_acknowledges_every_message_and_its_rows_give_the_storage_floor() {
     let out = Command::new(BIN)
         .args(["migrate", "--data-dir"])
         .arg(&empty)
-        .env("RUST_LOG", "warn")
+        .env("CONCORD_LOG", "warn")
         .env_remove("CONCORD_DATABASE_URL")
         .output()
         .unwrap();
@@ -161,7 +161,7 @@ fn mllp_bench_acknowledges_every_message_and_its_rows_give_the_storage_floor() {
     let out = Command::new(BIN)
         .args(["bench", "sqlite-floor", "--from"])
         .arg(empty.join("concord.db"))
-        .env("RUST_LOG", "warn")
+        .env("CONCORD_LOG", "warn")
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -32,24 +32,35 @@ pub(crate) async fn report_ids(
 ) -> Result<HashMap<String, String>, CoreError> {
     let mut ids = HashMap::new();
     for order in orders {
-        let found = engine
-            .find_ids(ctx, "DiagnosticReport", &order.query, 10)
-            .await?;
-        let id = if found.contains(&order.hashed_id) {
-            order.hashed_id.clone()
-        } else if let Some(first) = found.into_iter().next() {
-            first
-        } else if let Some(id) = match &order.placer {
-            Some(placer) => placer_only_report(engine, ctx, placer).await?,
-            None => None,
-        } {
-            id
-        } else {
-            concord_core::new_id()
-        };
+        let id = stored_report(engine, ctx, order)
+            .await?
+            .unwrap_or_else(concord_core::new_id);
         ids.insert(order.key.clone(), id);
     }
     Ok(ids)
+}
+
+/// The id of the report stored for `order`: found by its key (the hashed id
+/// of a report stored before chosen ids existed first), else by its placer
+/// number alone.
+async fn stored_report(
+    engine: &Engine,
+    ctx: &TenantContext,
+    order: &ReportOrder,
+) -> Result<Option<String>, CoreError> {
+    let found = engine
+        .find_ids(ctx, "DiagnosticReport", &order.query, 10)
+        .await?;
+    if found.contains(&order.hashed_id) {
+        return Ok(Some(order.hashed_id.clone()));
+    }
+    if let Some(first) = found.into_iter().next() {
+        return Ok(Some(first));
+    }
+    match &order.placer {
+        Some(placer) => placer_only_report(engine, ctx, placer).await,
+        None => Ok(None),
+    }
 }
 
 /// The one report stored under `placer` that has no filler number.

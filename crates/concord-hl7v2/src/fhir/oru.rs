@@ -75,21 +75,27 @@ pub fn report_orders(ctx: &Ctx<'_>) -> Vec<ReportOrder> {
         .iter()
         .filter_map(|order| {
             let (placer, filler) = order_numbers(ctx, order);
-            let placer = placer.as_ref().and_then(token);
-            let filler = filler.as_ref().and_then(token);
-            let (s, v) = filler.clone().or(placer.clone())?;
-            let key = format!("{s}|{v}");
-            Some(ReportOrder {
-                query: identifier_query(&s, &v),
-                hashed_id: hashed_report_id(&key),
-                key,
-                placer: filler.and(placer).map(|(s, v)| PlacerNumber {
-                    key: format!("{s}|{v}"),
-                    query: identifier_query(&s, &v),
-                }),
-            })
+            report_order(placer.as_ref(), filler.as_ref())
         })
         .collect()
+}
+
+/// The report order of an OBR's placer and filler numbers (keyed by the
+/// filler number, else the placer number; `None` without either).
+fn report_order(placer: Option<&Value>, filler: Option<&Value>) -> Option<ReportOrder> {
+    let placer = placer.and_then(token);
+    let filler = filler.and_then(token);
+    let (s, v) = filler.clone().or(placer.clone())?;
+    let key = format!("{s}|{v}");
+    Some(ReportOrder {
+        query: identifier_query(&s, &v),
+        hashed_id: hashed_report_id(&key),
+        key,
+        placer: filler.and(placer).map(|(s, v)| PlacerNumber {
+            key: format!("{s}|{v}"),
+            query: identifier_query(&s, &v),
+        }),
+    })
 }
 
 fn hashed_report_id(order_key: &str) -> String {
@@ -182,14 +188,11 @@ fn map_order(
     if let Some(f) = &filler {
         identifiers.push(typed(f, FILLER_TYPE));
     }
-    let key_of = |n: &Option<Value>| n.as_ref().and_then(token).map(|(s, v)| format!("{s}|{v}"));
-    let placer_key = key_of(&placer);
-    let order_key = key_of(&filler)
-        .or_else(|| placer_key.clone())
+    let report_order = report_order(placer.as_ref(), filler.as_ref())
         .ok_or_else(|| MapError::missing("OBR", 3, "filler order number"))?;
     let code =
         cwe(obr, "4").ok_or_else(|| MapError::missing("OBR", 4, "universal service identifier"))?;
-    let ids = ReportIds::new(ctx, &order_key, placer_key.as_deref());
+    let ids = ReportIds::new(ctx, &report_order);
 
     // The order: linked by placer number (else filler), created as a filler
     // order when Concord does not know it.
@@ -310,18 +313,22 @@ struct ReportIds {
 }
 
 impl ReportIds {
-    fn new(ctx: &Ctx<'_>, order_key: &str, placer_key: Option<&str>) -> ReportIds {
+    fn new(ctx: &Ctx<'_>, order: &ReportOrder) -> ReportIds {
         let report = ctx
             .opts
             .report_ids
-            .get(order_key)
+            .get(&order.key)
             .cloned()
-            .unwrap_or_else(|| hashed_report_id(order_key));
-        let hashed_from = [Some(order_key), placer_key]
-            .into_iter()
-            .flatten()
-            .find(|k| hashed_report_id(k) == report)
-            .map(str::to_string);
+            .unwrap_or_else(|| order.hashed_id.clone());
+        let hashed_from = if report == order.hashed_id {
+            Some(order.key.clone())
+        } else {
+            order
+                .placer
+                .as_ref()
+                .map(|p| p.key.clone())
+                .filter(|k| hashed_report_id(k) == report)
+        };
         ReportIds {
             report,
             hashed_from,

@@ -10,7 +10,8 @@ use super::{tables, Ctx, MapError, PatientKey};
 use crate::message::SegmentView;
 
 /// Every PID-3 identifier (PID-2 and PID-4 too, as older versions send
-/// them there), and the key: the first `MR` identifier, else the first.
+/// them there; PID-19, PID-20 and a patient's DB1-3 after them), and the
+/// key: the first `MR` identifier of PID-3, else the first.
 pub fn identifiers(ctx: &Ctx<'_>, pid: &SegmentView<'_>) -> (Vec<Value>, Option<PatientKey>) {
     let fallback = ctx.local_system("patient");
     let mut ids: Vec<Value> = (1..=repetitions(pid, 3))
@@ -54,6 +55,18 @@ pub fn identifiers(ctx: &Ctx<'_>, pid: &SegmentView<'_>) -> (Vec<Value>, Option<
             ids.push(i);
         }
     }
+    // DB1-3: the disabled person's identifier, when DB1-2 (table 0334)
+    // says that person is the patient (`PT`); GT/IN/AP name the guarantor,
+    // the insured or another party.
+    for db1 in ctx.msg.views("DB1") {
+        if text(&db1, "2").as_deref() == Some("PT") {
+            if let Some(i) = cx(&db1, "3", &fallback) {
+                if !ids.contains(&i) {
+                    ids.push(i);
+                }
+            }
+        }
+    }
     (ids, primary)
 }
 
@@ -74,20 +87,7 @@ pub fn key<'a>(ctx: &Ctx<'a>) -> Result<(SegmentView<'a>, PatientKey), MapError>
 
 /// PID → Patient.
 pub fn patient(ctx: &Ctx<'_>, pid: &SegmentView<'_>) -> Value {
-    let (mut ids, _) = identifiers(ctx, pid);
-    // DB1-3: the disabled person's identifier, when DB1-2 (table 0334)
-    // says that person is the patient (`PT`); GT/IN/AP name the guarantor,
-    // the insured or another party.
-    let fallback = ctx.local_system("patient");
-    for db1 in ctx.msg.views("DB1") {
-        if text(&db1, "2").as_deref() == Some("PT") {
-            if let Some(i) = cx(&db1, "3", &fallback) {
-                if !ids.contains(&i) {
-                    ids.push(i);
-                }
-            }
-        }
-    }
+    let (ids, _) = identifiers(ctx, pid);
     let mut p = Map::new();
     p.insert("resourceType".into(), json!("Patient"));
     if !ids.is_empty() {

@@ -1,8 +1,8 @@
 //! Full-text rows for `_text` (the narrative) and `_content` (the text of
-//! the resource: its string values but ids, references, code systems, URLs,
-//! base64 data, dates and times, and `meta`): the distinct normalized words, space-separated, which
-//! the backends keep in their full-text index (SQLite FTS5, PostgreSQL
-//! `tsvector`). A search term matches a resource holding every word of the
+//! the resource: its string values but ids, references, code systems,
+//! URLs, base64 data, dates and times, and `meta`): the distinct normalized
+//! words, space-separated, which the backends keep in their full-text index
+//! (SQLite FTS5, PostgreSQL `tsvector`). A search term matches a resource holding every word of the
 //! term. At most [`MAX_WORDS`] words per parameter are kept, in order of
 //! first appearance.
 
@@ -84,7 +84,7 @@ fn strip_tags(div: &str) -> String {
 /// type, and `meta` (searched by `_tag`, `_security`, `_profile` and
 /// `_source`). Their words (fragments of UUIDs, `http`, `org`) would match
 /// no one's search, made most of a resource's distinct words, and cost
-/// the full-text index most of its work: 0.20 → 0.065 ms of SQLite's CPU
+/// the full-text index most of its work: 0.20 → 0.055 ms of SQLite's CPU
 /// per ORU^R01 message (`concord bench sqlite-floor`, 28 Nov 2026).
 const NOT_TEXT: [&str; 9] = [
     "meta",
